@@ -1,0 +1,32 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { join } from 'node:path';
+import { MtaStsModule } from './mta-sts/mta-sts.module';
+import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS } from './mta-sts/persistence';
+import { PanelConfig } from './panel/env';
+
+/**
+ * The standalone panel: it owns the singletons (database, scheduler) and hosts
+ * `MtaStsModule` exactly as a mail control panel would.
+ */
+@Module({})
+export class AppModule {
+  static forConfig(config: PanelConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        TypeOrmModule.forRoot({
+          type: 'sqlite',
+          database: join(config.resolved.dataDir, 'mta-sts.sqlite'),
+          entities: MTA_STS_ENTITIES,
+          migrations: MTA_STS_MIGRATIONS,
+          migrationsRun: true,
+          synchronize: false,
+        }),
+        ScheduleModule.forRoot(),
+        MtaStsModule.forRoot(config.mtaSts),
+      ],
+    };
+  }
+}

@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+import { mkdirSync } from 'node:fs';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { InvalidSettingError, loadPanelConfig } from './panel/env';
+
+async function bootstrap(): Promise<void> {
+  let config;
+  try {
+    config = loadPanelConfig();
+  } catch (error) {
+    if (error instanceof InvalidSettingError) {
+      process.stderr.write(`Invalid setting ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  // The data directory holds the database; nginx's workers traverse it to the policy files.
+  mkdirSync(config.resolved.dataDir, { recursive: true, mode: 0o755 });
+  const app = await NestFactory.create(AppModule.forConfig(config));
+  app.enableShutdownHooks();
+  await app.listen(config.port, config.host);
+  new Logger('Panel').log(`Listening on http://${config.host}:${config.port}`);
+}
+
+void bootstrap();

@@ -1,0 +1,124 @@
+import { join } from 'node:path';
+import { OperationFailedError } from '../../domain/errors';
+import { FileStore } from '../../ports/file-store.port';
+import { ProcessRunner } from '../../ports/process-runner.port';
+import { PolicySite, WebServer } from '../../ports/web-server.port';
+import {
+  DEFAULTS_FILE_NAME,
+  NginxDefaultsSettings,
+  renderDefaultsConfig,
+  renderSiteConfig,
+  siteFileName,
+} from './nginx-config';
+
+export interface NginxOptions extends NginxDefaultsSettings {
+  readonly bin: string;
+  /** Extra arguments for every nginx call, e.g. `-p DIR -c FILE`. */
+  readonly args: readonly string[];
+  readonly sitesDir: string;
+  readonly commandTimeoutMs: number;
+}
+
+/** Config files are not secret; nginx's master reads them as root anyway. */
+const CONFIG_MODE = 0o644;
+
+interface FileChange {
+  readonly path: string;
+  /** New content, or null to remove the file. */
+  readonly content: string | null;
+}
+
+/**
+ * nginx behind the `WebServer` port. It is the one owner of write, test, reload and
+ * roll back: changed files are written atomically, `nginx -t` must pass, then nginx
+ * reloads; on any failure the previous files come back and nginx reloads again, so the
+ * configuration that was serving keeps serving and the next restart still starts.
+ */
+export class NginxWebServer extends WebServer {
+  /** Applies run one at a time: two interleaved applies could roll back each other's files. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly options: NginxOptions,
+    private readonly files: FileStore,
+    private readonly processes: ProcessRunner,
+  ) {
+    super();
+  }
+
+  applySite(site: PolicySite): Promise<void> {
+    return this.serialized(() =>
+      this.apply([
+        this.defaultsChange(),
+        { path: join(this.options.sitesDir, siteFileName(site.host)), content: renderSiteConfig(site, this.options) },
+      ]),
+    );
+  }
+
+  removeSite(host: string): Promise<void> {
+    return this.serialized(() => this.apply([{ path: join(this.options.sitesDir, siteFileName(host)), content: null }]));
+  }
+
+  private defaultsChange(): FileChange {
+    return { path: join(this.options.sitesDir, DEFAULTS_FILE_NAME), content: renderDefaultsConfig(this.options) };
+  }
+
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async apply(changes: readonly FileChange[]): Promise<void> {
+    const previous = new Map<string, string | undefined>();
+    for (const change of changes) previous.set(change.path, await this.files.read(change.path));
+    const effective = changes.filter((change) => (previous.get(change.path) ?? null) !== change.content);
+    if (effective.length === 0) return;
+
+    await this.files.ensureDir(this.options.sitesDir, 0o755);
+    try {
+      await this.write(effective);
+      await this.testConfig();
+      await this.reload();
+    } catch (error) {
+      await this.write(effective.map((change) => ({ path: change.path, content: previous.get(change.path) ?? null })));
+      // Restore the running state too: a failed reload may have left nginx half-told.
+      await this.reload().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async write(changes: readonly FileChange[]): Promise<void> {
+    for (const change of changes) {
+      if (change.content === null) await this.files.remove(change.path);
+      else await this.files.writeAtomic(change.path, change.content, CONFIG_MODE);
+    }
+  }
+
+  private async testConfig(): Promise<void> {
+    const result = await this.nginx(['-t']);
+    if (result.code !== 0) {
+      throw new OperationFailedError(
+        'nginx rejected the new configuration (nginx -t failed); the previous configuration is still serving.',
+        result.stderr,
+      );
+    }
+  }
+
+  private async reload(): Promise<void> {
+    const result = await this.nginx(['-s', 'reload']);
+    if (result.code !== 0) {
+      const notRunning = /nginx\.pid|invalid PID|No such process/i.test(result.stderr);
+      throw new OperationFailedError(
+        notRunning
+          ? 'nginx is not running, so the new configuration could not be loaded. Start nginx and try again.'
+          : 'nginx could not reload; the previous configuration is still serving.',
+        result.stderr,
+      );
+    }
+  }
+
+  private nginx(args: readonly string[]) {
+    return this.processes.run(this.options.bin, [...this.options.args, ...args], this.options.commandTimeoutMs);
+  }
+}

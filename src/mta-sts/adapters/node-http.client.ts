@@ -1,0 +1,88 @@
+import { request as httpRequest, IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { rootCertificates, TLSSocket } from 'node:tls';
+import { HttpClient, HttpRequest, HttpResponse } from '../ports/http-client.port';
+
+function toPem(raw: Buffer): string {
+  const base64 = raw.toString('base64').replace(/(.{64})/g, '$1\n');
+  return `-----BEGIN CERTIFICATE-----\n${base64.trim()}\n-----END CERTIFICATE-----\n`;
+}
+
+/** `node:http`/`node:https` behind the `HttpClient` port: one request, no redirects, no agent reuse. */
+export class NodeHttpClient extends HttpClient {
+  request(req: HttpRequest): Promise<HttpResponse> {
+    return new Promise((resolve, reject) => {
+      const common = {
+        host: req.address,
+        port: req.port,
+        path: req.path,
+        method: 'GET',
+        headers: { Host: req.host, 'User-Agent': 'mta-sts-provisioner', Accept: '*/*' },
+        agent: false as const,
+        timeout: req.timeoutMs,
+      };
+      const onResponse = (res: IncomingMessage) => {
+        const socket = res.socket as TLSSocket;
+        const peer = req.tls && typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let truncated = false;
+        res.on('data', (chunk: Buffer) => {
+          if (size + chunk.length > req.maxBodyBytes) {
+            truncated = true;
+            chunks.push(chunk.subarray(0, req.maxBodyBytes - size));
+            size = req.maxBodyBytes;
+            res.destroy();
+            finish();
+            return;
+          }
+          chunks.push(chunk);
+          size += chunk.length;
+        });
+        let done = false;
+        const finish = () => {
+          if (done) return;
+          done = true;
+          clearTimeout(deadline);
+          const headers: Record<string, string | undefined> = {};
+          for (const [key, value] of Object.entries(res.headers)) {
+            headers[key] = Array.isArray(value) ? value.join(', ') : value;
+          }
+          resolve({
+            status: res.statusCode ?? 0,
+            headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            truncated,
+            peerCertificatePem: peer?.raw ? toPem(peer.raw) : undefined,
+          });
+        };
+        res.on('end', finish);
+        res.on('error', (error) => {
+          if (!done) reject(error);
+        });
+      };
+      const client = req.tls
+        ? httpsRequest(
+            {
+              ...common,
+              servername: req.host,
+              rejectUnauthorized: req.verify,
+              ca: req.extraCa ? [...rootCertificates, req.extraCa] : undefined,
+              minVersion: 'TLSv1.2',
+            },
+            onResponse,
+          )
+        : httpRequest(common, onResponse);
+      // The socket timeout covers idle time; this covers the whole exchange.
+      const deadline = setTimeout(() => {
+        client.destroy(new Error(`no complete answer within ${req.timeoutMs} ms`));
+      }, req.timeoutMs);
+      client.on('timeout', () => client.destroy(new Error(`no answer within ${req.timeoutMs} ms`)));
+      client.on('error', (error) => {
+        clearTimeout(deadline);
+        reject(error);
+      });
+      client.end();
+    });
+  }
+}

@@ -1,0 +1,123 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import { InvalidOptionError } from './errors';
+import { DomainName } from './hostname';
+
+/**
+ * The DNS records an admin publishes for one domain, with values ready to copy.
+ * RFC 8461 §3.1 (`_mta-sts` TXT), §3.3 (the policy host), RFC 8460 §3 (`_smtp._tls` TXT).
+ */
+export type RecordType = 'TXT' | 'A' | 'AAAA';
+
+export interface DnsRecord {
+  readonly name: string;
+  readonly type: RecordType;
+  readonly value: string;
+  readonly purpose: string;
+}
+
+export interface ServerAddresses {
+  readonly ipv4?: string;
+  readonly ipv6?: string;
+}
+
+/** `v=STSv1` first, then `; id=` (RFC 8461 §3.1). */
+export function policyIndicatorValue(id: string): string {
+  return `v=STSv1; id=${id}`;
+}
+
+/** The `rua` of the configured template for one domain (`{domain}` is replaced). */
+export function tlsRptRua(ruaTemplate: string, domain: DomainName): string {
+  return ruaTemplate.split('{domain}').join(domain.ascii);
+}
+
+export function tlsRptValue(rua: string): string {
+  return `v=TLSRPTv1; rua=${rua}`;
+}
+
+/**
+ * Validates a `rua` template: one or more `mailto:` or `https:` URIs separated by
+ * commas (RFC 8460 §3), with `{domain}` allowed as a placeholder. Characters that would
+ * end the TXT field (`;`, spaces, quotes) are refused.
+ */
+export function assertTlsRptRua(option: string, template: string): string {
+  const sample = template.split('{domain}').join('example.com');
+  const uris = sample.split(',');
+  for (const uri of uris) {
+    if (!/^(mailto:[^\s;,"\\@]+@[a-z0-9.-]+|https:\/\/[^\s;,"\\]+)$/i.test(uri)) {
+      throw new InvalidOptionError(
+        option,
+        `"${template}" must be one or more mailto: or https: URIs separated by commas, e.g. mailto:tls-reports@{domain}`,
+      );
+    }
+  }
+  return template;
+}
+
+export function assertServerAddresses(addresses: ServerAddresses): void {
+  if (addresses.ipv4 !== undefined && !isIPv4(addresses.ipv4)) {
+    throw new InvalidOptionError('serverIpv4', `"${addresses.ipv4}" is not an IPv4 address`);
+  }
+  if (addresses.ipv6 !== undefined && !isIPv6(addresses.ipv6)) {
+    throw new InvalidOptionError('serverIpv6', `"${addresses.ipv6}" is not an IPv6 address`);
+  }
+  if (addresses.ipv4 === undefined && addresses.ipv6 === undefined) {
+    throw new InvalidOptionError('serverIpv4', 'set this server’s public IPv4 or IPv6 address (at least one)');
+  }
+}
+
+/** The policy host's address records. */
+export function addressRecords(domain: DomainName, addresses: ServerAddresses): DnsRecord[] {
+  const records: DnsRecord[] = [];
+  if (addresses.ipv4) {
+    records.push({
+      name: domain.policyHost,
+      type: 'A',
+      value: addresses.ipv4,
+      purpose: 'Points the policy host at this server, which serves the policy over HTTPS.',
+    });
+  }
+  if (addresses.ipv6) {
+    records.push({
+      name: domain.policyHost,
+      type: 'AAAA',
+      value: addresses.ipv6,
+      purpose: 'Points the policy host at this server over IPv6.',
+    });
+  }
+  return records;
+}
+
+export function policyIndicatorRecord(domain: DomainName, id: string): DnsRecord {
+  return {
+    name: domain.policyRecordName,
+    type: 'TXT',
+    value: policyIndicatorValue(id),
+    purpose: 'Announces the policy; senders refetch it when the id changes.',
+  };
+}
+
+export function tlsRptRecord(domain: DomainName, ruaTemplate: string): DnsRecord {
+  return {
+    name: domain.tlsRptRecordName,
+    type: 'TXT',
+    value: tlsRptValue(tlsRptRua(ruaTemplate, domain)),
+    purpose: 'Asks senders to report TLS delivery failures to this address.',
+  };
+}
+
+/**
+ * All records to publish, in the order an admin adds them: the `_mta-sts` TXT (only
+ * when a policy exists, since its id comes from the policy), the policy host, TLS-RPT.
+ */
+export function expectedRecords(
+  domain: DomainName,
+  id: string | undefined,
+  addresses: ServerAddresses,
+  ruaTemplate: string,
+): DnsRecord[] {
+  return [
+    ...(id ? [policyIndicatorRecord(domain, id)] : []),
+    ...addressRecords(domain, addresses),
+    tlsRptRecord(domain, ruaTemplate),
+  ];
+}

@@ -1,0 +1,51 @@
+/**
+ * The module's own error classes. Services throw these; the web layer maps them to
+ * HTTP answers (see `web/mta-sts-error.filter.ts`). None of them carries a stack trace
+ * to the user: `message` is written for the admin.
+ */
+export abstract class MtaStsError extends Error {
+  abstract readonly kind: 'invalid' | 'not-found' | 'conflict' | 'failed';
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Input that can never be accepted (a bad host name, an out-of-range max_age). */
+export class InvalidInputError extends MtaStsError {
+  readonly kind = 'invalid' as const;
+}
+
+export class DomainNotFoundError extends MtaStsError {
+  readonly kind = 'not-found' as const;
+  constructor(domain: string) {
+    super(`Domain ${domain} is not managed here.`);
+  }
+}
+
+/** The action is valid in general but not in the domain's current state. */
+export class ConflictError extends MtaStsError {
+  readonly kind = 'conflict' as const;
+}
+
+/** A side effect failed (nginx, the CA, DNS); the message says which and what to do. */
+export class OperationFailedError extends MtaStsError {
+  readonly kind = 'failed' as const;
+  constructor(
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A module option (or the environment variable behind it) is invalid. */
+export class InvalidOptionError extends Error {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(`${option}: ${message}`);
+    this.name = 'InvalidOptionError';
+  }
+}

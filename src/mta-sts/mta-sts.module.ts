@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AcmeClientCertificateAuthority } from './adapters/acme/acme-client.certificate-authority';
+import { ChildProcessRunner } from './adapters/child-process.runner';
+import { FsFileStore } from './adapters/fs.file-store';
+import { NginxWebServer } from './adapters/nginx/nginx.web-server';
+import { NodeDnsResolver } from './adapters/node-dns.resolver';
+import { NodeHttpClient } from './adapters/node-http.client';
+import { SystemClock } from './adapters/system.clock';
+import { InvalidOptionError } from './domain/errors';
+import { MTA_STS_MODULE_OPTIONS, MtaStsConfigurableModule } from './mta-sts.module-definition';
+import { MtaStsModuleOptions, ResolvedMtaStsOptions, resolveMtaStsOptions } from './mta-sts.options';
+import { MTA_STS_OPTIONS } from './mta-sts.tokens';
+import { MTA_STS_ENTITIES } from './persistence';
+import {
+  CertificateAuthority,
+  Clock,
+  DnsResolver,
+  FileStore,
+  HttpClient,
+  ProcessRunner,
+  WebServer,
+} from './ports';
+import { CertificateStore } from './services/certificate-store';
+import { ChallengeFiles } from './services/challenge-files';
+import { DataLayout } from './services/data-layout';
+import { DomainsService } from './services/domains.service';
+import { MxLookupService } from './services/mx-lookup.service';
+import { PreflightService } from './services/preflight.service';
+import { ProvisioningService } from './services/provisioning.service';
+import { DomainsApiController } from './web/domains-api.controller';
+
+function readCa(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InvalidOptionError('acme.caFile', `cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * MTA-STS provisioning. The host panel owns the singletons: it registers
+ * `MTA_STS_ENTITIES` and `MTA_STS_MIGRATIONS` with its own TypeORM data source and calls
+ * `ScheduleModule.forRoot()` itself; this module only uses them.
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature(MTA_STS_ENTITIES)],
+  controllers: [DomainsApiController],
+  providers: [
+    {
+      provide: MTA_STS_OPTIONS,
+      inject: [MTA_STS_MODULE_OPTIONS],
+      useFactory: (options: MtaStsModuleOptions) => resolveMtaStsOptions(options),
+    },
+    { provide: Clock, useClass: SystemClock },
+    { provide: FileStore, useClass: FsFileStore },
+    { provide: ProcessRunner, useClass: ChildProcessRunner },
+    { provide: HttpClient, useClass: NodeHttpClient },
+    {
+      provide: DnsResolver,
+      inject: [MTA_STS_OPTIONS],
+      useFactory: (options: ResolvedMtaStsOptions) =>
+        new NodeDnsResolver({ servers: options.dns.servers, timeoutMs: options.dns.timeoutMs, tries: 2 }),
+    },
+    {
+      provide: DataLayout,
+      inject: [MTA_STS_OPTIONS],
+      useFactory: (options: ResolvedMtaStsOptions) => new DataLayout(options.dataDir),
+    },
+    {
+      provide: WebServer,
+      inject: [MTA_STS_OPTIONS, FileStore, ProcessRunner],
+      useFactory: (options: ResolvedMtaStsOptions, files: FileStore, processes: ProcessRunner) =>
+        new NginxWebServer(options.nginx, files, processes),
+    },
+    {
+      provide: CertificateAuthority,
+      inject: [MTA_STS_OPTIONS, FileStore, DataLayout],
+      useFactory: (options: ResolvedMtaStsOptions, files: FileStore, layout: DataLayout) =>
+        new AcmeClientCertificateAuthority(
+          {
+            directoryUrl: options.acme.directoryUrl,
+            email: options.acme.email,
+            extraCaPem: options.acme.caFile ? readCa(options.acme.caFile) : undefined,
+            accountDir: layout.accountDir,
+            requestTimeoutMs: options.acme.requestTimeoutMs,
+          },
+          files,
+        ),
+    },
+    {
+      provide: CertificateStore,
+      inject: [FileStore, DataLayout],
+      useFactory: (files: FileStore, layout: DataLayout) => new CertificateStore(files, layout),
+    },
+    {
+      provide: ChallengeFiles,
+      inject: [FileStore, DataLayout],
+      useFactory: (files: FileStore, layout: DataLayout) => new ChallengeFiles(files, layout.challengeDir),
+    },
+    MxLookupService,
+    DomainsService,
+    PreflightService,
+    ProvisioningService,
+  ],
+  exports: [DomainsService, ProvisioningService, MTA_STS_OPTIONS],
+})
+export class MtaStsModule extends MtaStsConfigurableModule {}

@@ -1,0 +1,71 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { DomainState } from '../domain/domain-state';
+import type { PolicyMode } from '../domain/policy';
+
+/** One managed domain: its policy settings, its lifecycle state and its certificate. */
+@Entity({ name: 'mta_sts_domains' })
+export class MtaStsDomainEntity {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  /** The domain in A-label form, lower-case, without trailing dot. */
+  @Column({ type: 'varchar', length: 253, unique: true })
+  name!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  state!: DomainState;
+
+  /** The provisioning step that is running (state `provisioning`). */
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  step!: string | null;
+
+  /** The step that failed and why (state `error`). */
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  errorStep!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  errorMessage!: string | null;
+
+  @Column({ type: 'varchar', length: 8 })
+  mode!: PolicyMode;
+
+  @Column({ type: 'integer' })
+  maxAge!: number;
+
+  /** `mx` patterns from the last MX look-up (sorted A-labels). */
+  @Column({ type: 'simple-json' })
+  mx!: string[];
+
+  /** Why the last MX look-up cannot back a policy (no MX, null MX), if it cannot. */
+  @Column({ type: 'text', nullable: true })
+  mxProblem!: string | null;
+
+  @Column({ nullable: true })
+  mxCheckedAt!: Date | null;
+
+  /** The id of the policy file on disk, i.e. what the policy host serves. */
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  servedPolicyId!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  certIssuer!: string | null;
+
+  @Column({ nullable: true })
+  certNotBefore!: Date | null;
+
+  @Column({ nullable: true })
+  certNotAfter!: Date | null;
+
+  /** The ACME directory the certificate came from (never swap production for staging). */
+  @Column({ type: 'text', nullable: true })
+  certDirectoryUrl!: string | null;
+
+  @Column({ nullable: true })
+  enabledAt!: Date | null;
+
+  @CreateDateColumn()
+  createdAt!: Date;
+
+  @UpdateDateColumn()
+  updatedAt!: Date;
+}

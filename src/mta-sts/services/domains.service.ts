@@ -1,0 +1,96 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { ConflictError, DomainNotFoundError } from '../domain/errors';
+import { DomainName, parseDomainName } from '../domain/hostname';
+import { INITIAL_MODE } from '../domain/policy';
+import { ResolvedMtaStsOptions } from '../mta-sts.options';
+import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
+import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
+import { Clock } from '../ports/clock.port';
+import { DomainView, toDomainView } from './domain-view';
+import { MxLookupService } from './mx-lookup.service';
+
+/** Adding, listing, showing and deleting managed domains. */
+@Injectable()
+export class DomainsService {
+  constructor(
+    @InjectRepository(MtaStsDomainEntity) private readonly domains: Repository<MtaStsDomainEntity>,
+    @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
+    @Inject(Clock) private readonly clock: Clock,
+    private readonly mxLookup: MxLookupService,
+  ) {}
+
+  /**
+   * Adds a domain in state `inactive` and mode `testing`, with its live MX records looked
+   * up so the admin sees the exact DNS records to publish before enabling.
+   */
+  async add(input: unknown): Promise<DomainView> {
+    const name = parseDomainName(input);
+    if (await this.domains.existsBy({ name: name.ascii })) {
+      throw new ConflictError(`${name.ascii} is already managed here.`);
+    }
+    const mx = await this.mxLookup.lookup(name);
+    const entity = this.domains.create({
+      name: name.ascii,
+      state: 'inactive',
+      step: null,
+      errorStep: null,
+      errorMessage: null,
+      mode: INITIAL_MODE,
+      maxAge: this.options.defaultMaxAge,
+      mx: mx.patterns,
+      mxProblem: mx.problem,
+      mxCheckedAt: this.clock.now(),
+      servedPolicyId: null,
+      certIssuer: null,
+      certNotBefore: null,
+      certNotAfter: null,
+      certDirectoryUrl: null,
+      enabledAt: null,
+    });
+    try {
+      return this.view(await this.domains.save(entity));
+    } catch (error) {
+      // Two concurrent adds of the same name: the unique index decides.
+      if (await this.domains.existsBy({ name: name.ascii })) {
+        throw new ConflictError(`${name.ascii} is already managed here.`);
+      }
+      throw error;
+    }
+  }
+
+  async list(): Promise<DomainView[]> {
+    const entities = await this.domains.find({ order: { name: 'ASC' } });
+    return entities.map((entity) => this.view(entity));
+  }
+
+  async get(input: unknown): Promise<DomainView> {
+    return this.view(await this.find(parseDomainName(input)));
+  }
+
+  /** Deletes an inactive domain. Certificates and keys on disk stay (nothing is lost). */
+  async remove(input: unknown): Promise<void> {
+    const entity = await this.find(parseDomainName(input));
+    if (entity.state !== 'inactive') {
+      throw new ConflictError(
+        `${entity.name} is ${entity.state}; disable it first, then delete it.`,
+      );
+    }
+    await this.domains.delete({ id: entity.id, state: 'inactive' });
+  }
+
+  async find(name: DomainName): Promise<MtaStsDomainEntity> {
+    const entity = await this.domains.findOneBy({ name: name.ascii });
+    if (!entity) throw new DomainNotFoundError(name.ascii);
+    return entity;
+  }
+
+  view(entity: MtaStsDomainEntity): DomainView {
+    return toDomainView(
+      entity,
+      { ipv4: this.options.serverIpv4, ipv6: this.options.serverIpv6 },
+      this.options.tlsRptRua,
+    );
+  }
+}

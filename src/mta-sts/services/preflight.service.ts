@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import { describeCertificate } from '../domain/certificate';
+import { DomainName } from '../domain/hostname';
+import { OperationFailedError } from '../domain/errors';
+import { ResolvedMtaStsOptions } from '../mta-sts.options';
+import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
+import { DnsResolver } from '../ports/dns-resolver.port';
+import { FileStore } from '../ports/file-store.port';
+import { HttpClient, HttpResponse } from '../ports/http-client.port';
+import { DataLayout } from './data-layout';
+
+/** The port part of an nginx listen value (`443`, `127.0.0.1:443`, `[::]:443`). */
+export function listenPort(value: string): number {
+  return Number(value.slice(value.lastIndexOf(':') + 1));
+}
+
+/** nginx starts new workers asynchronously after a reload; give them a moment. */
+const ATTEMPTS = 6;
+const ATTEMPT_DELAY_MS = 250;
+const REQUEST_TIMEOUT_MS = 5_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Checks made before the steps that cannot be undone or are rate-limited (the ACME
+ * order), and after the HTTPS vhost goes live. Each throws an `OperationFailedError`
+ * whose message tells the admin what to fix.
+ */
+@Injectable()
+export class PreflightService {
+  constructor(
+    @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
+    @Inject(DnsResolver) private readonly dns: DnsResolver,
+    @Inject(HttpClient) private readonly http: HttpClient,
+    @Inject(FileStore) private readonly files: FileStore,
+    private readonly layout: DataLayout,
+  ) {}
+
+  /**
+   * `mta-sts.<domain>` must resolve to this server, and only to it, in every family the CA
+   * may use: an AAAA record pointing elsewhere makes HTTP-01 fail even when A is right.
+   */
+  async assertResolvesHere(domain: DomainName): Promise<void> {
+    const host = domain.policyHost;
+    const problems: string[] = [];
+    const families: Array<[4 | 6, 'A' | 'AAAA', string | undefined]> = [
+      [4, 'A', this.options.serverIpv4],
+      [6, 'AAAA', this.options.serverIpv6],
+    ];
+    for (const [family, type, expected] of families) {
+      let seen: string[];
+      try {
+        seen = await this.dns.resolveAddresses(host, family);
+      } catch (error) {
+        throw new OperationFailedError(
+          `The ${type} records of ${host} could not be looked up (${(error as Error).message}); try again in a minute.`,
+        );
+      }
+      if (expected === undefined) {
+        if (seen.length > 0) {
+          problems.push(
+            `${host} has ${type} ${seen.join(', ')}, but this server has no IPv${family} address configured: remove that ${type} record, or configure the address.`,
+          );
+        }
+      } else if (seen.length === 0) {
+        problems.push(`${host} has no ${type} record: publish ${host} ${type} ${expected}.`);
+      } else if (seen.some((address) => address !== expected)) {
+        problems.push(
+          `${host} ${type} is ${seen.join(', ')}, expected only ${expected} (this server): change the ${type} record.`,
+        );
+      }
+    }
+    if (problems.length > 0) {
+      throw new OperationFailedError(
+        `${problems.join(' ')} The certificate is ordered only once the name points here; DNS changes can take a while to become visible.`,
+      );
+    }
+  }
+
+  /**
+   * Fetches a probe file over plain HTTP exactly as the CA will fetch the HTTP-01 answer,
+   * so a firewall, a wrong vhost or unreadable directories surface before an order is
+   * placed (failed authorizations count against the CA's rate limits).
+   */
+  async assertServesChallenges(domain: DomainName): Promise<void> {
+    const token = `mta-sts-probe-${randomBytes(12).toString('hex')}`;
+    const path = join(this.layout.challengeDir, token);
+    await this.files.writeAtomic(path, token, 0o644);
+    try {
+      const port = listenPort(this.options.nginx.httpListen[0]);
+      const url = `http://${domain.policyHost}/.well-known/acme-challenge/${token}`;
+      const response = await this.attempt(url, (last) => last.status === 200 && last.body === token, {
+        tls: false,
+        port,
+        path: `/.well-known/acme-challenge/${token}`,
+        domain,
+      });
+      if (response.status === 403) {
+        throw new OperationFailedError(
+          `nginx answered 403 for ${url}: its worker user cannot read ${this.layout.acmeWebroot}. Make every directory on that path traversable (chmod o+x) and try again.`,
+        );
+      }
+      if (response.status !== 200 || response.body !== token) {
+        throw new OperationFailedError(
+          `${url} answered ${response.status} instead of the probe file: port ${port} of this server is not serving the policy host's vhost. Check that nginx includes ${this.options.nginx.sitesDir}.`,
+        );
+      }
+    } finally {
+      await this.files.remove(path);
+    }
+  }
+
+  /**
+   * Fetches the live policy over HTTPS with SNI after the vhost went live and compares it
+   * with what was written: status 200, exactly `text/plain`, the same bytes, and the
+   * certificate that was just installed.
+   */
+  async assertServesPolicy(domain: DomainName, policyText: string, certificateFingerprint: string): Promise<void> {
+    const port = listenPort(this.options.nginx.httpsListen[0]);
+    const url = `https://${domain.policyHost}/.well-known/mta-sts.txt`;
+    const isRight = (r: HttpResponse) =>
+      r.status === 200 &&
+      r.headers['content-type'] === 'text/plain' &&
+      r.body === policyText &&
+      fingerprintOf(r) === certificateFingerprint;
+    const response = await this.attempt(url, isRight, { tls: true, port, path: '/.well-known/mta-sts.txt', domain });
+    if (!isRight(response)) {
+      const found = [
+        `status ${response.status}`,
+        `Content-Type ${response.headers['content-type'] ?? '(none)'}`,
+        response.body === policyText ? 'the expected policy' : 'a different body',
+        fingerprintOf(response) === certificateFingerprint ? 'the new certificate' : 'another certificate',
+      ];
+      throw new OperationFailedError(`${url} answered with ${found.join(', ')}; nginx is not serving the new site.`);
+    }
+  }
+
+  private async attempt(
+    url: string,
+    done: (response: HttpResponse) => boolean,
+    target: { tls: boolean; port: number; path: string; domain: DomainName },
+  ): Promise<HttpResponse> {
+    const address = this.options.serverIpv4 ?? this.options.serverIpv6!;
+    let last: HttpResponse | undefined;
+    let lastError: Error | undefined;
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      try {
+        last = await this.http.request({
+          host: target.domain.policyHost,
+          address,
+          port: target.port,
+          path: target.path,
+          tls: target.tls,
+          verify: false,
+          timeoutMs: REQUEST_TIMEOUT_MS,
+          maxBodyBytes: 64 * 1024,
+        });
+        if (done(last)) return last;
+      } catch (error) {
+        lastError = error as Error;
+      }
+      if (attempt < ATTEMPTS) await sleep(ATTEMPT_DELAY_MS * attempt);
+    }
+    if (last) return last;
+    throw new OperationFailedError(
+      `${url} could not be fetched from ${address} (${lastError?.message ?? 'no answer'}): check that nginx is running and listening on port ${target.port}.`,
+    );
+  }
+}
+
+function fingerprintOf(response: HttpResponse): string | undefined {
+  return response.peerCertificatePem ? describeCertificate(response.peerCertificatePem).fingerprint256 : undefined;
+}

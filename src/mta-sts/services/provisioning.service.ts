@@ -1,0 +1,253 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { CertificateInfo, isReusable } from '../domain/certificate';
+import { DnsRecord, addressRecords, policyIndicatorRecord } from '../domain/dns-records';
+import { ProvisioningStep } from '../domain/domain-state';
+import { ConflictError, MtaStsError, OperationFailedError } from '../domain/errors';
+import { DomainName, parseDomainName } from '../domain/hostname';
+import { ResolvedMtaStsOptions } from '../mta-sts.options';
+import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
+import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
+import { CertificateAuthority } from '../ports/certificate-authority.port';
+import { Clock } from '../ports/clock.port';
+import { FileStore } from '../ports/file-store.port';
+import { PolicySite, WebServer } from '../ports/web-server.port';
+import { CertificateStore } from './certificate-store';
+import { ChallengeFiles } from './challenge-files';
+import { DataLayout } from './data-layout';
+import { DomainView, policyOf } from './domain-view';
+import { DomainsService } from './domains.service';
+import { KeyedMutex } from './keyed-mutex';
+import { MxLookupService } from './mx-lookup.service';
+import { PreflightService } from './preflight.service';
+
+export interface EnableResult {
+  readonly domain: DomainView;
+  /** False when provisioning was already running (or the domain is already active). */
+  readonly started: boolean;
+}
+
+export interface DisableResult {
+  readonly domain: DomainView;
+  /** Records the admin should now delete at the DNS provider. */
+  readonly recordsToRemove: readonly DnsRecord[];
+  readonly note: string;
+}
+
+/** A failure at a known step, recorded on the domain. */
+class StepFailure extends Error {
+  constructor(
+    readonly step: ProvisioningStep,
+    readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+/**
+ * Enable and Disable. Enable is one action for the admin and a sequence of steps here,
+ * ordered so that nothing irreversible or rate-limited happens before the cheap checks
+ * pass, and nothing that was serving stops serving when a step fails:
+ * policy file → port 80 vhost → DNS check → HTTP probe → certificate → HTTPS vhost → self-check.
+ */
+@Injectable()
+export class ProvisioningService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('MtaSts');
+  private readonly locks = new KeyedMutex();
+  /** Provisioning runs in flight, by domain; at most one each. */
+  private readonly running = new Map<string, Promise<void>>();
+
+  constructor(
+    @InjectRepository(MtaStsDomainEntity) private readonly domains: Repository<MtaStsDomainEntity>,
+    @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
+    @Inject(WebServer) private readonly web: WebServer,
+    @Inject(CertificateAuthority) private readonly ca: CertificateAuthority,
+    @Inject(FileStore) private readonly files: FileStore,
+    @Inject(Clock) private readonly clock: Clock,
+    private readonly layout: DataLayout,
+    private readonly certificates: CertificateStore,
+    private readonly challenges: ChallengeFiles,
+    private readonly catalogue: DomainsService,
+    private readonly mxLookup: MxLookupService,
+    private readonly preflight: PreflightService,
+  ) {}
+
+  /** Domains that were provisioning when the process stopped pick up where they were. */
+  async onApplicationBootstrap(): Promise<void> {
+    const interrupted = await this.domains.findBy({ state: 'provisioning' });
+    for (const entity of interrupted) {
+      this.logger.log(`Resuming provisioning of ${entity.name} (stopped at ${entity.step ?? 'start'})`);
+      this.start(DomainName.fromValidated(entity.name));
+    }
+  }
+
+  /**
+   * Starts provisioning. The MX look-up runs first, in the request, so "this domain has no
+   * MX records" is an immediate answer; the rest runs in the background.
+   */
+  async enable(input: unknown): Promise<EnableResult> {
+    const name = parseDomainName(input);
+    return this.locks.run(name.ascii, async () => {
+      const entity = await this.catalogue.find(name);
+      if (entity.state === 'provisioning' || entity.state === 'active') {
+        return { domain: this.catalogue.view(entity), started: false };
+      }
+      const mx = await this.mxLookup.lookup(name);
+      await this.domains.update(
+        { id: entity.id },
+        { mx: mx.patterns, mxProblem: mx.problem, mxCheckedAt: this.clock.now() },
+      );
+      if (mx.problem) throw new ConflictError(`${name.ascii} cannot be enabled: ${mx.problem}`);
+      await this.domains.update(
+        { id: entity.id },
+        { state: 'provisioning', step: 'policy-file', errorStep: null, errorMessage: null },
+      );
+      this.start(name);
+      return { domain: this.catalogue.view(await this.catalogue.find(name)), started: true };
+    });
+  }
+
+  /**
+   * Removes the policy host's vhost and reloads nginx. Certificates and keys stay on
+   * disk, so enabling again reuses them instead of ordering a new one.
+   */
+  async disable(input: unknown): Promise<DisableResult> {
+    const name = parseDomainName(input);
+    return this.locks.run(name.ascii, async () => {
+      const entity = await this.catalogue.find(name);
+      if (entity.state === 'provisioning') {
+        throw new ConflictError(`${name.ascii} is being provisioned; wait until it is active or failed, then disable it.`);
+      }
+      const servedId = entity.servedPolicyId ?? policyOf(entity)?.id;
+      await this.web.removeSite(name.policyHost);
+      await this.files.remove(this.layout.policyFile(name.ascii));
+      await this.domains.update(
+        { id: entity.id },
+        { state: 'inactive', step: null, errorStep: null, errorMessage: null, servedPolicyId: null, enabledAt: null },
+      );
+      const recordsToRemove = [
+        ...(servedId ? [policyIndicatorRecord(name, servedId)] : []),
+        ...addressRecords(name, { ipv4: this.options.serverIpv4, ipv6: this.options.serverIpv6 }),
+      ];
+      return {
+        domain: this.catalogue.view(await this.catalogue.find(name)),
+        recordsToRemove,
+        note:
+          `Remove the ${name.policyRecordName} TXT record first, then the ${name.policyHost} address records. ` +
+          `The ${name.tlsRptRecordName} TXT record may stay: TLS reports remain useful without MTA-STS.`,
+      };
+    });
+  }
+
+  /** Resolves when the domain's provisioning run (if any) has finished. For tests and the demo. */
+  async settled(input: unknown): Promise<void> {
+    await this.running.get(parseDomainName(input).ascii);
+  }
+
+  private start(name: DomainName): void {
+    if (this.running.has(name.ascii)) return;
+    const run = this.provision(name)
+      .catch((error) => this.logger.error(`Provisioning ${name.ascii} failed unexpectedly: ${String(error)}`))
+      .finally(() => this.running.delete(name.ascii));
+    this.running.set(name.ascii, run);
+  }
+
+  private async provision(name: DomainName): Promise<void> {
+    try {
+      await this.runSteps(name);
+    } catch (error) {
+      const failure = error instanceof StepFailure ? error : new StepFailure('policy-file', error);
+      const message = describe(failure.cause);
+      this.logger.warn(`Enabling ${name.ascii} failed at ${failure.step}: ${message}`);
+      await this.domains.update(
+        { name: name.ascii },
+        { state: 'error', step: null, errorStep: failure.step, errorMessage: message },
+      );
+    }
+  }
+
+  private async runSteps(name: DomainName): Promise<void> {
+    const step = async <T>(id: ProvisioningStep, work: () => Promise<T>): Promise<T> => {
+      await this.domains.update({ name: name.ascii }, { step: id });
+      try {
+        return await work();
+      } catch (error) {
+        throw new StepFailure(id, error);
+      }
+    };
+
+    const entity = await this.catalogue.find(name);
+    const policy = await step('policy-file', async () => {
+      const rendered = policyOf(entity);
+      if (!rendered) throw new ConflictError(entity.mxProblem ?? `${name.ascii} has no MX records.`);
+      await this.files.ensureDir(this.layout.policiesDir, 0o755);
+      await this.files.writeAtomic(this.layout.policyFile(name.ascii), rendered.text, 0o644);
+      await this.domains.update({ id: entity.id }, { servedPolicyId: rendered.id });
+      return rendered;
+    });
+
+    // A certificate kept from an earlier Enable goes straight back into service.
+    let certificate = await this.reusableCertificate(name, entity);
+    await step('http-vhost', async () => {
+      await this.files.ensureDir(this.layout.challengeDir, 0o755);
+      await this.web.applySite(this.site(name, certificate !== undefined));
+    });
+
+    if (!certificate) {
+      await step('dns-check', () => this.preflight.assertResolvesHere(name));
+      await step('http-probe', () => this.preflight.assertServesChallenges(name));
+      certificate = await step('certificate', async () => {
+        const issued = await this.ca.issue(name.policyHost, this.challenges);
+        return this.certificates.save(name.ascii, issued);
+      });
+      await this.domains.update(
+        { id: entity.id },
+        {
+          certIssuer: certificate.issuer,
+          certNotBefore: certificate.notBefore,
+          certNotAfter: certificate.notAfter,
+          certDirectoryUrl: this.ca.directoryUrl,
+        },
+      );
+      await step('https-vhost', () => this.web.applySite(this.site(name, true)));
+    }
+
+    const served = certificate;
+    await step('self-check', () => this.preflight.assertServesPolicy(name, policy.text, served.fingerprint256));
+    await this.domains.update(
+      { id: entity.id },
+      { state: 'active', step: null, errorStep: null, errorMessage: null, enabledAt: this.clock.now() },
+    );
+    this.logger.log(`${name.ascii} is active: policy ${policy.id} served at https://${name.policyHost}/.well-known/mta-sts.txt`);
+  }
+
+  private async reusableCertificate(
+    name: DomainName,
+    entity: MtaStsDomainEntity,
+  ): Promise<CertificateInfo | undefined> {
+    // Never swap a certificate from one CA directory (production) for another's (staging).
+    if (entity.certDirectoryUrl !== this.ca.directoryUrl) return undefined;
+    const info = await this.certificates.load(name.ascii);
+    return info && isReusable(info, name.policyHost, this.clock.now()) ? info : undefined;
+  }
+
+  private site(name: DomainName, withTls: boolean): PolicySite {
+    return {
+      host: name.policyHost,
+      policyFile: this.layout.policyFile(name.ascii),
+      acmeWebroot: this.layout.acmeWebroot,
+      tls: withTls
+        ? { certificateFile: this.layout.certificateFile(name.ascii), keyFile: this.layout.keyFile(name.ascii) }
+        : undefined,
+    };
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof OperationFailedError && error.detail && !error.message.includes(error.detail)) {
+    return `${error.message} Details: ${error.detail}`;
+  }
+  if (error instanceof MtaStsError) return error.message;
+  return `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+}

@@ -1,0 +1,118 @@
+import { InvalidOptionError } from '../mta-sts/domain/errors';
+import { MtaStsModuleOptions, ResolvedMtaStsOptions, resolveMtaStsOptions } from '../mta-sts/mta-sts.options';
+
+/** The standalone panel's settings, read from the environment (see README.md and .env.example). */
+export interface PanelConfig {
+  readonly port: number;
+  readonly host: string;
+  /** The module options as given, for `MtaStsModule.forRoot`. */
+  readonly mtaSts: MtaStsModuleOptions;
+  /** The same options checked and with defaults applied. */
+  readonly resolved: ResolvedMtaStsOptions;
+}
+
+/** Which environment variable feeds which module option, so errors can name the variable. */
+const VARIABLE_OF_OPTION: Record<string, string> = {
+  dataDir: 'MTA_STS_DATA_DIR',
+  serverIpv4: 'MTA_STS_SERVER_IPV4',
+  serverIpv6: 'MTA_STS_SERVER_IPV6',
+  tlsRptRua: 'MTA_STS_TLSRPT_RUA',
+  'acme.directoryUrl': 'MTA_STS_ACME_DIRECTORY_URL',
+  'acme.email': 'MTA_STS_ACME_EMAIL',
+  'acme.caFile': 'MTA_STS_ACME_CA_FILE',
+  'dns.servers': 'MTA_STS_DNS_SERVERS',
+  'nginx.bin': 'MTA_STS_NGINX_BIN',
+  'nginx.sitesDir': 'MTA_STS_NGINX_SITES_DIR',
+  'nginx.httpListen': 'MTA_STS_HTTP_LISTEN',
+  'nginx.httpsListen': 'MTA_STS_HTTPS_LISTEN',
+  'nginx.rejectUnknownSni': 'MTA_STS_NGINX_REJECT_UNKNOWN_SNI',
+  'nginx.serverNamesHashBucketSize': 'MTA_STS_NGINX_HASH_BUCKET_SIZE',
+  apiToken: 'MTA_STS_API_TOKEN',
+};
+
+/** A start-up setting is wrong; the message names the variable. */
+export class InvalidSettingError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'InvalidSettingError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function list(value: string | undefined): string[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function integer(env: Env, variable: string, fallback: number, min: number, max: number): number {
+  const raw = env[variable];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
+    throw new InvalidSettingError(variable, `"${raw}" must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function boolean(env: Env, variable: string): boolean | undefined {
+  const raw = env[variable]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return undefined;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new InvalidSettingError(variable, `"${env[variable]}" must be true or false`);
+}
+
+/** Splits `MTA_STS_NGINX_ARGS` like a shell would for simple words and quoted strings. */
+function words(variable: string, value: string | undefined): string[] {
+  if (!value) return [];
+  const result: string[] = [];
+  const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g;
+  for (const match of value.matchAll(pattern)) result.push(match[1] ?? match[2] ?? match[3]);
+  if (result.some((word) => word.includes('"') || word.includes("'"))) {
+    throw new InvalidSettingError(variable, 'has an unbalanced quote');
+  }
+  return result;
+}
+
+export function loadPanelConfig(env: Env = process.env): PanelConfig {
+  const port = integer(env, 'PORT', 3000, 1, 65535);
+  const host = env.HOST?.trim() || '127.0.0.1';
+  const options: MtaStsModuleOptions = {
+    dataDir: env.MTA_STS_DATA_DIR || './data',
+    serverIpv4: env.MTA_STS_SERVER_IPV4?.trim() || undefined,
+    serverIpv6: env.MTA_STS_SERVER_IPV6?.trim() || undefined,
+    tlsRptRua: env.MTA_STS_TLSRPT_RUA?.trim() || undefined,
+    acme: {
+      directoryUrl: env.MTA_STS_ACME_DIRECTORY_URL?.trim() || undefined,
+      email: env.MTA_STS_ACME_EMAIL?.trim() || undefined,
+      caFile: env.MTA_STS_ACME_CA_FILE?.trim() || undefined,
+    },
+    dns: { servers: list(env.MTA_STS_DNS_SERVERS) },
+    nginx: {
+      bin: env.MTA_STS_NGINX_BIN?.trim() || undefined,
+      args: words('MTA_STS_NGINX_ARGS', env.MTA_STS_NGINX_ARGS),
+      sitesDir: env.MTA_STS_NGINX_SITES_DIR?.trim() || undefined,
+      httpListen: list(env.MTA_STS_HTTP_LISTEN),
+      httpsListen: list(env.MTA_STS_HTTPS_LISTEN),
+      rejectUnknownSni: boolean(env, 'MTA_STS_NGINX_REJECT_UNKNOWN_SNI'),
+      serverNamesHashBucketSize: integer(env, 'MTA_STS_NGINX_HASH_BUCKET_SIZE', 128, 0, 4096),
+    },
+    apiToken: env.MTA_STS_API_TOKEN || undefined,
+  };
+  try {
+    return { port, host, mtaSts: options, resolved: resolveMtaStsOptions(options) };
+  } catch (error) {
+    if (error instanceof InvalidOptionError) {
+      const variable = VARIABLE_OF_OPTION[error.option] ?? error.option;
+      throw new InvalidSettingError(variable, error.message.slice(error.option.length + 2));
+    }
+    throw error;
+  }
+}
