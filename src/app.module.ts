@@ -23,6 +23,8 @@ export class AppModule {
           migrations: MTA_STS_MIGRATIONS,
           migrationsRun: true,
           synchronize: false,
+          retryAttempts: 2,
+          retryDelay: 500,
         }),
         ScheduleModule.forRoot(),
         MtaStsModule.forRoot(config.mtaSts),

@@ -67,6 +67,8 @@ export interface MtaStsModuleOptions {
     args?: string[];
     /** Where the vhost files go (a directory nginx includes in its `http` block). @default '/etc/nginx/conf.d' */
     sitesDir?: string;
+    /** nginx's pid file; used to see when a reload has taken effect. @default '/run/nginx.pid' */
+    pidFile?: string;
     /** `listen` values of the port 80 server blocks. @default ['80'], plus '[::]:80' when serverIpv6 is set */
     httpListen?: string[];
     /** `listen` values of the port 443 server blocks. @default ['443'], plus '[::]:443' when serverIpv6 is set */
@@ -108,6 +110,7 @@ export interface ResolvedMtaStsOptions {
     readonly bin: string;
     readonly args: readonly string[];
     readonly sitesDir: string;
+    readonly pidFile: string;
     readonly httpListen: readonly string[];
     readonly httpsListen: readonly string[];
     readonly rejectUnknownSni: boolean;
@@ -218,6 +221,7 @@ export function resolveMtaStsOptions(options: MtaStsModuleOptions): ResolvedMtaS
       bin,
       args: [...(options.nginx?.args ?? [])],
       sitesDir: path('nginx.sitesDir', options.nginx?.sitesDir ?? '/etc/nginx/conf.d'),
+      pidFile: path('nginx.pidFile', options.nginx?.pidFile ?? '/run/nginx.pid'),
       httpListen: listen('nginx.httpListen', options.nginx?.httpListen ?? (ipv6 ? ['80', '[::]:80'] : ['80'])),
       httpsListen: listen('nginx.httpsListen', options.nginx?.httpsListen ?? (ipv6 ? ['443', '[::]:443'] : ['443'])),
       rejectUnknownSni: options.nginx?.rejectUnknownSni ?? true,

@@ -40,7 +40,7 @@ export class MtaStsDomainEntity {
   @Column({ type: 'text', nullable: true })
   mxProblem!: string | null;
 
-  @Column({ nullable: true })
+  @Column({ type: Date, nullable: true })
   mxCheckedAt!: Date | null;
 
   /** The id of the policy file on disk, i.e. what the policy host serves. */
@@ -50,17 +50,17 @@ export class MtaStsDomainEntity {
   @Column({ type: 'text', nullable: true })
   certIssuer!: string | null;
 
-  @Column({ nullable: true })
+  @Column({ type: Date, nullable: true })
   certNotBefore!: Date | null;
 
-  @Column({ nullable: true })
+  @Column({ type: Date, nullable: true })
   certNotAfter!: Date | null;
 
   /** The ACME directory the certificate came from (never swap production for staging). */
   @Column({ type: 'text', nullable: true })
   certDirectoryUrl!: string | null;
 
-  @Column({ nullable: true })
+  @Column({ type: Date, nullable: true })
   enabledAt!: Date | null;
 
   @CreateDateColumn()

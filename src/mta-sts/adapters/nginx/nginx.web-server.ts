@@ -16,8 +16,14 @@ export interface NginxOptions extends NginxDefaultsSettings {
   /** Extra arguments for every nginx call, e.g. `-p DIR -c FILE`. */
   readonly args: readonly string[];
   readonly sitesDir: string;
+  /** nginx's pid file, to see when a reload has taken effect. */
+  readonly pidFile: string;
   readonly commandTimeoutMs: number;
 }
+
+/** How long to wait for the master to replace its workers after a reload signal. */
+const RELOAD_SETTLE_MS = 5_000;
+const RELOAD_POLL_MS = 20;
 
 /** Config files are not secret; nginx's master reads them as root anyway. */
 const CONFIG_MODE = 0o644;
@@ -106,6 +112,7 @@ export class NginxWebServer extends WebServer {
   }
 
   private async reload(): Promise<void> {
+    const before = await this.workers();
     const result = await this.nginx(['-s', 'reload']);
     if (result.code !== 0) {
       const notRunning = /nginx\.pid|invalid PID|No such process/i.test(result.stderr);
@@ -116,6 +123,36 @@ export class NginxWebServer extends WebServer {
         result.stderr,
       );
     }
+    await this.settle(before);
+  }
+
+  /**
+   * `nginx -s reload` only signals the master and returns; until the master has started
+   * new workers, the old ones keep answering with the old configuration. Waiting for the
+   * old workers to be replaced makes "applied" mean "serving".
+   */
+  private async settle(before: ReadonlySet<string> | undefined): Promise<void> {
+    if (!before || before.size === 0) return;
+    const deadline = Date.now() + RELOAD_SETTLE_MS;
+    while (Date.now() < deadline) {
+      const now = await this.workers();
+      if (!now || ![...now].some((pid) => before.has(pid))) return;
+      await new Promise((resolve) => setTimeout(resolve, RELOAD_POLL_MS));
+    }
+  }
+
+  /** The pids of the master's workers that still accept connections (Linux /proc). */
+  private async workers(): Promise<Set<string> | undefined> {
+    const master = (await this.files.read(this.options.pidFile).catch(() => undefined))?.trim();
+    if (!master || !/^\d+$/.test(master)) return undefined;
+    const children = await this.files.read(`/proc/${master}/task/${master}/children`).catch(() => undefined);
+    if (children === undefined) return undefined;
+    const active = new Set<string>();
+    for (const pid of children.split(' ').filter(Boolean)) {
+      const cmdline = await this.files.read(`/proc/${pid}/cmdline`).catch(() => undefined);
+      if (cmdline?.startsWith('nginx: worker process') && !cmdline.includes('shutting down')) active.add(pid);
+    }
+    return active;
   }
 
   private nginx(args: readonly string[]) {

@@ -1,0 +1,177 @@
+import { existsSync, readFileSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect } from 'node:tls';
+import { DomainView } from '../../src/mta-sts/services/domain-view';
+import { Lab } from '../support/lab';
+import { Panel } from '../support/panel';
+
+/**
+ * Enable end to end against real services: dnsmasq for DNS, Pebble as the CA answering
+ * real HTTP-01 challenges through the nginx the module configures, and Debian's
+ * mta-sts-query as an independent sender-side client.
+ */
+describe('Enable a domain end to end', () => {
+  const domain = 'example.test';
+  const second = 'second.test';
+  let lab: Lab;
+  let panel: Panel;
+
+  beforeAll(async () => {
+    lab = await Lab.start({ dns: { mx: {}, hosts: {}, txt: {} } });
+    await lab.dnsmasq.update({
+      hosts: {
+        [`mta-sts.${domain}`]: [lab.address],
+        [`mail.${domain}`]: [lab.address],
+        [`mta-sts.${second}`]: [lab.address],
+      },
+      mx: { [domain]: [`mail.${domain}`, `MX2.${domain}.`], [second]: [`mail.${domain}`] },
+    });
+    panel = await Panel.start(lab.env());
+  }, 60_000);
+
+  afterAll(async () => {
+    await panel?.close();
+    await lab?.stop();
+  });
+
+  it('adds a domain with its policy and the three DNS records to publish', async () => {
+    const added = await panel.api<DomainView>('POST', '/api/domains', { domain: 'Example.TEST.' });
+    expect(added.status).toBe(201);
+    expect(added.body.domain).toBe(domain);
+    expect(added.body.state).toBe('inactive');
+    expect(added.body.mode).toBe('testing');
+    expect(added.body.mx).toEqual([`mail.${domain}`, `mx2.${domain}`]);
+    const id = added.body.policy!.id;
+    expect(added.body.policy!.text).toBe(
+      `version: STSv1\r\nmode: testing\r\nmx: mail.${domain}\r\nmx: mx2.${domain}\r\nmax_age: 604800\r\n`,
+    );
+    expect(added.body.records).toEqual([
+      expect.objectContaining({ name: `_mta-sts.${domain}`, type: 'TXT', value: `v=STSv1; id=${id}` }),
+      expect.objectContaining({ name: `mta-sts.${domain}`, type: 'A', value: lab.address }),
+      expect.objectContaining({
+        name: `_smtp._tls.${domain}`,
+        type: 'TXT',
+        value: `v=TLSRPTv1; rua=mailto:tls-reports@${domain}`,
+      }),
+    ]);
+    // The admin publishes the records.
+    await lab.dnsmasq.update({
+      txt: {
+        [`_mta-sts.${domain}`]: [`v=STSv1; id=${id}`],
+        [`_smtp._tls.${domain}`]: [`v=TLSRPTv1; rua=mailto:tls-reports@${domain}`],
+      },
+    });
+  });
+
+  it('refuses hostile names with 400 and writes nothing', async () => {
+    for (const name of ['1.2.3.4', 'exa mple.com', 'a..b', 'x.com;include /etc', '../../etc']) {
+      const answer = await panel.api('POST', '/api/domains', { domain: name });
+      expect(answer.status).toBe(400);
+      expect(String(answer.body.message)).toMatch(/not a valid domain name/);
+    }
+    const list = await panel.api<{ domains: DomainView[] }>('GET', '/api/domains');
+    expect(list.body.domains.map((d) => d.domain)).toEqual([domain]);
+  });
+
+  it('refuses the API without the bearer token', async () => {
+    const response = await fetch(`${panel.url.replace('[::1]', '127.0.0.1')}/api/domains`);
+    expect(response.status).toBe(401);
+  });
+
+  it('enables the domain: nginx serves the policy with a Pebble certificate, and mta-sts-query accepts it', async () => {
+    const enable = await panel.api<DomainView>('POST', `/api/domains/${domain}/enable`);
+    expect(enable.status).toBe(202);
+    expect(enable.body.state).toBe('provisioning');
+    const again = await panel.api<DomainView>('POST', `/api/domains/${domain}/enable`);
+    expect([200, 202]).toContain(again.status);
+
+    const view = await panel.settle(domain);
+    expect(view.error).toBeNull();
+    expect(view.state).toBe('active');
+    expect(view.certificate?.issuer).toMatch(/Pebble/i);
+    expect(view.servedPolicyId).toBe(view.policy!.id);
+
+    const served = await lab.fetchHttps(`mta-sts.${domain}`, '/.well-known/mta-sts.txt');
+    expect(served.status).toBe(200);
+    expect(served.headers['content-type']).toBe('text/plain');
+    expect(served.body).toBe(view.policy!.text);
+
+    const other = await lab.fetchHttps(`mta-sts.${domain}`, '/index.html');
+    expect(other.status).toBe(404);
+
+    const query = await lab.mtaStsQuery(domain);
+    expect(query).toContain('VALID');
+    expect(query).not.toMatch(/INVALID|FETCH_ERROR|NONE/);
+
+    const key = join(lab.dataDir, 'certs', `${domain}`, 'privkey.pem');
+    expect(statSync(key).mode & 0o777).toBe(0o600);
+  }, 90_000);
+
+  it('refuses a TLS handshake for a name it does not serve', async () => {
+    const outcome = await new Promise<string>((resolve) => {
+      const socket = connect({ host: lab.address, port: 443, servername: 'mta-sts.unknown.test', rejectUnauthorized: false });
+      socket.once('secureConnect', () => {
+        resolve(`handshake completed with ${socket.getPeerCertificate().subject?.CN}`);
+        socket.destroy();
+      });
+      socket.once('error', (error) => resolve(`refused: ${error.message}`));
+    });
+    expect(outcome).toMatch(/^refused/);
+  });
+
+  it('keeps the previous configuration serving when nginx -t fails, and records the failed step', async () => {
+    await panel.api('POST', '/api/domains', { domain: second });
+    // Someone left a broken file in the directory nginx includes.
+    const broken = join(lab.nginx.sitesDir, 'zz-broken.conf');
+    writeFileSync(broken, 'server { listen 127.0.0.1:81; this_is_not_a_directive on; }\n');
+
+    await panel.api('POST', `/api/domains/${second}/enable`);
+    const failed = await panel.settle(second);
+    expect(failed.state).toBe('error');
+    expect(failed.error?.step).toBe('http-vhost');
+    expect(failed.error?.message).toMatch(/nginx -t/);
+    expect(failed.error?.message).toMatch(/this_is_not_a_directive/);
+    expect(existsSync(join(lab.nginx.sitesDir, `mta-sts.${second}.conf`))).toBe(false);
+
+    const served = await lab.fetchHttps(`mta-sts.${domain}`, '/.well-known/mta-sts.txt');
+    expect(served.status).toBe(200);
+    expect(served.body).toContain('version: STSv1');
+
+    rmSync(broken);
+    await panel.api('POST', `/api/domains/${second}/enable`);
+    expect((await panel.settle(second)).state).toBe('active');
+  }, 90_000);
+
+  it('disables: the vhost goes, the certificate stays, and the records to remove are listed', async () => {
+    const certificate = readFileSync(join(lab.dataDir, 'certs', second, 'fullchain.pem'), 'utf8');
+    const disabled = await panel.api<{ domain: DomainView; recordsToRemove: Array<{ name: string }> }>(
+      'POST',
+      `/api/domains/${second}/disable`,
+    );
+    expect(disabled.status).toBe(200);
+    expect(disabled.body.domain.state).toBe('inactive');
+    expect(disabled.body.recordsToRemove.map((r) => r.name)).toEqual([`_mta-sts.${second}`, `mta-sts.${second}`]);
+    expect(existsSync(join(lab.nginx.sitesDir, `mta-sts.${second}.conf`))).toBe(false);
+    await expect(lab.fetchHttps(`mta-sts.${second}`, '/.well-known/mta-sts.txt')).rejects.toThrow();
+
+    // Enabling again reuses the certificate kept on disk instead of ordering a new one.
+    await panel.api('POST', `/api/domains/${second}/enable`);
+    expect((await panel.settle(second)).state).toBe('active');
+    expect(readFileSync(join(lab.dataDir, 'certs', second, 'fullchain.pem'), 'utf8')).toBe(certificate);
+    expect((await lab.fetchHttps(`mta-sts.${second}`, '/.well-known/mta-sts.txt')).status).toBe(200);
+  }, 90_000);
+
+  it('deletes only inactive domains, and keeps state across a restart', async () => {
+    expect((await panel.api('DELETE', `/api/domains/${domain}`)).status).toBe(409);
+    expect((await panel.api('GET', '/api/domains/unknown.test')).status).toBe(404);
+
+    await panel.close();
+    panel = await Panel.start(lab.env());
+    const view = await panel.api<DomainView>('GET', `/api/domains/${domain}`);
+    expect(view.body.state).toBe('active');
+
+    await panel.api('POST', `/api/domains/${second}/disable`);
+    expect((await panel.api('DELETE', `/api/domains/${second}`)).status).toBe(204);
+    expect((await panel.api('GET', `/api/domains/${second}`)).status).toBe(404);
+  }, 60_000);
+});

@@ -1,0 +1,168 @@
+import { randomInt } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'node:tls';
+import { DnsData, Dnsmasq } from './dnsmasq';
+import { Nginx } from './nginx';
+import { Pebble } from './pebble';
+import { execFileAsync, tcpOpen } from './processes';
+
+/**
+ * A loopback stand-in for the internet around one mail server: a DNS server (dnsmasq),
+ * Let's Encrypt (Pebble) and the server's own nginx, all on one 127.x.y.z address of its
+ * own with the real ports 53, 80 and 443, so an independent client such as mta-sts-query
+ * can fetch `https://mta-sts.<domain>/` exactly as a sender would. Needs root (ports
+ * below 1024, and `unshare` for mta-sts-query).
+ */
+export interface LabOptions {
+  readonly dns: DnsData;
+  /** Pebble's certificate lifetime in seconds. */
+  readonly certificateValidity?: number;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function freeLoopbackAddress(): Promise<string> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const address = `127.${randomInt(100, 250)}.${randomInt(1, 250)}.${randomInt(2, 250)}`;
+    const busy = (await tcpOpen(address, 80)) || (await tcpOpen(address, 443));
+    if (!busy) return address;
+  }
+  throw new Error('no free loopback address found');
+}
+
+export class Lab {
+  readonly dir: string;
+  readonly dataDir: string;
+  readonly nginx: Nginx;
+  readonly apiToken = 'lab-token-0123456789abcdef';
+
+  private constructor(
+    readonly address: string,
+    readonly dnsmasq: Dnsmasq,
+    readonly pebble: Pebble,
+    dir: string,
+  ) {
+    this.dir = dir;
+    this.dataDir = join(dir, 'data');
+    this.nginx = new Nginx(dir);
+  }
+
+  static async start(options: LabOptions): Promise<Lab> {
+    if (process.getuid?.() !== 0) {
+      throw new Error('The end-to-end lab needs root: it binds ports 53, 80 and 443 on a loopback address.');
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'mta-sts-lab-'));
+    // nginx's workers run as an unprivileged user and must traverse to the policy files.
+    chmodSync(dir, 0o755);
+    const address = await freeLoopbackAddress();
+    const dnsmasq = new Dnsmasq(address, 53, dir);
+    const pebble = new Pebble(
+      {
+        httpPort: 80,
+        dnsServer: dnsmasq.server,
+        listenPort: await freePort(),
+        managementPort: await freePort(),
+        certificateValidity: options.certificateValidity,
+      },
+      dir,
+    );
+    const lab = new Lab(address, dnsmasq, pebble, dir);
+    try {
+      await dnsmasq.start(options.dns);
+      await pebble.start();
+      await lab.nginx.start();
+    } catch (error) {
+      await lab.stop();
+      throw error;
+    }
+    return lab;
+  }
+
+  /** The panel's environment, as README.md documents it. */
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      MTA_STS_DATA_DIR: this.dataDir,
+      MTA_STS_SERVER_IPV4: this.address,
+      MTA_STS_ACME_DIRECTORY_URL: this.pebble.directoryUrl,
+      MTA_STS_ACME_CA_FILE: this.pebble.apiCaFile,
+      MTA_STS_ACME_EMAIL: 'postmaster@example.net',
+      MTA_STS_DNS_SERVERS: this.dnsmasq.server,
+      MTA_STS_NGINX_ARGS: this.nginx.args.join(' '),
+      MTA_STS_NGINX_SITES_DIR: this.nginx.sitesDir,
+      MTA_STS_NGINX_PID_FILE: this.nginx.pidFile,
+      MTA_STS_HTTP_LISTEN: `${this.address}:80`,
+      MTA_STS_HTTPS_LISTEN: `${this.address}:443`,
+      MTA_STS_API_TOKEN: this.apiToken,
+      ...extra,
+    };
+  }
+
+  /**
+   * GET `https://<host>/<path>` on this lab's address with SNI, trusting only Pebble's
+   * chain, as a strict sender would (no redirects).
+   */
+  fetchHttps(host: string, path: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+    const ca = readFileSync(this.pebble.rootFile, 'utf8');
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: this.address, port: 443, servername: host, ca, minVersion: 'TLSv1.2' }, () => {
+        socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      });
+      let raw = '';
+      socket.setTimeout(5_000, () => socket.destroy(new Error('timeout')));
+      socket.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
+      socket.on('error', reject);
+      socket.on('end', () => {
+        const [head, ...rest] = raw.split('\r\n\r\n');
+        const [statusLine, ...headerLines] = head.split('\r\n');
+        const headers: Record<string, string> = {};
+        for (const line of headerLines) {
+          const at = line.indexOf(':');
+          headers[line.slice(0, at).toLowerCase()] = line.slice(at + 1).trim();
+        }
+        resolve({ status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') });
+      });
+    });
+  }
+
+  /**
+   * Runs Debian's `mta-sts-query` (postfix-mta-sts-resolver) against the domain, with
+   * this lab's DNS as its resolver and Pebble's root as its only trust anchor.
+   */
+  async mtaStsQuery(domain: string): Promise<string> {
+    const resolvConf = join(this.dir, 'resolv.conf');
+    writeFileSync(resolvConf, `nameserver ${this.dnsmasq.address}\n`);
+    const { stdout, stderr } = await execFileAsync(
+      'unshare',
+      [
+        '-m',
+        'sh',
+        '-c',
+        'mount --bind "$RESOLV" /etc/resolv.conf && exec mta-sts-query "$DOMAIN"',
+      ],
+      {
+        timeout: 30_000,
+        env: { ...process.env, RESOLV: resolvConf, DOMAIN: domain, SSL_CERT_FILE: this.pebble.rootFile },
+      },
+    );
+    return `${stdout}${stderr}`;
+  }
+
+  async stop(): Promise<void> {
+    await this.nginx.stop();
+    await this.pebble.stop();
+    await this.dnsmasq.stop();
+    if (!process.env.KEEP_LAB) rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,64 @@
+import 'reflect-metadata';
+import { mkdirSync } from 'node:fs';
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from '../../src/app.module';
+import { loadPanelConfig } from '../../src/panel/env';
+import { DomainView } from '../../src/mta-sts/services/domain-view';
+import { waitFor } from './processes';
+
+export interface ApiAnswer<T = Record<string, unknown>> {
+  readonly status: number;
+  readonly body: T;
+}
+
+/** The standalone panel, started in this process from environment variables, driven over HTTP. */
+export class Panel {
+  private constructor(
+    readonly app: INestApplication,
+    readonly url: string,
+    private readonly token: string,
+  ) {}
+
+  static async start(env: Record<string, string>): Promise<Panel> {
+    const config = loadPanelConfig(env);
+    mkdirSync(config.resolved.dataDir, { recursive: true, mode: 0o755 });
+    const app = await NestFactory.create(AppModule.forConfig(config), {
+      logger: ['error', 'warn'],
+      abortOnError: false,
+    });
+    await app.listen(0, '127.0.0.1');
+    return new Panel(app, await app.getUrl(), env.MTA_STS_API_TOKEN);
+  }
+
+  async api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
+    const response = await fetch(`${this.url.replace('[::1]', '127.0.0.1')}${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : {}) as T };
+  }
+
+  /** Polls the domain until it leaves `provisioning`. */
+  async settle(domain: string, timeoutMs = 60_000): Promise<DomainView> {
+    let view: DomainView | undefined;
+    await waitFor(
+      `${domain} to finish provisioning`,
+      async () => {
+        view = (await this.api<DomainView>('GET', `/api/domains/${domain}`)).body;
+        return view.state !== 'provisioning';
+      },
+      timeoutMs,
+    );
+    return view!;
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+  }
+}

@@ -1,0 +1,105 @@
+import { writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import { execFileAsync, Service, tcpOpen, waitFor } from './processes';
+
+export interface PebbleOptions {
+  /** Where Pebble connects for HTTP-01 (the port nginx's port 80 vhosts listen on). */
+  readonly httpPort: number;
+  /** `ip:port` of the DNS server Pebble resolves names with. */
+  readonly dnsServer: string;
+  readonly listenPort: number;
+  readonly managementPort: number;
+  /** Certificate lifetime in seconds (Pebble's `certificateValidityPeriod`). */
+  readonly certificateValidity?: number;
+  /** Leave Pebble's random bad-nonce rejections on (real CAs send them too). */
+  readonly nonceRejects?: boolean;
+}
+
+function get(url: string, ca: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    request(url, { ca, timeout: 5_000 }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${url}: ${res.statusCode}`))));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+/** Pebble, Let's Encrypt's test CA, from Debian, with its own TLS certificate for its API. */
+export class Pebble {
+  private service?: Service;
+  /** PEM of the certificate Pebble's API listener uses (trust it to talk ACME). */
+  readonly apiCaFile: string;
+  /** PEM of Pebble's issuing root and intermediate (trust it to verify issued certificates). */
+  readonly chainFile: string;
+  readonly rootFile: string;
+
+  constructor(
+    private readonly options: PebbleOptions,
+    private readonly dir: string,
+  ) {
+    this.apiCaFile = join(dir, 'pebble-api.pem');
+    this.chainFile = join(dir, 'pebble-chain.pem');
+    this.rootFile = join(dir, 'pebble-root.pem');
+  }
+
+  get directoryUrl(): string {
+    return `https://127.0.0.1:${this.options.listenPort}/dir`;
+  }
+
+  async start(): Promise<void> {
+    const key = join(this.dir, 'pebble-api.key');
+    await execFileAsync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+      '-keyout', key, '-out', this.apiCaFile, '-days', '2', '-subj', '/CN=localhost',
+      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ]); // prettier-ignore
+    const config = join(this.dir, 'pebble.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        pebble: {
+          listenAddress: `127.0.0.1:${this.options.listenPort}`,
+          managementListenAddress: `127.0.0.1:${this.options.managementPort}`,
+          certificate: this.apiCaFile,
+          privateKey: key,
+          httpPort: this.options.httpPort,
+          tlsPort: 5001,
+          ocspResponderURL: '',
+          externalAccountBindingRequired: false,
+          ...(this.options.certificateValidity ? { certificateValidityPeriod: this.options.certificateValidity } : {}),
+        },
+      }),
+    );
+    this.service = Service.start(
+      'pebble',
+      'pebble',
+      ['-config', config, '-dnsserver', this.options.dnsServer],
+      join(this.dir, 'pebble.log'),
+      { PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: this.options.nonceRejects ? '5' : '0' },
+    );
+    await waitFor('Pebble to listen', async () => {
+      if (!this.service?.running) throw new Error(`pebble ${this.service?.describeExit()}`);
+      return (
+        (await tcpOpen('127.0.0.1', this.options.listenPort)) &&
+        (await tcpOpen('127.0.0.1', this.options.managementPort))
+      );
+    });
+    const ca = this.apiCaFile;
+    const management = `https://127.0.0.1:${this.options.managementPort}`;
+    const { readFileSync } = await import('node:fs');
+    const apiCa = readFileSync(ca, 'utf8');
+    const root = await get(`${management}/roots/0`, apiCa);
+    const intermediate = await get(`${management}/intermediates/0`, apiCa);
+    writeFileSync(this.rootFile, root);
+    writeFileSync(this.chainFile, `${root.trim()}\n${intermediate.trim()}\n`);
+  }
+
+  async stop(): Promise<void> {
+    await this.service?.stop();
+    this.service = undefined;
+  }
+}

@@ -1,0 +1,79 @@
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { createConnection } from 'node:net';
+import { promisify } from 'node:util';
+
+export const execFileAsync = promisify(execFile);
+
+/** A long-running service started by the lab, stopped by its own pid. */
+export class Service {
+  private exited = false;
+  private exitInfo = '';
+
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+    readonly logFile: string,
+  ) {
+    child.on('exit', (code, signal) => {
+      this.exited = true;
+      this.exitInfo = `exited with ${code ?? signal}`;
+    });
+  }
+
+  static start(name: string, command: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): Service {
+    const log = createWriteStream(logFile, { flags: 'a' });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    return new Service(name, child, logFile);
+  }
+
+  get running(): boolean {
+    return !this.exited;
+  }
+
+  describeExit(): string {
+    return this.exitInfo;
+  }
+
+  async stop(): Promise<void> {
+    if (this.exited || this.child.pid === undefined) return;
+    const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 3_000);
+    await gone;
+    clearTimeout(timer);
+  }
+}
+
+/** Polls `probe` until it returns true; fails after `timeoutMs` with `what` in the message. */
+export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      if (await probe()) return;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (${String(lastError)})` : ''}`);
+}
+
+export function tcpOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    socket.setTimeout(500);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
