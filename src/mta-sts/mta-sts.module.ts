@@ -13,15 +13,7 @@ import { MTA_STS_MODULE_OPTIONS, MtaStsConfigurableModule } from './mta-sts.modu
 import { MtaStsModuleOptions, ResolvedMtaStsOptions, resolveMtaStsOptions } from './mta-sts.options';
 import { MTA_STS_OPTIONS } from './mta-sts.tokens';
 import { MTA_STS_ENTITIES } from './persistence';
-import {
-  CertificateAuthority,
-  Clock,
-  DnsResolver,
-  FileStore,
-  HttpClient,
-  ProcessRunner,
-  WebServer,
-} from './ports';
+import { CertificateAuthority, Clock, DnsResolver, FileStore, HttpClient, ProcessRunner, WebServer } from './ports';
 import { CertificateStore } from './services/certificate-store';
 import { ChallengeFiles } from './services/challenge-files';
 import { DataLayout } from './services/data-layout';

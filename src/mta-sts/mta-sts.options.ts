@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { assertServerAddresses, assertTlsRptRua } from './domain/dns-records';
 import { InvalidOptionError } from './domain/errors';
@@ -131,22 +132,30 @@ function path(option: string, value: string): string {
   return isAbsolute(value) ? value : resolve(value);
 }
 
-/** An nginx `listen` value: a port, `addr:port`, `[v6]:port` or a unix socket, no other parameters. */
+/** An nginx `listen` value: a port, `addr:port`, `host:port` or `[v6]:port`, no other parameters. */
 function listen(option: string, values: readonly string[]): string[] {
   if (values.length === 0) throw new InvalidOptionError(option, 'needs at least one listen value');
   for (const value of values) {
     const ok = /^(\d{1,5}|[0-9.]+:\d{1,5}|\[[0-9a-fA-F:.]+\]:\d{1,5}|\*:\d{1,5}|[a-zA-Z0-9.-]+:\d{1,5})$/.test(value);
     const port = Number(value.slice(value.lastIndexOf(':') + 1));
     if (!ok || port < 1 || port > 65535) {
-      throw new InvalidOptionError(option, `"${value}" is not an nginx listen address (e.g. 443, 127.0.0.1:8443, [::]:443)`);
+      throw new InvalidOptionError(
+        option,
+        `"${value}" is not an nginx listen address (e.g. 443, 127.0.0.1:8443, [::]:443)`,
+      );
     }
   }
   return [...values];
 }
 
+/** `ip`, `ip:port` or `[ipv6]:port`, as `node:dns` `setServers` takes them. */
 function dnsServers(values: readonly string[]): string[] {
   for (const value of values) {
-    if (!/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-fA-F:.]+\]:\d{1,5}|[0-9a-fA-F:]+:[0-9a-fA-F:.]*)$/.test(value)) {
+    const bracketed = /^\[([^\]]+)\]:(\d{1,5})$/.exec(value);
+    const withPort = /^([^:]+):(\d{1,5})$/.exec(value);
+    const address = bracketed?.[1] ?? withPort?.[1] ?? value;
+    const port = Number(bracketed?.[2] ?? withPort?.[2] ?? 53);
+    if (isIP(address) === 0 || port < 1 || port > 65535) {
       throw new InvalidOptionError('dns.servers', `"${value}" is not an IP address with an optional :port`);
     }
   }

@@ -109,7 +109,12 @@ describe('Enable a domain end to end', () => {
 
   it('refuses a TLS handshake for a name it does not serve', async () => {
     const outcome = await new Promise<string>((resolve) => {
-      const socket = connect({ host: lab.address, port: 443, servername: 'mta-sts.unknown.test', rejectUnauthorized: false });
+      const socket = connect({
+        host: lab.address,
+        port: lab.ports.https,
+        servername: 'mta-sts.unknown.test',
+        rejectUnauthorized: false,
+      });
       socket.once('secureConnect', () => {
         resolve(`handshake completed with ${socket.getPeerCertificate().subject?.CN}`);
         socket.destroy();

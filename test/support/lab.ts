@@ -12,9 +12,9 @@ import { execFileAsync, tcpOpen } from './processes';
 /**
  * A loopback stand-in for the internet around one mail server: a DNS server (dnsmasq),
  * Let's Encrypt (Pebble) and the server's own nginx, all on one 127.x.y.z address of its
- * own with the real ports 53, 80 and 443, so an independent client such as mta-sts-query
- * can fetch `https://mta-sts.<domain>/` exactly as a sender would. Needs root (ports
- * below 1024, and `unshare` for mta-sts-query).
+ * own. As root it uses the real ports 53, 80 and 443, so an independent client such as
+ * mta-sts-query can fetch `https://mta-sts.<domain>/` exactly as a sender would; without
+ * root it falls back to free high ports (enough for the demo, not for mta-sts-query).
  */
 export interface LabOptions {
   readonly dns: DnsData;
@@ -42,6 +42,12 @@ async function freeLoopbackAddress(): Promise<string> {
   throw new Error('no free loopback address found');
 }
 
+interface LabPorts {
+  readonly dns: number;
+  readonly http: number;
+  readonly https: number;
+}
+
 export class Lab {
   readonly dir: string;
   readonly dataDir: string;
@@ -50,6 +56,7 @@ export class Lab {
 
   private constructor(
     readonly address: string,
+    readonly ports: LabPorts,
     readonly dnsmasq: Dnsmasq,
     readonly pebble: Pebble,
     dir: string,
@@ -60,17 +67,18 @@ export class Lab {
   }
 
   static async start(options: LabOptions): Promise<Lab> {
-    if (process.getuid?.() !== 0) {
-      throw new Error('The end-to-end lab needs root: it binds ports 53, 80 and 443 on a loopback address.');
-    }
+    const privileged = process.getuid?.() === 0;
     const dir = mkdtempSync(join(tmpdir(), 'mta-sts-lab-'));
     // nginx's workers run as an unprivileged user and must traverse to the policy files.
     chmodSync(dir, 0o755);
     const address = await freeLoopbackAddress();
-    const dnsmasq = new Dnsmasq(address, 53, dir);
+    const ports: LabPorts = privileged
+      ? { dns: 53, http: 80, https: 443 }
+      : { dns: await freePort(), http: await freePort(), https: await freePort() };
+    const dnsmasq = new Dnsmasq(address, ports.dns, dir);
     const pebble = new Pebble(
       {
-        httpPort: 80,
+        httpPort: ports.http,
         dnsServer: dnsmasq.server,
         listenPort: await freePort(),
         managementPort: await freePort(),
@@ -78,7 +86,7 @@ export class Lab {
       },
       dir,
     );
-    const lab = new Lab(address, dnsmasq, pebble, dir);
+    const lab = new Lab(address, ports, dnsmasq, pebble, dir);
     try {
       await dnsmasq.start(options.dns);
       await pebble.start();
@@ -102,8 +110,8 @@ export class Lab {
       MTA_STS_NGINX_ARGS: this.nginx.args.join(' '),
       MTA_STS_NGINX_SITES_DIR: this.nginx.sitesDir,
       MTA_STS_NGINX_PID_FILE: this.nginx.pidFile,
-      MTA_STS_HTTP_LISTEN: `${this.address}:80`,
-      MTA_STS_HTTPS_LISTEN: `${this.address}:443`,
+      MTA_STS_HTTP_LISTEN: `${this.address}:${this.ports.http}`,
+      MTA_STS_HTTPS_LISTEN: `${this.address}:${this.ports.https}`,
       MTA_STS_API_TOKEN: this.apiToken,
       ...extra,
     };
@@ -116,9 +124,12 @@ export class Lab {
   fetchHttps(host: string, path: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
     const ca = readFileSync(this.pebble.rootFile, 'utf8');
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: this.address, port: 443, servername: host, ca, minVersion: 'TLSv1.2' }, () => {
-        socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
-      });
+      const socket = connect(
+        { host: this.address, port: this.ports.https, servername: host, ca, minVersion: 'TLSv1.2' },
+        () => {
+          socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+        },
+      );
       let raw = '';
       socket.setTimeout(5_000, () => socket.destroy(new Error('timeout')));
       socket.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
@@ -141,16 +152,14 @@ export class Lab {
    * this lab's DNS as its resolver and Pebble's root as its only trust anchor.
    */
   async mtaStsQuery(domain: string): Promise<string> {
+    if (this.ports.https !== 443 || this.ports.dns !== 53) {
+      throw new Error('mta-sts-query needs the lab on ports 53 and 443, which needs root.');
+    }
     const resolvConf = join(this.dir, 'resolv.conf');
     writeFileSync(resolvConf, `nameserver ${this.dnsmasq.address}\n`);
     const { stdout, stderr } = await execFileAsync(
       'unshare',
-      [
-        '-m',
-        'sh',
-        '-c',
-        'mount --bind "$RESOLV" /etc/resolv.conf && exec mta-sts-query "$DOMAIN"',
-      ],
+      ['-m', 'sh', '-c', 'mount --bind "$RESOLV" /etc/resolv.conf && exec mta-sts-query "$DOMAIN"'],
       {
         timeout: 30_000,
         env: { ...process.env, RESOLV: resolvConf, DOMAIN: domain, SSL_CERT_FILE: this.pebble.rootFile },

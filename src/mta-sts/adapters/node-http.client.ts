@@ -23,7 +23,8 @@ export class NodeHttpClient extends HttpClient {
       };
       const onResponse = (res: IncomingMessage) => {
         const socket = res.socket as TLSSocket;
-        const peer = req.tls && typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
+        const peer =
+          req.tls && typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
         const chunks: Buffer[] = [];
         let size = 0;
         let truncated = false;

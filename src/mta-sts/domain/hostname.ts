@@ -49,8 +49,9 @@ export class DomainName {
 }
 
 function refuse(input: string, why: string): never {
-  const shown = input.length > 80 ? `${input.slice(0, 80)}…` : input;
-  throw new InvalidInputError(`"${shown}" is not a valid domain name: ${why}.`);
+  // JSON quoting shows control characters as escapes, so the message cannot forge log lines.
+  const shown = JSON.stringify(input.length > 80 ? `${input.slice(0, 80)}…` : input);
+  throw new InvalidInputError(`${shown} is not a valid domain name: ${why}.`);
 }
 
 /**

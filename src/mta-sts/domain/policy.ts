@@ -53,6 +53,15 @@ export function assertMaxAge(maxAge: unknown): number {
 export class MxProblem extends InvalidInputError {}
 
 /**
+ * A tenant host sits exactly one label below the suffix; the wildcard covers only that
+ * one label (§4.1), so a deeper host keeps its own `mx` line.
+ */
+function isMicrosoft365Tenant(host: string): boolean {
+  const suffix = `.${MICROSOFT_365_SUFFIX}`;
+  return host.endsWith(suffix) && !host.slice(0, -suffix.length).includes('.');
+}
+
+/**
  * Turns the exchange names of a domain's MX records into `mx:` patterns: trailing dot
  * dropped, lower-case A-labels, Microsoft 365 tenant hosts collapsed to
  * `*.mail.protection.outlook.com`, duplicates removed, sorted so the text is stable.
@@ -78,7 +87,7 @@ export function mxPatternsFromExchanges(domain: string, exchanges: readonly stri
     if (problem) {
       throw new MxProblem(`The MX host "${exchange}" of ${domain} cannot be listed in a policy: ${problem}.`);
     }
-    patterns.add(ascii.endsWith(`.${MICROSOFT_365_SUFFIX}`) ? `*.${MICROSOFT_365_SUFFIX}` : ascii);
+    patterns.add(isMicrosoft365Tenant(ascii) ? `*.${MICROSOFT_365_SUFFIX}` : ascii);
   }
   return [...patterns].sort();
 }

@@ -39,11 +39,7 @@ export function policyOf(entity: MtaStsDomainEntity): RenderedPolicy | null {
 
 const iso = (date: Date | null) => (date ? new Date(date).toISOString() : null);
 
-export function toDomainView(
-  entity: MtaStsDomainEntity,
-  addresses: ServerAddresses,
-  ruaTemplate: string,
-): DomainView {
+export function toDomainView(entity: MtaStsDomainEntity, addresses: ServerAddresses, ruaTemplate: string): DomainView {
   const name = DomainName.fromValidated(entity.name);
   const policy = policyOf(entity);
   const step = entity.state === 'provisioning' ? entity.step : null;
@@ -54,9 +50,7 @@ export function toDomainView(
     step,
     stepLabel: isProvisioningStep(step) ? STEP_LABELS[step] : null,
     error:
-      entity.state === 'error' && entity.errorMessage
-        ? { step: entity.errorStep, message: entity.errorMessage }
-        : null,
+      entity.state === 'error' && entity.errorMessage ? { step: entity.errorStep, message: entity.errorMessage } : null,
     mode: entity.mode,
     maxAge: entity.maxAge,
     mx: entity.mx,

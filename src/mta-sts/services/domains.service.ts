@@ -73,9 +73,7 @@ export class DomainsService {
   async remove(input: unknown): Promise<void> {
     const entity = await this.find(parseDomainName(input));
     if (entity.state !== 'inactive') {
-      throw new ConflictError(
-        `${entity.name} is ${entity.state}; disable it first, then delete it.`,
-      );
+      throw new ConflictError(`${entity.name} is ${entity.state}; disable it first, then delete it.`);
     }
     await this.domains.delete({ id: entity.id, state: 'inactive' });
   }

@@ -117,7 +117,9 @@ export class ProvisioningService implements OnApplicationBootstrap {
     return this.locks.run(name.ascii, async () => {
       const entity = await this.catalogue.find(name);
       if (entity.state === 'provisioning') {
-        throw new ConflictError(`${name.ascii} is being provisioned; wait until it is active or failed, then disable it.`);
+        throw new ConflictError(
+          `${name.ascii} is being provisioned; wait until it is active or failed, then disable it.`,
+        );
       }
       const servedId = entity.servedPolicyId ?? policyOf(entity)?.id;
       await this.web.removeSite(name.policyHost);
@@ -219,7 +221,9 @@ export class ProvisioningService implements OnApplicationBootstrap {
       { id: entity.id },
       { state: 'active', step: null, errorStep: null, errorMessage: null, enabledAt: this.clock.now() },
     );
-    this.logger.log(`${name.ascii} is active: policy ${policy.id} served at https://${name.policyHost}/.well-known/mta-sts.txt`);
+    this.logger.log(
+      `${name.ascii} is active: policy ${policy.id} served at https://${name.policyHost}/.well-known/mta-sts.txt`,
+    );
   }
 
   private async reusableCertificate(

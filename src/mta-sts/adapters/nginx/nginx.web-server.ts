@@ -62,7 +62,9 @@ export class NginxWebServer extends WebServer {
   }
 
   removeSite(host: string): Promise<void> {
-    return this.serialized(() => this.apply([{ path: join(this.options.sitesDir, siteFileName(host)), content: null }]));
+    return this.serialized(() =>
+      this.apply([{ path: join(this.options.sitesDir, siteFileName(host)), content: null }]),
+    );
   }
 
   private defaultsChange(): FileChange {

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests and the demo use, skipping those already there:
+# nginx (the web server the module configures), Pebble (Let's Encrypt's test CA), dnsmasq
+# (DNS), postfix-mta-sts-resolver (an independent MTA-STS client), openssl, util-linux
+# (unshare) and knot-dnsutils (kdig, for looking at the lab's DNS by hand).
+set -euo pipefail
+
+packages=(pebble dnsmasq-base postfix-mta-sts-resolver openssl util-linux knot-dnsutils)
+# Any nginx on the PATH will do; nginx-light is the smallest package that has one.
+command -v nginx >/dev/null 2>&1 || packages+=(nginx-light)
+
+to_install=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+    to_install+=("$package")
+  fi
+done
+
+if [ "${#to_install[@]}" -eq 0 ]; then
+  echo "System packages: all present."
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Missing Debian packages: ${to_install[*]}" >&2
+  echo "Install them as root: apt-get install -y ${to_install[*]}" >&2
+  exit 1
+fi
+echo "Installing: ${to_install[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# Debian starts services on install; the tests run their own instances, so keep the
+# packaged ones from starting (and from taking ports 53 and 80).
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  created_policy=1
+fi
+apt-get install -y -qq --no-install-recommends "${to_install[@]}" >/dev/null
+[ "$created_policy" -eq 1 ] && rm -f "$policy"
+echo "Installed: ${to_install[*]}"

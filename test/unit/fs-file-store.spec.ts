@@ -1,0 +1,153 @@
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FsFileStore } from '../../src/mta-sts/adapters/fs.file-store';
+
+const store = new FsFileStore();
+let dir: string;
+let savedUmask: number;
+
+function modeOf(path: string): number {
+  return statSync(path).mode & 0o777;
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mta-sts-fs-'));
+  // Start every test from the usual umask; reading it by setting it avoids the deprecated no-argument call.
+  savedUmask = process.umask(0o022);
+});
+
+afterEach(() => {
+  process.umask(savedUmask);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('FsFileStore.writeAtomic', () => {
+  it('writes the content exactly', async () => {
+    const path = join(dir, 'policy.txt');
+    const text = 'version: STSv1\r\nmode: testing\r\nmx: mx.bücher.example\r\nmax_age: 604800\r\n';
+    await store.writeAtomic(path, text, 0o644);
+    expect(readFileSync(path).equals(Buffer.from(text, 'utf8'))).toBe(true);
+  });
+
+  it.each([0o600, 0o644])('gives the file mode %o even under a restrictive umask', async (mode) => {
+    process.umask(0o077);
+    const path = join(dir, 'file');
+    await store.writeAtomic(path, 'x', mode);
+    expect(modeOf(path)).toBe(mode);
+  });
+
+  it('gives a private key mode 0600 even under a permissive umask', async () => {
+    process.umask(0o000);
+    const path = join(dir, 'privkey.pem');
+    await store.writeAtomic(path, 'secret', 0o600);
+    expect(modeOf(path)).toBe(0o600);
+  });
+
+  it('sets the new mode when it replaces a file that had another mode', async () => {
+    const path = join(dir, 'file');
+    await store.writeAtomic(path, 'one', 0o644);
+    await store.writeAtomic(path, 'two', 0o600);
+    expect(modeOf(path)).toBe(0o600);
+    expect(readFileSync(path, 'utf8')).toBe('two');
+  });
+
+  it('leaves no temporary file behind', async () => {
+    await store.writeAtomic(join(dir, 'a.conf'), 'a', 0o644);
+    await store.writeAtomic(join(dir, 'a.conf'), 'b', 0o644);
+    await store.writeAtomic(join(dir, 'b.conf'), 'c', 0o644);
+    expect(readdirSync(dir).sort()).toEqual(['a.conf', 'b.conf']);
+  });
+
+  it('replaces existing content completely, also with shorter content', async () => {
+    const path = join(dir, 'site.conf');
+    writeFileSync(path, 'a much longer previous content\n'.repeat(10));
+    await store.writeAtomic(path, 'short\n', 0o644);
+    expect(readFileSync(path, 'utf8')).toBe('short\n');
+  });
+
+  it('creates missing parent directories', async () => {
+    const path = join(dir, 'policies', 'deep', 'example.com.txt');
+    await store.writeAtomic(path, 'x', 0o644);
+    expect(readFileSync(path, 'utf8')).toBe('x');
+    expect(statSync(join(dir, 'policies')).isDirectory()).toBe(true);
+  });
+
+  it('fails without leaving a temporary file when the target is a directory', async () => {
+    const path = join(dir, 'taken');
+    mkdirSync(path);
+    writeFileSync(join(path, 'inside'), 'keep');
+    await expect(store.writeAtomic(path, 'x', 0o644)).rejects.toThrow();
+    expect(readdirSync(dir)).toEqual(['taken']);
+    expect(readFileSync(join(path, 'inside'), 'utf8')).toBe('keep');
+  });
+
+  it('writes the empty string as an empty file', async () => {
+    const path = join(dir, 'empty');
+    await store.writeAtomic(path, '', 0o644);
+    expect(statSync(path).size).toBe(0);
+  });
+});
+
+describe('FsFileStore.read', () => {
+  it('returns the text of an existing file', async () => {
+    const path = join(dir, 'file');
+    writeFileSync(path, 'héllo\r\n');
+    await expect(store.read(path)).resolves.toBe('héllo\r\n');
+  });
+
+  it('returns undefined for a missing file', async () => {
+    await expect(store.read(join(dir, 'missing'))).resolves.toBeUndefined();
+  });
+
+  it('returns undefined when the parent directory is missing too', async () => {
+    await expect(store.read(join(dir, 'no', 'such', 'file'))).resolves.toBeUndefined();
+  });
+
+  it('fails for a directory instead of pretending it is missing', async () => {
+    await expect(store.read(dir)).rejects.toThrow();
+  });
+});
+
+describe('FsFileStore.remove', () => {
+  it('removes a file', async () => {
+    const path = join(dir, 'file');
+    writeFileSync(path, 'x');
+    await store.remove(path);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('does nothing when the file is already gone', async () => {
+    const path = join(dir, 'file');
+    await expect(store.remove(path)).resolves.toBeUndefined();
+    writeFileSync(path, 'x');
+    await store.remove(path);
+    await expect(store.remove(path)).resolves.toBeUndefined();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('FsFileStore.ensureDir', () => {
+  it('creates a directory with its parents and applies the mode despite the umask', async () => {
+    process.umask(0o077);
+    const path = join(dir, 'a', 'b');
+    await store.ensureDir(path, 0o755);
+    expect(statSync(path).isDirectory()).toBe(true);
+    expect(modeOf(path)).toBe(0o755);
+  });
+
+  it('applies the mode to a directory that already exists', async () => {
+    const path = join(dir, 'keys');
+    mkdirSync(path, { mode: 0o755 });
+    await store.ensureDir(path, 0o700);
+    expect(modeOf(path)).toBe(0o700);
+  });
+
+  it('keeps what the directory holds', async () => {
+    const path = join(dir, 'keys');
+    mkdirSync(path);
+    writeFileSync(join(path, 'account.key'), 'k');
+    await store.ensureDir(path, 0o700);
+    expect(readFileSync(join(path, 'account.key'), 'utf8')).toBe('k');
+  });
+});

@@ -1,0 +1,429 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FsFileStore } from '../../src/mta-sts/adapters/fs.file-store';
+import {
+  DEFAULTS_FILE_NAME,
+  renderDefaultsConfig,
+  renderSiteConfig,
+} from '../../src/mta-sts/adapters/nginx/nginx-config';
+import { NginxOptions, NginxWebServer } from '../../src/mta-sts/adapters/nginx/nginx.web-server';
+import { OperationFailedError } from '../../src/mta-sts/domain/errors';
+import { PolicySite, ProcessResult, ProcessRunner } from '../../src/mta-sts/ports';
+
+const BIN = '/usr/sbin/nginx';
+const TIMEOUT = 5_000;
+
+interface Step {
+  /** The nginx arguments after the configured prefix, e.g. `['-t']`. */
+  readonly args: readonly string[];
+  readonly result?: Partial<ProcessResult>;
+  /** Holds the call open until this promise settles. */
+  readonly gate?: Promise<void>;
+  /** Runs when the call arrives, before it answers (e.g. to let nginx replace its workers). */
+  readonly onCall?: () => void;
+}
+
+interface Call {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly timeoutMs: number;
+  /** The files in the sites directory at the moment of the call. */
+  readonly files: Readonly<Record<string, string>>;
+}
+
+/**
+ * A ProcessRunner that plays a script: each call must be the next expected nginx call,
+ * anything else is recorded as unexpected and fails the test in `afterEach`.
+ */
+class ScriptedNginx extends ProcessRunner {
+  readonly calls: Call[] = [];
+  readonly unexpected: string[] = [];
+  private readonly script: Step[] = [];
+  private readonly waiters: { count: number; resolve: () => void }[] = [];
+
+  constructor(
+    private readonly prefix: readonly string[],
+    private readonly sitesDir: string,
+  ) {
+    super();
+  }
+
+  expectCalls(...steps: Step[]): void {
+    this.script.push(...steps);
+  }
+
+  async run(command: string, args: readonly string[], timeoutMs: number): Promise<ProcessResult> {
+    this.calls.push({ command, args: [...args], timeoutMs, files: snapshot(this.sitesDir) });
+    for (const waiter of this.waiters.filter((w) => w.count <= this.calls.length)) waiter.resolve();
+    const step = this.script.shift();
+    const wanted = step ? [...this.prefix, ...step.args] : undefined;
+    if (!step || command !== BIN || JSON.stringify(args) !== JSON.stringify(wanted)) {
+      const message = `unexpected call: ${command} ${args.join(' ')}`;
+      this.unexpected.push(message);
+      throw new Error(message);
+    }
+    step.onCall?.();
+    if (step.gate) await step.gate;
+    return { code: 0, stdout: '', stderr: '', ...step.result };
+  }
+
+  /** Resolves once `count` calls have been made. */
+  callsMade(count: number): Promise<void> {
+    if (this.calls.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ count, resolve }));
+  }
+
+  /** The arguments of each call, without the configured prefix. */
+  argsSeen(): string[][] {
+    return this.calls.map((call) => call.args.slice(this.prefix.length));
+  }
+
+  verify(): void {
+    expect(this.unexpected).toEqual([]);
+    expect(this.script.map((step) => step.args.join(' '))).toEqual([]);
+  }
+}
+
+function snapshot(dir: string): Record<string, string> {
+  if (!existsSync(dir)) return {};
+  return Object.fromEntries(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
+}
+
+const TEST = { args: ['-t'] } as const;
+const RELOAD = { args: ['-s', 'reload'] } as const;
+const failed = (stderr: string): Partial<ProcessResult> => ({ code: 1, stderr });
+
+let root: string;
+let sitesDir: string;
+let options: NginxOptions;
+let nginx: ScriptedNginx;
+let server: NginxWebServer;
+
+function siteFor(domain: string, tls = false): PolicySite {
+  return {
+    host: `mta-sts.${domain}`,
+    policyFile: join(root, 'policies', `${domain}.txt`),
+    acmeWebroot: join(root, 'webroot'),
+    ...(tls
+      ? {
+          tls: {
+            certificateFile: join(root, 'certs', domain, 'fullchain.pem'),
+            keyFile: join(root, 'certs', domain, 'privkey.pem'),
+          },
+        }
+      : {}),
+  };
+}
+
+const site = () => siteFor('example.com');
+const sitePath = () => join(sitesDir, 'mta-sts.example.com.conf');
+const defaultsPath = () => join(sitesDir, DEFAULTS_FILE_NAME);
+
+async function rejection(promise: Promise<unknown>): Promise<OperationFailedError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof OperationFailedError) return error;
+    throw new Error(`expected OperationFailedError, got ${String(error)}`);
+  }
+  throw new Error('expected the operation to fail');
+}
+
+/**
+ * The real file store, except that reads under /proc come from a map: it stands in for
+ * the nginx master's children and their command lines.
+ */
+class FakeProcFiles extends FsFileStore {
+  readonly proc = new Map<string, string>();
+  readonly procReads: string[] = [];
+
+  async read(path: string): Promise<string | undefined> {
+    if (!path.startsWith('/proc/')) return super.read(path);
+    this.procReads.push(path);
+    return this.proc.get(path);
+  }
+
+  /** nginx master 4242 with these children (`pid` -> command line). */
+  setWorkers(children: Record<string, string>): void {
+    this.proc.clear();
+    this.proc.set('/proc/4242/task/4242/children', `${Object.keys(children).join(' ')} `);
+    for (const [pid, cmdline] of Object.entries(children)) this.proc.set(`/proc/${pid}/cmdline`, `${cmdline}\0`);
+  }
+}
+
+/** Applies the site with a passing test and reload, then forgets those calls. */
+async function applied(policySite: PolicySite): Promise<void> {
+  nginx.expectCalls(TEST, RELOAD);
+  await server.applySite(policySite);
+  nginx.calls.length = 0;
+}
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'mta-sts-nginx-'));
+  sitesDir = join(root, 'conf.d');
+  options = {
+    bin: BIN,
+    args: ['-p', join(root, 'prefix'), '-c', join(root, 'prefix', 'nginx.conf')],
+    sitesDir,
+    // No nginx master runs in these tests: a missing pid file means "do not wait for workers".
+    pidFile: join(root, 'nginx.pid'),
+    commandTimeoutMs: TIMEOUT,
+    httpListen: ['80', '[::]:80'],
+    httpsListen: ['443', '[::]:443'],
+    rejectUnknownSni: true,
+    serverNamesHashBucketSize: 128,
+  };
+  nginx = new ScriptedNginx(options.args, sitesDir);
+  server = new NginxWebServer(options, new FsFileStore(), nginx);
+});
+
+afterEach(() => {
+  nginx.verify();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('NginxWebServer.applySite', () => {
+  it('writes the site file and the defaults file, then tests, then reloads', async () => {
+    nginx.expectCalls(TEST, RELOAD);
+    await server.applySite(site());
+
+    expect(readdirSync(sitesDir).sort()).toEqual([DEFAULTS_FILE_NAME, 'mta-sts.example.com.conf']);
+    expect(readFileSync(sitePath(), 'utf8')).toBe(renderSiteConfig(site(), options));
+    expect(readFileSync(defaultsPath(), 'utf8')).toBe(renderDefaultsConfig(options));
+    expect(statSync(sitePath()).mode & 0o777).toBe(0o644);
+    expect(statSync(defaultsPath()).mode & 0o777).toBe(0o644);
+  });
+
+  it('calls nginx with the configured program, argument prefix and time limit', async () => {
+    nginx.expectCalls(TEST, RELOAD);
+    await server.applySite(site());
+    expect(nginx.calls.map(({ command, args, timeoutMs }) => ({ command, args, timeoutMs }))).toEqual([
+      { command: BIN, args: [...options.args, '-t'], timeoutMs: TIMEOUT },
+      { command: BIN, args: [...options.args, '-s', 'reload'], timeoutMs: TIMEOUT },
+    ]);
+  });
+
+  it('has both files on disk when nginx -t runs', async () => {
+    nginx.expectCalls(TEST, RELOAD);
+    await server.applySite(site());
+    expect(Object.keys(nginx.calls[0].files).sort()).toEqual([DEFAULTS_FILE_NAME, 'mta-sts.example.com.conf']);
+    expect(nginx.calls[0].files['mta-sts.example.com.conf']).toBe(renderSiteConfig(site(), options));
+  });
+
+  it('runs no nginx command when the same site is applied again', async () => {
+    await applied(site());
+    const before = snapshot(sitesDir);
+    await server.applySite(site());
+    expect(nginx.calls).toEqual([]);
+    expect(snapshot(sitesDir)).toEqual(before);
+  });
+
+  it('rewrites only the site file when the site gains a certificate', async () => {
+    await applied(site());
+    const defaults = readFileSync(defaultsPath(), 'utf8');
+    nginx.expectCalls(TEST, RELOAD);
+    await server.applySite(siteFor('example.com', true));
+    expect(readFileSync(sitePath(), 'utf8')).toBe(renderSiteConfig(siteFor('example.com', true), options));
+    expect(readFileSync(sitePath(), 'utf8')).toContain('ssl_certificate ');
+    expect(readFileSync(defaultsPath(), 'utf8')).toBe(defaults);
+  });
+
+  it('rewrites the defaults file when its settings change, even for an unchanged site', async () => {
+    await applied(site());
+    const relaxed = new NginxWebServer({ ...options, rejectUnknownSni: false }, new FsFileStore(), nginx);
+    nginx.expectCalls(TEST, RELOAD);
+    await relaxed.applySite(site());
+    expect(readFileSync(defaultsPath(), 'utf8')).not.toContain('ssl_reject_handshake');
+  });
+
+  it('keeps several sites side by side', async () => {
+    await applied(site());
+    await applied(siteFor('example.net'));
+    expect(readdirSync(sitesDir).sort()).toEqual([
+      DEFAULTS_FILE_NAME,
+      'mta-sts.example.com.conf',
+      'mta-sts.example.net.conf',
+    ]);
+  });
+
+  it('restores the previous site file exactly when nginx -t fails, and reports the stderr', async () => {
+    await applied(site());
+    const before = snapshot(sitesDir);
+    const stderr = 'nginx: [emerg] cannot load certificate "/x/fullchain.pem"\nnginx: configuration file test failed\n';
+    nginx.expectCalls({ ...TEST, result: failed(stderr) }, RELOAD);
+
+    const error = await rejection(server.applySite(siteFor('example.com', true)));
+
+    expect(error.kind).toBe('failed');
+    expect(error.message).toContain('nginx -t failed');
+    expect(error.message).toContain('previous configuration is still serving');
+    expect(error.detail).toBe(stderr);
+    expect(snapshot(sitesDir)).toEqual(before);
+    // The new file was on disk while nginx tested it, and gone again before the reload.
+    expect(nginx.calls[0].files['mta-sts.example.com.conf']).toContain('ssl_certificate ');
+    expect(nginx.calls[1].files).toEqual(before);
+    expect(nginx.argsSeen()).toEqual([['-t'], ['-s', 'reload']]);
+  });
+
+  it('removes a new site file, and a new defaults file, when nginx -t fails', async () => {
+    nginx.expectCalls({ ...TEST, result: failed('nginx: [emerg] bad\n') }, RELOAD);
+    const error = await rejection(server.applySite(site()));
+    expect(error.detail).toBe('nginx: [emerg] bad\n');
+    expect(readdirSync(sitesDir)).toEqual([]);
+  });
+
+  it('removes only the new site file when nginx -t fails and other sites exist', async () => {
+    await applied(siteFor('example.net'));
+    const before = snapshot(sitesDir);
+    nginx.expectCalls({ ...TEST, result: failed('nginx: [emerg] bad\n') }, RELOAD);
+    await rejection(server.applySite(site()));
+    expect(existsSync(sitePath())).toBe(false);
+    expect(snapshot(sitesDir)).toEqual(before);
+  });
+
+  it('restores the files and reloads again when the reload fails', async () => {
+    await applied(site());
+    const before = snapshot(sitesDir);
+    const stderr = 'nginx: [alert] kill(1234, 1) failed (1: Operation not permitted)\n';
+    nginx.expectCalls(TEST, { ...RELOAD, result: failed(stderr) }, RELOAD);
+
+    const error = await rejection(server.applySite(siteFor('example.com', true)));
+
+    expect(error.message).toBe('nginx could not reload; the previous configuration is still serving.');
+    expect(error.detail).toBe(stderr);
+    expect(snapshot(sitesDir)).toEqual(before);
+    expect(nginx.argsSeen()).toEqual([['-t'], ['-s', 'reload'], ['-s', 'reload']]);
+    expect(nginx.calls[2].files).toEqual(before);
+  });
+
+  it('says nginx is not running when the reload cannot find its pid', async () => {
+    const stderr = 'nginx: [error] open() "/run/nginx.pid" failed (2: No such file or directory)\n';
+    nginx.expectCalls(TEST, { ...RELOAD, result: failed(stderr) }, { ...RELOAD, result: failed(stderr) });
+    const error = await rejection(server.applySite(site()));
+    expect(error.message).toMatch(/^nginx is not running/);
+    expect(error.detail).toBe(stderr);
+    expect(readdirSync(sitesDir)).toEqual([]);
+  });
+
+  it('treats a killed nginx -t (no exit code) as a failure', async () => {
+    nginx.expectCalls({ ...TEST, result: { code: null, stderr: 'timed out' } }, RELOAD);
+    const error = await rejection(server.applySite(site()));
+    expect(error.detail).toBe('timed out');
+    expect(readdirSync(sitesDir)).toEqual([]);
+  });
+
+  it('leaves no temporary files in the sites directory', async () => {
+    await applied(site());
+    nginx.expectCalls({ ...TEST, result: failed('bad') }, RELOAD);
+    await rejection(server.applySite(siteFor('example.com', true)));
+    expect(readdirSync(sitesDir).filter((name) => name.startsWith('.'))).toEqual([]);
+  });
+
+  it('runs one apply at a time, so concurrent applies never see each other half done', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    nginx.expectCalls({ ...TEST, gate }, RELOAD, TEST, RELOAD);
+
+    const first = server.applySite(site());
+    const second = server.applySite(siteFor('example.net'));
+    await nginx.callsMade(1);
+    expect(Object.keys(nginx.calls[0].files)).not.toContain('mta-sts.example.net.conf');
+    release();
+    await Promise.all([first, second]);
+
+    expect(nginx.argsSeen()).toEqual([['-t'], ['-s', 'reload'], ['-t'], ['-s', 'reload']]);
+    expect(Object.keys(nginx.calls[2].files).sort()).toEqual([
+      DEFAULTS_FILE_NAME,
+      'mta-sts.example.com.conf',
+      'mta-sts.example.net.conf',
+    ]);
+  });
+
+  it('still applies the next site after a failed one', async () => {
+    nginx.expectCalls({ ...TEST, result: failed('bad') }, RELOAD, TEST, RELOAD);
+    const failing = server.applySite(site());
+    const next = server.applySite(siteFor('example.net'));
+    await rejection(failing);
+    await next;
+    expect(readdirSync(sitesDir).sort()).toEqual([DEFAULTS_FILE_NAME, 'mta-sts.example.net.conf']);
+  });
+});
+
+describe('NginxWebServer reload settling', () => {
+  let files: FakeProcFiles;
+
+  beforeEach(() => {
+    writeFileSync(options.pidFile, '4242\n');
+    files = new FakeProcFiles();
+    server = new NginxWebServer(options, files, nginx);
+  });
+
+  it('reads the workers of the master named in the pid file before and after the reload', async () => {
+    files.setWorkers({ '100': 'nginx: worker process', '101': 'nginx: cache manager process' });
+    nginx.expectCalls(TEST, { ...RELOAD, onCall: () => files.setWorkers({ '200': 'nginx: worker process' }) });
+    await server.applySite(site());
+    expect(files.procReads).toEqual([
+      '/proc/4242/task/4242/children',
+      '/proc/100/cmdline',
+      '/proc/101/cmdline',
+      '/proc/4242/task/4242/children',
+      '/proc/200/cmdline',
+    ]);
+  });
+
+  it('does not count an old worker that is shutting down as still serving', async () => {
+    files.setWorkers({ '100': 'nginx: worker process' });
+    nginx.expectCalls(TEST, {
+      ...RELOAD,
+      onCall: () =>
+        files.setWorkers({ '100': 'nginx: worker process is shutting down', '200': 'nginx: worker process' }),
+    });
+    await server.applySite(site());
+    // One look after the reload was enough: no polling round followed.
+    expect(files.procReads.filter((path) => path.endsWith('/children'))).toHaveLength(2);
+  });
+
+  it('does not wait when the pid file names no running master', async () => {
+    nginx.expectCalls(TEST, RELOAD);
+    await server.applySite(site());
+    expect(files.procReads).toEqual(['/proc/4242/task/4242/children']);
+  });
+
+  it('does not look for workers when the pid file holds no pid', async () => {
+    writeFileSync(options.pidFile, 'not a pid\n');
+    nginx.expectCalls(TEST, RELOAD);
+    await server.applySite(site());
+    expect(files.procReads).toEqual([]);
+  });
+});
+
+describe('NginxWebServer.removeSite', () => {
+  it('deletes the site file, tests and reloads, and keeps the defaults file', async () => {
+    await applied(site());
+    nginx.expectCalls(TEST, RELOAD);
+    await server.removeSite('mta-sts.example.com');
+    expect(readdirSync(sitesDir)).toEqual([DEFAULTS_FILE_NAME]);
+    expect(nginx.argsSeen()).toEqual([['-t'], ['-s', 'reload']]);
+    expect(Object.keys(nginx.calls[1].files)).toEqual([DEFAULTS_FILE_NAME]);
+  });
+
+  it('does nothing when the site is absent', async () => {
+    await server.removeSite('mta-sts.example.com');
+    expect(nginx.calls).toEqual([]);
+    await applied(siteFor('example.net'));
+    const before = snapshot(sitesDir);
+    await server.removeSite('mta-sts.example.com');
+    expect(nginx.calls).toEqual([]);
+    expect(snapshot(sitesDir)).toEqual(before);
+  });
+
+  it('puts the site file back when nginx -t fails after the removal', async () => {
+    await applied(site());
+    const before = snapshot(sitesDir);
+    nginx.expectCalls({ ...TEST, result: failed('nginx: [emerg] bad\n') }, RELOAD);
+    const error = await rejection(server.removeSite('mta-sts.example.com'));
+    expect(error.detail).toBe('nginx: [emerg] bad\n');
+    expect(snapshot(sitesDir)).toEqual(before);
+  });
+});

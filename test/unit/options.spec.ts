@@ -1,0 +1,242 @@
+import { resolve } from 'node:path';
+import { InvalidOptionError } from '../../src/mta-sts/domain/errors';
+import {
+  LETSENCRYPT_PRODUCTION,
+  LETSENCRYPT_STAGING,
+  MtaStsModuleOptions,
+  resolveMtaStsOptions,
+} from '../../src/mta-sts/mta-sts.options';
+import { InvalidSettingError, loadPanelConfig } from '../../src/panel/env';
+
+const IPV4 = '192.0.2.10';
+const IPV6 = '2001:db8::10';
+
+function optionError(options: MtaStsModuleOptions): InvalidOptionError {
+  try {
+    resolveMtaStsOptions(options);
+  } catch (error) {
+    if (error instanceof InvalidOptionError) return error;
+    throw new Error(`expected InvalidOptionError, got ${String(error)}`);
+  }
+  throw new Error('expected the options to be refused');
+}
+
+function settingError(env: Record<string, string>): InvalidSettingError {
+  try {
+    loadPanelConfig(env);
+  } catch (error) {
+    if (error instanceof InvalidSettingError) return error;
+    throw new Error(`expected InvalidSettingError, got ${String(error)}`);
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be refused`);
+}
+
+describe('resolveMtaStsOptions', () => {
+  describe('defaults', () => {
+    const resolved = resolveMtaStsOptions({ serverIpv4: IPV4 });
+
+    it('resolves the default data directory to an absolute path', () => {
+      expect(resolved.dataDir).toBe(resolve('./data'));
+      expect(resolved.dataDir.startsWith('/')).toBe(true);
+    });
+
+    it("uses Let's Encrypt production as the ACME directory", () => {
+      expect(resolved.acme.directoryUrl).toBe('https://acme-v02.api.letsencrypt.org/directory');
+      expect(LETSENCRYPT_PRODUCTION).toBe('https://acme-v02.api.letsencrypt.org/directory');
+    });
+
+    it('applies the documented defaults everywhere else', () => {
+      expect(resolved).toMatchObject({
+        dataDir: resolve('./data'),
+        serverIpv4: IPV4,
+        serverIpv6: undefined,
+        tlsRptRua: 'mailto:tls-reports@{domain}',
+        defaultMaxAge: 604_800,
+        acme: { directoryUrl: LETSENCRYPT_PRODUCTION, email: undefined, caFile: undefined, requestTimeoutMs: 30_000 },
+        dns: { servers: [], timeoutMs: 3_000 },
+        nginx: {
+          bin: 'nginx',
+          args: [],
+          sitesDir: '/etc/nginx/conf.d',
+          httpListen: ['80'],
+          httpsListen: ['443'],
+          rejectUnknownSni: true,
+          serverNamesHashBucketSize: 128,
+          commandTimeoutMs: 30_000,
+        },
+      });
+      expect(resolved.apiToken).toBeUndefined();
+      expect(resolved.authorizeApi).toBeUndefined();
+    });
+
+    it("looks for nginx's pid file at /run/nginx.pid", () => {
+      expect(resolved.nginx.pidFile).toBe('/run/nginx.pid');
+    });
+
+    it('adds the IPv6 listen values when an IPv6 address is set', () => {
+      const withIpv6 = resolveMtaStsOptions({ serverIpv4: IPV4, serverIpv6: IPV6 });
+      expect(withIpv6.nginx.httpListen).toEqual(['80', '[::]:80']);
+      expect(withIpv6.nginx.httpsListen).toEqual(['443', '[::]:443']);
+    });
+
+    it('accepts an IPv6 address alone', () => {
+      const ipv6Only = resolveMtaStsOptions({ serverIpv6: IPV6 });
+      expect(ipv6Only.serverIpv4).toBeUndefined();
+      expect(ipv6Only.serverIpv6).toBe(IPV6);
+      expect(ipv6Only.nginx.httpsListen).toEqual(['443', '[::]:443']);
+    });
+
+    it('keeps explicit listen values instead of the defaults', () => {
+      const custom = resolveMtaStsOptions({
+        serverIpv6: IPV6,
+        nginx: { httpListen: ['127.0.0.1:8080'], httpsListen: ['[::1]:8443', '*:443'] },
+      });
+      expect(custom.nginx.httpListen).toEqual(['127.0.0.1:8080']);
+      expect(custom.nginx.httpsListen).toEqual(['[::1]:8443', '*:443']);
+    });
+  });
+
+  it('keeps an absolute data directory as given', () => {
+    expect(resolveMtaStsOptions({ serverIpv4: IPV4, dataDir: '/var/lib/mta-sts' }).dataDir).toBe('/var/lib/mta-sts');
+  });
+
+  it.each<[string, string]>([
+    ['letsencrypt-staging', LETSENCRYPT_STAGING],
+    ['letsencrypt-production', LETSENCRYPT_PRODUCTION],
+    ['letsencrypt', LETSENCRYPT_PRODUCTION],
+    ['https://localhost:14000/dir', 'https://localhost:14000/dir'],
+  ])('resolves the ACME directory %s to %s', (given, expected) => {
+    expect(resolveMtaStsOptions({ serverIpv4: IPV4, acme: { directoryUrl: given } }).acme.directoryUrl).toBe(expected);
+  });
+
+  it('uses the documented staging URL for the staging shorthand', () => {
+    expect(LETSENCRYPT_STAGING).toBe('https://acme-staging-v02.api.letsencrypt.org/directory');
+  });
+
+  it.each<[string, MtaStsModuleOptions, string]>([
+    ['no server address', {}, 'serverIpv4'],
+    ['an out-of-range max_age', { serverIpv4: IPV4, defaultMaxAge: 3600 }, 'defaultMaxAge'],
+    ['an empty nginx program', { serverIpv4: IPV4, nginx: { bin: ' ' } }, 'nginx.bin'],
+    ['no listen value', { serverIpv4: IPV4, nginx: { httpsListen: [] } }, 'nginx.httpsListen'],
+    ['port 0', { serverIpv4: IPV4, nginx: { httpListen: ['0'] } }, 'nginx.httpListen'],
+    [
+      'a negative hash bucket size',
+      { serverIpv4: IPV4, nginx: { serverNamesHashBucketSize: -1 } },
+      'nginx.serverNamesHashBucketSize',
+    ],
+    ['a fractional DNS timeout', { serverIpv4: IPV4, dns: { timeoutMs: 1.5 } }, 'dns.timeoutMs'],
+    ['a CA file path with a quote', { serverIpv4: IPV4, acme: { caFile: '/etc/ca".pem' } }, 'acme.caFile'],
+    ['a sites directory with a brace', { serverIpv4: IPV4, nginx: { sitesDir: '/etc/nginx/{x}' } }, 'nginx.sitesDir'],
+    ['a blank data directory', { serverIpv4: IPV4, dataDir: '  ' }, 'dataDir'],
+  ])('refuses %s, naming the option', (_what, options, option) => {
+    const error = optionError(options);
+    expect(error.option).toBe(option);
+    expect(error.message.startsWith(`${option}: `)).toBe(true);
+  });
+});
+
+describe('loadPanelConfig', () => {
+  const base = { MTA_STS_SERVER_IPV4: IPV4 };
+
+  it('listens on 127.0.0.1:3000 by default and resolves the module defaults', () => {
+    const config = loadPanelConfig(base);
+    expect(config.port).toBe(3000);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.resolved.dataDir).toBe(resolve('./data'));
+    expect(config.resolved.acme.directoryUrl).toBe(LETSENCRYPT_PRODUCTION);
+    expect(config.resolved.nginx.httpListen).toEqual(['80']);
+    expect(config.resolved.nginx.httpsListen).toEqual(['443']);
+  });
+
+  it('adds [::]:80 and [::]:443 when MTA_STS_SERVER_IPV6 is set', () => {
+    const config = loadPanelConfig({ ...base, MTA_STS_SERVER_IPV6: IPV6 });
+    expect(config.resolved.nginx.httpListen).toEqual(['80', '[::]:80']);
+    expect(config.resolved.nginx.httpsListen).toEqual(['443', '[::]:443']);
+  });
+
+  it('accepts the letsencrypt-staging shorthand', () => {
+    const config = loadPanelConfig({ ...base, MTA_STS_ACME_DIRECTORY_URL: 'letsencrypt-staging' });
+    expect(config.resolved.acme.directoryUrl).toBe(LETSENCRYPT_STAGING);
+  });
+
+  it('reads PORT, HOST and comma lists, trimming the items', () => {
+    const config = loadPanelConfig({
+      ...base,
+      PORT: '8080',
+      HOST: ' 0.0.0.0 ',
+      MTA_STS_DNS_SERVERS: '192.0.2.53, 192.0.2.54:5353 ,[2001:db8::53]:53',
+      MTA_STS_HTTPS_LISTEN: '443, 127.0.0.1:8443',
+    });
+    expect(config.port).toBe(8080);
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.resolved.dns.servers).toEqual(['192.0.2.53', '192.0.2.54:5353', '[2001:db8::53]:53']);
+    expect(config.resolved.nginx.httpsListen).toEqual(['443', '127.0.0.1:8443']);
+  });
+
+  it.each<[string, boolean]>([
+    ['off', false],
+    ['FALSE', false],
+    ['0', false],
+    ['yes', true],
+    ['On', true],
+  ])('reads MTA_STS_NGINX_REJECT_UNKNOWN_SNI=%s as %s', (raw, expected) => {
+    expect(loadPanelConfig({ ...base, MTA_STS_NGINX_REJECT_UNKNOWN_SNI: raw }).resolved.nginx.rejectUnknownSni).toBe(
+      expected,
+    );
+  });
+
+  it('reads MTA_STS_NGINX_HASH_BUCKET_SIZE=0 as "leave nginx alone"', () => {
+    expect(
+      loadPanelConfig({ ...base, MTA_STS_NGINX_HASH_BUCKET_SIZE: '0' }).resolved.nginx.serverNamesHashBucketSize,
+    ).toBe(0);
+  });
+
+  it('splits MTA_STS_NGINX_ARGS into words, honouring double quotes', () => {
+    const config = loadPanelConfig({ ...base, MTA_STS_NGINX_ARGS: '-p /tmp/x -c "/tmp/x/nginx.conf"' });
+    expect(config.resolved.nginx.args).toEqual(['-p', '/tmp/x', '-c', '/tmp/x/nginx.conf']);
+  });
+
+  it('keeps a quoted argument with spaces as one word', () => {
+    const config = loadPanelConfig({ ...base, MTA_STS_NGINX_ARGS: '-p \'/tmp/my dir\' -g "daemon off;"' });
+    expect(config.resolved.nginx.args).toEqual(['-p', '/tmp/my dir', '-g', 'daemon off;']);
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ['an impossible IPv4 address', { MTA_STS_SERVER_IPV4: '999.1.1.1' }, 'MTA_STS_SERVER_IPV4'],
+    ['neither IPv4 nor IPv6', { MTA_STS_SERVER_IPV4: '' }, 'MTA_STS_SERVER_IPV4'],
+    ['a word as IPv6 address', { MTA_STS_SERVER_IPV6: 'nope' }, 'MTA_STS_SERVER_IPV6'],
+    ['a plain http ACME directory', { MTA_STS_ACME_DIRECTORY_URL: 'http://x' }, 'MTA_STS_ACME_DIRECTORY_URL'],
+    ['an ACME directory that is not a URL', { MTA_STS_ACME_DIRECTORY_URL: 'not a url' }, 'MTA_STS_ACME_DIRECTORY_URL'],
+    ['an e-mail address without @', { MTA_STS_ACME_EMAIL: 'bad' }, 'MTA_STS_ACME_EMAIL'],
+    ['a DNS server given by name', { MTA_STS_DNS_SERVERS: 'dns.example' }, 'MTA_STS_DNS_SERVERS'],
+    ['a listen value with parameters', { MTA_STS_HTTP_LISTEN: '80 ssl' }, 'MTA_STS_HTTP_LISTEN'],
+    ['a port over 65535', { MTA_STS_HTTPS_LISTEN: '99999' }, 'MTA_STS_HTTPS_LISTEN'],
+    ['a data directory with a semicolon', { MTA_STS_DATA_DIR: '/var/lib/mta-sts;rm' }, 'MTA_STS_DATA_DIR'],
+    ['a data directory with a double quote', { MTA_STS_DATA_DIR: '/var/lib/"mta-sts' }, 'MTA_STS_DATA_DIR'],
+    ['a data directory with a single quote', { MTA_STS_DATA_DIR: "/var/lib/'mta-sts" }, 'MTA_STS_DATA_DIR'],
+    ['a sites directory with a dollar sign', { MTA_STS_NGINX_SITES_DIR: '/etc/$nginx' }, 'MTA_STS_NGINX_SITES_DIR'],
+    ['a CA file with a backslash', { MTA_STS_ACME_CA_FILE: '/etc\\ca.pem' }, 'MTA_STS_ACME_CA_FILE'],
+    ['a pid file with a semicolon', { MTA_STS_NGINX_PID_FILE: '/run/nginx.pid;x' }, 'MTA_STS_NGINX_PID_FILE'],
+    ['a short API token', { MTA_STS_API_TOKEN: 'short' }, 'MTA_STS_API_TOKEN'],
+    ['a non-numeric port', { PORT: 'abc' }, 'PORT'],
+    ['port 0', { PORT: '0' }, 'PORT'],
+    ['a port over 65535', { PORT: '65536' }, 'PORT'],
+    ['a rua without a scheme', { MTA_STS_TLSRPT_RUA: 'foo' }, 'MTA_STS_TLSRPT_RUA'],
+    ['an undecided boolean', { MTA_STS_NGINX_REJECT_UNKNOWN_SNI: 'maybe' }, 'MTA_STS_NGINX_REJECT_UNKNOWN_SNI'],
+    ['a negative hash bucket size', { MTA_STS_NGINX_HASH_BUCKET_SIZE: '-1' }, 'MTA_STS_NGINX_HASH_BUCKET_SIZE'],
+    ['an unbalanced quote in the nginx arguments', { MTA_STS_NGINX_ARGS: '-p "/tmp/x' }, 'MTA_STS_NGINX_ARGS'],
+  ])('refuses %s and names the variable', (_what, env, variable) => {
+    const error = settingError({ ...base, ...env });
+    expect(error.variable).toBe(variable);
+    expect(error.name).toBe('InvalidSettingError');
+    expect(error.message.startsWith(`${variable}: `)).toBe(true);
+    // The module's option name is replaced by the variable, not repeated after it.
+    expect(error.message.slice(variable.length + 2)).not.toMatch(/^[a-zA-Z.]+: /);
+  });
+
+  it('shows the refused value in the message', () => {
+    expect(settingError({ MTA_STS_SERVER_IPV4: '999.1.1.1' }).message).toBe(
+      'MTA_STS_SERVER_IPV4: "999.1.1.1" is not an IPv4 address',
+    );
+  });
+});
