@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { MtaStsModule } from './mta-sts/mta-sts.module';
 import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS } from './mta-sts/persistence';
 import { PanelConfig } from './panel/env';
+import { HomeController } from './panel/home.controller';
 
 /**
  * The standalone panel: it owns the singletons (database, scheduler) and hosts
@@ -15,6 +16,7 @@ export class AppModule {
   static forConfig(config: PanelConfig): DynamicModule {
     return {
       module: AppModule,
+      controllers: [HomeController],
       imports: [
         TypeOrmModule.forRoot({
           type: 'sqlite',

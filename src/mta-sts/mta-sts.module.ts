@@ -22,6 +22,8 @@ import { MxLookupService } from './services/mx-lookup.service';
 import { PreflightService } from './services/preflight.service';
 import { ProvisioningService } from './services/provisioning.service';
 import { DomainsApiController } from './web/domains-api.controller';
+import { DomainsPageController } from './web/domains-page.controller';
+import { PageRenderer } from './web/page-renderer';
 
 function readCa(file: string): string {
   try {
@@ -38,7 +40,7 @@ function readCa(file: string): string {
  */
 @Module({
   imports: [TypeOrmModule.forFeature(MTA_STS_ENTITIES)],
-  controllers: [DomainsApiController],
+  controllers: [DomainsApiController, DomainsPageController],
   providers: [
     {
       provide: MTA_STS_OPTIONS,
@@ -91,6 +93,7 @@ function readCa(file: string): string {
       inject: [FileStore, DataLayout],
       useFactory: (files: FileStore, layout: DataLayout) => new ChallengeFiles(files, layout.challengeDir),
     },
+    PageRenderer,
     MxLookupService,
     DomainsService,
     PreflightService,

@@ -107,6 +107,23 @@ describe('Enable a domain end to end', () => {
     expect(statSync(key).mode & 0o777).toBe(0o600);
   }, 90_000);
 
+  it('shows the domains on a read-only page behind the API token', async () => {
+    const base = panel.url.replace('[::1]', '127.0.0.1');
+    const anonymous = await fetch(`${base}/mta-sts`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic/);
+    const basic = Buffer.from(`admin:${lab.apiToken}`).toString('base64');
+    const page = await fetch(`${base}/mta-sts`, { headers: { Authorization: `Basic ${basic}` } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await page.text();
+    expect(html).toContain(`<h2 id="domain-${domain}">${domain} <span class="badge active">active</span></h2>`);
+    expect(html).toContain(`<code>_mta-sts.${domain}</code>`);
+    const home = await fetch(`${base}/`, { redirect: 'manual' });
+    expect(home.status).toBe(302);
+    expect(home.headers.get('location')).toBe('/mta-sts');
+  });
+
   it('refuses a TLS handshake for a name it does not serve', async () => {
     const outcome = await new Promise<string>((resolve) => {
       const socket = connect({
