@@ -11,6 +11,7 @@ function toPem(raw: Buffer): string {
 /** `node:http`/`node:https` behind the `HttpClient` port: one request, no redirects, no agent reuse. */
 export class NodeHttpClient extends HttpClient {
   request(req: HttpRequest): Promise<HttpResponse> {
+    const started = Date.now();
     return new Promise((resolve, reject) => {
       const common = {
         host: req.address,
@@ -55,6 +56,9 @@ export class NodeHttpClient extends HttpClient {
             body: Buffer.concat(chunks).toString('utf8'),
             truncated,
             peerCertificatePem: peer?.raw ? toPem(peer.raw) : undefined,
+            tlsAuthorized: req.tls ? socket.authorized : undefined,
+            tlsAuthorizationError: req.tls && socket.authorizationError ? String(socket.authorizationError) : undefined,
+            elapsedMs: Date.now() - started,
           });
         };
         res.on('end', finish);

@@ -1,10 +1,12 @@
+import { ChecksAndRenewals1763900000000 } from './migrations/1763900000000-checks-and-renewals';
 import { CreateMtaStsDomains1763800000000 } from './migrations/1763800000000-create-mta-sts-domains';
+import { MtaStsCheckEntity, MtaStsCheckEventEntity } from './mta-sts-check.entity';
 import { MtaStsDomainEntity } from './mta-sts-domain.entity';
 
-export { MtaStsDomainEntity };
+export { MtaStsCheckEntity, MtaStsCheckEventEntity, MtaStsDomainEntity };
 
 /** Entities a host registers with its TypeORM data source. */
-export const MTA_STS_ENTITIES = [MtaStsDomainEntity];
+export const MTA_STS_ENTITIES = [MtaStsDomainEntity, MtaStsCheckEntity, MtaStsCheckEventEntity];
 
 /** Migrations a host registers with its TypeORM data source, oldest first. */
-export const MTA_STS_MIGRATIONS = [CreateMtaStsDomains1763800000000];
+export const MTA_STS_MIGRATIONS = [CreateMtaStsDomains1763800000000, ChecksAndRenewals1763900000000];

@@ -63,6 +63,32 @@ export class MtaStsDomainEntity {
   @Column({ type: Date, nullable: true })
   enabledAt!: Date | null;
 
+  /** When the readiness checks last ran. */
+  @Column({ type: Date, nullable: true })
+  checksRanAt!: Date | null;
+
+  /** When the certificate is due for renewal (lifetime rule or the CA's ARI window). */
+  @Column({ type: Date, nullable: true })
+  renewAfter!: Date | null;
+
+  /** Consecutive failed renewals; drives the backoff. */
+  @Column({ type: 'integer', default: 0 })
+  renewFailures!: number;
+
+  @Column({ type: Date, nullable: true })
+  renewNextAttemptAt!: Date | null;
+
+  @Column({ type: 'text', nullable: true })
+  renewLastError!: string | null;
+
+  /** The CA's Retry-After, shown to the admin and honoured. */
+  @Column({ type: Date, nullable: true })
+  renewRetryAfter!: Date | null;
+
+  /** ISO times of manual re-issues (rate-limited). */
+  @Column({ type: 'simple-json', default: '[]' })
+  reissues!: string[];
+
   @CreateDateColumn()
   createdAt!: Date;
 

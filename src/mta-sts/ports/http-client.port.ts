@@ -22,6 +22,10 @@ export interface HttpResponse {
   readonly truncated: boolean;
   /** Over TLS: the leaf certificate the server presented, PEM. */
   readonly peerCertificatePem?: string;
+  /** Over TLS: whether the chain and name verified against the trusted roots (even when `verify` was off). */
+  readonly tlsAuthorized?: boolean;
+  readonly tlsAuthorizationError?: string;
+  readonly elapsedMs?: number;
 }
 
 /** One HTTP(S) request to a given address; never follows redirects. */

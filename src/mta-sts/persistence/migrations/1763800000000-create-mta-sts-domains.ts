@@ -5,7 +5,10 @@ export class CreateMtaStsDomains1763800000000 implements MigrationInterface {
   name = 'CreateMtaStsDomains1763800000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const timestamp = queryRunner.connection.driver.normalizeType({ type: Date });
+    const driver = queryRunner.connection.driver;
+    const timestamp = driver.normalizeType({ type: Date });
+    // The same defaults @CreateDateColumn/@UpdateDateColumn use, so the schema matches the entity.
+    const { createDateDefault, updateDateDefault, createDatePrecision } = driver.mappedDataTypes;
     const date = (name: string, nullable = true) => ({ name, type: timestamp, isNullable: nullable });
     await queryRunner.createTable(
       new Table({
@@ -28,8 +31,8 @@ export class CreateMtaStsDomains1763800000000 implements MigrationInterface {
           date('certNotAfter'),
           { name: 'certDirectoryUrl', type: 'text', isNullable: true },
           date('enabledAt'),
-          { ...date('createdAt', false), default: 'CURRENT_TIMESTAMP' },
-          { ...date('updatedAt', false), default: 'CURRENT_TIMESTAMP' },
+          { ...date('createdAt', false), default: createDateDefault, precision: createDatePrecision },
+          { ...date('updatedAt', false), default: updateDateDefault, precision: createDatePrecision },
         ],
       }),
       true,

@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CertificateAuthority,
+  DnsResolver,
+  Http01Responder,
+  HttpClient,
+  HttpRequest,
+  HttpResponse,
+  IssuedCertificate,
+  MxRecord,
+  PolicySite,
+  WebServer,
+} from '../../../src/mta-sts/ports';
+
+/**
+ * Collects calls no test asked for. A fake throws when it gets one (the service under test
+ * may swallow that into an error state), so each spec also asserts in `afterEach` that
+ * this list is empty.
+ */
+export class UnexpectedCalls {
+  readonly calls: string[] = [];
+
+  fail(call: string): never {
+    this.calls.push(call);
+    throw new Error(`unexpected call: ${call}`);
+  }
+}
+
+/** Answers only for names a test configured; any other look-up is unexpected. */
+export class FakeDnsResolver extends DnsResolver {
+  readonly mx = new Map<string, MxRecord[]>();
+  readonly addresses = new Map<string, { 4: string[]; 6: string[] }>();
+  readonly lookups: string[] = [];
+
+  constructor(private readonly unexpected: UnexpectedCalls) {
+    super();
+  }
+
+  async resolveMx(name: string): Promise<MxRecord[]> {
+    this.lookups.push(`MX ${name}`);
+    const records = this.mx.get(name);
+    if (!records) this.unexpected.fail(`DnsResolver.resolveMx(${name})`);
+    return records.map((record) => ({ ...record }));
+  }
+
+  async resolveAddresses(name: string, family: 4 | 6): Promise<string[]> {
+    this.lookups.push(`${family === 4 ? 'A' : 'AAAA'} ${name}`);
+    const entry = this.addresses.get(name);
+    if (!entry) this.unexpected.fail(`DnsResolver.resolveAddresses(${name}, ${family})`);
+    return [...entry[family]];
+  }
+
+  async resolveTxt(name: string): Promise<string[]> {
+    this.unexpected.fail(`DnsResolver.resolveTxt(${name})`);
+  }
+}
+
+/** Records every site change; `nextApplyError` makes the next `applySite` fail once. */
+export class FakeWebServer extends WebServer {
+  readonly applied: PolicySite[] = [];
+  readonly removed: string[] = [];
+  nextApplyError: Error | undefined;
+
+  constructor(
+    private readonly unexpected: UnexpectedCalls,
+    readonly allowedHosts: Set<string>,
+  ) {
+    super();
+  }
+
+  async applySite(site: PolicySite): Promise<void> {
+    if (!this.allowedHosts.has(site.host)) this.unexpected.fail(`WebServer.applySite(${site.host})`);
+    this.applied.push(site);
+    const error = this.nextApplyError;
+    this.nextApplyError = undefined;
+    if (error) throw error;
+  }
+
+  async removeSite(host: string): Promise<void> {
+    if (!this.allowedHosts.has(host)) this.unexpected.fail(`WebServer.removeSite(${host})`);
+    this.removed.push(host);
+  }
+
+  get calls(): number {
+    return this.applied.length + this.removed.length;
+  }
+}
+
+export type IssueAnswer = (host: string, responder: Http01Responder) => Promise<IssuedCertificate>;
+
+/** `answer` decides what `issue` does; without one, any order is unexpected. */
+export class FakeCertificateAuthority extends CertificateAuthority {
+  readonly directoryUrl = 'https://ca.integration.test/directory';
+  readonly issued: string[] = [];
+  answer: IssueAnswer | undefined;
+
+  constructor(private readonly unexpected: UnexpectedCalls) {
+    super();
+  }
+
+  async issue(host: string, responder: Http01Responder): Promise<IssuedCertificate> {
+    this.issued.push(host);
+    if (!this.answer) this.unexpected.fail(`CertificateAuthority.issue(${host})`);
+    return this.answer(host, responder);
+  }
+}
+
+/**
+ * Plays nginx for the module's own checks: the plain HTTP probe under
+ * `/.well-known/acme-challenge/` (200, the token as body) and the HTTPS fetch of the
+ * policy (the policy file as it is on disk, presented with `certificatePem`).
+ */
+export class FakeHttpClient extends HttpClient {
+  readonly requests: HttpRequest[] = [];
+
+  constructor(
+    private readonly unexpected: UnexpectedCalls,
+    private readonly dataDir: string,
+    private readonly serverAddress: string,
+    private readonly certificatePem: string,
+  ) {
+    super();
+  }
+
+  async request(request: HttpRequest): Promise<HttpResponse> {
+    this.requests.push(request);
+    const { host, address, port, path, tls } = request;
+    const call = `HttpClient.request(${tls ? 'https' : 'http'}://${host}:${port}${path} via ${address})`;
+    if (address !== this.serverAddress || !host.startsWith('mta-sts.')) this.unexpected.fail(call);
+    if (!tls && port === 80 && path.startsWith('/.well-known/acme-challenge/')) {
+      const token = path.split('/').pop() ?? '';
+      return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: token, truncated: false };
+    }
+    if (tls && port === 443 && path === '/.well-known/mta-sts.txt') {
+      const domain = host.slice('mta-sts.'.length);
+      const body = readFileSync(join(this.dataDir, 'policies', `${domain}.txt`), 'utf8');
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/plain' },
+        body,
+        truncated: false,
+        peerCertificatePem: this.certificatePem,
+      };
+    }
+    this.unexpected.fail(call);
+  }
+}
+
+/** Polls `condition` every few milliseconds until it holds, failing after `timeoutMs`. */
+export async function waitUntil(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 5_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

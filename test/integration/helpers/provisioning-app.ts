@@ -1,0 +1,116 @@
+import 'reflect-metadata';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { MtaStsModule } from '../../../src/mta-sts/mta-sts.module';
+import { MtaStsModuleOptions } from '../../../src/mta-sts/mta-sts.options';
+import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS } from '../../../src/mta-sts/persistence';
+import {
+  CertificateAuthority,
+  DnsResolver,
+  HttpClient,
+  IssuedCertificate,
+  WebServer,
+} from '../../../src/mta-sts/ports';
+import { DomainsService } from '../../../src/mta-sts/services/domains.service';
+import { ProvisioningService } from '../../../src/mta-sts/services/provisioning.service';
+import {
+  FakeCertificateAuthority,
+  FakeDnsResolver,
+  FakeHttpClient,
+  FakeWebServer,
+  IssueAnswer,
+  UnexpectedCalls,
+} from './fakes';
+
+export const SERVER_IPV4 = '192.0.2.10';
+
+export interface Fakes {
+  readonly unexpected: UnexpectedCalls;
+  readonly dns: FakeDnsResolver;
+  readonly web: FakeWebServer;
+  readonly ca: FakeCertificateAuthority;
+  readonly http: FakeHttpClient;
+}
+
+export interface ProvisioningApp extends Fakes {
+  readonly app: INestApplication;
+  readonly dataDir: string;
+  readonly provisioning: ProvisioningService;
+  readonly domains: DomainsService;
+}
+
+export function makeFakes(dataDir: string, certificate: IssuedCertificate, hosts: string[]): Fakes {
+  const unexpected = new UnexpectedCalls();
+  return {
+    unexpected,
+    dns: new FakeDnsResolver(unexpected),
+    web: new FakeWebServer(unexpected, new Set(hosts)),
+    ca: new FakeCertificateAuthority(unexpected),
+    http: new FakeHttpClient(unexpected, dataDir, SERVER_IPV4, certificate.certificatePem),
+  };
+}
+
+/**
+ * A CA answer that behaves like an HTTP-01 order: it publishes an answer through the
+ * module's responder, checks the file is in the webroot nginx serves, withdraws it and
+ * returns `certificate`.
+ */
+export function issuing(dataDir: string, certificate: IssuedCertificate): IssueAnswer {
+  return async (_host, responder) => {
+    const token = 'integration-token_1';
+    const file = join(dataDir, 'webroot', '.well-known', 'acme-challenge', token);
+    await responder.publish(token, `${token}.thumbprint`);
+    if (readFileSync(file, 'utf8') !== `${token}.thumbprint`)
+      throw new Error('the HTTP-01 answer is not in the webroot');
+    await responder.withdraw(token);
+    if (existsSync(file)) throw new Error('the HTTP-01 answer was not withdrawn');
+    return certificate;
+  };
+}
+
+/**
+ * The real MtaStsModule with a real sqlite database (migrated at start-up) and the real
+ * file store under `dataDir`; DNS, nginx, the CA and HTTP are fakes. Initialised, so
+ * bootstrap hooks have run.
+ */
+export async function createProvisioningApp(
+  dataDir: string,
+  fakes: Fakes,
+  options: Partial<MtaStsModuleOptions> = {},
+): Promise<ProvisioningApp> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      TypeOrmModule.forRoot({
+        type: 'sqlite',
+        database: join(dataDir, 'mta-sts.sqlite'),
+        entities: MTA_STS_ENTITIES,
+        migrations: MTA_STS_MIGRATIONS,
+        migrationsRun: true,
+        synchronize: false,
+        retryAttempts: 0,
+      }),
+      MtaStsModule.forRoot({ dataDir, serverIpv4: SERVER_IPV4, ...options }),
+    ],
+  })
+    .overrideProvider(DnsResolver)
+    .useValue(fakes.dns)
+    .overrideProvider(WebServer)
+    .useValue(fakes.web)
+    .overrideProvider(CertificateAuthority)
+    .useValue(fakes.ca)
+    .overrideProvider(HttpClient)
+    .useValue(fakes.http)
+    .compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  await app.init();
+  return {
+    ...fakes,
+    app,
+    dataDir,
+    provisioning: app.get(ProvisioningService),
+    domains: app.get(DomainsService),
+  };
+}

@@ -1,0 +1,230 @@
+import 'reflect-metadata';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamicModule, INestApplication, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { MtaStsModule } from '../../src/mta-sts/mta-sts.module';
+import { MtaStsModuleOptions } from '../../src/mta-sts/mta-sts.options';
+import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS } from '../../src/mta-sts/persistence';
+import { CertificateAuthority, DnsResolver, HttpClient, WebServer } from '../../src/mta-sts/ports';
+import {
+  FakeCertificateAuthority,
+  FakeDnsResolver,
+  FakeHttpClient,
+  FakeWebServer,
+  UnexpectedCalls,
+} from './helpers/fakes';
+
+const SERVER_IPV4 = '192.0.2.10';
+const TOKEN = 'x'.repeat(20);
+
+type HeaderBag = { headers: Record<string, string | string[] | undefined> };
+
+/** A mail control panel that owns its database and hosts MtaStsModule, as a real host would. */
+@Module({})
+class HostPanelModule {
+  static register(database: string, mtaSts: DynamicModule): DynamicModule {
+    return {
+      module: HostPanelModule,
+      imports: [
+        TypeOrmModule.forRoot({
+          type: 'sqlite',
+          database,
+          entities: [...MTA_STS_ENTITIES],
+          migrations: [...MTA_STS_MIGRATIONS],
+          migrationsRun: true,
+          synchronize: false,
+          retryAttempts: 0,
+        }),
+        mtaSts,
+      ],
+    };
+  }
+}
+
+interface Answer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+describe('MtaStsModule hosted by another panel', () => {
+  let dataDir: string;
+  let unexpected: UnexpectedCalls;
+  let dns: FakeDnsResolver;
+  let app: INestApplication | undefined;
+  let url: string;
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'mta-sts-host-'));
+    unexpected = new UnexpectedCalls();
+    dns = new FakeDnsResolver(unexpected);
+    app = undefined;
+  });
+
+  afterEach(async () => {
+    await app?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    expect(unexpected.calls).toEqual([]);
+  });
+
+  /** Starts the host panel on 127.0.0.1 with every side-effect port replaced by a strict fake. */
+  async function startPanel(mtaSts: DynamicModule): Promise<void> {
+    const moduleRef = await Test.createTestingModule({
+      imports: [HostPanelModule.register(join(dataDir, 'panel.sqlite'), mtaSts)],
+    })
+      .overrideProvider(DnsResolver)
+      .useValue(dns)
+      // Nothing in these tests enables a domain: any nginx, CA or HTTP call is unexpected.
+      .overrideProvider(WebServer)
+      .useValue(new FakeWebServer(unexpected, new Set()))
+      .overrideProvider(CertificateAuthority)
+      .useValue(new FakeCertificateAuthority(unexpected))
+      .overrideProvider(HttpClient)
+      .useValue(new FakeHttpClient(unexpected, dataDir, '203.0.113.254', ''))
+      .compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  }
+
+  const withAuthorizeApi = () =>
+    MtaStsModule.forRootAsync({
+      useFactory: async (): Promise<MtaStsModuleOptions> => ({
+        dataDir,
+        serverIpv4: SERVER_IPV4,
+        authorizeApi: (request) => (request as HeaderBag).headers['x-role'] === 'admin',
+      }),
+    });
+
+  async function call(method: string, path: string, headers: Record<string, string> = {}, body?: string) {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body,
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> } as Answer;
+  }
+
+  const admin = { 'x-role': 'admin' };
+
+  describe('with the host’s own authorizeApi', () => {
+    it('lets the host decide who may use the API', async () => {
+      await startPanel(withAuthorizeApi());
+
+      expect(await call('GET', '/api/domains', admin)).toEqual({ status: 200, body: { domains: [] } });
+      expect((await call('GET', '/api/domains')).status).toBe(403);
+      expect((await call('GET', '/api/domains', { 'x-role': 'viewer' })).status).toBe(403);
+      // The bearer token plays no part once the host decides.
+      expect((await call('GET', '/api/domains', { authorization: `Bearer ${TOKEN}` })).status).toBe(403);
+    });
+
+    it('answers 400 to bodies that are not a single domain string', async () => {
+      await startPanel(withAuthorizeApi());
+
+      expect((await call('POST', '/api/domains', admin, '{}')).status).toBe(400);
+      expect((await call('POST', '/api/domains', admin, '{"domain": 5}')).status).toBe(400);
+
+      const emptyLabel = await call('POST', '/api/domains', admin, '{"domain":"a..b"}');
+      expect(emptyLabel.status).toBe(400);
+      expect(emptyLabel.body.message).toBe(
+        '"a..b" is not a valid domain name: it has an empty label (two dots in a row, or a leading dot).',
+      );
+
+      const extra = await call('POST', '/api/domains', admin, '{"domain":"example.com","admin":true}');
+      expect(extra.status).toBe(400);
+      expect(JSON.stringify(extra.body.message)).toContain('admin should not exist');
+
+      expect(dns.lookups).toEqual([]);
+      expect(await call('GET', '/api/domains', admin)).toEqual({ status: 200, body: { domains: [] } });
+    });
+
+    it('adds, shows and deletes a domain with the exact records to publish', async () => {
+      dns.mx.set('example.com', [{ exchange: 'mx.example.com', priority: 10 }]);
+      await startPanel(withAuthorizeApi());
+      const policyText = 'version: STSv1\r\nmode: testing\r\nmx: mx.example.com\r\nmax_age: 604800\r\n';
+      const id = createHash('sha256').update(policyText).digest('hex').slice(0, 32);
+
+      const added = await call('POST', '/api/domains', admin, '{"domain":"example.com"}');
+      expect(added.status).toBe(201);
+      expect(added.body).toMatchObject({
+        domain: 'example.com',
+        state: 'inactive',
+        mode: 'testing',
+        mx: ['mx.example.com'],
+        policy: { text: policyText, id },
+      });
+      const records = added.body.records as { name: string; type: string; value: string }[];
+      expect(records.map(({ name, type, value }) => ({ name, type, value }))).toEqual([
+        { name: '_mta-sts.example.com', type: 'TXT', value: `v=STSv1; id=${id}` },
+        { name: 'mta-sts.example.com', type: 'A', value: SERVER_IPV4 },
+        { name: '_smtp._tls.example.com', type: 'TXT', value: 'v=TLSRPTv1; rua=mailto:tls-reports@example.com' },
+      ]);
+
+      const again = await call('POST', '/api/domains', admin, '{"domain":"example.com"}');
+      expect(again.status).toBe(409);
+      expect(again.body.message).toBe('example.com is already managed here.');
+
+      const shown = await call('GET', '/api/domains/EXAMPLE.com.', admin);
+      expect(shown.status).toBe(200);
+      expect(shown.body.domain).toBe('example.com');
+      expect(shown.body.records).toEqual(added.body.records);
+
+      const unknown = await call('GET', '/api/domains/unknown.example', admin);
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.message).toBe('Domain unknown.example is not managed here.');
+
+      expect(await call('DELETE', '/api/domains/example.com', admin)).toEqual({ status: 204, body: {} });
+      expect((await call('GET', '/api/domains/example.com', admin)).status).toBe(404);
+      expect(await call('GET', '/api/domains', admin)).toEqual({ status: 200, body: { domains: [] } });
+    });
+  });
+
+  describe('with forRoot options', () => {
+    it('keeps the API closed when neither apiToken nor authorizeApi is set', async () => {
+      await startPanel(MtaStsModule.forRoot({ dataDir, serverIpv4: SERVER_IPV4 }));
+
+      const closed = await call('GET', '/api/domains', { authorization: `Bearer ${TOKEN}` });
+      expect(closed.status).toBe(403);
+      expect(closed.body.message).toContain('MTA_STS_API_TOKEN');
+    });
+
+    it('accepts only the configured bearer token', async () => {
+      await startPanel(MtaStsModule.forRoot({ dataDir, serverIpv4: SERVER_IPV4, apiToken: TOKEN }));
+
+      expect((await call('GET', '/api/domains')).status).toBe(401);
+      expect((await call('GET', '/api/domains', { authorization: `Bearer ${'y'.repeat(20)}` })).status).toBe(401);
+      expect((await call('GET', '/api/domains', { authorization: TOKEN })).status).toBe(401);
+      expect(await call('GET', '/api/domains', { authorization: `Bearer ${TOKEN}` })).toEqual({
+        status: 200,
+        body: { domains: [] },
+      });
+    });
+
+    it('fails to start with an error naming the invalid option', async () => {
+      const creation = NestFactory.create(
+        // In memory: a failed start may still open the database after the test has ended.
+        HostPanelModule.register(':memory:', MtaStsModule.forRoot({ dataDir, serverIpv4: 'nope' })),
+        { logger: false, abortOnError: false },
+      );
+      await expect(creation).rejects.toThrow(/^serverIpv4: "nope" is not an IPv4 address/);
+    });
+
+    it('fails to start when forRootAsync yields an invalid option', async () => {
+      const creation = NestFactory.create(
+        HostPanelModule.register(
+          ':memory:',
+          MtaStsModule.forRootAsync({
+            useFactory: async () => ({ dataDir, serverIpv4: SERVER_IPV4, apiToken: 'short' }),
+          }),
+        ),
+        { logger: false, abortOnError: false },
+      );
+      await expect(creation).rejects.toThrow(/^apiToken: must be at least 16 characters long/);
+    });
+  });
+});

@@ -1,0 +1,84 @@
+import 'reflect-metadata';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS } from '../../src/mta-sts/persistence';
+
+describe('MTA-STS migrations on a fresh sqlite database', () => {
+  let dir: string;
+  let dataSource: DataSource;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mta-sts-migrations-'));
+    dataSource = new DataSource({
+      type: 'sqlite',
+      database: join(dir, 'test.sqlite'),
+      entities: MTA_STS_ENTITIES,
+      migrations: MTA_STS_MIGRATIONS,
+      synchronize: false,
+      logging: false,
+    });
+    await dataSource.initialize();
+  });
+
+  afterEach(async () => {
+    if (dataSource?.isInitialized) await dataSource.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function tableNames(): Promise<string[]> {
+    const rows: { name: string }[] = await dataSource.query(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    );
+    return rows.map((row) => row.name);
+  }
+
+  it('creates mta_sts_domains with the columns the entity maps and a unique name', async () => {
+    const ran = await dataSource.runMigrations();
+    expect(ran.map((migration) => migration.name)).toEqual(MTA_STS_MIGRATIONS.map((migration) => migration.name));
+    expect(await tableNames()).toEqual(['migrations', 'mta_sts_check_events', 'mta_sts_checks', 'mta_sts_domains']);
+
+    const columns: { name: string }[] = await dataSource.query("PRAGMA table_info('mta_sts_domains')");
+    const entityColumns = dataSource.getMetadata('mta_sts_domains').columns.map((column) => column.databaseName);
+    expect(columns.map((column) => column.name).sort()).toEqual([...entityColumns].sort());
+
+    const insert = () =>
+      dataSource.query(
+        "INSERT INTO mta_sts_domains (name, state, mode, maxAge, mx) VALUES ('example.com', 'inactive', 'testing', 604800, '[]')",
+      );
+    await insert();
+    await expect(insert()).rejects.toThrow(/UNIQUE constraint failed: mta_sts_domains\.name/);
+  });
+
+  it('leaves nothing for the schema builder to change: the migrated schema matches the entities', async () => {
+    await dataSource.runMigrations();
+    const pending = await dataSource.driver.createSchemaBuilder().log();
+    expect(pending.upQueries.map((query) => query.query)).toEqual([]);
+  });
+
+  it('does nothing when the migrations run a second time', async () => {
+    await dataSource.runMigrations();
+    expect(await dataSource.runMigrations()).toEqual([]);
+    expect(await dataSource.showMigrations()).toBe(false);
+  });
+
+  it('deletes the checks of a domain with the domain', async () => {
+    await dataSource.runMigrations();
+    await dataSource.query(
+      "INSERT INTO mta_sts_domains (name, state, mode, maxAge, mx) VALUES ('example.com', 'active', 'testing', 604800, '[]')",
+    );
+    await dataSource.query(
+      "INSERT INTO mta_sts_checks (domainId, \"check\", status, summary, detail, remedy, observedAt, since) VALUES (1, 'dns', 'pass', '', '', '', datetime('now'), datetime('now'))",
+    );
+    await dataSource.query("DELETE FROM mta_sts_domains WHERE name = 'example.com'");
+    expect(await dataSource.query('SELECT COUNT(*) AS n FROM mta_sts_checks')).toEqual([{ n: 0 }]);
+  });
+
+  it('drops every table when the migrations are undone, newest first', async () => {
+    await dataSource.runMigrations();
+    for (let undo = 0; undo < MTA_STS_MIGRATIONS.length; undo++) await dataSource.undoLastMigration();
+    expect(await tableNames()).toEqual(['migrations']);
+    expect(await dataSource.showMigrations()).toBe(true);
+  });
+});

@@ -1,0 +1,298 @@
+import 'reflect-metadata';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { ConflictError, DomainNotFoundError, OperationFailedError } from '../../src/mta-sts/domain/errors';
+import { MtaStsDomainEntity } from '../../src/mta-sts/persistence';
+import { IssuedCertificate } from '../../src/mta-sts/ports';
+import { waitUntil } from './helpers/fakes';
+import {
+  Fakes,
+  ProvisioningApp,
+  SERVER_IPV4,
+  createProvisioningApp,
+  issuing,
+  makeFakes,
+} from './helpers/provisioning-app';
+import { makeTestCertificate } from './helpers/test-certificate';
+
+const DOMAIN = 'example.com';
+const POLICY_HOST = `mta-sts.${DOMAIN}`;
+
+describe('Provisioning through the real MtaStsModule', () => {
+  let certificate: IssuedCertificate;
+  let dataDir: string;
+  let fakes: Fakes;
+  let apps: ProvisioningApp[];
+
+  beforeAll(() => {
+    certificate = makeTestCertificate(POLICY_HOST);
+  });
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'mta-sts-provisioning-'));
+    fakes = makeFakes(dataDir, certificate, [POLICY_HOST]);
+    fakes.dns.mx.set(DOMAIN, [{ exchange: 'mx.example.com', priority: 10 }]);
+    fakes.dns.addresses.set(POLICY_HOST, { 4: [SERVER_IPV4], 6: [] });
+    fakes.ca.answer = issuing(dataDir, certificate);
+    apps = [];
+  });
+
+  afterEach(async () => {
+    for (const started of apps) {
+      await started.provisioning.settled(DOMAIN);
+      await started.app.close();
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+    expect(fakes.unexpected.calls).toEqual([]);
+  });
+
+  async function start(current: Fakes = fakes): Promise<ProvisioningApp> {
+    const started = await createProvisioningApp(dataDir, current);
+    apps.push(started);
+    return started;
+  }
+
+  const policyFile = () => join(dataDir, 'policies', `${DOMAIN}.txt`);
+  const certificateFile = () => join(dataDir, 'certs', DOMAIN, 'fullchain.pem');
+  const keyFile = () => join(dataDir, 'certs', DOMAIN, 'privkey.pem');
+
+  async function enableAndSettle(app: ProvisioningApp) {
+    await app.provisioning.enable(DOMAIN);
+    await app.provisioning.settled(DOMAIN);
+    return app.domains.get(DOMAIN);
+  }
+
+  async function activeDomain(): Promise<ProvisioningApp> {
+    const app = await start();
+    await app.domains.add(DOMAIN);
+    const view = await enableAndSettle(app);
+    expect(view.state).toBe('active');
+    return app;
+  }
+
+  it('refuses to enable a domain without MX records and touches neither disk nor nginx', async () => {
+    fakes.dns.mx.set(DOMAIN, []);
+    const app = await start();
+    await app.domains.add(DOMAIN);
+
+    const attempt = app.provisioning.enable(DOMAIN);
+    await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+    await expect(attempt).rejects.toThrow(/example\.com has no MX records.*Publish the MX records/);
+
+    expect(existsSync(policyFile())).toBe(false);
+    expect(fakes.web.calls).toBe(0);
+    expect(fakes.ca.issued).toEqual([]);
+    const view = await app.domains.get(DOMAIN);
+    expect(view.state).toBe('inactive');
+    expect(view.mxProblem).toMatch(/no MX records/);
+  });
+
+  it('refuses to enable a domain that publishes a null MX, citing RFC 7505', async () => {
+    fakes.dns.mx.set(DOMAIN, [{ exchange: '', priority: 0 }]);
+    const app = await start();
+    await app.domains.add(DOMAIN);
+
+    const attempt = app.provisioning.enable(DOMAIN);
+    await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+    await expect(attempt).rejects.toThrow(/null MX record \(RFC 7505\)/);
+    expect(existsSync(policyFile())).toBe(false);
+    expect(fakes.web.calls).toBe(0);
+  });
+
+  it('starts one provisioning for two concurrent enables and serves the policy with a private key of mode 0600', async () => {
+    const app = await start();
+    await app.domains.add(DOMAIN);
+
+    const results = await Promise.all([app.provisioning.enable(DOMAIN), app.provisioning.enable(DOMAIN)]);
+    expect(results.map((result) => result.started).sort()).toEqual([false, true]);
+    await app.provisioning.settled(DOMAIN);
+
+    const view = await app.domains.get(DOMAIN);
+    expect(view.state).toBe('active');
+    expect(view.error).toBeNull();
+    expect(fakes.ca.issued).toEqual([POLICY_HOST]);
+    expect(view.policy).not.toBeNull();
+    expect(view.policy!.text).toBe('version: STSv1\r\nmode: testing\r\nmx: mx.example.com\r\nmax_age: 604800\r\n');
+    expect(readFileSync(policyFile(), 'utf8')).toBe(view.policy!.text);
+    expect(view.servedPolicyId).toBe(view.policy!.id);
+    expect(view.certificate?.issuer).toBe(`${POLICY_HOST} (Integration Test CA)`);
+    expect(readFileSync(certificateFile(), 'utf8')).toBe(certificate.certificatePem);
+    expect(readFileSync(keyFile(), 'utf8')).toBe(certificate.privateKeyPem);
+    expect(statSync(keyFile()).mode & 0o777).toBe(0o600);
+    expect(fakes.web.applied.map((site) => site.tls)).toEqual([
+      undefined,
+      { certificateFile: certificateFile(), keyFile: keyFile() },
+    ]);
+    expect(fakes.web.applied[0]).toMatchObject({
+      host: POLICY_HOST,
+      policyFile: policyFile(),
+      acmeWebroot: join(dataDir, 'webroot'),
+    });
+  });
+
+  it('stops at dns-check, before any order, when the policy host points at another address', async () => {
+    fakes.dns.addresses.set(POLICY_HOST, { 4: ['198.51.100.7'], 6: [] });
+    fakes.ca.answer = undefined;
+    const app = await start();
+    await app.domains.add(DOMAIN);
+
+    const view = await enableAndSettle(app);
+    expect(view.state).toBe('error');
+    expect(view.error?.step).toBe('dns-check');
+    expect(view.error?.message).toContain('198.51.100.7');
+    expect(view.error?.message).toContain(`expected only ${SERVER_IPV4}`);
+    expect(fakes.ca.issued).toEqual([]);
+    expect(fakes.http.requests).toEqual([]);
+  });
+
+  it('stops at dns-check and asks to remove the AAAA record when no IPv6 address is configured', async () => {
+    fakes.dns.addresses.set(POLICY_HOST, { 4: [SERVER_IPV4], 6: ['2001:db8::1'] });
+    fakes.ca.answer = undefined;
+    const app = await start();
+    await app.domains.add(DOMAIN);
+
+    const view = await enableAndSettle(app);
+    expect(view.state).toBe('error');
+    expect(view.error?.step).toBe('dns-check');
+    expect(view.error?.message).toContain('2001:db8::1');
+    expect(view.error?.message).toContain('remove that AAAA record');
+    expect(fakes.ca.issued).toEqual([]);
+  });
+
+  it('records a certificate failure without configuring HTTPS, and a later enable succeeds', async () => {
+    fakes.ca.answer = async () => {
+      throw new OperationFailedError(
+        'The certificate authority is rate-limiting this account or name; try again later.',
+        'urn:ietf:params:acme:error:rateLimited: too many certificates',
+      );
+    };
+    const app = await start();
+    await app.domains.add(DOMAIN);
+
+    const failed = await enableAndSettle(app);
+    expect(failed.state).toBe('error');
+    expect(failed.error?.step).toBe('certificate');
+    expect(failed.error?.message).toContain('rate-limiting');
+    expect(failed.certificate).toBeNull();
+    expect(fakes.web.applied.length).toBeGreaterThan(0);
+    expect(fakes.web.applied.every((site) => site.tls === undefined)).toBe(true);
+    expect(existsSync(keyFile())).toBe(false);
+
+    fakes.ca.answer = issuing(dataDir, certificate);
+    const fixed = await enableAndSettle(app);
+    expect(fixed.state).toBe('active');
+    expect(fixed.error).toBeNull();
+    expect(fakes.ca.issued).toEqual([POLICY_HOST, POLICY_HOST]);
+    expect(fakes.web.applied.at(-1)?.tls).toEqual({ certificateFile: certificateFile(), keyFile: keyFile() });
+  });
+
+  it('records an nginx failure at http-vhost with nginx’s own message', async () => {
+    fakes.ca.answer = undefined;
+    fakes.web.nextApplyError = new OperationFailedError(
+      'nginx rejected the new configuration (nginx -t failed); the previous configuration is still serving.',
+      'nginx: [emerg] unknown directive "ssl_reject_handshake" in /etc/nginx/conf.d/mta-sts.conf:3',
+    );
+    const app = await start();
+    await app.domains.add(DOMAIN);
+
+    const view = await enableAndSettle(app);
+    expect(view.state).toBe('error');
+    expect(view.error?.step).toBe('http-vhost');
+    expect(view.error?.message).toContain('nginx -t failed');
+    expect(view.error?.message).toContain('nginx: [emerg] unknown directive "ssl_reject_handshake"');
+    expect(fakes.ca.issued).toEqual([]);
+  });
+
+  it('refuses to disable a domain while it is being provisioned', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const issue = issuing(dataDir, certificate);
+    fakes.ca.answer = async (host, responder) => {
+      await gate;
+      return issue(host, responder);
+    };
+    const app = await start();
+    await app.domains.add(DOMAIN);
+    await app.provisioning.enable(DOMAIN);
+    await waitUntil('the certificate order', () => fakes.ca.issued.length === 1);
+
+    const attempt = app.provisioning.disable(DOMAIN);
+    await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+    await expect(attempt).rejects.toThrow(/being provisioned/);
+    expect(fakes.web.removed).toEqual([]);
+    expect((await app.domains.get(DOMAIN)).state).toBe('provisioning');
+
+    release();
+    await app.provisioning.settled(DOMAIN);
+    expect((await app.domains.get(DOMAIN)).state).toBe('active');
+  });
+
+  it('disables an active domain: removes the site and the policy, keeps the certificate, lists records to remove', async () => {
+    const app = await activeDomain();
+    const servedId = (await app.domains.get(DOMAIN)).servedPolicyId;
+    expect(servedId).toMatch(/^[0-9a-f]{32}$/);
+
+    const result = await app.provisioning.disable(DOMAIN);
+    expect(fakes.web.removed).toEqual([POLICY_HOST]);
+    expect(existsSync(policyFile())).toBe(false);
+    expect(readFileSync(certificateFile(), 'utf8')).toBe(certificate.certificatePem);
+    expect(readFileSync(keyFile(), 'utf8')).toBe(certificate.privateKeyPem);
+    expect(result.domain.state).toBe('inactive');
+    expect(result.domain.servedPolicyId).toBeNull();
+    expect(result.recordsToRemove).toEqual([
+      expect.objectContaining({ name: `_mta-sts.${DOMAIN}`, type: 'TXT', value: `v=STSv1; id=${servedId}` }),
+      expect.objectContaining({ name: POLICY_HOST, type: 'A', value: SERVER_IPV4 }),
+    ]);
+    expect((await app.domains.get(DOMAIN)).state).toBe('inactive');
+  });
+
+  it('reuses the kept certificate when a disabled domain is enabled again', async () => {
+    const app = await activeDomain();
+    await app.provisioning.disable(DOMAIN);
+    const sitesBefore = fakes.web.applied.length;
+
+    const view = await enableAndSettle(app);
+    expect(view.state).toBe('active');
+    expect(fakes.ca.issued).toEqual([POLICY_HOST]);
+    expect(readFileSync(policyFile(), 'utf8')).toBe(view.policy!.text);
+    expect(fakes.web.applied.slice(sitesBefore).map((site) => site.tls)).toEqual([
+      { certificateFile: certificateFile(), keyFile: keyFile() },
+    ]);
+  });
+
+  it('refuses to delete an active domain and reports unknown domains as not found', async () => {
+    const app = await activeDomain();
+
+    const removal = app.domains.remove(DOMAIN);
+    await expect(removal).rejects.toBeInstanceOf(ConflictError);
+    await expect(removal).rejects.toThrow(/disable it first/);
+    expect((await app.domains.get(DOMAIN)).state).toBe('active');
+
+    await expect(app.domains.remove('unknown.example')).rejects.toBeInstanceOf(DomainNotFoundError);
+    await expect(app.domains.get('unknown.example')).rejects.toBeInstanceOf(DomainNotFoundError);
+    await expect(app.provisioning.enable('unknown.example')).rejects.toBeInstanceOf(DomainNotFoundError);
+    await expect(app.provisioning.disable('unknown.example')).rejects.toBeInstanceOf(DomainNotFoundError);
+  });
+
+  it('resumes a domain left in provisioning when the application starts again', async () => {
+    const first = await start();
+    await first.domains.add(DOMAIN);
+    await first.app
+      .get(DataSource)
+      .getRepository(MtaStsDomainEntity)
+      .update({ name: DOMAIN }, { state: 'provisioning', step: 'certificate' });
+    await first.app.close();
+    apps = [];
+    expect(fakes.web.calls).toBe(0);
+    expect(fakes.ca.issued).toEqual([]);
+
+    const second = await start();
+    await second.provisioning.settled(DOMAIN);
+    const view = await second.domains.get(DOMAIN);
+    expect(view.state).toBe('active');
+    expect(fakes.ca.issued).toEqual([POLICY_HOST]);
+    expect(readFileSync(policyFile(), 'utf8')).toBe(view.policy!.text);
+  });
+});
