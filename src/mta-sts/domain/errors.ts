@@ -39,6 +39,17 @@ export class OperationFailedError extends MtaStsError {
   }
 }
 
+/** The certificate authority refused or failed; `retryAfter` is its Retry-After, if it sent one. */
+export class CertificateAuthorityError extends OperationFailedError {
+  constructor(
+    message: string,
+    detail?: string,
+    readonly retryAfter?: Date,
+  ) {
+    super(message, detail);
+  }
+}
+
 /** A module option (or the environment variable behind it) is invalid. */
 export class InvalidOptionError extends Error {
   constructor(

@@ -10,10 +10,28 @@ export interface IssuedCertificate {
   readonly privateKeyPem: string;
 }
 
+export interface IssueOptions {
+  /** ARI certificate id of the certificate this one replaces (RFC 9773 §5). */
+  readonly replaces?: string;
+}
+
+/** The CA's renewal window for a certificate (RFC 9773 §4.2). */
+export interface RenewalInfo {
+  readonly start: Date;
+  readonly end: Date;
+  /** When to ask again (the answer's Retry-After). */
+  readonly retryAfter?: Date;
+}
+
 /** An ACME certificate authority (Let's Encrypt in production, Pebble in tests). */
 export abstract class CertificateAuthority {
   /** The RFC 8555 directory URL, recorded with every certificate. */
   abstract readonly directoryUrl: string;
   /** Orders a certificate for one host name, answering HTTP-01 through `responder`. */
-  abstract issue(host: string, responder: Http01Responder): Promise<IssuedCertificate>;
+  abstract issue(host: string, responder: Http01Responder, options?: IssueOptions): Promise<IssuedCertificate>;
+  /**
+   * The CA's suggested renewal window, or undefined when the CA does not offer ACME
+   * Renewal Information. `certificateId` is the ARI id of the current certificate.
+   */
+  abstract renewalInfo(certificateId: string): Promise<RenewalInfo | undefined>;
 }

@@ -104,6 +104,11 @@ export class FakeCertificateAuthority extends CertificateAuthority {
     if (!this.answer) this.unexpected.fail(`CertificateAuthority.issue(${host})`);
     return this.answer(host, responder);
   }
+
+  /** Like Pebble 2.4, this CA offers no ACME Renewal Information. */
+  async renewalInfo(): Promise<undefined> {
+    return undefined;
+  }
 }
 
 /**

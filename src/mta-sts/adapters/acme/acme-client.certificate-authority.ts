@@ -3,8 +3,14 @@ import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import * as acme from 'acme-client';
-import { OperationFailedError } from '../../domain/errors';
-import { CertificateAuthority, Http01Responder, IssuedCertificate } from '../../ports/certificate-authority.port';
+import { CertificateAuthorityError } from '../../domain/errors';
+import {
+  CertificateAuthority,
+  Http01Responder,
+  IssuedCertificate,
+  IssueOptions,
+  RenewalInfo,
+} from '../../ports/certificate-authority.port';
 import { FileStore } from '../../ports/file-store.port';
 
 export interface AcmeOptions {
@@ -25,9 +31,46 @@ interface StoredAccount {
 
 const PRIVATE = 0o600;
 
+/** Parses a Retry-After header (seconds or an HTTP date, RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: unknown, now: Date): Date | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return new Date(now.getTime() + Number(value.trim()) * 1000);
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** The last Retry-After seen on a failed ACME response (acme-client drops headers from its errors). */
+let lastRetryAfter: string | undefined;
+
+let configured = false;
+function configureAcmeClient(options: AcmeOptions): void {
+  const settings = (acme.axios.defaults as unknown as { acmeSettings: Record<string, number> }).acmeSettings;
+  // acme-client retries 429/5xx honouring Retry-After without an upper bound, which can
+  // stall an order for hours; allow a couple of quick retries and report the rest.
+  settings.retryMaxAttempts = 2;
+  settings.retryDefaultDelay = 2;
+  acme.axios.defaults.timeout = options.requestTimeoutMs;
+  if (options.extraCaPem) {
+    acme.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, options.extraCaPem] });
+  }
+  if (!configured) {
+    configured = true;
+    acme.axios.interceptors.response.use(
+      (response) => response,
+      (error: { response?: { headers?: Record<string, unknown> } }) => {
+        const header = error.response?.headers?.['retry-after'];
+        if (typeof header === 'string') lastRetryAfter = header;
+        return Promise.reject(error);
+      },
+    );
+  }
+}
+
 /**
  * acme-client behind the `CertificateAuthority` port. The account key and URL are
- * persisted per directory, so staging and production never share an account.
+ * persisted per directory, so staging and production never share an account. Orders use
+ * acme-client's step-by-step API so that a renewal can name the certificate it replaces
+ * (RFC 9773), which `auto()` cannot.
  */
 export class AcmeClientCertificateAuthority extends CertificateAuthority {
   constructor(
@@ -35,34 +78,46 @@ export class AcmeClientCertificateAuthority extends CertificateAuthority {
     private readonly files: FileStore,
   ) {
     super();
-    // acme-client retries 429/5xx honouring Retry-After without an upper bound, which can
-    // stall an order for hours; allow a couple of quick retries and report the rest.
-    const settings = (acme.axios.defaults as unknown as { acmeSettings: Record<string, number> }).acmeSettings;
-    settings.retryMaxAttempts = 2;
-    settings.retryDefaultDelay = 2;
-    acme.axios.defaults.timeout = options.requestTimeoutMs;
-    if (options.extraCaPem) {
-      acme.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, options.extraCaPem] });
-    }
+    configureAcmeClient(options);
   }
 
   get directoryUrl(): string {
     return this.options.directoryUrl;
   }
 
-  async issue(host: string, responder: Http01Responder): Promise<IssuedCertificate> {
+  async issue(host: string, responder: Http01Responder, options: IssueOptions = {}): Promise<IssuedCertificate> {
     const accountKey = await this.accountKey();
     const stored = await this.storedAccount();
+    lastRetryAfter = undefined;
     try {
-      return await this.order(host, responder, accountKey, stored?.url);
-    } catch (error) {
-      // The CA forgot the account (a test CA restarted, or the account was deactivated):
-      // register the same key again once.
-      if (stored && /accountDoesNotExist|account does not exist|unable to find account/i.test(String(error))) {
-        return this.order(host, responder, accountKey, undefined);
+      try {
+        return await this.order(host, responder, accountKey, stored?.url, options);
+      } catch (error) {
+        // The CA forgot the account (a test CA restarted, or the account was deactivated):
+        // register the same key again once.
+        if (stored && /accountDoesNotExist|account does not exist|unable to find account/i.test(String(error))) {
+          return await this.order(host, responder, accountKey, undefined, options);
+        }
+        throw error;
       }
+    } catch (error) {
       throw this.explain(error, host);
     }
+  }
+
+  async renewalInfo(certificateId: string): Promise<RenewalInfo | undefined> {
+    const directory = await acme.axios.get<{ renewalInfo?: string }>(this.options.directoryUrl);
+    const base = directory.data?.renewalInfo;
+    if (directory.status !== 200 || !base) return undefined;
+    const answer = await acme.axios.get<{ suggestedWindow?: { start?: string; end?: string } }>(
+      `${base.replace(/\/$/, '')}/${certificateId}`,
+    );
+    const window = answer.data?.suggestedWindow;
+    if (answer.status !== 200 || !window?.start || !window.end) return undefined;
+    const start = new Date(window.start);
+    const end = new Date(window.end);
+    if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end < start) return undefined;
+    return { start, end, retryAfter: parseRetryAfter(answer.headers?.['retry-after'], new Date()) };
   }
 
   private async order(
@@ -70,6 +125,7 @@ export class AcmeClientCertificateAuthority extends CertificateAuthority {
     responder: Http01Responder,
     accountKey: string,
     accountUrl: string | undefined,
+    options: IssueOptions,
   ): Promise<IssuedCertificate> {
     const client = new acme.Client({
       directoryUrl: this.options.directoryUrl,
@@ -79,45 +135,56 @@ export class AcmeClientCertificateAuthority extends CertificateAuthority {
       backoffMin: 500,
       backoffMax: 8_000,
     });
+    await client.createAccount({
+      termsOfServiceAgreed: true,
+      ...(this.options.email ? { contact: [`mailto:${this.options.email}`] } : {}),
+    });
+    await this.rememberAccount(client.getAccountUrl());
+
     const [privateKey, csr] = await acme.crypto.createCsr(
       { commonName: host, altNames: [host] },
       await acme.crypto.createPrivateEcdsaKey('P-256'),
     );
-    const certificatePem = await client.auto({
-      csr,
-      email: this.options.email,
-      termsOfServiceAgreed: true,
-      challengePriority: ['http-01'],
-      // The caller already checked DNS and port 80 through the module's own resolver;
-      // acme-client's check would use the system resolver (see mta-sts-facts §7).
-      skipChallengeVerification: true,
-      challengeCreateFn: async (_authz, challenge, keyAuthorization) => {
-        await responder.publish(challenge.token, keyAuthorization);
-      },
-      challengeRemoveFn: async (_authz, challenge) => {
+    // `replaces` is not in acme-client's types yet (RFC 9773 §5).
+    const request = {
+      identifiers: [{ type: 'dns', value: host }],
+      ...(options.replaces ? { replaces: options.replaces } : {}),
+    };
+    const order = await client.createOrder(request as Parameters<acme.Client['createOrder']>[0]);
+    for (const authorization of await client.getAuthorizations(order)) {
+      if (authorization.status === 'valid') continue;
+      const challenge = authorization.challenges.find((candidate) => candidate.type === 'http-01');
+      if (!challenge) throw new Error(`the CA offers no http-01 challenge for ${host}`);
+      const keyAuthorization = await client.getChallengeKeyAuthorization(challenge);
+      await responder.publish(challenge.token, keyAuthorization);
+      try {
+        await client.completeChallenge(challenge);
+        await client.waitForValidStatus(challenge);
+      } finally {
         await responder.withdraw(challenge.token);
-      },
-    });
-    const url = client.getAccountUrl();
-    const stored = await this.storedAccount();
-    if (stored?.url !== url) {
-      const account: StoredAccount = { directoryUrl: this.options.directoryUrl, url, email: this.options.email };
-      await this.files.writeAtomic(this.accountPath('account.json'), `${JSON.stringify(account, null, 2)}\n`, PRIVATE);
+      }
     }
+    const finalized = await client.finalizeOrder(order, csr);
+    const certificatePem = await client.getCertificate(finalized);
     return { certificatePem, privateKeyPem: privateKey.toString('utf8') };
   }
 
-  private explain(error: unknown, host: string): OperationFailedError {
+  private explain(error: unknown, host: string): CertificateAuthorityError {
     const detail = error instanceof Error ? error.message : String(error);
+    const retryAfter = parseRetryAfter(lastRetryAfter, new Date());
     let advice = 'The certificate authority refused the order.';
     if (/rateLimited|too many/i.test(detail)) {
-      advice = 'The certificate authority is rate-limiting this account or name; try again later.';
-    } else if (/connection|timeout|ECONN|ENOTFOUND|EAI_AGAIN|socket/i.test(detail)) {
-      advice = `The certificate authority at ${this.options.directoryUrl} could not be reached.`;
-    } else if (/unauthorized|invalid response|connection refused|fetching http/i.test(detail)) {
+      advice = 'The certificate authority is rate-limiting this account or name.';
+    } else if (
+      /unauthorized|incorrectResponse|connection|fetching http|dns/i.test(detail) &&
+      /challenge|authoriz|validat|http-01|fetch/i.test(detail)
+    ) {
       advice = `The certificate authority could not fetch the HTTP-01 answer from http://${host}/.well-known/acme-challenge/: check that port 80 of this server is reachable from the internet.`;
+    } else if (/ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|ECONNRESET|socket hang up|timeout/i.test(detail)) {
+      advice = `The certificate authority at ${this.options.directoryUrl} could not be reached.`;
     }
-    return new OperationFailedError(`${advice} (${detail})`, detail);
+    const when = retryAfter ? ` It asks to retry after ${retryAfter.toISOString()}.` : '';
+    return new CertificateAuthorityError(`${advice}${when} (${detail})`, detail, retryAfter);
   }
 
   private accountPath(file: string): string {
@@ -128,6 +195,12 @@ export class AcmeClientCertificateAuthority extends CertificateAuthority {
   private async storedAccount(): Promise<StoredAccount | undefined> {
     const text = await this.files.read(this.accountPath('account.json'));
     return text ? (JSON.parse(text) as StoredAccount) : undefined;
+  }
+
+  private async rememberAccount(url: string): Promise<void> {
+    if ((await this.storedAccount())?.url === url) return;
+    const account: StoredAccount = { directoryUrl: this.options.directoryUrl, url, email: this.options.email };
+    await this.files.writeAtomic(this.accountPath('account.json'), `${JSON.stringify(account, null, 2)}\n`, PRIVATE);
   }
 
   private async accountKey(): Promise<string> {
