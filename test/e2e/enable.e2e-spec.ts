@@ -103,7 +103,7 @@ describe('Enable a domain end to end', () => {
     expect(query).toContain('VALID');
     expect(query).not.toMatch(/INVALID|FETCH_ERROR|NONE/);
 
-    const key = join(lab.dataDir, 'certs', `${domain}`, 'privkey.pem');
+    const key = join(lab.dataDir, 'certs', domain, 'certificate.pem');
     expect(statSync(key).mode & 0o777).toBe(0o600);
   }, 90_000);
 
@@ -165,7 +165,7 @@ describe('Enable a domain end to end', () => {
   }, 90_000);
 
   it('disables: the vhost goes, the certificate stays, and the records to remove are listed', async () => {
-    const certificate = readFileSync(join(lab.dataDir, 'certs', second, 'fullchain.pem'), 'utf8');
+    const certificate = readFileSync(join(lab.dataDir, 'certs', second, 'certificate.pem'), 'utf8');
     const disabled = await panel.api<{ domain: DomainView; recordsToRemove: Array<{ name: string }> }>(
       'POST',
       `/api/domains/${second}/disable`,
@@ -179,7 +179,7 @@ describe('Enable a domain end to end', () => {
     // Enabling again reuses the certificate kept on disk instead of ordering a new one.
     await panel.api('POST', `/api/domains/${second}/enable`);
     expect((await panel.settle(second)).state).toBe('active');
-    expect(readFileSync(join(lab.dataDir, 'certs', second, 'fullchain.pem'), 'utf8')).toBe(certificate);
+    expect(readFileSync(join(lab.dataDir, 'certs', second, 'certificate.pem'), 'utf8')).toBe(certificate);
     expect((await lab.fetchHttps(`mta-sts.${second}`, '/.well-known/mta-sts.txt')).status).toBe(200);
   }, 90_000);
 

@@ -55,8 +55,9 @@ describe('Provisioning through the real MtaStsModule', () => {
   }
 
   const policyFile = () => join(dataDir, 'policies', `${DOMAIN}.txt`);
-  const certificateFile = () => join(dataDir, 'certs', DOMAIN, 'fullchain.pem');
-  const keyFile = () => join(dataDir, 'certs', DOMAIN, 'privkey.pem');
+  const bundleFile = () => join(dataDir, 'certs', DOMAIN, 'certificate.pem');
+  const bundleOf = (issued: { certificatePem: string; privateKeyPem: string }) =>
+    `${issued.certificatePem.trim()}\n${issued.privateKeyPem.trim()}\n`;
 
   async function enableAndSettle(app: ProvisioningApp) {
     await app.provisioning.enable(DOMAIN);
@@ -118,13 +119,9 @@ describe('Provisioning through the real MtaStsModule', () => {
     expect(readFileSync(policyFile(), 'utf8')).toBe(view.policy!.text);
     expect(view.servedPolicyId).toBe(view.policy!.id);
     expect(view.certificate?.issuer).toBe(`${POLICY_HOST} (Integration Test CA)`);
-    expect(readFileSync(certificateFile(), 'utf8')).toBe(certificate.certificatePem);
-    expect(readFileSync(keyFile(), 'utf8')).toBe(certificate.privateKeyPem);
-    expect(statSync(keyFile()).mode & 0o777).toBe(0o600);
-    expect(fakes.web.applied.map((site) => site.tls)).toEqual([
-      undefined,
-      { certificateFile: certificateFile(), keyFile: keyFile() },
-    ]);
+    expect(readFileSync(bundleFile(), 'utf8')).toBe(bundleOf(certificate));
+    expect(statSync(bundleFile()).mode & 0o777).toBe(0o600);
+    expect(fakes.web.applied.map((site) => site.tls)).toEqual([undefined, { bundleFile: bundleFile() }]);
     expect(fakes.web.applied[0]).toMatchObject({
       host: POLICY_HOST,
       policyFile: policyFile(),
@@ -178,14 +175,14 @@ describe('Provisioning through the real MtaStsModule', () => {
     expect(failed.certificate).toBeNull();
     expect(fakes.web.applied.length).toBeGreaterThan(0);
     expect(fakes.web.applied.every((site) => site.tls === undefined)).toBe(true);
-    expect(existsSync(keyFile())).toBe(false);
+    expect(existsSync(bundleFile())).toBe(false);
 
     fakes.ca.answer = issuing(dataDir, certificate);
     const fixed = await enableAndSettle(app);
     expect(fixed.state).toBe('active');
     expect(fixed.error).toBeNull();
     expect(fakes.ca.issued).toEqual([POLICY_HOST, POLICY_HOST]);
-    expect(fakes.web.applied.at(-1)?.tls).toEqual({ certificateFile: certificateFile(), keyFile: keyFile() });
+    expect(fakes.web.applied.at(-1)?.tls).toEqual({ bundleFile: bundleFile() });
   });
 
   it('records an nginx failure at http-vhost with nginx’s own message', async () => {
@@ -237,8 +234,7 @@ describe('Provisioning through the real MtaStsModule', () => {
     const result = await app.provisioning.disable(DOMAIN);
     expect(fakes.web.removed).toEqual([POLICY_HOST]);
     expect(existsSync(policyFile())).toBe(false);
-    expect(readFileSync(certificateFile(), 'utf8')).toBe(certificate.certificatePem);
-    expect(readFileSync(keyFile(), 'utf8')).toBe(certificate.privateKeyPem);
+    expect(readFileSync(bundleFile(), 'utf8')).toBe(bundleOf(certificate));
     expect(result.domain.state).toBe('inactive');
     expect(result.domain.servedPolicyId).toBeNull();
     expect(result.recordsToRemove).toEqual([
@@ -257,9 +253,7 @@ describe('Provisioning through the real MtaStsModule', () => {
     expect(view.state).toBe('active');
     expect(fakes.ca.issued).toEqual([POLICY_HOST]);
     expect(readFileSync(policyFile(), 'utf8')).toBe(view.policy!.text);
-    expect(fakes.web.applied.slice(sitesBefore).map((site) => site.tls)).toEqual([
-      { certificateFile: certificateFile(), keyFile: keyFile() },
-    ]);
+    expect(fakes.web.applied.slice(sitesBefore).map((site) => site.tls)).toEqual([{ bundleFile: bundleFile() }]);
   });
 
   it('refuses to delete an active domain and reports unknown domains as not found', async () => {

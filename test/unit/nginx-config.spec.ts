@@ -21,10 +21,7 @@ const site: PolicySite = {
 
 const tlsSite: PolicySite = {
   ...site,
-  tls: {
-    certificateFile: '/var/lib/mta-sts/certs/example.com/fullchain.pem',
-    keyFile: '/var/lib/mta-sts/certs/example.com/privkey.pem',
-  },
+  tls: { bundleFile: '/var/lib/mta-sts/certs/example.com/certificate.pem' },
 };
 
 function expectGolden(rendered: string, name: string): void {
@@ -70,8 +67,8 @@ describe('renderSiteConfig', () => {
     const [, https] = serverBlocks(renderSiteConfig(tlsSite, listen));
     expect(https).toContain('    listen 443 ssl;\n    listen [::]:443 ssl;\n');
     expect(https).toContain('server_name mta-sts.example.com;');
-    expect(https).toContain('ssl_certificate "/var/lib/mta-sts/certs/example.com/fullchain.pem";');
-    expect(https).toContain('ssl_certificate_key "/var/lib/mta-sts/certs/example.com/privkey.pem";');
+    expect(https).toContain('ssl_certificate "/var/lib/mta-sts/certs/example.com/certificate.pem";');
+    expect(https).toContain('ssl_certificate_key "/var/lib/mta-sts/certs/example.com/certificate.pem";');
     expect(https).toContain('ssl_protocols TLSv1.2 TLSv1.3;');
     const policyLocation = https.match(/location = \/\.well-known\/mta-sts\.txt \{[^}]*\{ \}[^}]*\}/)?.[0];
     expect(policyLocation).toBeDefined();

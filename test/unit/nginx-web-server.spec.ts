@@ -107,10 +107,7 @@ function siteFor(domain: string, tls = false): PolicySite {
     acmeWebroot: join(root, 'webroot'),
     ...(tls
       ? {
-          tls: {
-            certificateFile: join(root, 'certs', domain, 'fullchain.pem'),
-            keyFile: join(root, 'certs', domain, 'privkey.pem'),
-          },
+          tls: { bundleFile: join(root, 'certs', domain, 'certificate.pem') },
         }
       : {}),
   };

@@ -13,7 +13,7 @@ const MX_PATTERN = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[
 
 export function parsePolicy(text: string): ParsedPolicy {
   const problems: string[] = [];
-  if (text.includes('\n') && !text.includes('\r\n')) problems.push('lines end with LF instead of CRLF');
+  if (/(^|[^\r])\n/.test(text)) problems.push('a line ends with a bare LF instead of CRLF');
   const lines = text.split(/\r?\n/);
   if (lines[lines.length - 1] === '') lines.pop();
   const fields = new Map<string, string[]>();

@@ -6,8 +6,11 @@ export interface PolicySite {
   readonly policyFile: string;
   /** Directory whose `.well-known/acme-challenge/` holds HTTP-01 answers. */
   readonly acmeWebroot: string;
-  /** Present once a certificate exists: then the HTTPS server block is added. */
-  readonly tls?: { readonly certificateFile: string; readonly keyFile: string };
+  /**
+   * Present once a certificate exists: then the HTTPS server block is added. The file holds
+   * the chain and the private key, so replacing both is one atomic rename.
+   */
+  readonly tls?: { readonly bundleFile: string };
 }
 
 /**
@@ -20,4 +23,6 @@ export abstract class WebServer {
   abstract applySite(site: PolicySite): Promise<void>;
   /** Removes the site of one policy host and reloads. No-op when absent. */
   abstract removeSite(host: string): Promise<void>;
+  /** Tests the configuration and reloads, e.g. after a certificate file was replaced. */
+  abstract reload(): Promise<void>;
 }

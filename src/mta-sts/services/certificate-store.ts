@@ -1,31 +1,55 @@
-import { CertificateInfo, describeCertificate } from '../domain/certificate';
+import { CertificateInfo, describeCertificate, splitPemChain } from '../domain/certificate';
 import { IssuedCertificate } from '../ports/certificate-authority.port';
 import { FileStore } from '../ports/file-store.port';
 import { DataLayout } from './data-layout';
 
-/** Certificates and keys on disk: keys 0600 in a 0700 directory, both written atomically. */
+/** What is on disk for a domain: the certificate (chain) and its key. */
+export interface StoredCertificate extends IssuedCertificate {
+  readonly info: CertificateInfo;
+}
+
+/**
+ * Certificates and keys on disk. The chain and the key share one file (0600, in a 0700
+ * directory) written atomically, so nginx can never read a new certificate with an old
+ * key, whatever moment the process stops at.
+ */
 export class CertificateStore {
   constructor(
     private readonly files: FileStore,
     private readonly layout: DataLayout,
   ) {}
 
-  async save(domain: string, issued: IssuedCertificate): Promise<CertificateInfo> {
+  /** Installs a certificate and returns what it replaced, for a rollback. */
+  async save(domain: string, issued: IssuedCertificate): Promise<{ info: CertificateInfo; previous?: string }> {
     const info = describeCertificate(issued.certificatePem);
+    const path = this.layout.certificateBundle(domain);
+    const previous = await this.files.read(path);
     await this.files.ensureDir(this.layout.certificatesDir, 0o700);
-    // Key first: a certificate on disk always has its key beside it.
-    await this.files.writeAtomic(this.layout.keyFile(domain), issued.privateKeyPem, 0o600);
-    await this.files.writeAtomic(this.layout.certificateFile(domain), issued.certificatePem, 0o644);
-    return info;
+    const bundle = `${issued.certificatePem.trim()}\n${issued.privateKeyPem.trim()}\n`;
+    await this.files.writeAtomic(path, bundle, 0o600);
+    return { info, previous };
+  }
+
+  /** Puts back what `save` replaced. */
+  async restore(domain: string, previous: string | undefined): Promise<void> {
+    const path = this.layout.certificateBundle(domain);
+    if (previous === undefined) await this.files.remove(path);
+    else await this.files.writeAtomic(path, previous, 0o600);
   }
 
   /** The certificate on disk for a domain, if there is one with its key. */
-  async load(domain: string): Promise<CertificateInfo | undefined> {
-    const pem = await this.files.read(this.layout.certificateFile(domain));
-    const key = await this.files.read(this.layout.keyFile(domain));
-    if (!pem || !key) return undefined;
+  async load(domain: string): Promise<StoredCertificate | undefined> {
+    const bundle = await this.files.read(this.layout.certificateBundle(domain));
+    if (!bundle) return undefined;
+    const key = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----/.exec(bundle)?.[0];
+    const chain = splitPemChain(bundle);
+    if (!key || chain.length === 0) return undefined;
     try {
-      return describeCertificate(pem);
+      return {
+        info: describeCertificate(chain[0]),
+        certificatePem: `${chain.join('\n')}\n`,
+        privateKeyPem: `${key}\n`,
+      };
     } catch {
       return undefined;
     }

@@ -37,11 +37,8 @@ export class DataLayout {
     return join(this.policiesDir, `${domain}.txt`);
   }
 
-  certificateFile(domain: string): string {
-    return join(this.certificatesDir, domain, 'fullchain.pem');
-  }
-
-  keyFile(domain: string): string {
-    return join(this.certificatesDir, domain, 'privkey.pem');
+  /** The certificate chain followed by its private key (0600), as nginx reads it. */
+  certificateBundle(domain: string): string {
+    return join(this.certificatesDir, domain, 'certificate.pem');
   }
 }

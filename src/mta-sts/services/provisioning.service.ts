@@ -201,7 +201,7 @@ export class ProvisioningService implements OnApplicationBootstrap {
       await step('http-probe', () => this.preflight.assertServesChallenges(name));
       certificate = await step('certificate', async () => {
         const issued = await this.ca.issue(name.policyHost, this.challenges);
-        return this.certificates.save(name.ascii, issued);
+        return (await this.certificates.save(name.ascii, issued)).info;
       });
       await this.domains.update(
         { id: entity.id },
@@ -232,8 +232,8 @@ export class ProvisioningService implements OnApplicationBootstrap {
   ): Promise<CertificateInfo | undefined> {
     // Never swap a certificate from one CA directory (production) for another's (staging).
     if (entity.certDirectoryUrl !== this.ca.directoryUrl) return undefined;
-    const info = await this.certificates.load(name.ascii);
-    return info && isReusable(info, name.policyHost, this.clock.now()) ? info : undefined;
+    const stored = await this.certificates.load(name.ascii);
+    return stored && isReusable(stored.info, name.policyHost, this.clock.now()) ? stored.info : undefined;
   }
 
   private site(name: DomainName, withTls: boolean): PolicySite {
@@ -241,9 +241,7 @@ export class ProvisioningService implements OnApplicationBootstrap {
       host: name.policyHost,
       policyFile: this.layout.policyFile(name.ascii),
       acmeWebroot: this.layout.acmeWebroot,
-      tls: withTls
-        ? { certificateFile: this.layout.certificateFile(name.ascii), keyFile: this.layout.keyFile(name.ascii) }
-        : undefined,
+      tls: withTls ? { bundleFile: this.layout.certificateBundle(name.ascii) } : undefined,
     };
   }
 }

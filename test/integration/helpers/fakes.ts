@@ -77,6 +77,11 @@ export class FakeWebServer extends WebServer {
     if (error) throw error;
   }
 
+  /** Certificate replacements reload nginx; nothing in these tests replaces one yet. */
+  async reload(): Promise<void> {
+    this.unexpected.fail('WebServer.reload()');
+  }
+
   async removeSite(host: string): Promise<void> {
     if (!this.allowedHosts.has(host)) this.unexpected.fail(`WebServer.removeSite(${host})`);
     this.removed.push(host);

@@ -67,6 +67,13 @@ export class NginxWebServer extends WebServer {
     );
   }
 
+  reload(): Promise<void> {
+    return this.serialized(async () => {
+      await this.testConfig();
+      await this.reloadNginx();
+    });
+  }
+
   private defaultsChange(): FileChange {
     return { path: join(this.options.sitesDir, DEFAULTS_FILE_NAME), content: renderDefaultsConfig(this.options) };
   }
@@ -87,11 +94,11 @@ export class NginxWebServer extends WebServer {
     try {
       await this.write(effective);
       await this.testConfig();
-      await this.reload();
+      await this.reloadNginx();
     } catch (error) {
       await this.write(effective.map((change) => ({ path: change.path, content: previous.get(change.path) ?? null })));
       // Restore the running state too: a failed reload may have left nginx half-told.
-      await this.reload().catch(() => undefined);
+      await this.reloadNginx().catch(() => undefined);
       throw error;
     }
   }
@@ -113,7 +120,7 @@ export class NginxWebServer extends WebServer {
     }
   }
 
-  private async reload(): Promise<void> {
+  private async reloadNginx(): Promise<void> {
     const before = await this.workers();
     const result = await this.nginx(['-s', 'reload']);
     if (result.code !== 0) {
