@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AcmeClientCertificateAuthority } from './adapters/acme/acme-client.certificate-authority';
@@ -8,10 +7,13 @@ import { NginxWebServer } from './adapters/nginx/nginx.web-server';
 import { NodeDnsResolver } from './adapters/node-dns.resolver';
 import { NodeHttpClient } from './adapters/node-http.client';
 import { SystemClock } from './adapters/system.clock';
-import { InvalidOptionError } from './domain/errors';
 import { MTA_STS_MODULE_OPTIONS, MtaStsConfigurableModule } from './mta-sts.module-definition';
 import { MtaStsModuleOptions, ResolvedMtaStsOptions, resolveMtaStsOptions } from './mta-sts.options';
-import { MTA_STS_OPTIONS } from './mta-sts.tokens';
+import { MTA_STS_OPTIONS, MTA_STS_RANDOM } from './mta-sts.tokens';
+import { ScheduledJobs } from './jobs/scheduled-jobs';
+import { ChecksService } from './services/checks.service';
+import { DomainLocks } from './services/domain-locks';
+import { RenewalService } from './services/renewal.service';
 import { MTA_STS_ENTITIES } from './persistence';
 import { CertificateAuthority, Clock, DnsResolver, FileStore, HttpClient, ProcessRunner, WebServer } from './ports';
 import { CertificateStore } from './services/certificate-store';
@@ -24,14 +26,6 @@ import { ProvisioningService } from './services/provisioning.service';
 import { DomainsApiController } from './web/domains-api.controller';
 import { DomainsPageController } from './web/domains-page.controller';
 import { PageRenderer } from './web/page-renderer';
-
-function readCa(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InvalidOptionError('acme.caFile', `cannot read ${file}: ${(error as Error).message}`);
-  }
-}
 
 /**
  * MTA-STS provisioning. The host panel owns the singletons: it registers
@@ -48,6 +42,7 @@ function readCa(file: string): string {
       useFactory: (options: MtaStsModuleOptions) => resolveMtaStsOptions(options),
     },
     { provide: Clock, useClass: SystemClock },
+    { provide: MTA_STS_RANDOM, useValue: Math.random },
     { provide: FileStore, useClass: FsFileStore },
     { provide: ProcessRunner, useClass: ChildProcessRunner },
     { provide: HttpClient, useClass: NodeHttpClient },
@@ -76,7 +71,7 @@ function readCa(file: string): string {
           {
             directoryUrl: options.acme.directoryUrl,
             email: options.acme.email,
-            extraCaPem: options.acme.caFile ? readCa(options.acme.caFile) : undefined,
+            extraCaPem: options.acme.caPem,
             accountDir: layout.accountDir,
             requestTimeoutMs: options.acme.requestTimeoutMs,
           },
@@ -94,11 +89,15 @@ function readCa(file: string): string {
       useFactory: (files: FileStore, layout: DataLayout) => new ChallengeFiles(files, layout.challengeDir),
     },
     PageRenderer,
+    DomainLocks,
+    ChecksService,
+    RenewalService,
+    ScheduledJobs,
     MxLookupService,
     DomainsService,
     PreflightService,
     ProvisioningService,
   ],
-  exports: [DomainsService, ProvisioningService, MTA_STS_OPTIONS],
+  exports: [DomainsService, ProvisioningService, ChecksService, RenewalService, ScheduledJobs, MTA_STS_OPTIONS],
 })
 export class MtaStsModule extends MtaStsConfigurableModule {}

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { validateCronExpression } from 'cron';
 import { isAbsolute, resolve } from 'node:path';
-import { assertServerAddresses, assertTlsRptRua } from './domain/dns-records';
+import { assertServerAddresses, assertTlsRptRua, canonicalIp } from './domain/dns-records';
 import { InvalidOptionError } from './domain/errors';
 import { MAX_AGE_DEFAULT, assertMaxAge } from './domain/policy';
 
@@ -48,6 +50,32 @@ export interface MtaStsModuleOptions {
      * @default 30000
      */
     requestTimeoutMs?: number;
+  };
+  checks?: {
+    /**
+     * When the readiness checks run (cron with seconds), plus a random delay of up to
+     * `jitterSeconds`.
+     * @default '0 *\/15 * * * *' (every 15 minutes)
+     */
+    cron?: string;
+    /** @default 60 */
+    jitterSeconds?: number;
+    /** Domains checked at the same time. @default 8 */
+    concurrency?: number;
+    /** PEM file of an extra CA that policy host certificates may chain to (tests, private PKI). */
+    caFile?: string;
+  };
+  renewals?: {
+    /**
+     * When due certificates are renewed (cron with seconds), plus a random delay of up to
+     * `jitterSeconds` so many servers do not reach the CA at the same second.
+     * @default '0 0 3,15 * * *' (twice a day)
+     */
+    cron?: string;
+    /** @default 1800 */
+    jitterSeconds?: number;
+    /** Domains renewed at the same time. @default 2 */
+    concurrency?: number;
   };
   dns?: {
     /**
@@ -104,8 +132,18 @@ export interface ResolvedMtaStsOptions {
     readonly directoryUrl: string;
     readonly email?: string;
     readonly caFile?: string;
+    /** The extra CA's PEM, read at start-up. */
+    readonly caPem?: string;
     readonly requestTimeoutMs: number;
   };
+  readonly checks: {
+    readonly cron: string;
+    readonly jitterMs: number;
+    readonly concurrency: number;
+    /** The extra CA's PEM, read at start-up. */
+    readonly caPem?: string;
+  };
+  readonly renewals: { readonly cron: string; readonly jitterMs: number; readonly concurrency: number };
   readonly dns: { readonly servers: readonly string[]; readonly timeoutMs: number };
   readonly nginx: {
     readonly bin: string;
@@ -179,6 +217,40 @@ function directoryUrl(value: string | undefined): string {
   return value;
 }
 
+function cron(option: string, value: string | undefined, fallback: string): string {
+  const expression = value?.trim() || fallback;
+  const verdict = validateCronExpression(expression);
+  if (!verdict.valid) {
+    throw new InvalidOptionError(
+      option,
+      `"${expression}" is not a cron expression (${verdict.error?.message ?? 'invalid'})`,
+    );
+  }
+  return expression;
+}
+
+function readPem(option: string, file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InvalidOptionError(option, `cannot read ${file}: ${(error as Error).message}`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new InvalidOptionError(option, `${file} holds no PEM certificate`);
+  }
+  return text;
+}
+
+function bounded(option: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  const result = value ?? fallback;
+  if (!Number.isInteger(result) || result < min || result > max) {
+    throw new InvalidOptionError(option, `must be a whole number from ${min} to ${max}`);
+  }
+  return result;
+}
+
 function positiveInt(option: string, value: number | undefined, fallback: number): number {
   const result = value ?? fallback;
   if (!Number.isInteger(result) || result < 0) throw new InvalidOptionError(option, 'must be a whole number');
@@ -191,8 +263,10 @@ function positiveInt(option: string, value: number | undefined, fallback: number
  * otherwise surface much later.
  */
 export function resolveMtaStsOptions(options: MtaStsModuleOptions): ResolvedMtaStsOptions {
-  const addresses = { ipv4: options.serverIpv4 || undefined, ipv6: options.serverIpv6 || undefined };
-  assertServerAddresses(addresses);
+  const given = { ipv4: options.serverIpv4 || undefined, ipv6: options.serverIpv6 || undefined };
+  assertServerAddresses(given);
+  // DNS answers come back in canonical form (lower case, `::` compression): compare like with like.
+  const addresses = { ...given, ipv6: given.ipv6 && canonicalIp(given.ipv6) };
   const ipv6 = addresses.ipv6 !== undefined;
   let defaultMaxAge: number;
   try {
@@ -210,6 +284,8 @@ export function resolveMtaStsOptions(options: MtaStsModuleOptions): ResolvedMtaS
   if (apiToken !== undefined && apiToken.length < 16) {
     throw new InvalidOptionError('apiToken', 'must be at least 16 characters long');
   }
+  const acmeCaFile = options.acme?.caFile ? path('acme.caFile', options.acme.caFile) : undefined;
+  const checksCaFile = options.checks?.caFile ? path('checks.caFile', options.checks.caFile) : undefined;
   return {
     dataDir: path('dataDir', options.dataDir ?? './data'),
     serverIpv4: addresses.ipv4,
@@ -219,8 +295,20 @@ export function resolveMtaStsOptions(options: MtaStsModuleOptions): ResolvedMtaS
     acme: {
       directoryUrl: directoryUrl(options.acme?.directoryUrl),
       email,
-      caFile: options.acme?.caFile ? path('acme.caFile', options.acme.caFile) : undefined,
+      caFile: acmeCaFile,
+      caPem: readPem('acme.caFile', acmeCaFile),
       requestTimeoutMs: positiveInt('acme.requestTimeoutMs', options.acme?.requestTimeoutMs, 30_000),
+    },
+    checks: {
+      cron: cron('checks.cron', options.checks?.cron, '0 */15 * * * *'),
+      jitterMs: bounded('checks.jitterSeconds', options.checks?.jitterSeconds, 60, 0, 86_400) * 1000,
+      concurrency: bounded('checks.concurrency', options.checks?.concurrency, 8, 1, 256),
+      caPem: readPem('checks.caFile', checksCaFile),
+    },
+    renewals: {
+      cron: cron('renewals.cron', options.renewals?.cron, '0 0 3,15 * * *'),
+      jitterMs: bounded('renewals.jitterSeconds', options.renewals?.jitterSeconds, 1800, 0, 86_400) * 1000,
+      concurrency: bounded('renewals.concurrency', options.renewals?.concurrency, 2, 1, 64),
     },
     dns: {
       servers: dnsServers(options.dns?.servers ?? []),

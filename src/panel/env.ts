@@ -21,6 +21,10 @@ const VARIABLE_OF_OPTION: Record<string, string> = {
   'acme.email': 'MTA_STS_ACME_EMAIL',
   'acme.caFile': 'MTA_STS_ACME_CA_FILE',
   'dns.servers': 'MTA_STS_DNS_SERVERS',
+  'checks.cron': 'MTA_STS_CHECK_CRON',
+  'checks.concurrency': 'MTA_STS_CHECK_CONCURRENCY',
+  'checks.caFile': 'MTA_STS_CHECK_CA_FILE',
+  'renewals.cron': 'MTA_STS_RENEW_CRON',
   'nginx.bin': 'MTA_STS_NGINX_BIN',
   'nginx.sitesDir': 'MTA_STS_NGINX_SITES_DIR',
   'nginx.pidFile': 'MTA_STS_NGINX_PID_FILE',
@@ -96,6 +100,12 @@ export function loadPanelConfig(env: Env = process.env): PanelConfig {
       caFile: env.MTA_STS_ACME_CA_FILE?.trim() || undefined,
     },
     dns: { servers: list(env.MTA_STS_DNS_SERVERS) },
+    checks: {
+      cron: env.MTA_STS_CHECK_CRON?.trim() || undefined,
+      concurrency: integer(env, 'MTA_STS_CHECK_CONCURRENCY', 8, 1, 256),
+      caFile: env.MTA_STS_CHECK_CA_FILE?.trim() || undefined,
+    },
+    renewals: { cron: env.MTA_STS_RENEW_CRON?.trim() || undefined },
     nginx: {
       bin: env.MTA_STS_NGINX_BIN?.trim() || undefined,
       args: words('MTA_STS_NGINX_ARGS', env.MTA_STS_NGINX_ARGS),

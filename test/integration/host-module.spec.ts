@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DynamicModule, INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
+import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MtaStsModule } from '../../src/mta-sts/mta-sts.module';
 import { MtaStsModuleOptions } from '../../src/mta-sts/mta-sts.options';
@@ -40,6 +41,7 @@ class HostPanelModule {
           synchronize: false,
           retryAttempts: 0,
         }),
+        ScheduleModule.forRoot(),
         mtaSts,
       ],
     };

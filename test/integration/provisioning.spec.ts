@@ -35,6 +35,9 @@ describe('Provisioning through the real MtaStsModule', () => {
     fakes = makeFakes(dataDir, certificate, [POLICY_HOST]);
     fakes.dns.mx.set(DOMAIN, [{ exchange: 'mx.example.com', priority: 10 }]);
     fakes.dns.addresses.set(POLICY_HOST, { 4: [SERVER_IPV4], 6: [] });
+    // The admin has not published the TXT records yet: the first checks after Enable say so.
+    fakes.dns.txt.set(`_mta-sts.${DOMAIN}`, []);
+    fakes.dns.txt.set(`_smtp._tls.${DOMAIN}`, []);
     fakes.ca.answer = issuing(dataDir, certificate);
     apps = [];
   });
@@ -119,6 +122,17 @@ describe('Provisioning through the real MtaStsModule', () => {
     expect(readFileSync(policyFile(), 'utf8')).toBe(view.policy!.text);
     expect(view.servedPolicyId).toBe(view.policy!.id);
     expect(view.certificate?.issuer).toBe(`${POLICY_HOST} (Integration Test CA)`);
+    // The first checks ran at once: the card shows what is still missing (the TXT records).
+    expect(view.checks.map((check) => [check.check, check.status])).toEqual([
+      ['dns', 'pass'],
+      ['https', 'pass'],
+      ['certificate', 'fail'], // a self-signed test certificate is not publicly trusted
+      ['policy-record', 'fail'],
+      ['tls-rpt', 'warn'],
+      ['mx-coverage', 'pass'],
+    ]);
+    expect(view.badge).toBe('error');
+    expect(view.renewal.dueAt).not.toBeNull();
     expect(readFileSync(bundleFile(), 'utf8')).toBe(bundleOf(certificate));
     expect(statSync(bundleFile()).mode & 0o777).toBe(0o600);
     expect(fakes.web.applied.map((site) => site.tls)).toEqual([undefined, { bundleFile: bundleFile() }]);

@@ -1,4 +1,5 @@
 import { certificateCoversHost, CertificateInfo } from './certificate';
+import { canonicalIp } from './dns-records';
 import { DomainName } from './hostname';
 import { mxMatches, parsePolicy } from './policy-parser';
 import { PolicyMode } from './policy';
@@ -69,7 +70,7 @@ export function checkAddresses(
       continue;
     }
     observed.push(`${type}: ${answer.value.length ? answer.value.join(', ') : 'none'}`);
-    const strangers = answer.value.filter((address) => address !== want);
+    const strangers = answer.value.filter((address) => !want || canonicalIp(address) !== canonicalIp(want));
     if (want && answer.value.length === 0) {
       problems.push(`no ${type} record`);
       remedies.push(`Publish ${host} ${type} ${want}.`);

@@ -20,6 +20,14 @@ export interface ServerAddresses {
   readonly ipv6?: string;
 }
 
+/**
+ * An IP address in the form DNS answers use (IPv6 lower-case with `::` compression), so
+ * that addresses compare by value, not by spelling.
+ */
+export function canonicalIp(address: string): string {
+  return isIPv6(address) ? new URL(`http://[${address}]/`).hostname.slice(1, -1) : address;
+}
+
 /** `v=STSv1` first, then `; id=` (RFC 8461 §3.1). */
 export function policyIndicatorValue(id: string): string {
   return `v=STSv1; id=${id}`;

@@ -1,7 +1,9 @@
+import { Badge, CheckResult, domainBadge } from '../domain/checks';
 import { DnsRecord, ServerAddresses, expectedRecords } from '../domain/dns-records';
 import { DomainState, STEP_LABELS, isProvisioningStep } from '../domain/domain-state';
 import { DomainName } from '../domain/hostname';
 import { PolicyMode, RenderedPolicy, renderPolicyWithId } from '../domain/policy';
+import { reissueAllowance, REISSUE_LIMIT } from '../domain/renewal';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 
 /** What the API (and the cards) say about one domain. */
@@ -9,6 +11,8 @@ export interface DomainView {
   readonly domain: string;
   readonly displayName: string;
   readonly state: DomainState;
+  /** Active, Verifying, Error or Inactive, from the state and the stored check results. */
+  readonly badge: Badge;
   readonly step: string | null;
   readonly stepLabel: string | null;
   readonly error: { readonly step: string | null; readonly message: string } | null;
@@ -27,6 +31,19 @@ export interface DomainView {
     readonly notBefore: string;
     readonly notAfter: string;
   } | null;
+  /** The stored results of the readiness checks (never computed in the request). */
+  readonly checks: ReadonlyArray<Omit<CheckResult, 'observedAt'> & { readonly observedAt: string }>;
+  readonly checksRanAt: string | null;
+  readonly renewal: {
+    /** When the certificate is due for renewal. */
+    readonly dueAt: string | null;
+    readonly failures: number;
+    readonly nextAttemptAt: string | null;
+    readonly lastError: string | null;
+    /** The CA's Retry-After, when it sent one. */
+    readonly retryAfter: string | null;
+  };
+  readonly reissue: { readonly limit: number; readonly remaining: number; readonly nextAllowedAt: string | null };
   readonly enabledAt: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -39,7 +56,17 @@ export function policyOf(entity: MtaStsDomainEntity): RenderedPolicy | null {
 
 const iso = (date: Date | null) => (date ? new Date(date).toISOString() : null);
 
-export function toDomainView(entity: MtaStsDomainEntity, addresses: ServerAddresses, ruaTemplate: string): DomainView {
+export function toDomainView(
+  entity: MtaStsDomainEntity,
+  addresses: ServerAddresses,
+  ruaTemplate: string,
+  checks: readonly CheckResult[],
+  now: Date,
+): DomainView {
+  const allowance = reissueAllowance(
+    (entity.reissues ?? []).map((at) => new Date(at)),
+    now,
+  );
   const name = DomainName.fromValidated(entity.name);
   const policy = policyOf(entity);
   const step = entity.state === 'provisioning' ? entity.step : null;
@@ -47,6 +74,7 @@ export function toDomainView(entity: MtaStsDomainEntity, addresses: ServerAddres
     domain: entity.name,
     displayName: name.unicode,
     state: entity.state,
+    badge: domainBadge(entity.state, checks, entity.enabledAt ? new Date(entity.enabledAt) : null, now),
     step,
     stepLabel: isProvisioningStep(step) ? STEP_LABELS[step] : null,
     error:
@@ -63,6 +91,20 @@ export function toDomainView(entity: MtaStsDomainEntity, addresses: ServerAddres
       entity.certIssuer && entity.certNotBefore && entity.certNotAfter
         ? { issuer: entity.certIssuer, notBefore: iso(entity.certNotBefore)!, notAfter: iso(entity.certNotAfter)! }
         : null,
+    checks: checks.map((result) => ({ ...result, observedAt: result.observedAt.toISOString() })),
+    checksRanAt: iso(entity.checksRanAt),
+    renewal: {
+      dueAt: iso(entity.renewAfter),
+      failures: entity.renewFailures ?? 0,
+      nextAttemptAt: iso(entity.renewNextAttemptAt),
+      lastError: entity.renewLastError,
+      retryAfter: iso(entity.renewRetryAfter),
+    },
+    reissue: {
+      limit: REISSUE_LIMIT,
+      remaining: allowance.remaining,
+      nextAllowedAt: allowance.nextAllowedAt?.toISOString() ?? null,
+    },
     enabledAt: iso(entity.enabledAt),
     createdAt: iso(entity.createdAt)!,
     updatedAt: iso(entity.updatedAt)!,

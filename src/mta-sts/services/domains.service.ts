@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { MoreThan, Repository } from 'typeorm';
 import { ConflictError, DomainNotFoundError } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
 import { INITIAL_MODE } from '../domain/policy';
@@ -9,6 +9,7 @@ import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { Clock } from '../ports/clock.port';
 import { DomainView, toDomainView } from './domain-view';
+import { ChecksService } from './checks.service';
 import { MxLookupService } from './mx-lookup.service';
 
 /** Adding, listing, showing and deleting managed domains. */
@@ -19,6 +20,7 @@ export class DomainsService {
     @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
     @Inject(Clock) private readonly clock: Clock,
     private readonly mxLookup: MxLookupService,
+    private readonly checks: ChecksService,
   ) {}
 
   /**
@@ -50,7 +52,7 @@ export class DomainsService {
       enabledAt: null,
     });
     try {
-      return this.view(await this.domains.save(entity));
+      return await this.view(await this.domains.save(entity));
     } catch (error) {
       // Two concurrent adds of the same name: the unique index decides.
       if (await this.domains.existsBy({ name: name.ascii })) {
@@ -62,7 +64,24 @@ export class DomainsService {
 
   async list(): Promise<DomainView[]> {
     const entities = await this.domains.find({ order: { name: 'ASC' } });
-    return entities.map((entity) => this.view(entity));
+    const checks = await this.checks.latestFor(entities.map((entity) => entity.id));
+    const now = this.clock.now();
+    return entities.map((entity) => this.toView(entity, checks.get(entity.id) ?? [], now));
+  }
+
+  /** Domains in one state, a page at a time, so a sweep never holds every domain in memory. */
+  async *stream(state: MtaStsDomainEntity['state'], pageSize = 200): AsyncIterable<MtaStsDomainEntity> {
+    let after = 0;
+    for (;;) {
+      const page = await this.domains.find({
+        where: { state, id: MoreThan(after) },
+        order: { id: 'ASC' },
+        take: pageSize,
+      });
+      yield* page;
+      if (page.length < pageSize) return;
+      after = page[page.length - 1].id;
+    }
   }
 
   async get(input: unknown): Promise<DomainView> {
@@ -78,17 +97,39 @@ export class DomainsService {
     await this.domains.delete({ id: entity.id, state: 'inactive' });
   }
 
+  /** Runs the readiness checks of an enabled domain now and returns the fresh results. */
+  async runChecks(input: unknown): Promise<DomainView> {
+    const entity = await this.find(parseDomainName(input));
+    if (entity.state !== 'active') {
+      throw new ConflictError(`${entity.name} is ${entity.state}; checks run for active domains. Enable it first.`);
+    }
+    await this.checks.run(entity);
+    return this.view(await this.find(DomainName.fromValidated(entity.name)));
+  }
+
+  /** The recent status changes of a domain's checks, newest first. */
+  async history(input: unknown) {
+    const entity = await this.find(parseDomainName(input));
+    return this.checks.history(entity.id);
+  }
+
   async find(name: DomainName): Promise<MtaStsDomainEntity> {
     const entity = await this.domains.findOneBy({ name: name.ascii });
     if (!entity) throw new DomainNotFoundError(name.ascii);
     return entity;
   }
 
-  view(entity: MtaStsDomainEntity): DomainView {
+  async view(entity: MtaStsDomainEntity): Promise<DomainView> {
+    return this.toView(entity, await this.checks.latest(entity.id), this.clock.now());
+  }
+
+  private toView(entity: MtaStsDomainEntity, checks: Parameters<typeof toDomainView>[3], now: Date): DomainView {
     return toDomainView(
       entity,
       { ipv4: this.options.serverIpv4, ipv6: this.options.serverIpv6 },
       this.options.tlsRptRua,
+      checks,
+      now,
     );
   }
 }

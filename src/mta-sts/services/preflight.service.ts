@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { describeCertificate } from '../domain/certificate';
+import { canonicalIp } from '../domain/dns-records';
 import { DomainName } from '../domain/hostname';
 import { OperationFailedError } from '../domain/errors';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
@@ -66,7 +67,7 @@ export class PreflightService {
         }
       } else if (seen.length === 0) {
         problems.push(`${host} has no ${type} record: publish ${host} ${type} ${expected}.`);
-      } else if (seen.some((address) => address !== expected)) {
+      } else if (seen.some((address) => canonicalIp(address) !== expected)) {
         problems.push(
           `${host} ${type} is ${seen.join(', ')}, expected only ${expected} (this server): change the ${type} record.`,
         );

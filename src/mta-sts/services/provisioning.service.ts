@@ -6,6 +6,7 @@ import { DnsRecord, addressRecords, policyIndicatorRecord } from '../domain/dns-
 import { ProvisioningStep } from '../domain/domain-state';
 import { ConflictError, MtaStsError, OperationFailedError } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
+import { renewalDueFromLifetime } from '../domain/renewal';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
@@ -18,7 +19,8 @@ import { ChallengeFiles } from './challenge-files';
 import { DataLayout } from './data-layout';
 import { DomainView, policyOf } from './domain-view';
 import { DomainsService } from './domains.service';
-import { KeyedMutex } from './keyed-mutex';
+import { ChecksService } from './checks.service';
+import { DomainLocks } from './domain-locks';
 import { MxLookupService } from './mx-lookup.service';
 import { PreflightService } from './preflight.service';
 
@@ -54,7 +56,6 @@ class StepFailure extends Error {
 @Injectable()
 export class ProvisioningService implements OnApplicationBootstrap {
   private readonly logger = new Logger('MtaSts');
-  private readonly locks = new KeyedMutex();
   /** Provisioning runs in flight, by domain; at most one each. */
   private readonly running = new Map<string, Promise<void>>();
 
@@ -71,6 +72,8 @@ export class ProvisioningService implements OnApplicationBootstrap {
     private readonly catalogue: DomainsService,
     private readonly mxLookup: MxLookupService,
     private readonly preflight: PreflightService,
+    private readonly locks: DomainLocks,
+    private readonly checks: ChecksService,
   ) {}
 
   /** Domains that were provisioning when the process stopped pick up where they were. */
@@ -91,7 +94,7 @@ export class ProvisioningService implements OnApplicationBootstrap {
     return this.locks.run(name.ascii, async () => {
       const entity = await this.catalogue.find(name);
       if (entity.state === 'provisioning' || entity.state === 'active') {
-        return { domain: this.catalogue.view(entity), started: false };
+        return { domain: await this.catalogue.view(entity), started: false };
       }
       const mx = await this.mxLookup.lookup(name);
       await this.domains.update(
@@ -104,7 +107,7 @@ export class ProvisioningService implements OnApplicationBootstrap {
         { state: 'provisioning', step: 'policy-file', errorStep: null, errorMessage: null },
       );
       this.start(name);
-      return { domain: this.catalogue.view(await this.catalogue.find(name)), started: true };
+      return { domain: await this.catalogue.view(await this.catalogue.find(name)), started: true };
     });
   }
 
@@ -133,7 +136,7 @@ export class ProvisioningService implements OnApplicationBootstrap {
         ...addressRecords(name, { ipv4: this.options.serverIpv4, ipv6: this.options.serverIpv6 }),
       ];
       return {
-        domain: this.catalogue.view(await this.catalogue.find(name)),
+        domain: await this.catalogue.view(await this.catalogue.find(name)),
         recordsToRemove,
         note:
           `Remove the ${name.policyRecordName} TXT record first, then the ${name.policyHost} address records. ` +
@@ -210,6 +213,11 @@ export class ProvisioningService implements OnApplicationBootstrap {
           certNotBefore: certificate.notBefore,
           certNotAfter: certificate.notAfter,
           certDirectoryUrl: this.ca.directoryUrl,
+          renewAfter: renewalDueFromLifetime(certificate.notBefore, certificate.notAfter),
+          renewFailures: 0,
+          renewNextAttemptAt: null,
+          renewLastError: null,
+          renewRetryAfter: null,
         },
       );
       await step('https-vhost', () => this.web.applySite(this.site(name, true)));
@@ -221,6 +229,10 @@ export class ProvisioningService implements OnApplicationBootstrap {
       { id: entity.id },
       { state: 'active', step: null, errorStep: null, errorMessage: null, enabledAt: this.clock.now() },
     );
+    // The card should show results right away rather than at the next scheduled run.
+    await this.checks.run(await this.catalogue.find(name)).catch((error: unknown) => {
+      this.logger.warn(`First checks of ${name.ascii} failed to run: ${String(error)}`);
+    });
     this.logger.log(
       `${name.ascii} is active: policy ${policy.id} served at https://${name.policyHost}/.well-known/mta-sts.txt`,
     );

@@ -17,6 +17,7 @@ import type { Response } from 'express';
 import { DomainView } from '../services/domain-view';
 import { DomainsService } from '../services/domains.service';
 import { DisableResult, ProvisioningService } from '../services/provisioning.service';
+import { RenewalService } from '../services/renewal.service';
 import { AddDomainDto } from './add-domain.dto';
 import { ApiAuthGuard } from './api-auth.guard';
 import { MtaStsErrorFilter } from './mta-sts-error.filter';
@@ -30,6 +31,7 @@ export class DomainsApiController {
   constructor(
     private readonly domains: DomainsService,
     private readonly provisioning: ProvisioningService,
+    private readonly renewals: RenewalService,
   ) {}
 
   @Get()
@@ -60,6 +62,27 @@ export class DomainsApiController {
   @HttpCode(HttpStatus.OK)
   disable(@Param('domain') domain: string): Promise<DisableResult> {
     return this.provisioning.disable(domain);
+  }
+
+  /** Runs the readiness checks now; answers with the domain and its fresh results. */
+  @Post(':domain/checks')
+  @HttpCode(HttpStatus.OK)
+  runChecks(@Param('domain') domain: string): Promise<DomainView> {
+    return this.domains.runChecks(domain);
+  }
+
+  /** The recent status changes of the domain's checks, newest first. */
+  @Get(':domain/history')
+  async history(@Param('domain') domain: string) {
+    return { events: await this.domains.history(domain) };
+  }
+
+  /** Orders a new certificate now (at most 3 times per domain in 7 days). */
+  @Post(':domain/reissue')
+  @HttpCode(HttpStatus.OK)
+  async reissue(@Param('domain') domain: string) {
+    const result = await this.renewals.reissue(domain);
+    return { ...result, domain: await this.domains.get(domain) };
   }
 
   @Delete(':domain')

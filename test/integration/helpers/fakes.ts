@@ -31,6 +31,8 @@ export class UnexpectedCalls {
 export class FakeDnsResolver extends DnsResolver {
   readonly mx = new Map<string, MxRecord[]>();
   readonly addresses = new Map<string, { 4: string[]; 6: string[] }>();
+  /** TXT records by name; the readiness checks read `_mta-sts` and `_smtp._tls` after Enable. */
+  readonly txt = new Map<string, string[]>();
   readonly lookups: string[] = [];
 
   constructor(private readonly unexpected: UnexpectedCalls) {
@@ -52,7 +54,10 @@ export class FakeDnsResolver extends DnsResolver {
   }
 
   async resolveTxt(name: string): Promise<string[]> {
-    this.unexpected.fail(`DnsResolver.resolveTxt(${name})`);
+    this.lookups.push(`TXT ${name}`);
+    const records = this.txt.get(name);
+    if (!records) this.unexpected.fail(`DnsResolver.resolveTxt(${name})`);
+    return [...records];
   }
 }
 

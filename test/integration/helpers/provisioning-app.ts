@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MtaStsModule } from '../../../src/mta-sts/mta-sts.module';
 import { MtaStsModuleOptions } from '../../../src/mta-sts/mta-sts.options';
@@ -92,6 +93,7 @@ export async function createProvisioningApp(
         synchronize: false,
         retryAttempts: 0,
       }),
+      ScheduleModule.forRoot(),
       MtaStsModule.forRoot({ dataDir, serverIpv4: SERVER_IPV4, ...options }),
     ],
   })

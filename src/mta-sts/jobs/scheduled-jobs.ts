@@ -1,0 +1,113 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronJob } from 'cron';
+import { ResolvedMtaStsOptions } from '../mta-sts.options';
+import { MTA_STS_OPTIONS, MTA_STS_RANDOM } from '../mta-sts.tokens';
+import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
+import { ChecksService } from '../services/checks.service';
+import { DomainsService } from '../services/domains.service';
+import { RenewalService } from '../services/renewal.service';
+import { Sweep, SweepReport } from '../services/sweep';
+
+export const CHECKS_JOB = 'mta-sts-checks';
+export const RENEWALS_JOB = 'mta-sts-renewals';
+
+/** A domain's checks make a handful of bounded network calls; this bounds the whole. */
+const CHECK_TIMEOUT_MS = 60_000;
+/** An ACME order is bounded request by request; this bounds the whole renewal. */
+const RENEWAL_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * The scheduled entry points. They are added to the host's `SchedulerRegistry` (from the
+ * host's own `ScheduleModule.forRoot()`), so they run once per process however the module
+ * is imported, and they only walk domains and call services.
+ */
+@Injectable()
+export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('MtaSts');
+  private readonly checkSweep: Sweep<MtaStsDomainEntity>;
+  private readonly renewalSweep: Sweep<MtaStsDomainEntity>;
+
+  constructor(
+    @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
+    @Inject(MTA_STS_RANDOM) random: () => number,
+    @Optional() @Inject(SchedulerRegistry) private readonly registry: SchedulerRegistry | undefined,
+    private readonly domains: DomainsService,
+    private readonly checks: ChecksService,
+    private readonly renewals: RenewalService,
+  ) {
+    const label = (entity: MtaStsDomainEntity) => entity.name;
+    this.checkSweep = new Sweep(
+      { concurrency: options.checks.concurrency, itemTimeoutMs: CHECK_TIMEOUT_MS, jitterMs: options.checks.jitterMs },
+      label,
+      random,
+    );
+    this.renewalSweep = new Sweep(
+      {
+        concurrency: options.renewals.concurrency,
+        itemTimeoutMs: RENEWAL_TIMEOUT_MS,
+        jitterMs: options.renewals.jitterMs,
+      },
+      label,
+      random,
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.registry) {
+      throw new Error(
+        'MtaStsModule schedules checks and certificate renewals through @nestjs/schedule: import ScheduleModule.forRoot() in the host application.',
+      );
+    }
+    this.schedule(CHECKS_JOB, this.options.checks.cron, () => this.runChecks());
+    this.schedule(RENEWALS_JOB, this.options.renewals.cron, () => this.runRenewals());
+  }
+
+  onModuleDestroy(): void {
+    for (const name of [CHECKS_JOB, RENEWALS_JOB]) {
+      if (this.registry?.doesExist('cron', name)) this.registry.deleteCronJob(name);
+    }
+  }
+
+  /** One checks sweep over every active domain; undefined when one is already running. */
+  runChecks(): Promise<SweepReport | undefined> {
+    return this.report(
+      'checks',
+      this.checkSweep.run(
+        () => this.domains.stream('active'),
+        async (entity) => {
+          await this.checks.run(entity);
+        },
+      ),
+    );
+  }
+
+  /** One renewal sweep: renews every active domain whose certificate is due. */
+  runRenewals(): Promise<SweepReport | undefined> {
+    return this.report(
+      'renewals',
+      this.renewalSweep.run(
+        () => this.domains.stream('active'),
+        async (entity) => {
+          await this.renewals.renewIfDue(entity);
+        },
+      ),
+    );
+  }
+
+  private schedule(name: string, cronTime: string, run: () => Promise<unknown>): void {
+    const job = CronJob.from({ cronTime, onTick: () => void run(), start: true });
+    this.registry!.addCronJob(name, job as unknown as Parameters<SchedulerRegistry['addCronJob']>[1]);
+  }
+
+  private async report(what: string, run: Promise<SweepReport | undefined>): Promise<SweepReport | undefined> {
+    const report = await run;
+    if (!report) {
+      this.logger.warn(`Skipped a ${what} run: the previous one is still running.`);
+    } else if (report.failed > 0) {
+      const sample = report.failures.slice(0, 5).map((failure) => `${failure.item}: ${failure.error}`);
+      this.logger.warn(`${what}: ${report.failed} of ${report.processed} domain(s) failed (${sample.join('; ')})`);
+    }
+    return report;
+  }
+}

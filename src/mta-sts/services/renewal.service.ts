@@ -1,0 +1,185 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { CertificateAuthorityError, ConflictError, MtaStsError } from '../domain/errors';
+import { DomainName, parseDomainName } from '../domain/hostname';
+import {
+  ariCertificateId,
+  nextRetryAt,
+  reissueAllowance,
+  ReissueAllowance,
+  renewalDueFromLifetime,
+  renewalDueFromWindow,
+} from '../domain/renewal';
+import { MTA_STS_RANDOM } from '../mta-sts.tokens';
+import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
+import { CertificateAuthority } from '../ports/certificate-authority.port';
+import { Clock } from '../ports/clock.port';
+import { WebServer } from '../ports/web-server.port';
+import { CertificateStore, StoredCertificate } from './certificate-store';
+import { ChallengeFiles } from './challenge-files';
+import { ChecksService } from './checks.service';
+import { DomainLocks } from './domain-locks';
+import { DomainsService } from './domains.service';
+
+export type RenewalOutcome = 'not-due' | 'renewed' | 'failed' | 'skipped';
+
+/**
+ * Certificate renewals. A renewal never replaces a working certificate with nothing: the
+ * new one is written beside the old one's content, nginx must pass `nginx -t` and reload,
+ * and on any failure the old certificate is put back and keeps serving while a retry is
+ * scheduled with backoff.
+ */
+@Injectable()
+export class RenewalService {
+  private readonly logger = new Logger('MtaSts');
+
+  constructor(
+    @InjectRepository(MtaStsDomainEntity) private readonly domains: Repository<MtaStsDomainEntity>,
+    @Inject(CertificateAuthority) private readonly ca: CertificateAuthority,
+    @Inject(WebServer) private readonly web: WebServer,
+    @Inject(Clock) private readonly clock: Clock,
+    private readonly certificates: CertificateStore,
+    private readonly challenges: ChallengeFiles,
+    private readonly checks: ChecksService,
+    private readonly locks: DomainLocks,
+    private readonly catalogue: DomainsService,
+    /** Where in the ARI window to renew; injectable for tests. */
+    @Inject(MTA_STS_RANDOM) private readonly random: () => number,
+  ) {}
+
+  /** Renews the domain's certificate if it is due (and no backoff holds it back). */
+  async renewIfDue(entity: MtaStsDomainEntity): Promise<RenewalOutcome> {
+    return this.locks.run(entity.name, async () => {
+      const current = await this.domains.findOneBy({ id: entity.id });
+      if (!current || current.state !== 'active') return 'skipped';
+      const stored = await this.certificates.load(current.name);
+      if (!stored) return 'skipped';
+      const now = this.clock.now();
+      const { dueAt, replaces } = await this.schedule(current, stored);
+      if (now < dueAt) return 'not-due';
+      if (current.renewFailures > 0 && current.renewNextAttemptAt && now < current.renewNextAttemptAt) return 'not-due';
+      return this.renew(current, replaces);
+    });
+  }
+
+  /** A manual re-issue, at most `REISSUE_LIMIT` times per domain per week. */
+  async reissue(input: unknown): Promise<{ outcome: RenewalOutcome; allowance: ReissueAllowance }> {
+    const name = parseDomainName(input);
+    return this.locks.run(name.ascii, async () => {
+      const entity = await this.catalogue.find(name);
+      if (entity.state !== 'active') {
+        throw new ConflictError(
+          `${name.ascii} is ${entity.state}; only an active domain's certificate can be re-issued.`,
+        );
+      }
+      const now = this.clock.now();
+      const allowance = reissueAllowance(
+        entity.reissues.map((at) => new Date(at)),
+        now,
+      );
+      if (allowance.remaining === 0) {
+        throw new ConflictError(
+          `The certificate of ${name.ascii} was re-issued 3 times in the last 7 days; the next re-issue is allowed from ${allowance.nextAllowedAt!.toISOString()}.`,
+        );
+      }
+      const reissues = [...allowance.recent, now].map((at) => at.toISOString());
+      await this.domains.update({ id: entity.id }, { reissues });
+      const stored = await this.certificates.load(name.ascii);
+      const replaces = stored ? (await this.schedule(entity, stored)).replaces : undefined;
+      const outcome = await this.renew({ ...entity, reissues }, replaces);
+      return {
+        outcome,
+        allowance: reissueAllowance(
+          reissues.map((at) => new Date(at)),
+          now,
+        ),
+      };
+    });
+  }
+
+  /**
+   * When the certificate is due: inside the CA's ARI window when it offers one (and then
+   * the order names the certificate it replaces), otherwise when a third of the lifetime
+   * is left. The chosen moment is stored so the card can show it.
+   */
+  private async schedule(
+    entity: MtaStsDomainEntity,
+    stored: StoredCertificate,
+  ): Promise<{ dueAt: Date; replaces?: string }> {
+    let certificateId: string | undefined;
+    try {
+      certificateId = ariCertificateId(stored.certificatePem);
+    } catch {
+      certificateId = undefined;
+    }
+    const window = certificateId ? await this.ca.renewalInfo(certificateId).catch(() => undefined) : undefined;
+    let dueAt: Date;
+    if (window) {
+      const kept = entity.renewAfter ? new Date(entity.renewAfter) : undefined;
+      // Keep the moment picked earlier while it stays inside the (possibly moved) window.
+      dueAt = kept && kept >= window.start && kept <= window.end ? kept : renewalDueFromWindow(window, this.random());
+    } else {
+      dueAt = renewalDueFromLifetime(stored.info.notBefore, stored.info.notAfter);
+    }
+    if (!entity.renewAfter || new Date(entity.renewAfter).getTime() !== dueAt.getTime()) {
+      await this.domains.update({ id: entity.id }, { renewAfter: dueAt });
+    }
+    return { dueAt, replaces: window ? certificateId : undefined };
+  }
+
+  private async renew(entity: MtaStsDomainEntity, replaces: string | undefined): Promise<RenewalOutcome> {
+    const name = DomainName.fromValidated(entity.name);
+    try {
+      const issued = await this.ca.issue(name.policyHost, this.challenges, { replaces });
+      const { info, previous } = await this.certificates.save(name.ascii, issued);
+      try {
+        await this.web.reload();
+      } catch (error) {
+        await this.certificates.restore(name.ascii, previous);
+        await this.web.reload().catch(() => undefined);
+        throw error;
+      }
+      await this.domains.update(
+        { id: entity.id },
+        {
+          certIssuer: info.issuer,
+          certNotBefore: info.notBefore,
+          certNotAfter: info.notAfter,
+          certDirectoryUrl: this.ca.directoryUrl,
+          renewAfter: renewalDueFromLifetime(info.notBefore, info.notAfter),
+          renewFailures: 0,
+          renewNextAttemptAt: null,
+          renewLastError: null,
+          renewRetryAfter: null,
+        },
+      );
+      this.logger.log(`Renewed the certificate of ${name.policyHost}; valid until ${info.notAfter.toISOString()}`);
+      const refreshed = await this.domains.findOneByOrFail({ id: entity.id });
+      await this.checks.run(refreshed);
+      return 'renewed';
+    } catch (error) {
+      const now = this.clock.now();
+      const failures = entity.renewFailures + 1;
+      const retryAfter = error instanceof CertificateAuthorityError ? error.retryAfter : undefined;
+      const message =
+        error instanceof MtaStsError
+          ? error.message
+          : `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+      const next = nextRetryAt(failures, now, retryAfter);
+      await this.domains.update(
+        { id: entity.id },
+        {
+          renewFailures: failures,
+          renewNextAttemptAt: next,
+          renewLastError: message,
+          renewRetryAfter: retryAfter ?? null,
+        },
+      );
+      this.logger.warn(
+        `Renewing ${name.policyHost} failed (${failures} in a row), the current certificate keeps serving; next attempt ${next.toISOString()}: ${message}`,
+      );
+      return 'failed';
+    }
+  }
+}
