@@ -113,6 +113,11 @@ export class Lab {
       MTA_STS_HTTP_LISTEN: `${this.address}:${this.ports.http}`,
       MTA_STS_HTTPS_LISTEN: `${this.address}:${this.ports.https}`,
       MTA_STS_API_TOKEN: this.apiToken,
+      // Pebble's root stands in for the public roots when the checks verify certificates.
+      MTA_STS_CHECK_CA_FILE: this.pebble.rootFile,
+      // Tests and the demo trigger checks and renewals themselves.
+      MTA_STS_CHECK_CRON: '0 0 0 1 1 *',
+      MTA_STS_RENEW_CRON: '0 0 0 1 1 *',
       ...extra,
     };
   }

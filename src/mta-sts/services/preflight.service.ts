@@ -82,10 +82,15 @@ export class PreflightService {
 
   /**
    * Fetches a probe file over plain HTTP exactly as the CA will fetch the HTTP-01 answer,
-   * so a firewall, a wrong vhost or unreadable directories surface before an order is
-   * placed (failed authorizations count against the CA's rate limits).
+   * on every configured address (CAs prefer IPv6 when there is an AAAA record), so a
+   * firewall, a wrong vhost or unreadable directories surface before an order is placed
+   * (failed authorizations count against the CA's rate limits).
    */
   async assertServesChallenges(domain: DomainName): Promise<void> {
+    for (const address of this.addresses()) await this.probeChallenge(domain, address);
+  }
+
+  private async probeChallenge(domain: DomainName, address: string): Promise<void> {
     const token = `mta-sts-probe-${randomBytes(12).toString('hex')}`;
     const path = join(this.layout.challengeDir, token);
     await this.files.writeAtomic(path, token, 0o644);
@@ -94,6 +99,7 @@ export class PreflightService {
       const url = `http://${domain.policyHost}/.well-known/acme-challenge/${token}`;
       const response = await this.attempt(url, (last) => last.status === 200 && last.body === token, {
         tls: false,
+        address,
         port,
         path: `/.well-known/acme-challenge/${token}`,
         domain,
@@ -105,7 +111,7 @@ export class PreflightService {
       }
       if (response.status !== 200 || response.body !== token) {
         throw new OperationFailedError(
-          `${url} answered ${response.status} instead of the probe file: port ${port} of this server is not serving the policy host's vhost. Check that nginx includes ${this.options.nginx.sitesDir}.`,
+          `${url} answered ${response.status} on ${address} instead of the probe file: port ${port} of this server is not serving the policy host's vhost. Check that nginx includes ${this.options.nginx.sitesDir}.`,
         );
       }
     } finally {
@@ -126,24 +132,47 @@ export class PreflightService {
       r.headers['content-type'] === 'text/plain' &&
       r.body === policyText &&
       fingerprintOf(r) === certificateFingerprint;
-    const response = await this.attempt(url, isRight, { tls: true, port, path: '/.well-known/mta-sts.txt', domain });
-    if (!isRight(response)) {
-      const found = [
-        `status ${response.status}`,
-        `Content-Type ${response.headers['content-type'] ?? '(none)'}`,
-        response.body === policyText ? 'the expected policy' : 'a different body',
-        fingerprintOf(response) === certificateFingerprint ? 'the new certificate' : 'another certificate',
-      ];
-      throw new OperationFailedError(`${url} answered with ${found.join(', ')}; nginx is not serving the new site.`);
+    for (const address of this.addresses()) {
+      const response = await this.attempt(url, isRight, {
+        tls: true,
+        address,
+        port,
+        path: '/.well-known/mta-sts.txt',
+        domain,
+      });
+      if (!isRight(response)) throw this.notServing(url, address, response, policyText, certificateFingerprint);
     }
+  }
+
+  private notServing(
+    url: string,
+    address: string,
+    response: HttpResponse,
+    policyText: string,
+    fingerprint: string,
+  ): OperationFailedError {
+    const found = [
+      `status ${response.status}`,
+      `Content-Type ${response.headers['content-type'] ?? '(none)'}`,
+      response.body === policyText ? 'the expected policy' : 'a different body',
+      fingerprintOf(response) === fingerprint ? 'the new certificate' : 'another certificate',
+    ];
+    return new OperationFailedError(
+      `${url} answered on ${address} with ${found.join(', ')}; nginx is not serving the new site.`,
+    );
+  }
+
+  /** This server's configured public addresses: where the CA and senders will connect. */
+  private addresses(): string[] {
+    return [this.options.serverIpv4, this.options.serverIpv6].filter((address): address is string => !!address);
   }
 
   private async attempt(
     url: string,
     done: (response: HttpResponse) => boolean,
-    target: { tls: boolean; port: number; path: string; domain: DomainName },
+    target: { tls: boolean; address: string; port: number; path: string; domain: DomainName },
   ): Promise<HttpResponse> {
-    const address = this.options.serverIpv4 ?? this.options.serverIpv6!;
+    const address = target.address;
     let last: HttpResponse | undefined;
     let lastError: Error | undefined;
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {

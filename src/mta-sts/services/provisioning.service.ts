@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { CertificateInfo, isReusable } from '../domain/certificate';
@@ -37,6 +37,9 @@ export interface DisableResult {
   readonly note: string;
 }
 
+/** How long shutdown waits for provisioning in flight. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 /** A failure at a known step, recorded on the domain. */
 class StepFailure extends Error {
   constructor(
@@ -54,7 +57,7 @@ class StepFailure extends Error {
  * policy file → port 80 vhost → DNS check → HTTP probe → certificate → HTTPS vhost → self-check.
  */
 @Injectable()
-export class ProvisioningService implements OnApplicationBootstrap {
+export class ProvisioningService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('MtaSts');
   /** Provisioning runs in flight, by domain; at most one each. */
   private readonly running = new Map<string, Promise<void>>();
@@ -83,6 +86,12 @@ export class ProvisioningService implements OnApplicationBootstrap {
       this.logger.log(`Resuming provisioning of ${entity.name} (stopped at ${entity.step ?? 'start'})`);
       this.start(DomainName.fromValidated(entity.name));
     }
+  }
+
+  /** Lets running provisioning finish (bounded) before the database closes; the rest resumes at the next start. */
+  async beforeApplicationShutdown(): Promise<void> {
+    const pending = Promise.allSettled([...this.running.values()]);
+    await Promise.race([pending, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref())]);
   }
 
   /**
@@ -225,14 +234,14 @@ export class ProvisioningService implements OnApplicationBootstrap {
 
     const served = certificate;
     await step('self-check', () => this.preflight.assertServesPolicy(name, policy.text, served.fingerprint256));
+    // The card should show results as soon as the domain is active, not at the next scheduled run.
+    await this.checks.run(await this.catalogue.find(name)).catch((error: unknown) => {
+      this.logger.warn(`First checks of ${name.ascii} failed to run: ${String(error)}`);
+    });
     await this.domains.update(
       { id: entity.id },
       { state: 'active', step: null, errorStep: null, errorMessage: null, enabledAt: this.clock.now() },
     );
-    // The card should show results right away rather than at the next scheduled run.
-    await this.checks.run(await this.catalogue.find(name)).catch((error: unknown) => {
-      this.logger.warn(`First checks of ${name.ascii} failed to run: ${String(error)}`);
-    });
     this.logger.log(
       `${name.ascii} is active: policy ${policy.id} served at https://${name.policyHost}/.well-known/mta-sts.txt`,
     );

@@ -7,9 +7,11 @@ import {
   HttpClient,
   HttpRequest,
   HttpResponse,
+  IssueOptions,
   IssuedCertificate,
   MxRecord,
   PolicySite,
+  RenewalInfo,
   WebServer,
 } from '../../../src/mta-sts/ports';
 
@@ -61,11 +63,18 @@ export class FakeDnsResolver extends DnsResolver {
   }
 }
 
-/** Records every site change; `nextApplyError` makes the next `applySite` fail once. */
+/**
+ * Records every site change; `nextApplyError` makes the next `applySite` fail once.
+ * `reload` is unexpected unless a test sets `allowReload`; then every call is counted in
+ * `reloads` and `nextReloadError` makes the next one fail once.
+ */
 export class FakeWebServer extends WebServer {
   readonly applied: PolicySite[] = [];
   readonly removed: string[] = [];
   nextApplyError: Error | undefined;
+  allowReload = false;
+  reloads = 0;
+  nextReloadError: Error | undefined;
 
   constructor(
     private readonly unexpected: UnexpectedCalls,
@@ -82,9 +91,13 @@ export class FakeWebServer extends WebServer {
     if (error) throw error;
   }
 
-  /** Certificate replacements reload nginx; nothing in these tests replaces one yet. */
+  /** Certificate replacements reload nginx; unexpected unless a test allows it. */
   async reload(): Promise<void> {
-    this.unexpected.fail('WebServer.reload()');
+    if (!this.allowReload) this.unexpected.fail('WebServer.reload()');
+    this.reloads++;
+    const error = this.nextReloadError;
+    this.nextReloadError = undefined;
+    if (error) throw error;
   }
 
   async removeSite(host: string): Promise<void> {
@@ -99,25 +112,34 @@ export class FakeWebServer extends WebServer {
 
 export type IssueAnswer = (host: string, responder: Http01Responder) => Promise<IssuedCertificate>;
 
-/** `answer` decides what `issue` does; without one, any order is unexpected. */
+/**
+ * `answer` decides what `issue` does; without one, any order is unexpected. `issueOptions`
+ * records the options of every order. By default the CA offers no ACME Renewal Information
+ * (like Pebble 2.4); a test may set `renewalWindow` to answer ARI requests.
+ */
 export class FakeCertificateAuthority extends CertificateAuthority {
   readonly directoryUrl = 'https://ca.integration.test/directory';
   readonly issued: string[] = [];
+  readonly issueOptions: (IssueOptions | undefined)[] = [];
+  /** The certificate ids `renewalInfo` was asked about. */
+  readonly renewalInfoRequests: string[] = [];
   answer: IssueAnswer | undefined;
+  renewalWindow: ((certificateId: string) => RenewalInfo | undefined) | undefined;
 
   constructor(private readonly unexpected: UnexpectedCalls) {
     super();
   }
 
-  async issue(host: string, responder: Http01Responder): Promise<IssuedCertificate> {
+  async issue(host: string, responder: Http01Responder, options?: IssueOptions): Promise<IssuedCertificate> {
     this.issued.push(host);
+    this.issueOptions.push(options);
     if (!this.answer) this.unexpected.fail(`CertificateAuthority.issue(${host})`);
     return this.answer(host, responder);
   }
 
-  /** Like Pebble 2.4, this CA offers no ACME Renewal Information. */
-  async renewalInfo(): Promise<undefined> {
-    return undefined;
+  async renewalInfo(certificateId: string): Promise<RenewalInfo | undefined> {
+    this.renewalInfoRequests.push(certificateId);
+    return this.renewalWindow?.(certificateId);
   }
 }
 
