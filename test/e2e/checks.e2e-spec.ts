@@ -180,11 +180,11 @@ describe('Readiness checks against real DNS, nginx and certificates', () => {
         readFileSync(join(dir, 'cert.pem'), 'utf8') + readFileSync(join(dir, 'key.pem'), 'utf8'),
       );
       await reloadNginx();
+      let checks = await runChecks();
       await waitFor('nginx to present the other certificate', async () => {
-        const checks = await runChecks();
+        checks = await runChecks();
         return checks.certificate.status === 'fail';
       });
-      const checks = await runChecks();
       expect(checks.certificate.summary).toBe(
         `The certificate presented for mta-sts.${domain} is for www.wrong-name.test.`,
       );
