@@ -2,12 +2,15 @@ import 'reflect-metadata';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { CertificateInfo, describeCertificate } from '../../src/mta-sts/domain/certificate';
 import { CertificateAuthorityError, ConflictError, OperationFailedError } from '../../src/mta-sts/domain/errors';
 import { parseDomainName } from '../../src/mta-sts/domain/hostname';
 import { ariCertificateId } from '../../src/mta-sts/domain/renewal';
+import { RENEWALS_JOB } from '../../src/mta-sts/jobs/scheduled-jobs';
 import { MtaStsDomainEntity } from '../../src/mta-sts/persistence';
 import { IssuedCertificate } from '../../src/mta-sts/ports';
+import { ChecksService } from '../../src/mta-sts/services/checks.service';
 import { Fakes, SERVER_IPV4, issuing } from './helpers/provisioning-app';
 import {
   FakeClock,
@@ -182,6 +185,34 @@ describe('Certificate renewal through the real MtaStsModule', () => {
       expect(fakes.ca.issued).toHaveLength(2);
     });
 
+    it('reports a renewal as renewed when only the checks that follow it fail to run', async () => {
+      const app = await activeDomain();
+      clock.set(new Date(dueOf(firstInfo) + 1_000));
+      const checks = vi
+        .spyOn(app.app.get(ChecksService), 'run')
+        .mockRejectedValueOnce(new Error('SQLITE_BUSY: database is locked'));
+
+      const outcome = await renewIfDue(app);
+
+      expect(checks).toHaveBeenCalledTimes(1);
+      // The new certificate is installed, nginx reloaded and the domain row updated ...
+      expect(readBundle()).toBe(bundleOf(renewed));
+      expect(fakes.web.reloads).toBe(1);
+      const view = await app.domains.get(DOMAIN);
+      expect(view.certificate?.notAfter).toBe(renewedInfo.notAfter.toISOString());
+      // ... so this is a successful renewal, not a failed one with a retry scheduled.
+      expect({ outcome, renewal: view.renewal }).toEqual({
+        outcome: 'renewed',
+        renewal: {
+          dueAt: iso(dueOf(renewedInfo)),
+          failures: 0,
+          nextAttemptAt: null,
+          lastError: null,
+          retryAfter: null,
+        },
+      });
+    });
+
     it('keeps the old certificate serving when the CA fails, honours Retry-After, then backs off', async () => {
       const app = await activeDomain();
       const bundleBefore = readBundle();
@@ -319,6 +350,21 @@ describe('Certificate renewal through the real MtaStsModule', () => {
       expect(view.certificate?.notAfter).toBe(renewedInfo.notAfter.toISOString());
     });
 
+    it('picks the moment inside the ARI window at random even when the lifetime due time lies in the window', async () => {
+      // RFC 9773 §4.2: a uniformly random moment inside the window; with random 0.5 the middle.
+      // Let's Encrypt's windows lie around two thirds of the lifetime, so the lifetime due
+      // time stored at Enable is usually inside them; it was not picked from the window.
+      const app = await activeDomain();
+      const lifetimeDue = dueOf(firstInfo);
+      const window = { start: new Date(lifetimeDue - DAY / 2), end: new Date(lifetimeDue + (3 * DAY) / 2) };
+      fakes.ca.renewalWindow = () => window;
+
+      expect(await renewIfDue(app)).toBe('not-due');
+
+      const view = await app.domains.get(DOMAIN);
+      expect(view.renewal.dueAt).toBe(iso(lifetimeDue + DAY / 2));
+    });
+
     it('skips a disabled domain and a domain that was never enabled', async () => {
       const app = await activeDomain();
       await app.domains.add(INACTIVE_DOMAIN);
@@ -411,6 +457,39 @@ describe('Certificate renewal through the real MtaStsModule', () => {
         expect((await app.domains.get(domain)).checksRanAt).toBe(clock.now().toISOString());
       }
       expect((await app.domains.get(INACTIVE_DOMAIN)).checksRanAt).toBeNull();
+    });
+
+    it('does not leave an unhandled rejection when a scheduled renewal run cannot list the domains', async () => {
+      const app = await start();
+      const unhandled: unknown[] = [];
+      const emit = process.emit.bind(process);
+      // Intercept Node's unhandled-rejection event (which would otherwise end the process).
+      const spy = vi.spyOn(process, 'emit').mockImplementation(((event: string, ...args: unknown[]) => {
+        if (event === 'unhandledRejection') {
+          unhandled.push(args[0]);
+          return true;
+        }
+        return (emit as (event: string, ...args: unknown[]) => boolean)(event, ...args);
+      }) as typeof process.emit);
+      let listed = false;
+      // The database fails while the sweep reads the first page of domains.
+      vi.spyOn(app.domains, 'stream').mockImplementation(() => ({
+        [Symbol.asyncIterator]: () => ({
+          next: async (): Promise<IteratorResult<MtaStsDomainEntity>> => {
+            listed = true;
+            throw new Error('SQLITE_BUSY: database is locked');
+          },
+        }),
+      }));
+      try {
+        // What the cron does at the scheduled time.
+        await app.app.get(SchedulerRegistry).getCronJob(RENEWALS_JOB).fireOnTick();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      } finally {
+        spy.mockRestore();
+      }
+      expect(listed).toBe(true);
+      expect(unhandled).toEqual([]);
     });
   });
 });

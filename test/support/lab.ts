@@ -20,6 +20,8 @@ export interface LabOptions {
   readonly dns: DnsData;
   /** Pebble's certificate lifetime in seconds. */
   readonly certificateValidity?: number;
+  /** Let Pebble reject some nonces, as real CAs do now and then. */
+  readonly nonceRejects?: boolean;
 }
 
 function freePort(): Promise<number> {
@@ -83,6 +85,7 @@ export class Lab {
         listenPort: await freePort(),
         managementPort: await freePort(),
         certificateValidity: options.certificateValidity,
+        nonceRejects: options.nonceRejects,
       },
       dir,
     );

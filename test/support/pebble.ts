@@ -79,7 +79,7 @@ export class Pebble {
       'pebble',
       ['-config', config, '-dnsserver', this.options.dnsServer],
       join(this.dir, 'pebble.log'),
-      { PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: this.options.nonceRejects ? '5' : '0' },
+      { PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: this.options.nonceRejects ? '20' : '0' },
     );
     await waitFor('Pebble to listen', async () => {
       if (!this.service?.running) throw new Error(`pebble ${this.service?.describeExit()}`);

@@ -70,6 +70,23 @@ describe('Sweep', () => {
       expect(sweep.isRunning).toBe(false);
     });
 
+    it('starts at once, without asking for a random delay, when the run is asked for without jitter', async () => {
+      const random = vi.fn(() => 0.5);
+      const sweep = new Sweep<string>(options({ jitterMs: 10_000 }), (item) => item, random);
+      const started: string[] = [];
+      const run = sweep.run(
+        () => from(['a', 'b']),
+        async (item) => {
+          started.push(item);
+        },
+        { jitter: false },
+      );
+      await vi.advanceTimersByTimeAsync(0);
+      expect(started).toEqual(['a', 'b']);
+      expect(random).not.toHaveBeenCalled();
+      await expect(run).resolves.toMatchObject({ processed: 2, failed: 0 });
+    });
+
     it('starts at once when random() is 0', async () => {
       const sweep = new Sweep<string>(
         options({ jitterMs: 10_000 }),

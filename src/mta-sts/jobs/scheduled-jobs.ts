@@ -59,8 +59,8 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
         'MtaStsModule schedules checks and certificate renewals through @nestjs/schedule: import ScheduleModule.forRoot() in the host application.',
       );
     }
-    this.schedule(CHECKS_JOB, this.options.checks.cron, () => this.runChecks());
-    this.schedule(RENEWALS_JOB, this.options.renewals.cron, () => this.runRenewals());
+    this.schedule(CHECKS_JOB, this.options.checks.cron, () => this.runChecks({ jitter: true }));
+    this.schedule(RENEWALS_JOB, this.options.renewals.cron, () => this.runRenewals({ jitter: true }));
   }
 
   onModuleDestroy(): void {
@@ -69,8 +69,11 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** One checks sweep over every active domain; undefined when one is already running. */
-  runChecks(): Promise<SweepReport | undefined> {
+  /**
+   * One checks sweep over every active domain; undefined when one is already running.
+   * Scheduled runs start after a random delay; a run asked for by hand starts at once.
+   */
+  runChecks({ jitter = false }: { jitter?: boolean } = {}): Promise<SweepReport | undefined> {
     return this.report(
       'checks',
       this.checkSweep.run(
@@ -78,12 +81,13 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
         async (entity) => {
           await this.checks.run(entity);
         },
+        { jitter },
       ),
     );
   }
 
   /** One renewal sweep: renews every active domain whose certificate is due. */
-  runRenewals(): Promise<SweepReport | undefined> {
+  runRenewals({ jitter = false }: { jitter?: boolean } = {}): Promise<SweepReport | undefined> {
     return this.report(
       'renewals',
       this.renewalSweep.run(
@@ -91,12 +95,16 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
         async (entity) => {
           await this.renewals.renewIfDue(entity);
         },
+        { jitter },
       ),
     );
   }
 
   private schedule(name: string, cronTime: string, run: () => Promise<unknown>): void {
-    const job = CronJob.from({ cronTime, onTick: () => void run(), start: true });
+    const onTick = () => {
+      run().catch((error: unknown) => this.logger.error(`The ${name} run failed: ${String(error)}`));
+    };
+    const job = CronJob.from({ cronTime, onTick, start: true });
     this.registry!.addCronJob(name, job as unknown as Parameters<SchedulerRegistry['addCronJob']>[1]);
   }
 

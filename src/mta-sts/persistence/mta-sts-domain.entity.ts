@@ -71,6 +71,10 @@ export class MtaStsDomainEntity {
   @Column({ type: Date, nullable: true })
   renewAfter!: Date | null;
 
+  /** The ARI window `renewAfter` was picked from (ISO times), if the CA offers ARI. */
+  @Column({ type: 'simple-json', nullable: true })
+  renewWindow!: { start: string; end: string } | null;
+
   /** Consecutive failed renewals; drives the backoff. */
   @Column({ type: 'integer', default: 0 })
   renewFailures!: number;

@@ -223,6 +223,7 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
           certNotAfter: certificate.notAfter,
           certDirectoryUrl: this.ca.directoryUrl,
           renewAfter: renewalDueFromLifetime(certificate.notBefore, certificate.notAfter),
+          renewWindow: null,
           renewFailures: 0,
           renewNextAttemptAt: null,
           renewLastError: null,

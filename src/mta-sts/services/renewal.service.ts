@@ -115,15 +115,19 @@ export class RenewalService {
     }
     const window = certificateId ? await this.ca.renewalInfo(certificateId).catch(() => undefined) : undefined;
     let dueAt: Date;
+    let picked: { start: string; end: string } | null = null;
     if (window) {
-      const kept = entity.renewAfter ? new Date(entity.renewAfter) : undefined;
-      // Keep the moment picked earlier while it stays inside the (possibly moved) window.
-      dueAt = kept && kept >= window.start && kept <= window.end ? kept : renewalDueFromWindow(window, this.random());
+      picked = { start: window.start.toISOString(), end: window.end.toISOString() };
+      const sameWindow = entity.renewWindow?.start === picked.start && entity.renewWindow?.end === picked.end;
+      // RFC 9773 §4.2: one random moment per window; pick again only when the window moves.
+      dueAt =
+        sameWindow && entity.renewAfter ? new Date(entity.renewAfter) : renewalDueFromWindow(window, this.random());
     } else {
       dueAt = renewalDueFromLifetime(stored.info.notBefore, stored.info.notAfter);
     }
-    if (!entity.renewAfter || new Date(entity.renewAfter).getTime() !== dueAt.getTime()) {
-      await this.domains.update({ id: entity.id }, { renewAfter: dueAt });
+    const storedDue = entity.renewAfter ? new Date(entity.renewAfter).getTime() : undefined;
+    if (storedDue !== dueAt.getTime() || JSON.stringify(entity.renewWindow ?? null) !== JSON.stringify(picked)) {
+      await this.domains.update({ id: entity.id }, { renewAfter: dueAt, renewWindow: picked });
     }
     return { dueAt, replaces: window ? certificateId : undefined };
   }
@@ -148,6 +152,7 @@ export class RenewalService {
           certNotAfter: info.notAfter,
           certDirectoryUrl: this.ca.directoryUrl,
           renewAfter: renewalDueFromLifetime(info.notBefore, info.notAfter),
+          renewWindow: null,
           renewFailures: 0,
           renewNextAttemptAt: null,
           renewLastError: null,
@@ -155,31 +160,40 @@ export class RenewalService {
         },
       );
       this.logger.log(`Renewed the certificate of ${name.policyHost}; valid until ${info.notAfter.toISOString()}`);
-      const refreshed = await this.domains.findOneByOrFail({ id: entity.id });
-      await this.checks.run(refreshed);
-      return 'renewed';
     } catch (error) {
-      const now = this.clock.now();
-      const failures = entity.renewFailures + 1;
-      const retryAfter = error instanceof CertificateAuthorityError ? error.retryAfter : undefined;
-      const message =
-        error instanceof MtaStsError
-          ? error.message
-          : `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
-      const next = nextRetryAt(failures, now, retryAfter);
-      await this.domains.update(
-        { id: entity.id },
-        {
-          renewFailures: failures,
-          renewNextAttemptAt: next,
-          renewLastError: message,
-          renewRetryAfter: retryAfter ?? null,
-        },
-      );
-      this.logger.warn(
-        `Renewing ${name.policyHost} failed (${failures} in a row), the current certificate keeps serving; next attempt ${next.toISOString()}: ${message}`,
-      );
-      return 'failed';
+      return this.recordFailure(entity, name, error);
     }
+    // The new certificate is in place; the checks confirm what senders now see. Their own
+    // failure does not make the renewal a failure.
+    try {
+      await this.checks.run(await this.domains.findOneByOrFail({ id: entity.id }));
+    } catch (error) {
+      this.logger.warn(`Checks after renewing ${name.policyHost} failed to run: ${String(error)}`);
+    }
+    return 'renewed';
+  }
+
+  private async recordFailure(entity: MtaStsDomainEntity, name: DomainName, error: unknown): Promise<RenewalOutcome> {
+    const now = this.clock.now();
+    const failures = entity.renewFailures + 1;
+    const retryAfter = error instanceof CertificateAuthorityError ? error.retryAfter : undefined;
+    const message =
+      error instanceof MtaStsError
+        ? error.message
+        : `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+    const next = nextRetryAt(failures, now, retryAfter);
+    await this.domains.update(
+      { id: entity.id },
+      {
+        renewFailures: failures,
+        renewNextAttemptAt: next,
+        renewLastError: message,
+        renewRetryAfter: retryAfter ?? null,
+      },
+    );
+    this.logger.warn(
+      `Renewing ${name.policyHost} failed (${failures} in a row), the current certificate keeps serving; next attempt ${next.toISOString()}: ${message}`,
+    );
+    return 'failed';
   }
 }

@@ -45,11 +45,15 @@ export class Sweep<T> {
    * Runs `work` over `items` unless a run is already in progress, in which case it
    * returns undefined at once (runs never overlap).
    */
-  async run(items: () => AsyncIterable<T>, work: (item: T) => Promise<void>): Promise<SweepReport | undefined> {
+  async run(
+    items: () => AsyncIterable<T>,
+    work: (item: T) => Promise<void>,
+    { jitter: withJitter = true }: { jitter?: boolean } = {},
+  ): Promise<SweepReport | undefined> {
     if (this.running) return undefined;
     this.running = true;
     try {
-      const jitter = Math.floor(this.random() * this.options.jitterMs);
+      const jitter = withJitter ? Math.floor(this.random() * this.options.jitterMs) : 0;
       if (jitter > 0) await new Promise((resolve) => setTimeout(resolve, jitter));
       return await this.process(items()[Symbol.asyncIterator](), work);
     } finally {
@@ -62,10 +66,19 @@ export class Sweep<T> {
     let timedOut = 0;
     const failures: { item: string; error: string }[] = [];
     let exhausted = false;
-    // The iterator is shared: each worker pulls the next item when it is free.
+    let listingError: unknown;
+    const end: IteratorResult<T> = { done: true, value: undefined };
+    // The iterator is shared: each worker pulls the next item when it is free. A failure
+    // to list (the database went away) ends the pulling, lets the items in flight finish,
+    // and is raised once they have.
     let pulling: Promise<IteratorResult<T>> = Promise.resolve({ done: false, value: undefined as T });
     const next = async (): Promise<IteratorResult<T>> => {
-      pulling = pulling.then(() => (exhausted ? { done: true, value: undefined } : iterator.next()));
+      pulling = pulling
+        .then(() => (exhausted ? end : iterator.next()))
+        .catch((error: unknown) => {
+          listingError ??= error;
+          return end;
+        });
       const result = await pulling;
       if (result.done) exhausted = true;
       return result;
@@ -88,6 +101,7 @@ export class Sweep<T> {
       }
     };
     await Promise.all(Array.from({ length: this.options.concurrency }, worker));
+    if (listingError !== undefined) throw listingError;
     return { processed, failed: failures.length, timedOut, failures };
   }
 }

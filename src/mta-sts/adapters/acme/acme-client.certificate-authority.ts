@@ -45,10 +45,10 @@ let lastRetryAfter: string | undefined;
 let configured = false;
 function configureAcmeClient(options: AcmeOptions): void {
   const settings = (acme.axios.defaults as unknown as { acmeSettings: Record<string, number> }).acmeSettings;
-  // acme-client retries 429/5xx honouring Retry-After without an upper bound, which can
-  // stall an order for hours; allow a couple of quick retries and report the rest.
-  settings.retryMaxAttempts = 2;
-  settings.retryDefaultDelay = 2;
+  // acme-client retries 429/5xx and network errors, sleeping for whatever Retry-After says
+  // with no upper bound, which can stall a request for hours. The module retries on its
+  // own schedule instead (RenewalService, with the CA's Retry-After kept and shown).
+  settings.retryMaxAttempts = 0;
   acme.axios.defaults.timeout = options.requestTimeoutMs;
   if (options.extraCaPem) {
     acme.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, options.extraCaPem] });

@@ -51,6 +51,7 @@ export class ChecksAndRenewals1763900000000 implements MigrationInterface {
     await queryRunner.addColumns('mta_sts_domains', [
       new TableColumn({ name: 'checksRanAt', type: timestamp, isNullable: true }),
       new TableColumn({ name: 'renewAfter', type: timestamp, isNullable: true }),
+      new TableColumn({ name: 'renewWindow', type: 'text', isNullable: true }),
       new TableColumn({ name: 'renewFailures', type: 'integer', default: 0 }),
       new TableColumn({ name: 'renewNextAttemptAt', type: timestamp, isNullable: true }),
       new TableColumn({ name: 'renewLastError', type: 'text', isNullable: true }),
@@ -66,6 +67,7 @@ export class ChecksAndRenewals1763900000000 implements MigrationInterface {
       'renewLastError',
       'renewNextAttemptAt',
       'renewFailures',
+      'renewWindow',
       'renewAfter',
       'checksRanAt',
     ]) {
