@@ -1,9 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import type { Request } from 'express';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { join } from 'node:path';
 import { MtaStsModule } from './mta-sts/mta-sts.module';
 import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS } from './mta-sts/persistence';
+import { LoginController } from './panel/auth/login.controller';
+import { SessionCookies } from './panel/auth/session';
+import { PANEL_USERS, SESSIONS } from './panel/auth/tokens';
 import { PanelConfig } from './panel/env';
 import { HomeController } from './panel/home.controller';
 
@@ -14,9 +18,14 @@ import { HomeController } from './panel/home.controller';
 @Module({})
 export class AppModule {
   static forConfig(config: PanelConfig): DynamicModule {
+    const sessions = new SessionCookies(config.sessionSecret);
     return {
       module: AppModule,
-      controllers: [HomeController],
+      controllers: [HomeController, LoginController],
+      providers: [
+        { provide: PANEL_USERS, useValue: config.users },
+        { provide: SESSIONS, useValue: sessions },
+      ],
       imports: [
         TypeOrmModule.forRoot({
           type: 'sqlite',
@@ -29,7 +38,14 @@ export class AppModule {
           retryDelay: 500,
         }),
         ScheduleModule.forRoot(),
-        MtaStsModule.forRoot(config.mtaSts),
+        MtaStsModule.forRoot({
+          ...config.mtaSts,
+          pages: {
+            resolveRole: (request) => sessions.read(request as Request)?.role ?? null,
+            loginUrl: '/login',
+            logoutUrl: '/logout',
+          },
+        }),
       ],
     };
   }

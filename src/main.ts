@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { InvalidSettingError, loadPanelConfig } from './panel/env';
+import { configurePanel } from './panel/setup';
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -19,6 +20,7 @@ async function bootstrap(): Promise<void> {
   // The data directory holds the database; nginx's workers traverse it to the policy files.
   mkdirSync(config.resolved.dataDir, { recursive: true, mode: 0o755 });
   const app = await NestFactory.create(AppModule.forConfig(config));
+  configurePanel(app);
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);
   new Logger('Panel').log(`Listening on http://${config.host}:${config.port}`);

@@ -24,7 +24,10 @@ import { MxLookupService } from './services/mx-lookup.service';
 import { PreflightService } from './services/preflight.service';
 import { ProvisioningService } from './services/provisioning.service';
 import { DomainsApiController } from './web/domains-api.controller';
-import { DomainsPageController } from './web/domains-page.controller';
+import { DomainsPageController } from './web/pages/domains-page.controller';
+import { PageAccessGuard } from './web/pages/page-access.guard';
+import { PageAssetsController } from './web/pages/page-assets.controller';
+import { PolicyService } from './services/policy.service';
 import { PageRenderer } from './web/page-renderer';
 
 /**
@@ -34,7 +37,7 @@ import { PageRenderer } from './web/page-renderer';
  */
 @Module({
   imports: [TypeOrmModule.forFeature(MTA_STS_ENTITIES)],
-  controllers: [DomainsApiController, DomainsPageController],
+  controllers: [DomainsApiController, PageAssetsController, DomainsPageController],
   providers: [
     {
       provide: MTA_STS_OPTIONS,
@@ -89,6 +92,8 @@ import { PageRenderer } from './web/page-renderer';
       useFactory: (files: FileStore, layout: DataLayout) => new ChallengeFiles(files, layout.challengeDir),
     },
     PageRenderer,
+    PageAccessGuard,
+    PolicyService,
     DomainLocks,
     ChecksService,
     RenewalService,
@@ -98,6 +103,15 @@ import { PageRenderer } from './web/page-renderer';
     PreflightService,
     ProvisioningService,
   ],
-  exports: [DomainsService, ProvisioningService, ChecksService, RenewalService, ScheduledJobs, MTA_STS_OPTIONS],
+  exports: [
+    DomainsService,
+    ProvisioningService,
+    PolicyService,
+    ChecksService,
+    RenewalService,
+    ScheduledJobs,
+    PageRenderer,
+    MTA_STS_OPTIONS,
+  ],
 })
 export class MtaStsModule extends MtaStsConfigurableModule {}

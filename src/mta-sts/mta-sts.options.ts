@@ -119,7 +119,22 @@ export interface MtaStsModuleOptions {
    * decides instead of the bearer token.
    */
   authorizeApi?: (request: unknown) => boolean | Promise<boolean>;
+  pages?: {
+    /**
+     * Who is looking at the pages: `admin` may act, `viewer` may only look, `null` is not
+     * signed in. Without it, browsers sign in with HTTP Basic and the API token as password
+     * (as `admin`).
+     */
+    resolveRole?: (request: unknown) => PageRole | null | Promise<PageRole | null>;
+    /** Where to send a visitor who is not signed in; without it they get 401. */
+    loginUrl?: string;
+    /** A sign-out form target shown in the page header (POST). */
+    logoutUrl?: string;
+  };
 }
+
+/** What a signed-in person may do on the pages. */
+export type PageRole = 'admin' | 'viewer';
 
 /** The options with every default applied and every value checked. */
 export interface ResolvedMtaStsOptions {
@@ -158,6 +173,11 @@ export interface ResolvedMtaStsOptions {
   };
   readonly apiToken?: string;
   readonly authorizeApi?: (request: unknown) => boolean | Promise<boolean>;
+  readonly pages: {
+    readonly resolveRole?: (request: unknown) => PageRole | null | Promise<PageRole | null>;
+    readonly loginUrl?: string;
+    readonly logoutUrl?: string;
+  };
 }
 
 /** Characters that would break out of a quoted nginx argument or a shell-free argv are refused. */
@@ -331,5 +351,10 @@ export function resolveMtaStsOptions(options: MtaStsModuleOptions): ResolvedMtaS
     },
     apiToken,
     authorizeApi: options.authorizeApi,
+    pages: {
+      resolveRole: options.pages?.resolveRole,
+      loginUrl: options.pages?.loginUrl,
+      logoutUrl: options.pages?.logoutUrl,
+    },
   };
 }

@@ -1,10 +1,19 @@
+import { randomBytes } from 'node:crypto';
 import { InvalidOptionError } from '../mta-sts/domain/errors';
+import { parseUsers, PanelUser } from './auth/users';
+import { InvalidSettingError } from './settings-error';
+
+export { InvalidSettingError };
 import { MtaStsModuleOptions, ResolvedMtaStsOptions, resolveMtaStsOptions } from '../mta-sts/mta-sts.options';
 
 /** The standalone panel's settings, read from the environment (see README.md and .env.example). */
 export interface PanelConfig {
   readonly port: number;
   readonly host: string;
+  /** Who may sign in to the pages. */
+  readonly users: readonly PanelUser[];
+  /** Signs session cookies; random per start when not configured (sessions end at restart). */
+  readonly sessionSecret: string;
   /** The module options as given, for `MtaStsModule.forRoot`. */
   readonly mtaSts: MtaStsModuleOptions;
   /** The same options checked and with defaults applied. */
@@ -34,17 +43,6 @@ const VARIABLE_OF_OPTION: Record<string, string> = {
   'nginx.serverNamesHashBucketSize': 'MTA_STS_NGINX_HASH_BUCKET_SIZE',
   apiToken: 'MTA_STS_API_TOKEN',
 };
-
-/** A start-up setting is wrong; the message names the variable. */
-export class InvalidSettingError extends Error {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable}: ${message}`);
-    this.name = 'InvalidSettingError';
-  }
-}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -118,8 +116,14 @@ export function loadPanelConfig(env: Env = process.env): PanelConfig {
     },
     apiToken: env.MTA_STS_API_TOKEN || undefined,
   };
+  const users = parseUsers(env.MTA_STS_USERS);
+  const configuredSecret = env.MTA_STS_SESSION_SECRET;
+  if (configuredSecret !== undefined && configuredSecret !== '' && configuredSecret.length < 32) {
+    throw new InvalidSettingError('MTA_STS_SESSION_SECRET', 'must be at least 32 characters long');
+  }
+  const sessionSecret = configuredSecret || randomBytes(32).toString('hex');
   try {
-    return { port, host, mtaSts: options, resolved: resolveMtaStsOptions(options) };
+    return { port, host, users, sessionSecret, mtaSts: options, resolved: resolveMtaStsOptions(options) };
   } catch (error) {
     if (error instanceof InvalidOptionError) {
       const variable = VARIABLE_OF_OPTION[error.option] ?? error.option;

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
+import { hashPassword } from '../../src/panel/auth/passwords';
 import { DnsData, Dnsmasq } from './dnsmasq';
 import { Nginx } from './nginx';
 import { Pebble } from './pebble';
@@ -55,6 +56,12 @@ export class Lab {
   readonly dataDir: string;
   readonly nginx: Nginx;
   readonly apiToken = 'lab-token-0123456789abcdef';
+  /** People who may sign in to the pages (see `MTA_STS_USERS`). */
+  readonly users = {
+    admin: { name: 'admin', password: 'admin-password-1' },
+    viewer: { name: 'viewer', password: 'viewer-password-1' },
+  };
+  private usersSetting = '';
 
   private constructor(
     readonly address: string,
@@ -90,6 +97,10 @@ export class Lab {
       dir,
     );
     const lab = new Lab(address, ports, dnsmasq, pebble, dir);
+    lab.usersSetting = [
+      `${lab.users.admin.name}:admin:${await hashPassword(lab.users.admin.password)}`,
+      `${lab.users.viewer.name}:viewer:${await hashPassword(lab.users.viewer.password)}`,
+    ].join(',');
     try {
       await dnsmasq.start(options.dns);
       await pebble.start();
@@ -116,6 +127,7 @@ export class Lab {
       MTA_STS_HTTP_LISTEN: `${this.address}:${this.ports.http}`,
       MTA_STS_HTTPS_LISTEN: `${this.address}:${this.ports.https}`,
       MTA_STS_API_TOKEN: this.apiToken,
+      MTA_STS_USERS: this.usersSetting,
       // Pebble's root stands in for the public roots when the checks verify certificates.
       MTA_STS_CHECK_CA_FILE: this.pebble.rootFile,
       // Tests and the demo trigger checks and renewals themselves.

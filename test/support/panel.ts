@@ -4,6 +4,7 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../../src/app.module';
 import { loadPanelConfig } from '../../src/panel/env';
+import { configurePanel } from '../../src/panel/setup';
 import { DomainView } from '../../src/mta-sts/services/domain-view';
 import { waitFor } from './processes';
 
@@ -27,6 +28,7 @@ export class Panel {
       logger: ['error', 'warn'],
       abortOnError: false,
     });
+    configurePanel(app);
     await app.listen(0, '127.0.0.1');
     return new Panel(app, await app.getUrl(), env.MTA_STS_API_TOKEN);
   }

@@ -32,6 +32,8 @@ export interface CheckVerdict {
   readonly summary: string;
   readonly detail: string;
   readonly remedy: string;
+  /** What DNS answered, by record type, for the record table (`A`, `AAAA`, `TXT`). */
+  readonly observed?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface CheckResult extends CheckVerdict {
@@ -222,6 +224,11 @@ export function checkCertificate(domain: DomainName, presented: Lookup<Presented
   );
 }
 
+/** Keeps every TXT value DNS gave, for the record table's "found" column. */
+function withTxt(verdict: CheckVerdict, txt: Lookup<string[]>): CheckVerdict {
+  return txt.ok ? { ...verdict, observed: { TXT: txt.value } } : verdict;
+}
+
 /** 4. Exactly one valid `v=STSv1` record at `_mta-sts.<d>`, with the served policy's id. */
 export function checkPolicyRecord(
   domain: DomainName,
@@ -268,6 +275,10 @@ export function checkPolicyRecord(
 
 /** 5. One valid `v=TLSRPTv1` record with at least one `rua`; a different address only warns. */
 export function checkTlsRpt(domain: DomainName, txt: Lookup<string[]>, expectedRua: string): CheckVerdict {
+  return withTxt(judgeTlsRpt(domain, txt, expectedRua), txt);
+}
+
+function judgeTlsRpt(domain: DomainName, txt: Lookup<string[]>, expectedRua: string): CheckVerdict {
   const name = domain.tlsRptRecordName;
   const want = `v=TLSRPTv1; rua=${expectedRua}`;
   if (!txt.ok) {

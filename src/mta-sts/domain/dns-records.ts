@@ -129,3 +129,21 @@ export function expectedRecords(
     tlsRptRecord(domain, ruaTemplate),
   ];
 }
+
+/** Quotes a TXT value for a zone file: escapes quotes and backslashes, splits into 255-byte strings (RFC 1035 §3.3.14). */
+function zoneTxt(value: string): string {
+  const escaped = (part: string) => `"${part.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  const parts: string[] = [];
+  for (let at = 0; at < value.length; at += 255) parts.push(escaped(value.slice(at, at + 255)));
+  return parts.join(' ');
+}
+
+/** The records as lines of a BIND zone file, with fully qualified names. */
+export function zoneSnippet(records: readonly DnsRecord[], ttl = 3600): string {
+  return records
+    .map(
+      (record) =>
+        `${record.name}.\t${ttl}\tIN\t${record.type}\t${record.type === 'TXT' ? zoneTxt(record.value) : record.value}`,
+    )
+    .join('\n');
+}

@@ -1,5 +1,6 @@
 import { ChecksAndRenewals1763900000000 } from './migrations/1763900000000-checks-and-renewals';
 import { CreateMtaStsDomains1763800000000 } from './migrations/1763800000000-create-mta-sts-domains';
+import { DomainBadge1764000000000 } from './migrations/1764000000000-domain-badge';
 import { MtaStsCheckEntity, MtaStsCheckEventEntity } from './mta-sts-check.entity';
 import { MtaStsDomainEntity } from './mta-sts-domain.entity';
 
@@ -9,4 +10,8 @@ export { MtaStsCheckEntity, MtaStsCheckEventEntity, MtaStsDomainEntity };
 export const MTA_STS_ENTITIES = [MtaStsDomainEntity, MtaStsCheckEntity, MtaStsCheckEventEntity];
 
 /** Migrations a host registers with its TypeORM data source, oldest first. */
-export const MTA_STS_MIGRATIONS = [CreateMtaStsDomains1763800000000, ChecksAndRenewals1763900000000];
+export const MTA_STS_MIGRATIONS = [
+  CreateMtaStsDomains1763800000000,
+  ChecksAndRenewals1763900000000,
+  DomainBadge1764000000000,
+];

@@ -31,6 +31,10 @@ export class MtaStsCheckEntity {
   @Column({ type: 'text' })
   remedy!: string;
 
+  /** What DNS answered, by record type (for the record table). */
+  @Column({ type: 'simple-json', nullable: true })
+  observed!: Record<string, string[]> | null;
+
   @Column({ type: Date })
   observedAt!: Date;
 

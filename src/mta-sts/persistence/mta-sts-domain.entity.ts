@@ -1,9 +1,11 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { Badge } from '../domain/checks';
 import type { DomainState } from '../domain/domain-state';
 import type { PolicyMode } from '../domain/policy';
 
 /** One managed domain: its policy settings, its lifecycle state and its certificate. */
 @Entity({ name: 'mta_sts_domains' })
+@Index(['badge', 'name'])
 export class MtaStsDomainEntity {
   @PrimaryGeneratedColumn()
   id!: number;
@@ -14,6 +16,10 @@ export class MtaStsDomainEntity {
 
   @Column({ type: 'varchar', length: 16 })
   state!: DomainState;
+
+  /** What the list shows and filters by; kept up to date from the state and the checks. */
+  @Column({ type: 'varchar', length: 16, default: 'inactive' })
+  badge!: Badge;
 
   /** The provisioning step that is running (state `provisioning`). */
   @Column({ type: 'varchar', length: 32, nullable: true })

@@ -17,6 +17,7 @@ import {
   checkPolicyEndpoint,
   checkPolicyRecord,
   checkTlsRpt,
+  domainBadge,
 } from '../domain/checks';
 import { tlsRptRua } from '../domain/dns-records';
 import { DomainName } from '../domain/hostname';
@@ -74,7 +75,21 @@ export class ChecksService {
     const results = verdicts.map((verdict) => ({ ...verdict, observedAt }));
     await this.store(entity.id, results);
     await this.domains.update({ id: entity.id }, { checksRanAt: observedAt });
+    await this.refreshBadge(entity.id);
     return results;
+  }
+
+  /** Recomputes the stored badge from the domain's state and its latest results. */
+  async refreshBadge(domainId: number): Promise<void> {
+    const entity = await this.domains.findOneBy({ id: domainId });
+    if (!entity) return;
+    const badge = domainBadge(
+      entity.state,
+      await this.latest(domainId),
+      entity.enabledAt ? new Date(entity.enabledAt) : null,
+      this.clock.now(),
+    );
+    if (badge !== entity.badge) await this.domains.update({ id: domainId }, { badge });
   }
 
   async latest(domainId: number): Promise<CheckResult[]> {
@@ -189,6 +204,9 @@ export class ChecksService {
         summary: result.summary,
         detail: result.detail,
         remedy: result.remedy,
+        observed: result.observed
+          ? Object.fromEntries(Object.entries(result.observed).map(([k, v]) => [k, [...v]]))
+          : null,
         observedAt: result.observedAt,
         since: changed ? result.observedAt : previous!.since,
       });
@@ -213,6 +231,7 @@ function toResult(row: MtaStsCheckEntity): CheckResult {
     summary: row.summary,
     detail: row.detail,
     remedy: row.remedy,
+    ...(row.observed ? { observed: row.observed } : {}),
     observedAt: new Date(row.observedAt),
   };
 }

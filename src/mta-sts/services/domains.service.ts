@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { MoreThan, Repository } from 'typeorm';
+import { FindOptionsWhere, Like, MoreThan, Repository } from 'typeorm';
+import { domainToASCII } from 'node:url';
+import { Badge } from '../domain/checks';
 import { ConflictError, DomainNotFoundError } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
 import { INITIAL_MODE } from '../domain/policy';
@@ -11,6 +13,31 @@ import { Clock } from '../ports/clock.port';
 import { DomainView, toDomainView } from './domain-view';
 import { ChecksService } from './checks.service';
 import { MxLookupService } from './mx-lookup.service';
+
+export interface DomainQuery {
+  /** Part of a domain name (Unicode or A-label). */
+  readonly search?: string;
+  readonly badge?: Badge;
+  /** 1-based. */
+  readonly page?: number;
+  readonly pageSize?: number;
+}
+
+export interface DomainPage {
+  readonly items: DomainView[];
+  readonly total: number;
+  readonly page: number;
+  readonly pages: number;
+  readonly pageSize: number;
+}
+
+/** What a search may contain: host name characters only (LIKE wildcards are not passed through). */
+function normalizeSearch(search: string | undefined): string {
+  const text = (search ?? '').trim().toLowerCase();
+  if (text === '') return '';
+  const ascii = /[^\x00-\x7f]/.test(text) ? domainToASCII(text) || text : text;
+  return ascii.replace(/[^a-z0-9.-]/g, '');
+}
 
 /** Adding, listing, showing and deleting managed domains. */
 @Injectable()
@@ -67,6 +94,36 @@ export class DomainsService {
     const checks = await this.checks.latestFor(entities.map((entity) => entity.id));
     const now = this.clock.now();
     return entities.map((entity) => this.toView(entity, checks.get(entity.id) ?? [], now));
+  }
+
+  /**
+   * One page of the domain list, filtered by name and badge in the database so the list
+   * stays quick with thousands of domains.
+   */
+  async page(query: DomainQuery): Promise<DomainPage> {
+    const pageSize = Math.min(Math.max(query.pageSize ?? 50, 1), 200);
+    const where: FindOptionsWhere<MtaStsDomainEntity> = {};
+    const search = normalizeSearch(query.search);
+    if (search) where.name = Like(`%${search}%`);
+    if (query.badge) where.badge = query.badge;
+    const total = await this.domains.countBy(where);
+    const pages = Math.max(1, Math.ceil(total / pageSize));
+    const page = Math.min(Math.max(query.page ?? 1, 1), pages);
+    const entities = await this.domains.find({
+      where,
+      order: { name: 'ASC' },
+      skip: (page - 1) * pageSize,
+      take: pageSize,
+    });
+    const checks = await this.checks.latestFor(entities.map((entity) => entity.id));
+    const now = this.clock.now();
+    return {
+      items: entities.map((entity) => this.toView(entity, checks.get(entity.id) ?? [], now)),
+      total,
+      page,
+      pages,
+      pageSize,
+    };
   }
 
   /** Domains in one state, a page at a time, so a sweep never holds every domain in memory. */

@@ -115,6 +115,7 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
         { id: entity.id },
         { state: 'provisioning', step: 'policy-file', errorStep: null, errorMessage: null },
       );
+      await this.checks.refreshBadge(entity.id);
       this.start(name);
       return { domain: await this.catalogue.view(await this.catalogue.find(name)), started: true };
     });
@@ -140,6 +141,7 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
         { id: entity.id },
         { state: 'inactive', step: null, errorStep: null, errorMessage: null, servedPolicyId: null, enabledAt: null },
       );
+      await this.checks.refreshBadge(entity.id);
       const recordsToRemove = [
         ...(servedId ? [policyIndicatorRecord(name, servedId)] : []),
         ...addressRecords(name, { ipv4: this.options.serverIpv4, ipv6: this.options.serverIpv6 }),
@@ -178,6 +180,8 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
         { name: name.ascii },
         { state: 'error', step: null, errorStep: failure.step, errorMessage: message },
       );
+      const failed = await this.domains.findOneBy({ name: name.ascii });
+      if (failed) await this.checks.refreshBadge(failed.id);
     }
   }
 
@@ -243,6 +247,7 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
       { id: entity.id },
       { state: 'active', step: null, errorStep: null, errorMessage: null, enabledAt: this.clock.now() },
     );
+    await this.checks.refreshBadge(entity.id);
     this.logger.log(
       `${name.ascii} is active: policy ${policy.id} served at https://${name.policyHost}/.well-known/mta-sts.txt`,
     );

@@ -20,6 +20,8 @@ export class PageRenderer {
   private templates() {
     if (this.compiled) return this.compiled;
     const env = Handlebars.create();
+    // Helpers live in this environment only, never in Handlebars' global one.
+    env.registerHelper('eq', (a: unknown, b: unknown) => a === b);
     const read = (...path: string[]) => readFileSync(join(VIEWS_DIR, ...path), 'utf8');
     for (const file of readdirSync(join(VIEWS_DIR, 'partials'))) {
       env.registerPartial(basename(file, '.hbs'), read('partials', file));

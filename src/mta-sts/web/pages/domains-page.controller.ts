@@ -1,0 +1,258 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Inject,
+  Logger,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import { Badge } from '../../domain/checks';
+import { MtaStsError } from '../../domain/errors';
+import { ResolvedMtaStsOptions } from '../../mta-sts.options';
+import { MTA_STS_OPTIONS } from '../../mta-sts.tokens';
+import { Clock } from '../../ports/clock.port';
+import { DomainsService } from '../../services/domains.service';
+import { PolicyService } from '../../services/policy.service';
+import { ProvisioningService } from '../../services/provisioning.service';
+import { RenewalService } from '../../services/renewal.service';
+import { PageRenderer } from '../page-renderer';
+import { CSRF_FIELD, csrfToken } from './csrf';
+import { Flash, setFlash, takeFlash } from './flash';
+import { pageBase } from './page-base';
+import { PageAccessGuard, PageRequest } from './page-access.guard';
+import { BADGE_LABELS, cardModel, CONFIRMATIONS, ConfirmedAction, listModel } from './page-models';
+
+/**
+ * The server-rendered pages: the domain list and one card per domain, with every action a
+ * form that posts and redirects. They read stored state only; nothing here waits on DNS,
+ * HTTPS or the CA except the actions an admin asked for.
+ */
+@Controller('mta-sts')
+@UseGuards(PageAccessGuard)
+export class DomainsPageController {
+  private readonly logger = new Logger('MtaSts');
+
+  constructor(
+    @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
+    @Inject(Clock) private readonly clock: Clock,
+    private readonly domains: DomainsService,
+    private readonly provisioning: ProvisioningService,
+    private readonly policies: PolicyService,
+    private readonly renewals: RenewalService,
+    private readonly pages: PageRenderer,
+  ) {}
+
+  @Get()
+  async list(
+    @Req() request: PageRequest,
+    @Res() response: Response,
+    @Query('q') q?: string,
+    @Query('badge') badge?: string,
+    @Query('page') page?: string,
+  ): Promise<void> {
+    const query = {
+      search: typeof q === 'string' ? q.slice(0, 253) : '',
+      badge: typeof badge === 'string' && badge in BADGE_LABELS ? (badge as Badge) : ('' as const),
+    };
+    const result = await this.domains.page({
+      search: query.search,
+      badge: query.badge || undefined,
+      page: typeof page === 'string' && /^\d{1,6}$/.test(page) ? Number(page) : 1,
+    });
+    this.render(request, response, 'domains', listModel(result, query, request.mtaStsRole!, this.clock.now()));
+  }
+
+  @Post('domains')
+  async add(@Req() request: PageRequest, @Res() response: Response, @Body('domain') domain: unknown): Promise<void> {
+    try {
+      const view = await this.domains.add(domain);
+      setFlash(request, response, {
+        kind: 'success',
+        text: `${view.displayName} was added. Publish the DNS records below, then Enable.`,
+      });
+      response.redirect(303, this.cardUrl(request, view.domain));
+    } catch (error) {
+      this.flashError(request, response, error);
+      response.redirect(303, this.base(request));
+    }
+  }
+
+  @Get('domains/:domain')
+  async card(@Req() request: PageRequest, @Res() response: Response, @Param('domain') domain: string): Promise<void> {
+    const view = await this.domains.get(domain).catch((error: unknown) => this.notFound(error));
+    this.render(request, response, 'domain', cardModel(view, request.mtaStsRole!, this.clock.now()));
+  }
+
+  @Get('domains/:domain/confirm/:action')
+  async confirm(
+    @Req() request: PageRequest,
+    @Res() response: Response,
+    @Param('domain') domain: string,
+    @Param('action') action: string,
+  ): Promise<void> {
+    if (!(action in CONFIRMATIONS)) throw new NotFoundException();
+    const view = await this.domains.get(domain).catch((error: unknown) => this.notFound(error));
+    const confirmation = CONFIRMATIONS[action as ConfirmedAction];
+    this.render(request, response, 'confirm', {
+      title: confirmation.heading,
+      ...confirmation,
+      action,
+      domain: view.domain,
+      displayName: view.displayName,
+      maxAge: view.maxAge,
+      reissue: view.reissue,
+      canAct: request.mtaStsRole === 'admin',
+    });
+  }
+
+  @Post('domains/:domain/:action')
+  async act(
+    @Req() request: PageRequest,
+    @Res() response: Response,
+    @Param('domain') domain: string,
+    @Param('action') action: string,
+    @Body() body: Record<string, unknown>,
+  ): Promise<void> {
+    const card = this.cardUrl(request, domain);
+    if (action in CONFIRMATIONS && body.confirm !== 'yes') {
+      response.redirect(303, `${card}/confirm/${action}`);
+      return;
+    }
+    try {
+      const flash = await this.perform(domain, action, body);
+      if (!flash) throw new NotFoundException();
+      setFlash(request, response, flash);
+      response.redirect(303, action === 'remove' ? this.base(request) : card);
+    } catch (error) {
+      if (error instanceof NotFoundException) throw error;
+      this.flashError(request, response, error);
+      response.redirect(303, card);
+    }
+  }
+
+  private async perform(domain: string, action: string, body: Record<string, unknown>): Promise<Flash | undefined> {
+    const newId = (id: string | undefined) =>
+      id
+        ? ` The policy id is now ${id}: publish _mta-sts TXT "v=STSv1; id=${id}" so senders fetch the new policy.`
+        : '';
+    switch (action) {
+      case 'enable': {
+        const { domain: view } = await this.provisioning.enable(domain);
+        return {
+          kind: 'info',
+          text:
+            view.state === 'active'
+              ? 'This domain is already active.'
+              : 'Enabling: the steps run in the background and this card follows them.',
+        };
+      }
+      case 'disable': {
+        const result = await this.provisioning.disable(domain);
+        const records = result.recordsToRemove.map((record) => `${record.name} ${record.type}`).join(', ');
+        return {
+          kind: 'success',
+          text: `The policy is no longer served. Now delete these DNS records: ${records}. ${result.note}`,
+        };
+      }
+      case 'promote': {
+        const change = await this.policies.setMode(domain, 'enforce');
+        return {
+          kind: 'success',
+          text: `The policy is now in enforce mode.${newId(change.idChanged ? (change.domain.servedPolicyId ?? undefined) : undefined)}`,
+        };
+      }
+      case 'revert': {
+        const change = await this.policies.setMode(domain, 'testing');
+        return {
+          kind: 'success',
+          text: `The policy is back in testing mode.${newId(change.idChanged ? (change.domain.servedPolicyId ?? undefined) : undefined)}`,
+        };
+      }
+      case 'max-age': {
+        const change = await this.policies.setMaxAge(domain, body.maxAge);
+        return {
+          kind: 'success',
+          text: `max_age is now ${change.domain.maxAge} seconds.${newId(change.idChanged ? (change.domain.servedPolicyId ?? undefined) : undefined)}`,
+        };
+      }
+      case 'refresh-mx': {
+        const change = await this.policies.refreshMx(domain);
+        return change.idChanged
+          ? {
+              kind: 'success',
+              text: `The mx lines now follow the live MX records (${change.domain.mx.join(', ')}).${newId(change.domain.servedPolicyId ?? undefined)}`,
+            }
+          : { kind: 'info', text: `The mx lines already match the live MX records (${change.domain.mx.join(', ')}).` };
+      }
+      case 'checks': {
+        const view = await this.domains.runChecks(domain);
+        const failing = view.checks.filter((check) => check.status === 'fail').length;
+        return {
+          kind: failing ? 'error' : 'success',
+          text: failing ? `Checks ran: ${failing} failing.` : 'Checks ran: nothing is failing.',
+        };
+      }
+      case 'reissue': {
+        const { outcome, allowance } = await this.renewals.reissue(domain);
+        const left = `${allowance.remaining} re-issue(s) left this week.`;
+        return outcome === 'renewed'
+          ? { kind: 'success', text: `A new certificate is installed. ${left}` }
+          : {
+              kind: 'error',
+              text: `The re-issue failed; the current certificate keeps serving. See Renewal below. ${left}`,
+            };
+      }
+      case 'remove':
+        await this.domains.remove(domain);
+        return { kind: 'success', text: `${domain} was deleted from the panel.` };
+      default:
+        return undefined;
+    }
+  }
+
+  private render(request: PageRequest, response: Response, view: string, model: Record<string, unknown>): void {
+    const html = this.pages.render(view, {
+      ...model,
+      base: this.base(request),
+      csrf: { field: CSRF_FIELD, token: csrfToken(request, response) },
+      flash: takeFlash(request, response),
+      role: request.mtaStsRole,
+      logoutUrl: this.options.pages.logoutUrl,
+    });
+    response.status(200).type('html').setHeader('Cache-Control', 'no-store');
+    response.send(html);
+  }
+
+  private flashError(request: PageRequest, response: Response, error: unknown): void {
+    if (error instanceof MtaStsError) {
+      setFlash(request, response, { kind: 'error', text: error.message });
+      return;
+    }
+    this.logger.error(`Page action failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    setFlash(request, response, {
+      kind: 'error',
+      text: 'Something unexpected went wrong; the details are in the panel’s log.',
+    });
+  }
+
+  private notFound(error: unknown): never {
+    if (error instanceof MtaStsError && (error.kind === 'not-found' || error.kind === 'invalid'))
+      throw new NotFoundException(error.message);
+    throw error;
+  }
+
+  private base(request: PageRequest): string {
+    return pageBase(request);
+  }
+
+  private cardUrl(request: PageRequest, domain: string): string {
+    return `${this.base(request)}/domains/${encodeURIComponent(domain)}`;
+  }
+}

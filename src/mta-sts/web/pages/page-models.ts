@@ -1,0 +1,194 @@
+import { Badge, CHECK_TITLES, CheckId, CheckStatus } from '../../domain/checks';
+import { zoneSnippet } from '../../domain/dns-records';
+import { MAX_AGE_DEFAULT, PolicyMode } from '../../domain/policy';
+import { RecordVisibility, recordStatuses } from '../../domain/record-status';
+import { PageRole } from '../../mta-sts.options';
+import { DomainPage } from '../../services/domains.service';
+import { DomainView } from '../../services/domain-view';
+
+/**
+ * What the templates show, worked out here so the templates stay free of logic. Status is
+ * always spelled out in words (and a symbol), never carried by colour alone.
+ */
+export const BADGE_LABELS: Record<Badge, { label: string; symbol: string }> = {
+  active: { label: 'Active', symbol: '✓' },
+  verifying: { label: 'Verifying', symbol: '…' },
+  error: { label: 'Error', symbol: '✕' },
+  inactive: { label: 'Inactive', symbol: '○' },
+};
+
+const MODE_LABELS: Record<PolicyMode, string> = { testing: 'Testing', enforce: 'Enforce', none: 'None' };
+
+const STATUS_LABELS: Record<CheckStatus, { label: string; symbol: string }> = {
+  pass: { label: 'Pass', symbol: '✓' },
+  warn: { label: 'Warning', symbol: '!' },
+  fail: { label: 'Fail', symbol: '✕' },
+};
+
+const VISIBILITY_LABELS: Record<RecordVisibility, string> = {
+  live: 'Live',
+  mismatch: 'Mismatch',
+  'not-published': 'Not published',
+  unknown: 'Not checked yet',
+};
+
+/** The `max_age` choices the card offers (mta-sts-facts §3). */
+export const MAX_AGE_CHOICES = [
+  { value: 86_400, label: '1 day' },
+  { value: MAX_AGE_DEFAULT, label: '1 week' },
+  { value: 2_592_000, label: '30 days' },
+  { value: 31_557_600, label: '1 year' },
+] as const;
+
+const DAY_MS = 86_400_000;
+const date = (iso: string | null | undefined) => (iso ? iso.slice(0, 10) : null);
+const dateTime = (iso: string | null | undefined) => (iso ? `${iso.slice(0, 16).replace('T', ' ')} UTC` : null);
+
+function maxAgeLabel(seconds: number): string {
+  return MAX_AGE_CHOICES.find((choice) => choice.value === seconds)?.label ?? `${seconds} seconds`;
+}
+
+function summary(view: DomainView, now: Date) {
+  const failing = view.checks.find((check) => check.status === 'fail');
+  const daysLeft = view.certificate
+    ? Math.floor((Date.parse(view.certificate.notAfter) - now.getTime()) / DAY_MS)
+    : null;
+  return {
+    domain: view.domain,
+    displayName: view.displayName,
+    showAscii: view.displayName !== view.domain,
+    badge: { key: view.badge, ...BADGE_LABELS[view.badge] },
+    mode: { key: view.mode, label: MODE_LABELS[view.mode] },
+    stepLabel: view.stepLabel,
+    error: view.error,
+    certificate: view.certificate
+      ? { expires: date(view.certificate.notAfter), daysLeft, soon: daysLeft !== null && daysLeft < 14 }
+      : null,
+    failing: failing ? { title: CHECK_TITLES[failing.check as CheckId], summary: failing.summary } : null,
+  };
+}
+
+export interface ListQuery {
+  readonly search: string;
+  readonly badge: Badge | '';
+}
+
+export function listModel(page: DomainPage, query: ListQuery, role: PageRole, now: Date) {
+  const link = (target: number) => {
+    const params = new URLSearchParams();
+    if (query.search) params.set('q', query.search);
+    if (query.badge) params.set('badge', query.badge);
+    if (target > 1) params.set('page', String(target));
+    const text = params.toString();
+    return text ? `?${text}` : '?';
+  };
+  return {
+    title: 'MTA-STS domains',
+    canAct: role === 'admin',
+    query,
+    badges: (Object.keys(BADGE_LABELS) as Badge[]).map((key) => ({
+      key,
+      label: BADGE_LABELS[key].label,
+      selected: key === query.badge,
+    })),
+    domains: page.items.map((view) => summary(view, now)),
+    total: page.total,
+    filtered: Boolean(query.search || query.badge),
+    pagination:
+      page.pages > 1
+        ? {
+            page: page.page,
+            pages: page.pages,
+            previous: page.page > 1 ? link(page.page - 1) : null,
+            next: page.page < page.pages ? link(page.page + 1) : null,
+          }
+        : null,
+  };
+}
+
+export function cardModel(view: DomainView, role: PageRole, now: Date) {
+  const canAct = role === 'admin';
+  const state = view.state;
+  const active = state === 'active';
+  return {
+    ...summary(view, now),
+    title: `MTA-STS for ${view.displayName}`,
+    canAct,
+    state,
+    refreshing: state === 'provisioning',
+    mxProblem: view.mxProblem,
+    maxAge: { seconds: view.maxAge, label: maxAgeLabel(view.maxAge) },
+    policy: view.policy,
+    servedPolicyId: view.servedPolicyId,
+    idPending:
+      active && view.policy !== null && view.checks.some((c) => c.check === 'policy-record' && c.status === 'fail'),
+    certificateDetail: view.certificate
+      ? {
+          issuer: view.certificate.issuer,
+          issued: date(view.certificate.notBefore),
+          expires: date(view.certificate.notAfter),
+          daysLeft: Math.floor((Date.parse(view.certificate.notAfter) - now.getTime()) / DAY_MS),
+        }
+      : null,
+    checks: view.checks.map((check) => ({
+      ...check,
+      title: CHECK_TITLES[check.check as CheckId],
+      status: { key: check.status, ...STATUS_LABELS[check.status] },
+    })),
+    checksRanAt: dateTime(view.checksRanAt),
+    records: recordStatuses(view.records, view.checks).map((record) => ({
+      ...record,
+      visibilityLabel: VISIBILITY_LABELS[record.visibility],
+    })),
+    zone: zoneSnippet(view.records),
+    renewal: {
+      dueAt: dateTime(view.renewal.dueAt),
+      failures: view.renewal.failures,
+      nextAttemptAt: dateTime(view.renewal.nextAttemptAt),
+      lastError: view.renewal.lastError,
+      retryAfter: dateTime(view.renewal.retryAfter),
+    },
+    reissue: { ...view.reissue, nextAllowedAt: dateTime(view.reissue.nextAllowedAt) },
+    actions: canAct
+      ? {
+          enable: state === 'inactive' || state === 'error',
+          disable: state === 'active' || state === 'error',
+          promote: state !== 'provisioning' && view.mode !== 'enforce',
+          revert: state !== 'provisioning' && view.mode === 'enforce',
+          settings: state !== 'provisioning',
+          checks: active,
+          reissue: active && view.reissue.remaining > 0,
+          remove: state === 'inactive',
+        }
+      : null,
+    maxAgeChoices: MAX_AGE_CHOICES.map((choice) => ({ ...choice, selected: choice.value === view.maxAge })),
+  };
+}
+
+/** The actions that can make mail bounce or cost a rate-limited certificate ask first. */
+export const CONFIRMATIONS = {
+  promote: {
+    heading: 'Switch to enforce mode?',
+    explain:
+      'In enforce mode, senders that honour MTA-STS refuse to deliver to an MX host whose TLS certificate they cannot validate. Make sure every MX host has a valid certificate for its name first. Senders keep the policy for its max_age, so going back takes effect only when they refetch.',
+    button: 'Switch to enforce',
+  },
+  disable: {
+    heading: 'Stop serving the policy?',
+    explain:
+      'The policy host stops answering. Senders that cached an enforce policy keep applying it until its max_age runs out, and a policy host they cannot reach makes them defer mail. Remove the _mta-sts TXT record first.',
+    button: 'Disable',
+  },
+  reissue: {
+    heading: 'Order a new certificate now?',
+    explain:
+      "The current certificate keeps serving until the new one is installed. Let's Encrypt allows 5 certificates for the same name per week; this panel allows 3 re-issues per domain per week.",
+    button: 'Re-issue',
+  },
+  remove: {
+    heading: 'Delete this domain from the panel?',
+    explain: 'Its settings and check history are removed. Certificates and keys stay on disk.',
+    button: 'Delete',
+  },
+} as const;
+export type ConfirmedAction = keyof typeof CONFIRMATIONS;
