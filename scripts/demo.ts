@@ -81,6 +81,8 @@ async function main(): Promise<void> {
   }
   const https = lab.ports.https;
   console.log(`
+Panel:         http://${HOST}:${PORT}/   sign in as ${lab.users.admin.name} / ${lab.users.admin.password}
+               (read-only: ${lab.users.viewer.name} / ${lab.users.viewer.password})
 Panel API:     http://${HOST}:${PORT}/api/domains   (Authorization: Bearer ${lab.apiToken})
 Policy:        curl --resolve mta-sts.${DOMAIN}:${https}:${lab.address} --cacert ${lab.pebble.rootFile} \\
                  https://mta-sts.${DOMAIN}:${https}/.well-known/mta-sts.txt

@@ -2,10 +2,11 @@
 # Installs the Debian packages the tests and the demo use, skipping those already there:
 # nginx (the web server the module configures), Pebble (Let's Encrypt's test CA), dnsmasq
 # (DNS), postfix-mta-sts-resolver (an independent MTA-STS client), openssl, util-linux
-# (unshare) and knot-dnsutils (kdig, for looking at the lab's DNS by hand).
+# (unshare), knot-dnsutils (kdig, for looking at the lab's DNS by hand) and chromium (the
+# browser the page tests drive with playwright-core; no browser is ever downloaded).
 set -euo pipefail
 
-packages=(pebble dnsmasq-base postfix-mta-sts-resolver openssl util-linux knot-dnsutils)
+packages=(pebble dnsmasq-base postfix-mta-sts-resolver openssl util-linux knot-dnsutils chromium)
 # Any nginx on the PATH will do; nginx-light is the smallest package that has one.
 command -v nginx >/dev/null 2>&1 || packages+=(nginx-light)
 

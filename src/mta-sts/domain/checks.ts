@@ -87,13 +87,18 @@ export function checkAddresses(
   }
   const expectedText = [expected.ipv4, expected.ipv6].filter(Boolean).join(' and ');
   const detail = `Seen ${observed.join('; ') || 'nothing'}; expected ${expectedText}.`;
-  if (problems.length === 0) return pass('dns', `${host} points at this server.`, detail);
+  const answers = {
+    ...(seen.a.ok ? { A: seen.a.value } : {}),
+    ...(seen.aaaa.ok ? { AAAA: seen.aaaa.value } : {}),
+  };
+  if (problems.length === 0) return { ...pass('dns', `${host} points at this server.`, detail), observed: answers };
   return {
     check: 'dns',
     status: 'fail',
     summary: `${host}: ${problems.join('; ')}.`,
     detail,
     remedy: remedies.join(' '),
+    observed: answers,
   };
 }
 
@@ -235,6 +240,10 @@ export function checkPolicyRecord(
   txt: Lookup<string[]>,
   servedId: string | undefined,
 ): CheckVerdict {
+  return withTxt(judgePolicyRecord(domain, txt, servedId), txt);
+}
+
+function judgePolicyRecord(domain: DomainName, txt: Lookup<string[]>, servedId: string | undefined): CheckVerdict {
   const name = domain.policyRecordName;
   const want = servedId ? `v=STSv1; id=${servedId}` : undefined;
   if (!txt.ok) {
