@@ -118,6 +118,36 @@ describe('Enable a domain end to end', () => {
     expect(pages.headers.get('location')).toBe('/login?next=%2Fmta-sts');
   });
 
+  it('serves a changed policy at once and leaves the TXT id to follow (RFC 8461 §8.1)', async () => {
+    const before = (await panel.api<DomainView>('GET', `/api/domains/${domain}`)).body;
+    const changed = await panel.api<{ domain: DomainView; idChanged: boolean }>('POST', `/api/domains/${domain}/mode`, {
+      mode: 'enforce',
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.body.idChanged).toBe(true);
+    const after = changed.body.domain;
+    expect(after.policy!.text).toContain('mode: enforce\r\n');
+    expect(after.servedPolicyId).toBe(after.policy!.id);
+    expect(after.servedPolicyId).not.toBe(before.servedPolicyId);
+    // The new file is live without any nginx change...
+    const served = await lab.fetchHttps(`mta-sts.${domain}`, '/.well-known/mta-sts.txt');
+    expect(served.body).toBe(after.policy!.text);
+    // ...and the card says the new id is not in DNS yet.
+    expect(after.checks.find((check) => check.check === 'policy-record')).toMatchObject({ status: 'fail' });
+
+    await lab.dnsmasq.update({ txt: { [`_mta-sts.${domain}`]: [`v=STSv1; id=${after.servedPolicyId}`] } });
+    const query = await lab.mtaStsQuery(domain);
+    expect(query).toContain('VALID');
+    expect(query).toContain("'mode': 'enforce'");
+
+    const reverted = await panel.api<{ domain: DomainView }>('POST', `/api/domains/${domain}/mode`, {
+      mode: 'testing',
+    });
+    expect(reverted.body.domain.servedPolicyId).toBe(before.servedPolicyId);
+    await lab.dnsmasq.update({ txt: { [`_mta-sts.${domain}`]: [`v=STSv1; id=${before.servedPolicyId}`] } });
+    expect((await panel.api('POST', `/api/domains/${domain}/mode`, { mode: 'strict' })).status).toBe(400);
+  });
+
   it('refuses a TLS handshake for a name it does not serve', async () => {
     const outcome = await new Promise<string>((resolve) => {
       const socket = connect({

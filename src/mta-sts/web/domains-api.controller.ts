@@ -18,6 +18,8 @@ import { DomainView } from '../services/domain-view';
 import { DomainsService } from '../services/domains.service';
 import { DisableResult, ProvisioningService } from '../services/provisioning.service';
 import { RenewalService } from '../services/renewal.service';
+import { PolicyChange, PolicyService } from '../services/policy.service';
+import { SetMaxAgeDto, SetModeDto } from './policy-settings.dto';
 import { AddDomainDto } from './add-domain.dto';
 import { ApiAuthGuard } from './api-auth.guard';
 import { MtaStsErrorFilter } from './mta-sts-error.filter';
@@ -32,6 +34,7 @@ export class DomainsApiController {
     private readonly domains: DomainsService,
     private readonly provisioning: ProvisioningService,
     private readonly renewals: RenewalService,
+    private readonly policies: PolicyService,
   ) {}
 
   @Get()
@@ -83,6 +86,26 @@ export class DomainsApiController {
   async reissue(@Param('domain') domain: string) {
     const result = await this.renewals.reissue(domain);
     return { ...result, domain: await this.domains.get(domain) };
+  }
+
+  /** Sets the policy mode; an active domain serves the new policy at once (then publish the new id). */
+  @Post(':domain/mode')
+  @HttpCode(HttpStatus.OK)
+  setMode(@Param('domain') domain: string, @Body() body: SetModeDto): Promise<PolicyChange> {
+    return this.policies.setMode(domain, body.mode);
+  }
+
+  @Post(':domain/max-age')
+  @HttpCode(HttpStatus.OK)
+  setMaxAge(@Param('domain') domain: string, @Body() body: SetMaxAgeDto): Promise<PolicyChange> {
+    return this.policies.setMaxAge(domain, body.maxAge);
+  }
+
+  /** Rebuilds the mx lines from the live MX records. */
+  @Post(':domain/refresh-mx')
+  @HttpCode(HttpStatus.OK)
+  refreshMx(@Param('domain') domain: string): Promise<PolicyChange> {
+    return this.policies.refreshMx(domain);
   }
 
   @Delete(':domain')
