@@ -13,6 +13,14 @@ export class DomainBadge1764000000000 implements MigrationInterface {
       new TableColumn({ name: 'badge', type: 'varchar', length: '16', default: "'inactive'" }),
     );
     await queryRunner.createIndex('mta_sts_domains', new TableIndex({ columnNames: ['badge', 'name'] }));
+    // A first approximation from the state; the next check run refines active domains.
+    for (const [state, badge] of [
+      ['active', 'active'],
+      ['error', 'error'],
+      ['provisioning', 'verifying'],
+    ]) {
+      await queryRunner.query(`UPDATE mta_sts_domains SET badge = '${badge}' WHERE state = '${state}'`);
+    }
     await queryRunner.addColumn(
       'mta_sts_checks',
       new TableColumn({ name: 'observed', type: 'text', isNullable: true }),
