@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Service, waitFor } from './processes';
 import { Resolver } from 'node:dns/promises';
@@ -38,21 +39,26 @@ export class Dnsmasq {
       '--bind-interfaces',
       '--no-resolv',
       '--no-hosts',
-      '--conf-file=/dev/null',
       `--pid-file=${join(this.dir, 'dnsmasq.pid')}`,
       // Answer only from the data below: unknown names are NXDOMAIN, never forwarded.
       '--local=/#/',
       '--user=root',
     ];
+    // The records go into a configuration file: thousands of them would not fit in argv.
+    const lines: string[] = [];
     for (const [name, addresses] of Object.entries(data.hosts ?? {})) {
-      args.push(`--host-record=${name},${addresses.join(',')}`);
+      lines.push(`host-record=${name},${addresses.join(',')}`);
     }
     for (const [domain, hosts] of Object.entries(data.mx ?? {})) {
-      hosts.forEach((host, index) => args.push(`--mx-host=${domain},${host},${(index + 1) * 10}`));
+      hosts.forEach((host, index) => lines.push(`mx-host=${domain},${host},${(index + 1) * 10}`));
     }
     for (const [name, values] of Object.entries(data.txt ?? {})) {
-      for (const value of values) args.push(`--txt-record=${name},${value}`);
+      // In a configuration file a quoted value is one string, spaces and semicolons included.
+      for (const value of values) lines.push(`txt-record=${name},"${value.replace(/["\\]/g, '\\$&')}"`);
     }
+    const records = join(this.dir, 'dnsmasq-records.conf');
+    writeFileSync(records, `${lines.join('\n')}\n`);
+    args.push(`--conf-file=${records}`);
     this.service = Service.start('dnsmasq', 'dnsmasq', args, join(this.dir, 'dnsmasq.log'));
     const resolver = new Resolver({ timeout: 300, tries: 1 });
     resolver.setServers([this.server]);
