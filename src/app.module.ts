@@ -34,6 +34,8 @@ export class AppModule {
           migrations: MTA_STS_MIGRATIONS,
           migrationsRun: true,
           synchronize: false,
+          // Readers never wait for the writer, and a commit costs one fsync of the log.
+          enableWAL: true,
           retryAttempts: 2,
           retryDelay: 500,
         }),

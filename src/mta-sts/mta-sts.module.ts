@@ -24,6 +24,7 @@ import { MxLookupService } from './services/mx-lookup.service';
 import { PreflightService } from './services/preflight.service';
 import { ProvisioningService } from './services/provisioning.service';
 import { DomainsApiController } from './web/domains-api.controller';
+import { JobsApiController } from './web/jobs-api.controller';
 import { DomainsPageController } from './web/pages/domains-page.controller';
 import { PageAccessGuard } from './web/pages/page-access.guard';
 import { PageAssetsController } from './web/pages/page-assets.controller';
@@ -37,7 +38,7 @@ import { PageRenderer } from './web/page-renderer';
  */
 @Module({
   imports: [TypeOrmModule.forFeature(MTA_STS_ENTITIES)],
-  controllers: [DomainsApiController, PageAssetsController, DomainsPageController],
+  controllers: [DomainsApiController, JobsApiController, PageAssetsController, DomainsPageController],
   providers: [
     {
       provide: MTA_STS_OPTIONS,

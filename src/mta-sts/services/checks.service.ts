@@ -31,6 +31,7 @@ import { DnsResolver } from '../ports/dns-resolver.port';
 import { FileStore } from '../ports/file-store.port';
 import { HttpClient, HttpResponse } from '../ports/http-client.port';
 import { DataLayout } from './data-layout';
+import { KeyedMutex } from './keyed-mutex';
 import { listenPort } from './preflight.service';
 
 async function settle<T>(work: () => Promise<T>): Promise<Lookup<T>> {
@@ -56,6 +57,8 @@ export interface CheckEvent {
  */
 @Injectable()
 export class ChecksService {
+  private readonly writes = new KeyedMutex();
+
   constructor(
     @InjectRepository(MtaStsCheckEntity) private readonly checks: Repository<MtaStsCheckEntity>,
     @InjectRepository(MtaStsCheckEventEntity) private readonly events: Repository<MtaStsCheckEventEntity>,
@@ -191,36 +194,52 @@ export class ChecksService {
     return { exchange, certificate };
   }
 
-  private async store(domainId: number, results: readonly CheckResult[]): Promise<void> {
-    const existing = new Map((await this.checks.findBy({ domainId })).map((row) => [row.check, row]));
-    for (const result of results) {
-      const previous = existing.get(result.check);
-      const changed = previous?.status !== result.status;
-      await this.checks.save({
-        id: previous?.id,
-        domainId,
-        check: result.check,
-        status: result.status,
-        summary: result.summary,
-        detail: result.detail,
-        remedy: result.remedy,
-        observed: result.observed
-          ? Object.fromEntries(Object.entries(result.observed).map(([k, v]) => [k, [...v]]))
-          : null,
-        observedAt: result.observedAt,
-        since: changed ? result.observedAt : previous!.since,
-      });
-      if (changed) {
-        await this.events.insert({
+  /**
+   * One transaction per domain: the latest results, and an event for each status that
+   * changed. Transactions are taken one at a time: SQLite has a single connection, on
+   * which two interleaved transactions would fail (the network work stays concurrent).
+   */
+  private store(domainId: number, results: readonly CheckResult[]): Promise<void> {
+    return this.writes.run('checks', () => this.write(domainId, results));
+  }
+
+  private async write(domainId: number, results: readonly CheckResult[]): Promise<void> {
+    await this.checks.manager.transaction(async (manager) => {
+      const checks = manager.getRepository(MtaStsCheckEntity);
+      const existing = new Map((await checks.findBy({ domainId })).map((row) => [row.check, row]));
+      const rows: Partial<MtaStsCheckEntity>[] = [];
+      const events: Partial<MtaStsCheckEventEntity>[] = [];
+      for (const result of results) {
+        const previous = existing.get(result.check);
+        const changed = previous?.status !== result.status;
+        rows.push({
+          id: previous?.id,
           domainId,
           check: result.check,
-          previousStatus: previous?.status ?? null,
           status: result.status,
           summary: result.summary,
-          at: result.observedAt,
+          detail: result.detail,
+          remedy: result.remedy,
+          observed: result.observed
+            ? Object.fromEntries(Object.entries(result.observed).map(([type, values]) => [type, [...values]]))
+            : null,
+          observedAt: result.observedAt,
+          since: changed ? result.observedAt : previous!.since,
         });
+        if (changed) {
+          events.push({
+            domainId,
+            check: result.check,
+            previousStatus: previous?.status ?? null,
+            status: result.status,
+            summary: result.summary,
+            at: result.observedAt,
+          });
+        }
       }
-    }
+      await checks.save(rows);
+      if (events.length > 0) await manager.getRepository(MtaStsCheckEventEntity).insert(events);
+    });
   }
 }
 
