@@ -43,7 +43,12 @@ export class AppModule {
         MtaStsModule.forRoot({
           ...config.mtaSts,
           pages: {
-            resolveRole: (request) => sessions.read(request as Request)?.role ?? null,
+            // The role comes from the current MTA_STS_USERS, not from the cookie: a demoted or
+            // removed user loses access at the next restart, whatever cookie they still hold.
+            resolveRole: (request) => {
+              const session = sessions.read(request as Request);
+              return config.users.find((user) => user.name === session?.user)?.role ?? null;
+            },
             loginUrl: '/login',
             logoutUrl: '/logout',
           },

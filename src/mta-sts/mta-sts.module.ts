@@ -27,6 +27,7 @@ import { DomainsApiController } from './web/domains-api.controller';
 import { JobsApiController } from './web/jobs-api.controller';
 import { DomainsPageController } from './web/pages/domains-page.controller';
 import { PageAccessGuard } from './web/pages/page-access.guard';
+import { PageErrorFilter } from './web/pages/page-error.filter';
 import { PageAssetsController } from './web/pages/page-assets.controller';
 import { PolicyService } from './services/policy.service';
 import { PageRenderer } from './web/page-renderer';
@@ -94,6 +95,7 @@ import { PageRenderer } from './web/page-renderer';
     },
     PageRenderer,
     PageAccessGuard,
+    PageErrorFilter,
     PolicyService,
     DomainLocks,
     ChecksService,

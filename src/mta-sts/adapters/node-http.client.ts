@@ -1,6 +1,6 @@
 import { request as httpRequest, IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { rootCertificates, TLSSocket } from 'node:tls';
+import { request as httpsRequest, RequestOptions } from 'node:https';
+import { ConnectionOptions, createSecureContext, rootCertificates, SecureContext, TLSSocket } from 'node:tls';
 import { HttpClient, HttpRequest, HttpResponse } from '../ports/http-client.port';
 
 function toPem(raw: Buffer): string {
@@ -10,6 +10,22 @@ function toPem(raw: Buffer): string {
 
 /** `node:http`/`node:https` behind the `HttpClient` port: one request, no redirects, no agent reuse. */
 export class NodeHttpClient extends HttpClient {
+  /**
+   * Trust stores with an extra CA, built once: parsing the system roots for every request
+   * costs tens of milliseconds of CPU, which a sweep over thousands of domains would pay.
+   */
+  private readonly contexts = new Map<string, SecureContext>();
+
+  private secureContext(extraCa: string | undefined): SecureContext | undefined {
+    if (!extraCa) return undefined;
+    let context = this.contexts.get(extraCa);
+    if (!context) {
+      context = createSecureContext({ ca: [...rootCertificates, extraCa], minVersion: 'TLSv1.2' });
+      this.contexts.set(extraCa, context);
+    }
+    return context;
+  }
+
   request(req: HttpRequest): Promise<HttpResponse> {
     const started = Date.now();
     return new Promise((resolve, reject) => {
@@ -66,18 +82,14 @@ export class NodeHttpClient extends HttpClient {
           if (!done) reject(error);
         });
       };
-      const client = req.tls
-        ? httpsRequest(
-            {
-              ...common,
-              servername: req.host,
-              rejectUnauthorized: req.verify,
-              ca: req.extraCa ? [...rootCertificates, req.extraCa] : undefined,
-              minVersion: 'TLSv1.2',
-            },
-            onResponse,
-          )
-        : httpRequest(common, onResponse);
+      const tlsOptions: RequestOptions & ConnectionOptions = {
+        ...common,
+        servername: req.host,
+        rejectUnauthorized: req.verify,
+        secureContext: this.secureContext(req.extraCa),
+        minVersion: 'TLSv1.2',
+      };
+      const client = req.tls ? httpsRequest(tlsOptions, onResponse) : httpRequest(common, onResponse);
       // The socket timeout covers idle time; this covers the whole exchange.
       const deadline = setTimeout(() => {
         client.destroy(new Error(`no complete answer within ${req.timeoutMs} ms`));

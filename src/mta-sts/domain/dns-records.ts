@@ -134,8 +134,17 @@ export function expectedRecords(
 function zoneTxt(value: string): string {
   const escaped = (part: string) => `"${part.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
   const parts: string[] = [];
-  for (let at = 0; at < value.length; at += 255) parts.push(escaped(value.slice(at, at + 255)));
-  return parts.join(' ');
+  let part = '';
+  // Whole characters only, each string at most 255 bytes of UTF-8.
+  for (const character of value) {
+    if (Buffer.byteLength(part + character, 'utf8') > 255) {
+      parts.push(part);
+      part = '';
+    }
+    part += character;
+  }
+  parts.push(part);
+  return parts.map(escaped).join(' ');
 }
 
 /** The records as lines of a BIND zone file, with fully qualified names. */

@@ -14,6 +14,10 @@ export class MtaStsDomainEntity {
   @Column({ type: 'varchar', length: 253, unique: true })
   name!: string;
 
+  /** The name as people read it (U-labels), for searching the list. */
+  @Column({ type: 'varchar', length: 1024, default: '' })
+  unicodeName!: string;
+
   @Column({ type: 'varchar', length: 16 })
   state!: DomainState;
 

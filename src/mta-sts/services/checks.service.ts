@@ -77,8 +77,6 @@ export class ChecksService {
     const observedAt = this.clock.now();
     const results = verdicts.map((verdict) => ({ ...verdict, observedAt }));
     await this.store(entity.id, results);
-    await this.domains.update({ id: entity.id }, { checksRanAt: observedAt });
-    await this.refreshBadge(entity.id);
     return results;
   }
 
@@ -195,25 +193,32 @@ export class ChecksService {
   }
 
   /**
-   * One transaction per domain: the latest results, and an event for each status that
-   * changed. Transactions are taken one at a time: SQLite has a single connection, on
-   * which two interleaved transactions would fail (the network work stays concurrent).
+   * One transaction per domain: the latest results (one upsert), an event for each status
+   * that changed, the badge and the time of the run. Transactions are taken one at a time:
+   * SQLite has a single connection, on which two interleaved transactions would fail (the
+   * network work before stays concurrent).
    */
   private store(domainId: number, results: readonly CheckResult[]): Promise<void> {
     return this.writes.run('checks', () => this.write(domainId, results));
   }
 
   private async write(domainId: number, results: readonly CheckResult[]): Promise<void> {
+    const observedAt = results[0]?.observedAt ?? this.clock.now();
     await this.checks.manager.transaction(async (manager) => {
       const checks = manager.getRepository(MtaStsCheckEntity);
-      const existing = new Map((await checks.findBy({ domainId })).map((row) => [row.check, row]));
+      const domains = manager.getRepository(MtaStsDomainEntity);
+      const previous = new Map(
+        (await checks.find({ where: { domainId }, select: ['check', 'status', 'since'] })).map((row) => [
+          row.check,
+          row,
+        ]),
+      );
       const rows: Partial<MtaStsCheckEntity>[] = [];
       const events: Partial<MtaStsCheckEventEntity>[] = [];
       for (const result of results) {
-        const previous = existing.get(result.check);
-        const changed = previous?.status !== result.status;
+        const before = previous.get(result.check);
+        const changed = before?.status !== result.status;
         rows.push({
-          id: previous?.id,
           domainId,
           check: result.check,
           status: result.status,
@@ -224,21 +229,30 @@ export class ChecksService {
             ? Object.fromEntries(Object.entries(result.observed).map(([type, values]) => [type, [...values]]))
             : null,
           observedAt: result.observedAt,
-          since: changed ? result.observedAt : previous!.since,
+          since: changed ? result.observedAt : before!.since,
         });
         if (changed) {
           events.push({
             domainId,
             check: result.check,
-            previousStatus: previous?.status ?? null,
+            previousStatus: before?.status ?? null,
             status: result.status,
             summary: result.summary,
             at: result.observedAt,
           });
         }
       }
-      await checks.save(rows);
+      await checks.upsert(rows, { conflictPaths: ['domainId', 'check'], skipUpdateIfNoValuesChanged: false });
       if (events.length > 0) await manager.getRepository(MtaStsCheckEventEntity).insert(events);
+      const domain = await domains.findOne({ where: { id: domainId }, select: ['id', 'state', 'enabledAt', 'badge'] });
+      if (!domain) return;
+      const badge = domainBadge(
+        domain.state,
+        results,
+        domain.enabledAt ? new Date(domain.enabledAt) : null,
+        observedAt,
+      );
+      await domains.update({ id: domainId }, { checksRanAt: observedAt, ...(badge !== domain.badge ? { badge } : {}) });
     });
   }
 }

@@ -31,12 +31,16 @@ export interface DomainPage {
   readonly pageSize: number;
 }
 
-/** What a search may contain: host name characters only (LIKE wildcards are not passed through). */
-function normalizeSearch(search: string | undefined): string {
-  const text = (search ?? '').trim().toLowerCase();
-  if (text === '') return '';
-  const ascii = /[^\x00-\x7f]/.test(text) ? domainToASCII(text) || text : text;
-  return ascii.replace(/[^a-z0-9.-]/g, '');
+/**
+ * A search as LIKE patterns for the A-label name and the Unicode name: host name
+ * characters only, so LIKE wildcards and quotes are never passed through.
+ */
+function searchPatterns(search: string | undefined): { ascii: string; unicode: string } | undefined {
+  const text = (search ?? '').trim().toLowerCase().normalize('NFC');
+  const unicode = text.replace(/[^\p{L}\p{N}.-]/gu, '');
+  if (unicode === '') return undefined;
+  const ascii = (/[^\x00-\x7f]/.test(unicode) ? domainToASCII(unicode) : unicode).replace(/[^a-z0-9.-]/g, '');
+  return { ascii: ascii || unicode, unicode };
 }
 
 /** Adding, listing, showing and deleting managed domains. */
@@ -62,6 +66,7 @@ export class DomainsService {
     const mx = await this.mxLookup.lookup(name);
     const entity = this.domains.create({
       name: name.ascii,
+      unicodeName: name.unicode,
       state: 'inactive',
       step: null,
       errorStep: null,
@@ -102,10 +107,15 @@ export class DomainsService {
    */
   async page(query: DomainQuery): Promise<DomainPage> {
     const pageSize = Math.min(Math.max(query.pageSize ?? 50, 1), 200);
-    const where: FindOptionsWhere<MtaStsDomainEntity> = {};
-    const search = normalizeSearch(query.search);
-    if (search) where.name = Like(`%${search}%`);
-    if (query.badge) where.badge = query.badge;
+    const filter: FindOptionsWhere<MtaStsDomainEntity> = query.badge ? { badge: query.badge } : {};
+    const search = searchPatterns(query.search);
+    // A part of a Unicode name has no A-label of its own, so both forms are searched.
+    const where = search
+      ? [
+          { ...filter, name: Like(`%${search.ascii}%`) },
+          { ...filter, unicodeName: Like(`%${search.unicode}%`) },
+        ]
+      : filter;
     const total = await this.domains.countBy(where);
     const pages = Math.max(1, Math.ceil(total / pageSize));
     const page = Math.min(Math.max(query.page ?? 1, 1), pages);

@@ -16,6 +16,8 @@ import { MxLookupService } from './mx-lookup.service';
 
 export interface PolicyChange {
   readonly domain: DomainView;
+  /** True when the policy text changed (whether or not it is served yet). */
+  readonly policyChanged: boolean;
   /** True when the served policy (and so its id) changed: the `_mta-sts` TXT record must follow. */
   readonly idChanged: boolean;
 }
@@ -70,6 +72,7 @@ export class PolicyService {
       }
       const updated = { ...entity, ...(await compute(entity)) };
       const policy = policyOf(updated);
+      const policyChanged = policy?.id !== policyOf(entity)?.id;
       let idChanged = false;
       if (entity.state === 'active' && policy && policy.id !== entity.servedPolicyId) {
         // Publish first; the TXT record follows (§8.1).
@@ -80,7 +83,7 @@ export class PolicyService {
       await this.domains.save(updated);
       // The policy-record check now reports the new id as not yet visible in DNS.
       if (idChanged) await this.checks.run(await this.catalogue.find(name));
-      return { domain: await this.catalogue.view(await this.catalogue.find(name)), idChanged };
+      return { domain: await this.catalogue.view(await this.catalogue.find(name)), policyChanged, idChanged };
     });
   }
 }

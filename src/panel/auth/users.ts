@@ -15,13 +15,15 @@ export interface PanelUser {
 export function parseUsers(value: string | undefined): PanelUser[] {
   if (!value || value.trim() === '') return [];
   const users: PanelUser[] = [];
-  for (const entry of value
+  const entries = value
     .split(',')
     .map((item) => item.trim())
-    .filter(Boolean)) {
+    .filter(Boolean);
+  for (const [index, entry] of entries.entries()) {
     const [name, role, passwordHash, ...rest] = entry.split(':');
     if (rest.length > 0 || !name || !role || !passwordHash) {
-      throw new InvalidSettingError('MTA_STS_USERS', `"${entry.slice(0, 40)}" is not name:role:hash`);
+      // The entry is not repeated: it may hold a password typed where the hash belongs.
+      throw new InvalidSettingError('MTA_STS_USERS', `entry ${index + 1} is not name:role:hash`);
     }
     if (!/^[A-Za-z0-9._@-]{1,64}$/.test(name)) {
       throw new InvalidSettingError('MTA_STS_USERS', `user name "${name}" may hold letters, digits and . _ @ - only`);

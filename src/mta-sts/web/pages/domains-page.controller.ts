@@ -10,6 +10,7 @@ import {
   Query,
   Req,
   Res,
+  UseFilters,
   UseGuards,
 } from '@nestjs/common';
 import type { Response } from 'express';
@@ -19,7 +20,7 @@ import { ResolvedMtaStsOptions } from '../../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../../mta-sts.tokens';
 import { Clock } from '../../ports/clock.port';
 import { DomainsService } from '../../services/domains.service';
-import { PolicyService } from '../../services/policy.service';
+import { PolicyChange, PolicyService } from '../../services/policy.service';
 import { ProvisioningService } from '../../services/provisioning.service';
 import { RenewalService } from '../../services/renewal.service';
 import { PageRenderer } from '../page-renderer';
@@ -27,6 +28,7 @@ import { CSRF_FIELD, csrfToken } from './csrf';
 import { Flash, setFlash, takeFlash } from './flash';
 import { pageBase } from './page-base';
 import { PageAccessGuard, PageRequest } from './page-access.guard';
+import { PageErrorFilter } from './page-error.filter';
 import { BADGE_LABELS, cardModel, CONFIRMATIONS, ConfirmedAction, listModel } from './page-models';
 
 /**
@@ -36,6 +38,7 @@ import { BADGE_LABELS, cardModel, CONFIRMATIONS, ConfirmedAction, listModel } fr
  */
 @Controller('mta-sts')
 @UseGuards(PageAccessGuard)
+@UseFilters(PageErrorFilter)
 export class DomainsPageController {
   private readonly logger = new Logger('MtaSts');
 
@@ -86,7 +89,7 @@ export class DomainsPageController {
 
   @Get('domains/:domain')
   async card(@Req() request: PageRequest, @Res() response: Response, @Param('domain') domain: string): Promise<void> {
-    const view = await this.domains.get(domain).catch((error: unknown) => this.notFound(error));
+    const view = await this.domains.get(domain);
     this.render(request, response, 'domain', cardModel(view, request.mtaStsRole!, this.clock.now()));
   }
 
@@ -98,7 +101,7 @@ export class DomainsPageController {
     @Param('action') action: string,
   ): Promise<void> {
     if (!(action in CONFIRMATIONS)) throw new NotFoundException();
-    const view = await this.domains.get(domain).catch((error: unknown) => this.notFound(error));
+    const view = await this.domains.get(domain);
     const confirmation = CONFIRMATIONS[action as ConfirmedAction];
     this.render(request, response, 'confirm', {
       title: confirmation.heading,
@@ -138,10 +141,13 @@ export class DomainsPageController {
   }
 
   private async perform(domain: string, action: string, body: Record<string, unknown>): Promise<Flash | undefined> {
-    const newId = (id: string | undefined) =>
-      id
+    // After a change to a served policy, the TXT record must follow (RFC 8461 §8.1).
+    const publish = (change: PolicyChange) => {
+      const id = change.idChanged ? change.domain.servedPolicyId : null;
+      return id
         ? ` The policy id is now ${id}: publish _mta-sts TXT "v=STSv1; id=${id}" so senders fetch the new policy.`
         : '';
+    };
     switch (action) {
       case 'enable': {
         const { domain: view } = await this.provisioning.enable(domain);
@@ -165,29 +171,29 @@ export class DomainsPageController {
         const change = await this.policies.setMode(domain, 'enforce');
         return {
           kind: 'success',
-          text: `The policy is now in enforce mode.${newId(change.idChanged ? (change.domain.servedPolicyId ?? undefined) : undefined)}`,
+          text: `The policy is now in enforce mode.${publish(change)}`,
         };
       }
       case 'revert': {
         const change = await this.policies.setMode(domain, 'testing');
         return {
           kind: 'success',
-          text: `The policy is back in testing mode.${newId(change.idChanged ? (change.domain.servedPolicyId ?? undefined) : undefined)}`,
+          text: `The policy is back in testing mode.${publish(change)}`,
         };
       }
       case 'max-age': {
         const change = await this.policies.setMaxAge(domain, body.maxAge);
         return {
           kind: 'success',
-          text: `max_age is now ${change.domain.maxAge} seconds.${newId(change.idChanged ? (change.domain.servedPolicyId ?? undefined) : undefined)}`,
+          text: `max_age is now ${change.domain.maxAge} seconds.${publish(change)}`,
         };
       }
       case 'refresh-mx': {
         const change = await this.policies.refreshMx(domain);
-        return change.idChanged
+        return change.policyChanged
           ? {
               kind: 'success',
-              text: `The mx lines now follow the live MX records (${change.domain.mx.join(', ')}).${newId(change.domain.servedPolicyId ?? undefined)}`,
+              text: `The mx lines now follow the live MX records (${change.domain.mx.join(', ')}).${publish(change)}`,
             }
           : { kind: 'info', text: `The mx lines already match the live MX records (${change.domain.mx.join(', ')}).` };
       }
@@ -240,12 +246,6 @@ export class DomainsPageController {
       kind: 'error',
       text: 'Something unexpected went wrong; the details are in the panel’s log.',
     });
-  }
-
-  private notFound(error: unknown): never {
-    if (error instanceof MtaStsError && (error.kind === 'not-found' || error.kind === 'invalid'))
-      throw new NotFoundException(error.message);
-    throw error;
   }
 
   private base(request: PageRequest): string {

@@ -34,7 +34,10 @@ export class PageAccessGuard implements CanActivate {
       if (this.options.pages.loginUrl) {
         response.redirect(303, `${this.options.pages.loginUrl}?next=${encodeURIComponent(request.originalUrl)}`);
       } else {
-        response.setHeader('WWW-Authenticate', 'Basic realm="MTA-STS", charset="UTF-8"');
+        // Basic is offered only where it is checked: without the host's resolveRole.
+        if (!this.options.pages.resolveRole) {
+          response.setHeader('WWW-Authenticate', 'Basic realm="MTA-STS", charset="UTF-8"');
+        }
         this.refuse(request, response, HttpStatus.UNAUTHORIZED, 'Sign in to see this page.');
       }
       return false;

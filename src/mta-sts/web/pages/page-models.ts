@@ -1,5 +1,6 @@
 import { Badge, CHECK_TITLES, CheckId, CheckStatus } from '../../domain/checks';
 import { zoneSnippet } from '../../domain/dns-records';
+import { isProvisioningStep, STEP_LABELS } from '../../domain/domain-state';
 import { MAX_AGE_DEFAULT, PolicyMode } from '../../domain/policy';
 import { RecordVisibility, recordStatuses } from '../../domain/record-status';
 import { PageRole } from '../../mta-sts.options';
@@ -60,7 +61,12 @@ function summary(view: DomainView, now: Date) {
     badge: { key: view.badge, ...BADGE_LABELS[view.badge] },
     mode: { key: view.mode, label: MODE_LABELS[view.mode] },
     stepLabel: view.stepLabel,
-    error: view.error,
+    error: view.error
+      ? {
+          ...view.error,
+          stepLabel: isProvisioningStep(view.error.step) ? STEP_LABELS[view.error.step] : view.error.step,
+        }
+      : null,
     certificate: view.certificate
       ? { expires: date(view.certificate.notAfter), daysLeft, soon: daysLeft !== null && daysLeft < 14 }
       : null,
@@ -161,7 +167,14 @@ export function cardModel(view: DomainView, role: PageRole, now: Date) {
           remove: state === 'inactive',
         }
       : null,
-    maxAgeChoices: MAX_AGE_CHOICES.map((choice) => ({ ...choice, selected: choice.value === view.maxAge })),
+    maxAgeChoices: [
+      ...MAX_AGE_CHOICES.map((choice) => ({ ...choice, selected: choice.value === view.maxAge })),
+      // A value set elsewhere (the API, the default option) stays selectable, so submitting
+      // the form unchanged never lowers it.
+      ...(MAX_AGE_CHOICES.some((choice) => choice.value === view.maxAge)
+        ? []
+        : [{ value: view.maxAge, label: `${view.maxAge} seconds (current)`, selected: true }]),
+    ],
   };
 }
 

@@ -1,0 +1,327 @@
+/**
+ * The scale benchmark: N synthetic active domains (DNS in dnsmasq, policy files, nginx
+ * sites, certificates from an in-memory CA), the standalone panel built in dist/ running
+ * as a child process, and the figures the README's "Scale" section reports.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Resolver } from 'node:dns/promises';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { renderDefaultsConfig, renderSiteConfig, siteFileName } from '../../src/mta-sts/adapters/nginx/nginx-config';
+import { renewalDueFromLifetime } from '../../src/mta-sts/domain/renewal';
+import { renderPolicyWithId } from '../../src/mta-sts/domain/policy';
+import { describeCertificate } from '../../src/mta-sts/domain/certificate';
+import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS, MtaStsDomainEntity } from '../../src/mta-sts/persistence';
+import { DataLayout } from '../../src/mta-sts/services/data-layout';
+import { Lab } from '../../test/support/lab';
+import { execFileAsync, waitFor } from '../../test/support/processes';
+import { TestCa } from '../../test/support/test-ca';
+import { childrenOf, memoryOf, percentile, pool, timed } from './measure';
+
+export interface BenchmarkOptions {
+  readonly size: number;
+  /** Domains checked at once, by the panel and by the baseline alike. */
+  readonly concurrency: number;
+  /** Page renders timed per page. */
+  readonly renders: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface BenchmarkResult {
+  readonly size: number;
+  readonly concurrency: number;
+  readonly setupSeconds: number;
+  readonly sweepSeconds: number;
+  readonly sweepFailed: number;
+  readonly baselineSeconds: number;
+  readonly enableSeconds: number;
+  readonly nginxMasterMb: number;
+  readonly nginxWorkerMb: number;
+  readonly nginxReloadSeconds: number;
+  readonly listP50: number;
+  readonly listP95: number;
+  readonly cardP50: number;
+  readonly cardP95: number;
+  readonly panelPeakMb: number;
+}
+
+const MX = 'mx.bench.test';
+const NEW_DOMAIN = 'new.bench.test';
+const domainName = (index: number) => `d${String(index).padStart(6, '0')}.bench.test`;
+
+function httpJson(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, redirect: 'manual' });
+}
+
+/** GET https://mta-sts.<domain>/.well-known/mta-sts.txt with SNI, as the sweep's HTTPS check does. */
+function fetchPolicy(address: string, port: number, host: string, ca: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        host: address,
+        port,
+        path: '/.well-known/mta-sts.txt',
+        servername: host,
+        headers: { Host: host },
+        ca,
+        agent: false,
+        timeout: 10_000,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end();
+  });
+}
+
+export async function runBenchmark(options: BenchmarkOptions): Promise<BenchmarkResult> {
+  const log = options.log ?? (() => undefined);
+  const { size, concurrency } = options;
+  const setupStarted = Date.now();
+  const names = Array.from({ length: size }, (_, index) => domainName(index));
+  const policy = renderPolicyWithId({ mode: 'testing', mx: [MX], maxAge: 604_800 });
+
+  log(`[${size}] starting dnsmasq, Pebble and nginx`);
+  const lab = await Lab.start({ dns: {} });
+  let panel: ChildProcess | undefined;
+  try {
+    const layout = new DataLayout(lab.dataDir);
+    const ca = await TestCa.create('Bench CA');
+    const caFile = join(lab.dir, 'bench-ca.pem');
+    writeFileSync(caFile, ca.certificatePem);
+    for (const dir of [layout.policiesDir, layout.challengeDir, layout.certificatesDir])
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+
+    log(`[${size}] writing ${size} policies, certificates and nginx sites`);
+    const listen = {
+      httpListen: [`${lab.address}:${lab.ports.http}`],
+      httpsListen: [`${lab.address}:${lab.ports.https}`],
+    };
+    writeFileSync(
+      join(lab.nginx.sitesDir, '00-mta-sts-defaults.conf'),
+      renderDefaultsConfig({ ...listen, rejectUnknownSni: true, serverNamesHashBucketSize: 128 }),
+    );
+    const rows: Partial<MtaStsDomainEntity>[] = [];
+    for (const name of names) {
+      const issued = await ca.issue([`mta-sts.${name}`]);
+      const info = describeCertificate(issued.certificatePem);
+      mkdirSync(join(layout.certificatesDir, name), { recursive: true });
+      writeFileSync(
+        layout.certificateBundle(name),
+        `${issued.certificatePem.trim()}\n${issued.privateKeyPem.trim()}\n`,
+        { mode: 0o600 },
+      );
+      writeFileSync(layout.policyFile(name), policy.text, { mode: 0o644 });
+      const site = {
+        host: `mta-sts.${name}`,
+        policyFile: layout.policyFile(name),
+        acmeWebroot: layout.acmeWebroot,
+        tls: { bundleFile: layout.certificateBundle(name) },
+      };
+      writeFileSync(join(lab.nginx.sitesDir, siteFileName(site.host)), renderSiteConfig(site, listen));
+      rows.push({
+        name, state: 'active', badge: 'active', mode: 'testing', maxAge: 604_800, mx: [MX], mxProblem: null,
+        servedPolicyId: policy.id, certIssuer: info.issuer, certNotBefore: info.notBefore, certNotAfter: info.notAfter,
+        certDirectoryUrl: lab.pebble.directoryUrl, enabledAt: new Date(), renewAfter: renewalDueFromLifetime(info.notBefore, info.notAfter),
+        renewFailures: 0, reissues: [],
+      }); // prettier-ignore
+    }
+    const database = new DataSource({
+      type: 'sqlite',
+      database: layout.databaseFile,
+      entities: MTA_STS_ENTITIES,
+      migrations: MTA_STS_MIGRATIONS,
+      enableWAL: true,
+    });
+    await database.initialize();
+    await database.runMigrations();
+    await database.getRepository(MtaStsDomainEntity).save(rows, { chunk: 500 });
+    await database.destroy();
+
+    log(`[${size}] publishing ${size * 4} DNS records`);
+    const hosts: Record<string, string[]> = { [MX]: [lab.address], [`mta-sts.${NEW_DOMAIN}`]: [lab.address] };
+    const mx: Record<string, string[]> = { [NEW_DOMAIN]: [MX] };
+    const txt: Record<string, string[]> = {};
+    for (const name of names) {
+      hosts[`mta-sts.${name}`] = [lab.address];
+      mx[name] = [MX];
+      txt[`_mta-sts.${name}`] = [`v=STSv1; id=${policy.id}`];
+      txt[`_smtp._tls.${name}`] = [`v=TLSRPTv1; rua=mailto:tls-reports@${name}`];
+    }
+    await lab.dnsmasq.update({ hosts, mx, txt });
+
+    log(`[${size}] loading ${size} sites into nginx`);
+    const reload = await timed(async () => {
+      const master = Number((await execFileAsync('cat', [lab.nginx.pidFile])).stdout.trim());
+      const before = new Set(childrenOf(master));
+      await execFileAsync('nginx', [...lab.nginx.args, '-s', 'reload']);
+      await waitFor(
+        'nginx to replace its workers',
+        async () => !childrenOf(master).some((pid) => before.has(pid)),
+        600_000,
+      );
+      return master;
+    });
+    const master = reload.value;
+    const workers = childrenOf(master);
+    const nginxMasterMb = memoryOf(master).rssMb;
+    const nginxWorkerMb = Math.max(...workers.map((pid) => memoryOf(pid).rssMb));
+    // A second reload, now that the configuration is warm, is what every change pays.
+    const secondReload = await timed(async () => {
+      await execFileAsync('nginx', [...lab.nginx.args, '-s', 'reload']);
+      await waitFor(
+        'nginx to replace its workers',
+        async () => !childrenOf(master).some((pid) => workers.includes(pid)),
+        600_000,
+      );
+    });
+    const setupSeconds = (Date.now() - setupStarted) / 1000;
+
+    log(`[${size}] starting the panel`);
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const base = `http://127.0.0.1:${port}`;
+    const env = {
+      ...process.env,
+      ...lab.env({
+        PORT: String(port),
+        MTA_STS_CHECK_CA_FILE: caFile,
+        MTA_STS_CHECK_CONCURRENCY: String(concurrency),
+      }),
+    };
+    panel = spawn(process.execPath, [join(__dirname, '..', '..', 'dist', 'main.js')], {
+      env,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const auth = { Authorization: `Bearer ${lab.apiToken}` };
+    await waitFor(
+      'the panel to listen',
+      async () => (await httpJson(`${base}/api/domains/${names[0]}`, { headers: auth })).status === 200,
+      60_000,
+    );
+
+    log(`[${size}] sweep: checks of ${size} domains, ${concurrency} at a time`);
+    const sweep = await timed(async () =>
+      (await httpJson(`${base}/api/checks`, { method: 'POST', headers: auth })).json(),
+    );
+    const report = sweep.value as { processed: number; failed: number };
+    const panelPeakMb = memoryOf(panel.pid!).peakMb;
+
+    log(`[${size}] baseline: the same DNS queries, TLS handshakes and HTTPS GETs`);
+    const resolver = new Resolver({ timeout: 3000, tries: 2 });
+    resolver.setServers([lab.dnsmasq.server]);
+    const trust = ca.certificatePem;
+    const baseline = await timed(() =>
+      pool(names, concurrency, async (name) => {
+        const host = `mta-sts.${name}`;
+        const [a] = await Promise.all([
+          resolver.resolve4(host),
+          resolver.resolve6(host).catch(() => []),
+          resolver.resolveTxt(`_mta-sts.${name}`),
+          resolver.resolveTxt(`_smtp._tls.${name}`),
+          resolver.resolveMx(name),
+        ]);
+        await fetchPolicy(a[0], lab.ports.https, host, trust);
+      }),
+    );
+
+    log(`[${size}] page renders`);
+    const login = await httpJson(`${base}/login`);
+    const csrf = /mta_sts_csrf=([a-f0-9]+)/.exec(login.headers.get('set-cookie') ?? '')![1];
+    const signedIn = await httpJson(`${base}/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: `mta_sts_csrf=${csrf}` },
+      body: new URLSearchParams({
+        _csrf: csrf,
+        username: lab.users.viewer.name,
+        password: lab.users.viewer.password,
+        next: '/mta-sts',
+      }),
+    });
+    const session = /mta_sts_session=([^;]+)/.exec(signedIn.headers.get('set-cookie') ?? '')![1];
+    const cookie = { Cookie: `mta_sts_session=${session}; mta_sts_csrf=${csrf}` };
+    const renderTimes = async (path: (i: number) => string) => {
+      const times: number[] = [];
+      for (let i = 0; i < options.renders; i++) {
+        const { ms, value } = await timed(async () => {
+          const response = await httpJson(`${base}${path(i)}`, { headers: cookie });
+          await response.text();
+          return response.status;
+        });
+        if (value !== 200) throw new Error(`${path(i)} answered ${value}`);
+        times.push(ms);
+      }
+      return times;
+    };
+    const pages = Math.max(1, Math.ceil(size / 50));
+    const list = await renderTimes((i) =>
+      i % 3 === 0
+        ? `/mta-sts?page=${(i % pages) + 1}`
+        : i % 3 === 1
+          ? '/mta-sts?q=d00&badge=active'
+          : `/mta-sts?page=${pages}`,
+    );
+    const card = await renderTimes((i) => `/mta-sts/domains/${names[(i * 7919) % size]}`);
+
+    log(`[${size}] enabling one more domain with a Pebble certificate`);
+    await httpJson(`${base}/api/domains`, {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ domain: NEW_DOMAIN }),
+    });
+    const pebbleRoot = (await execFileAsync('cat', [lab.pebble.rootFile])).stdout;
+    const enable = await timed(async () => {
+      await httpJson(`${base}/api/domains/${NEW_DOMAIN}/enable`, { method: 'POST', headers: auth });
+      await waitFor(
+        'the new domain to be served',
+        async () =>
+          (await fetchPolicy(lab.address, lab.ports.https, `mta-sts.${NEW_DOMAIN}`, pebbleRoot).catch(() => 0)) === 200,
+        600_000,
+      );
+    });
+
+    return {
+      size,
+      concurrency,
+      setupSeconds,
+      sweepSeconds: sweep.ms / 1000,
+      sweepFailed: report.failed,
+      baselineSeconds: baseline.ms / 1000,
+      enableSeconds: enable.ms / 1000,
+      nginxMasterMb,
+      nginxWorkerMb,
+      nginxReloadSeconds: secondReload.ms / 1000,
+      listP50: percentile(list, 50),
+      listP95: percentile(list, 95),
+      cardP50: percentile(card, 50),
+      cardP95: percentile(card, 95),
+      panelPeakMb,
+    };
+  } finally {
+    if (panel && panel.exitCode === null) {
+      const exited = new Promise((resolve) => panel!.once('exit', resolve));
+      panel.kill('SIGTERM');
+      await exited;
+    }
+    await lab.stop();
+  }
+}
+
+const f = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+
+/** The results as a Markdown table (what BENCHMARKS.md and the README show). */
+export function resultTable(results: readonly BenchmarkResult[]): string {
+  const header =
+    '| domains | sweep (s) | domains/s | baseline (s) | sweep / baseline | enable one more (s) | nginx master / worker RSS (MB) | nginx reload (s) | list p50 / p95 (ms) | card p50 / p95 (ms) | panel peak RSS (MB) |';
+  const rule = '|' + ' --- |'.repeat(11);
+  const rows = results.map(
+    (r) =>
+      `| ${r.size} | ${f(r.sweepSeconds)}${r.sweepFailed ? ` (${r.sweepFailed} failed)` : ''} | ${f(r.size / r.sweepSeconds, 0)} | ${f(r.baselineSeconds)} | ${f(r.sweepSeconds / r.baselineSeconds, 2)} | ${f(r.enableSeconds, 2)} | ${f(r.nginxMasterMb, 0)} / ${f(r.nginxWorkerMb, 0)} | ${f(r.nginxReloadSeconds, 2)} | ${f(r.listP50)} / ${f(r.listP95)} | ${f(r.cardP50)} / ${f(r.cardP95)} | ${f(r.panelPeakMb, 0)} |`,
+  );
+  return [header, rule, ...rows].join('\n');
+}

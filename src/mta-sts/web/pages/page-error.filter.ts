@@ -1,0 +1,39 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { MtaStsError } from '../../domain/errors';
+import { PageRenderer } from '../page-renderer';
+import { pageBase } from './page-base';
+
+/**
+ * Errors on the pages are pages too: an unknown domain is a 404 page in plain words,
+ * never Nest's JSON or a stack trace (the log gets the details).
+ */
+@Injectable()
+@Catch()
+export class PageErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('MtaSts');
+
+  constructor(private readonly pages: PageRenderer) {}
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const request = host.switchToHttp().getRequest<Request>();
+    const response = host.switchToHttp().getResponse<Response>();
+    let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
+    let message = 'Something unexpected went wrong; the details are in the panel’s log.';
+    if (error instanceof MtaStsError && (error.kind === 'not-found' || error.kind === 'invalid')) {
+      status = HttpStatus.NOT_FOUND;
+      message = error.message;
+    } else if (error instanceof HttpException) {
+      status = error.getStatus();
+      message = status === HttpStatus.NOT_FOUND ? 'There is no such page.' : error.message;
+    } else {
+      this.logger.error(`Page failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+    if (response.headersSent) return;
+    const title = status === HttpStatus.NOT_FOUND ? 'Not found' : 'Something went wrong';
+    response
+      .status(status)
+      .type('html')
+      .send(this.pages.render('message', { title, message, base: pageBase(request) }));
+  }
+}

@@ -1,0 +1,147 @@
+import 'reflect-metadata';
+import { join } from 'node:path';
+import { INestApplication } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { Test } from '@nestjs/testing';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource, Repository } from 'typeorm';
+import { MtaStsModule } from '../../../src/mta-sts/mta-sts.module';
+import { MtaStsModuleOptions, PageRole } from '../../../src/mta-sts/mta-sts.options';
+import {
+  MTA_STS_ENTITIES,
+  MTA_STS_MIGRATIONS,
+  MtaStsCheckEntity,
+  MtaStsDomainEntity,
+} from '../../../src/mta-sts/persistence';
+import {
+  CertificateAuthority,
+  Clock,
+  DnsResolver,
+  HttpClient,
+  HttpRequest,
+  HttpResponse,
+  IssuedCertificate,
+  WebServer,
+} from '../../../src/mta-sts/ports';
+import { DomainsService } from '../../../src/mta-sts/services/domains.service';
+import { ProvisioningService } from '../../../src/mta-sts/services/provisioning.service';
+import { configurePanel } from '../../../src/panel/setup';
+import { FakeCertificateAuthority, FakeDnsResolver, FakeWebServer, UnexpectedCalls } from './fakes';
+import { Fakes, SERVER_IPV4, issuing } from './provisioning-app';
+import { BundleServingHttpClient, FakeClock } from './renewal-app';
+
+/**
+ * `BundleServingHttpClient` whose TLS answers say the chain verified, as if the test
+ * certificates came from a publicly trusted CA: with it the certificate check passes and a
+ * domain can reach the Active badge.
+ */
+export class TrustingHttpClient extends BundleServingHttpClient {
+  async request(request: HttpRequest): Promise<HttpResponse> {
+    const response = await super.request(request);
+    return request.tls ? { ...response, tlsAuthorized: true } : response;
+  }
+}
+
+/**
+ * Fakes for several domains: nginx accepts the policy hosts of `certificates` plus
+ * `extraHosts`, and the CA issues each host in `certificates` its own certificate.
+ */
+export function makePagesFakes(
+  dataDir: string,
+  certificates: ReadonlyMap<string, IssuedCertificate>,
+  extraHosts: readonly string[] = [],
+): Fakes {
+  const unexpected: UnexpectedCalls = new UnexpectedCalls();
+  const ca = new FakeCertificateAuthority(unexpected);
+  ca.answer = async (host, responder) => {
+    const certificate = certificates.get(host);
+    if (!certificate) unexpected.fail(`CertificateAuthority.issue(${host}) without a test certificate`);
+    return issuing(dataDir, certificate)(host, responder);
+  };
+  return {
+    unexpected,
+    dns: new FakeDnsResolver(unexpected),
+    web: new FakeWebServer(unexpected, new Set([...certificates.keys(), ...extraHosts])),
+    ca,
+    http: new TrustingHttpClient(unexpected, dataDir),
+  };
+}
+
+export interface PagesApp extends Fakes {
+  readonly app: INestApplication;
+  readonly dataDir: string;
+  readonly clock: FakeClock;
+  readonly domains: DomainsService;
+  readonly provisioning: ProvisioningService;
+  readonly domainRows: Repository<MtaStsDomainEntity>;
+  readonly checkRows: Repository<MtaStsCheckEntity>;
+}
+
+/** A cron expression that does not fire while a test runs (midnight on 1 January). */
+const NEVER_DURING_TESTS = '0 0 0 1 1 *';
+
+/** The role a test asks for with the `x-role` header (`admin`, `viewer`, or none). */
+export function roleFromHeader(request: unknown): PageRole | null {
+  const header = (request as { headers: Record<string, string | string[] | undefined> }).headers['x-role'];
+  return header === 'admin' || header === 'viewer' ? header : null;
+}
+
+/**
+ * The real MtaStsModule with a real sqlite database, fake DNS/nginx/CA/HTTP ports and a
+ * fake clock, its pages guarded by `roleFromHeader`, and the standalone panel's HTTP
+ * hardening (`configurePanel`) applied before initialisation, as `main.ts` does.
+ */
+export async function createPagesApp(
+  dataDir: string,
+  fakes: Fakes,
+  clock: FakeClock,
+  options: Partial<MtaStsModuleOptions> = {},
+): Promise<PagesApp> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      TypeOrmModule.forRoot({
+        type: 'sqlite',
+        database: join(dataDir, 'mta-sts.sqlite'),
+        entities: MTA_STS_ENTITIES,
+        migrations: MTA_STS_MIGRATIONS,
+        migrationsRun: true,
+        synchronize: false,
+        retryAttempts: 0,
+      }),
+      ScheduleModule.forRoot(),
+      MtaStsModule.forRoot({
+        dataDir,
+        serverIpv4: SERVER_IPV4,
+        checks: { cron: NEVER_DURING_TESTS, jitterSeconds: 0 },
+        renewals: { cron: NEVER_DURING_TESTS, jitterSeconds: 0 },
+        pages: { resolveRole: roleFromHeader },
+        ...options,
+      }),
+    ],
+  })
+    .overrideProvider(DnsResolver)
+    .useValue(fakes.dns)
+    .overrideProvider(WebServer)
+    .useValue(fakes.web)
+    .overrideProvider(CertificateAuthority)
+    .useValue(fakes.ca)
+    .overrideProvider(HttpClient)
+    .useValue(fakes.http)
+    .overrideProvider(Clock)
+    .useValue(clock)
+    .compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  configurePanel(app);
+  await app.init();
+  const dataSource = app.get(DataSource);
+  return {
+    ...fakes,
+    app,
+    dataDir,
+    clock,
+    domains: app.get(DomainsService),
+    provisioning: app.get(ProvisioningService),
+    domainRows: dataSource.getRepository(MtaStsDomainEntity),
+    checkRows: dataSource.getRepository(MtaStsCheckEntity),
+  };
+}
