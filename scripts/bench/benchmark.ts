@@ -194,7 +194,9 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
         MTA_STS_CHECK_CONCURRENCY: String(concurrency),
       }),
     };
-    panel = spawn(process.execPath, [join(__dirname, '..', '..', 'dist', 'main.js')], {
+    // BENCH_NODE_OPTIONS, e.g. --cpu-prof, lets a profile of the panel be taken during the run.
+    const nodeOptions = (process.env.BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+    panel = spawn(process.execPath, [...nodeOptions, join(__dirname, '..', '..', 'dist', 'main.js')], {
       env,
       stdio: ['ignore', 'ignore', 'inherit'],
     });

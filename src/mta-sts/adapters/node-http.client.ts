@@ -3,11 +3,6 @@ import { request as httpsRequest, RequestOptions } from 'node:https';
 import { ConnectionOptions, createSecureContext, rootCertificates, SecureContext, TLSSocket } from 'node:tls';
 import { HttpClient, HttpRequest, HttpResponse } from '../ports/http-client.port';
 
-function toPem(raw: Buffer): string {
-  const base64 = raw.toString('base64').replace(/(.{64})/g, '$1\n');
-  return `-----BEGIN CERTIFICATE-----\n${base64.trim()}\n-----END CERTIFICATE-----\n`;
-}
-
 /** `node:http`/`node:https` behind the `HttpClient` port: one request, no redirects, no agent reuse. */
 export class NodeHttpClient extends HttpClient {
   /**
@@ -16,12 +11,15 @@ export class NodeHttpClient extends HttpClient {
    */
   private readonly contexts = new Map<string, SecureContext>();
 
-  private secureContext(extraCa: string | undefined): SecureContext | undefined {
-    if (!extraCa) return undefined;
-    let context = this.contexts.get(extraCa);
+  private secureContext(extraCa: string | undefined): SecureContext {
+    const key = extraCa ?? '';
+    let context = this.contexts.get(key);
     if (!context) {
-      context = createSecureContext({ ca: [...rootCertificates, extraCa], minVersion: 'TLSv1.2' });
-      this.contexts.set(extraCa, context);
+      context = createSecureContext({
+        ca: extraCa ? [...rootCertificates, extraCa] : undefined,
+        minVersion: 'TLSv1.2',
+      });
+      this.contexts.set(key, context);
     }
     return context;
   }
@@ -40,8 +38,7 @@ export class NodeHttpClient extends HttpClient {
       };
       const onResponse = (res: IncomingMessage) => {
         const socket = res.socket as TLSSocket;
-        const peer =
-          req.tls && typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
+        const peer = req.tls ? socket.getPeerX509Certificate?.() : undefined;
         const chunks: Buffer[] = [];
         let size = 0;
         let truncated = false;
@@ -71,7 +68,7 @@ export class NodeHttpClient extends HttpClient {
             headers,
             body: Buffer.concat(chunks).toString('utf8'),
             truncated,
-            peerCertificatePem: peer?.raw ? toPem(peer.raw) : undefined,
+            peerCertificatePem: peer?.toString(),
             tlsAuthorized: req.tls ? socket.authorized : undefined,
             tlsAuthorizationError: req.tls && socket.authorizationError ? String(socket.authorizationError) : undefined,
             elapsedMs: Date.now() - started,

@@ -31,7 +31,6 @@ import { DnsResolver } from '../ports/dns-resolver.port';
 import { FileStore } from '../ports/file-store.port';
 import { HttpClient, HttpResponse } from '../ports/http-client.port';
 import { DataLayout } from './data-layout';
-import { KeyedMutex } from './keyed-mutex';
 import { listenPort } from './preflight.service';
 
 async function settle<T>(work: () => Promise<T>): Promise<Lookup<T>> {
@@ -57,7 +56,8 @@ export interface CheckEvent {
  */
 @Injectable()
 export class ChecksService {
-  private readonly writes = new KeyedMutex();
+  private readonly pending: PendingWrite[] = [];
+  private flushing: Promise<void> | undefined;
 
   constructor(
     @InjectRepository(MtaStsCheckEntity) private readonly checks: Repository<MtaStsCheckEntity>,
@@ -193,69 +193,112 @@ export class ChecksService {
   }
 
   /**
-   * One transaction per domain: the latest results (one upsert), an event for each status
-   * that changed, the badge and the time of the run. Transactions are taken one at a time:
-   * SQLite has a single connection, on which two interleaved transactions would fail (the
-   * network work before stays concurrent).
+   * Stores one domain's results. Writes from many domains are committed together (group
+   * commit): while one transaction runs, the results that arrive wait for the next, so a
+   * sweep pays one commit per batch rather than per domain, and SQLite's single connection
+   * never sees two transactions at once.
    */
   private store(domainId: number, results: readonly CheckResult[]): Promise<void> {
-    return this.writes.run('checks', () => this.write(domainId, results));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ domainId, results, resolve, reject });
+      this.flushing ??= this.flush().finally(() => {
+        this.flushing = undefined;
+      });
+    });
   }
 
-  private async write(domainId: number, results: readonly CheckResult[]): Promise<void> {
-    const observedAt = results[0]?.observedAt ?? this.clock.now();
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, MAX_BATCH);
+      try {
+        await this.write(batch);
+        for (const item of batch) item.resolve();
+      } catch (error) {
+        for (const item of batch) item.reject(error);
+      }
+    }
+  }
+
+  /** One transaction: the latest results (one upsert), an event per changed status, badges and run times. */
+  private async write(batch: readonly PendingWrite[]): Promise<void> {
     await this.checks.manager.transaction(async (manager) => {
       const checks = manager.getRepository(MtaStsCheckEntity);
       const domains = manager.getRepository(MtaStsDomainEntity);
+      const ids = [...new Set(batch.map((item) => item.domainId))];
       const previous = new Map(
-        (await checks.find({ where: { domainId }, select: ['check', 'status', 'since'] })).map((row) => [
-          row.check,
-          row,
-        ]),
+        (await checks.find({ where: { domainId: In(ids) }, select: ['domainId', 'check', 'status', 'since'] })).map(
+          (row) => [`${row.domainId}/${row.check}`, row],
+        ),
       );
       const rows: Partial<MtaStsCheckEntity>[] = [];
       const events: Partial<MtaStsCheckEventEntity>[] = [];
-      for (const result of results) {
-        const before = previous.get(result.check);
-        const changed = before?.status !== result.status;
-        rows.push({
-          domainId,
-          check: result.check,
-          status: result.status,
-          summary: result.summary,
-          detail: result.detail,
-          remedy: result.remedy,
-          observed: result.observed
-            ? Object.fromEntries(Object.entries(result.observed).map(([type, values]) => [type, [...values]]))
-            : null,
-          observedAt: result.observedAt,
-          since: changed ? result.observedAt : before!.since,
-        });
-        if (changed) {
-          events.push({
+      for (const { domainId, results } of batch) {
+        for (const result of results) {
+          const key = `${domainId}/${result.check}`;
+          const before = previous.get(key);
+          const changed = before?.status !== result.status;
+          const since = changed ? result.observedAt : before!.since;
+          previous.set(key, { domainId, check: result.check, status: result.status, since } as MtaStsCheckEntity);
+          rows.push({
             domainId,
             check: result.check,
-            previousStatus: before?.status ?? null,
             status: result.status,
             summary: result.summary,
-            at: result.observedAt,
+            detail: result.detail,
+            remedy: result.remedy,
+            observed: result.observed
+              ? Object.fromEntries(Object.entries(result.observed).map(([type, values]) => [type, [...values]]))
+              : null,
+            observedAt: result.observedAt,
+            since,
           });
+          if (changed) {
+            events.push({
+              domainId,
+              check: result.check,
+              previousStatus: before?.status ?? null,
+              status: result.status,
+              summary: result.summary,
+              at: result.observedAt,
+            });
+          }
         }
       }
-      await checks.upsert(rows, { conflictPaths: ['domainId', 'check'], skipUpdateIfNoValuesChanged: false });
+      // The same domain twice in a batch: its later results win.
+      const latest = new Map(rows.map((row) => [`${row.domainId}/${row.check}`, row]));
+      await checks.upsert([...latest.values()], {
+        conflictPaths: ['domainId', 'check'],
+        skipUpdateIfNoValuesChanged: false,
+      });
       if (events.length > 0) await manager.getRepository(MtaStsCheckEventEntity).insert(events);
-      const domain = await domains.findOne({ where: { id: domainId }, select: ['id', 'state', 'enabledAt', 'badge'] });
-      if (!domain) return;
-      const badge = domainBadge(
-        domain.state,
-        results,
-        domain.enabledAt ? new Date(domain.enabledAt) : null,
-        observedAt,
-      );
-      await domains.update({ id: domainId }, { checksRanAt: observedAt, ...(badge !== domain.badge ? { badge } : {}) });
+      const states = await domains.find({ where: { id: In(ids) }, select: ['id', 'state', 'enabledAt', 'badge'] });
+      for (const domain of states) {
+        const item = batch.filter((candidate) => candidate.domainId === domain.id).at(-1)!;
+        const observedAt = item.results[0]?.observedAt ?? this.clock.now();
+        const badge = domainBadge(
+          domain.state,
+          item.results,
+          domain.enabledAt ? new Date(domain.enabledAt) : null,
+          observedAt,
+        );
+        await domains.update(
+          { id: domain.id },
+          { checksRanAt: observedAt, ...(badge !== domain.badge ? { badge } : {}) },
+        );
+      }
     });
   }
 }
+
+interface PendingWrite {
+  readonly domainId: number;
+  readonly results: readonly CheckResult[];
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Domains per transaction: large enough to amortise the commit, small enough to keep it short. */
+const MAX_BATCH = 100;
 
 function toResult(row: MtaStsCheckEntity): CheckResult {
   return {
