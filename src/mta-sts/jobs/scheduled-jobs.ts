@@ -74,15 +74,29 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
    * Scheduled runs start after a random delay; a run asked for by hand starts at once.
    */
   runChecks({ jitter = false }: { jitter?: boolean } = {}): Promise<SweepReport | undefined> {
+    // Commits are grouped and do not hold a domain's place in the sweep; the sweep ends
+    // when every result is stored.
+    const commits: Promise<void>[] = [];
+    const sweep = this.checkSweep.run(
+      () => this.domains.stream('active'),
+      async (entity) => {
+        const { stored } = await this.checks.observe(entity);
+        commits.push(stored);
+      },
+      { jitter },
+    );
     return this.report(
       'checks',
-      this.checkSweep.run(
-        () => this.domains.stream('active'),
-        async (entity) => {
-          await this.checks.run(entity);
-        },
-        { jitter },
-      ),
+      sweep.then(async (report) => {
+        const failed = (await Promise.allSettled(commits)).filter((commit) => commit.status === 'rejected');
+        if (!report || failed.length === 0) return report;
+        const error = String((failed[0] as PromiseRejectedResult).reason);
+        return {
+          ...report,
+          failed: report.failed + failed.length,
+          failures: [...report.failures, { item: `${failed.length} domain(s) not stored`, error }],
+        };
+      }),
     );
   }
 

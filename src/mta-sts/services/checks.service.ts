@@ -73,11 +73,20 @@ export class ChecksService {
 
   /** Observes, judges and stores; returns the fresh results in `CHECK_IDS` order. */
   async run(entity: MtaStsDomainEntity): Promise<CheckResult[]> {
+    const { results, stored } = await this.observe(entity);
+    await stored;
+    return results;
+  }
+
+  /**
+   * Observes and judges, then queues the results for storing: `stored` settles once they
+   * are committed. A sweep moves on to the next domain without waiting for the commit.
+   */
+  async observe(entity: MtaStsDomainEntity): Promise<{ results: CheckResult[]; stored: Promise<void> }> {
     const verdicts = await this.evaluate(entity);
     const observedAt = this.clock.now();
     const results = verdicts.map((verdict) => ({ ...verdict, observedAt }));
-    await this.store(entity.id, results);
-    return results;
+    return { results, stored: this.store(entity.id, results) };
   }
 
   /** Recomputes the stored badge from the domain's state and its latest results. */

@@ -1,0 +1,35 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { resultTable, runBenchmark } from '../../scripts/bench/benchmark';
+
+/**
+ * Keeps `npm run bench` runnable: the whole benchmark on three domains. The figures are
+ * the benchmark's business and are not asserted here.
+ */
+describe('The scale benchmark', () => {
+  beforeAll(() => {
+    // The benchmark runs the panel built in dist/, as an admin would.
+    execFileSync(join(__dirname, '..', '..', 'node_modules', '.bin', 'nest'), ['build'], { stdio: 'ignore' });
+  }, 120_000);
+
+  it('measures a sweep, its baseline, enabling one more domain, nginx and the pages', async () => {
+    const result = await runBenchmark({ size: 3, concurrency: 2, renders: 3 });
+    expect(result.size).toBe(3);
+    expect(result.sweepFailed).toBe(0);
+    for (const figure of [
+      result.sweepSeconds,
+      result.baselineSeconds,
+      result.enableSeconds,
+      result.nginxMasterMb,
+      result.nginxReloadSeconds,
+      result.listP95,
+      result.cardP95,
+      result.panelPeakMb,
+    ]) {
+      expect(Number.isFinite(figure) && figure > 0).toBe(true);
+    }
+    const table = resultTable([result]).split('\n');
+    expect(table).toHaveLength(3);
+    expect(table[2]).toMatch(/^\| 3 \| /);
+  }, 180_000);
+});
