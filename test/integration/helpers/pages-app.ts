@@ -1,33 +1,17 @@
 import 'reflect-metadata';
-import { join } from 'node:path';
+
 import { INestApplication } from '@nestjs/common';
-import { ScheduleModule } from '@nestjs/schedule';
-import { Test } from '@nestjs/testing';
-import { TypeOrmModule } from '@nestjs/typeorm';
+
 import { DataSource, Repository } from 'typeorm';
-import { MtaStsModule } from '../../../src/mta-sts/mta-sts.module';
+
 import { MtaStsModuleOptions, PageRole } from '../../../src/mta-sts/mta-sts.options';
-import {
-  MTA_STS_ENTITIES,
-  MTA_STS_MIGRATIONS,
-  MtaStsCheckEntity,
-  MtaStsDomainEntity,
-} from '../../../src/mta-sts/persistence';
-import {
-  CertificateAuthority,
-  Clock,
-  DnsResolver,
-  HttpClient,
-  HttpRequest,
-  HttpResponse,
-  IssuedCertificate,
-  WebServer,
-} from '../../../src/mta-sts/ports';
+import { MtaStsCheckEntity, MtaStsDomainEntity } from '../../../src/mta-sts/persistence';
+import { HttpRequest, HttpResponse, IssuedCertificate } from '../../../src/mta-sts/ports';
 import { DomainsService } from '../../../src/mta-sts/services/domains.service';
 import { ProvisioningService } from '../../../src/mta-sts/services/provisioning.service';
 import { configurePanel } from '../../../src/panel/setup';
 import { FakeCertificateAuthority, FakeDnsResolver, FakeWebServer, UnexpectedCalls } from './fakes';
-import { Fakes, SERVER_IPV4, issuing } from './provisioning-app';
+import { createModuleApp, Fakes, issuing } from './provisioning-app';
 import { BundleServingHttpClient, FakeClock } from './renewal-app';
 
 /**
@@ -77,9 +61,6 @@ export interface PagesApp extends Fakes {
   readonly checkRows: Repository<MtaStsCheckEntity>;
 }
 
-/** A cron expression that does not fire while a test runs (midnight on 1 January). */
-const NEVER_DURING_TESTS = '0 0 0 1 1 *';
-
 /** The role a test asks for with the `x-role` header (`admin`, `viewer`, or none). */
 export function roleFromHeader(request: unknown): PageRole | null {
   const header = (request as { headers: Record<string, string | string[] | undefined> }).headers['x-role'];
@@ -97,42 +78,11 @@ export async function createPagesApp(
   clock: FakeClock,
   options: Partial<MtaStsModuleOptions> = {},
 ): Promise<PagesApp> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      TypeOrmModule.forRoot({
-        type: 'sqlite',
-        database: join(dataDir, 'mta-sts.sqlite'),
-        entities: MTA_STS_ENTITIES,
-        migrations: MTA_STS_MIGRATIONS,
-        migrationsRun: true,
-        synchronize: false,
-        retryAttempts: 0,
-      }),
-      ScheduleModule.forRoot(),
-      MtaStsModule.forRoot({
-        dataDir,
-        serverIpv4: SERVER_IPV4,
-        checks: { cron: NEVER_DURING_TESTS, jitterSeconds: 0 },
-        renewals: { cron: NEVER_DURING_TESTS, jitterSeconds: 0 },
-        pages: { resolveRole: roleFromHeader },
-        ...options,
-      }),
-    ],
-  })
-    .overrideProvider(DnsResolver)
-    .useValue(fakes.dns)
-    .overrideProvider(WebServer)
-    .useValue(fakes.web)
-    .overrideProvider(CertificateAuthority)
-    .useValue(fakes.ca)
-    .overrideProvider(HttpClient)
-    .useValue(fakes.http)
-    .overrideProvider(Clock)
-    .useValue(clock)
-    .compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  configurePanel(app);
-  await app.init();
+  const app = await createModuleApp(dataDir, fakes, {
+    options: { pages: { resolveRole: roleFromHeader }, ...options },
+    clock,
+    beforeInit: configurePanel,
+  });
   const dataSource = app.get(DataSource);
   return {
     ...fakes,

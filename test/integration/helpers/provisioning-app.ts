@@ -7,9 +7,11 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MtaStsModule } from '../../../src/mta-sts/mta-sts.module';
 import { MtaStsModuleOptions } from '../../../src/mta-sts/mta-sts.options';
+import { MTA_STS_RANDOM } from '../../../src/mta-sts/mta-sts.tokens';
 import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS } from '../../../src/mta-sts/persistence';
 import {
   CertificateAuthority,
+  Clock,
   DnsResolver,
   HttpClient,
   IssuedCertificate,
@@ -72,17 +74,31 @@ export function issuing(dataDir: string, certificate: IssuedCertificate): IssueA
   };
 }
 
+/** A cron expression that does not fire while a test runs (midnight on 1 January). */
+export const NEVER_DURING_TESTS = '0 0 0 1 1 *';
+
+export interface ModuleAppOptions {
+  readonly options?: Partial<MtaStsModuleOptions>;
+  /** Replaces the system clock. */
+  readonly clock?: Clock;
+  /** Replaces `Math.random` for jitter and ARI timing. */
+  readonly random?: () => number;
+  /** Runs before `init()`, e.g. the standalone panel's HTTP hardening. */
+  readonly beforeInit?: (app: INestApplication) => void;
+}
+
 /**
  * The real MtaStsModule with a real sqlite database (migrated at start-up) and the real
- * file store under `dataDir`; DNS, nginx, the CA and HTTP are fakes. Initialised, so
- * bootstrap hooks have run.
+ * file store under `dataDir`; DNS, nginx, the CA and HTTP are fakes. Scheduled jobs are
+ * registered with crons that do not fire during a test and without jitter. Initialised,
+ * so bootstrap hooks have run.
  */
-export async function createProvisioningApp(
+export async function createModuleApp(
   dataDir: string,
   fakes: Fakes,
-  options: Partial<MtaStsModuleOptions> = {},
-): Promise<ProvisioningApp> {
-  const moduleRef = await Test.createTestingModule({
+  setup: ModuleAppOptions = {},
+): Promise<INestApplication> {
+  let builder = Test.createTestingModule({
     imports: [
       TypeOrmModule.forRoot({
         type: 'sqlite',
@@ -94,7 +110,13 @@ export async function createProvisioningApp(
         retryAttempts: 0,
       }),
       ScheduleModule.forRoot(),
-      MtaStsModule.forRoot({ dataDir, serverIpv4: SERVER_IPV4, ...options }),
+      MtaStsModule.forRoot({
+        dataDir,
+        serverIpv4: SERVER_IPV4,
+        checks: { cron: NEVER_DURING_TESTS, jitterSeconds: 0 },
+        renewals: { cron: NEVER_DURING_TESTS, jitterSeconds: 0 },
+        ...setup.options,
+      }),
     ],
   })
     .overrideProvider(DnsResolver)
@@ -104,10 +126,21 @@ export async function createProvisioningApp(
     .overrideProvider(CertificateAuthority)
     .useValue(fakes.ca)
     .overrideProvider(HttpClient)
-    .useValue(fakes.http)
-    .compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+    .useValue(fakes.http);
+  if (setup.clock) builder = builder.overrideProvider(Clock).useValue(setup.clock);
+  if (setup.random) builder = builder.overrideProvider(MTA_STS_RANDOM).useValue(setup.random);
+  const app = (await builder.compile()).createNestApplication({ logger: false });
+  setup.beforeInit?.(app);
   await app.init();
+  return app;
+}
+
+export async function createProvisioningApp(
+  dataDir: string,
+  fakes: Fakes,
+  options: Partial<MtaStsModuleOptions> = {},
+): Promise<ProvisioningApp> {
+  const app = await createModuleApp(dataDir, fakes, { options });
   return {
     ...fakes,
     app,

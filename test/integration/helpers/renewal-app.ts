@@ -1,33 +1,20 @@
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
-import { ScheduleModule } from '@nestjs/schedule';
-import { Test } from '@nestjs/testing';
-import { TypeOrmModule } from '@nestjs/typeorm';
+
 import { splitPemChain } from '../../../src/mta-sts/domain/certificate';
 import { ScheduledJobs } from '../../../src/mta-sts/jobs/scheduled-jobs';
-import { MtaStsModule } from '../../../src/mta-sts/mta-sts.module';
+
 import { MtaStsModuleOptions } from '../../../src/mta-sts/mta-sts.options';
-import { MTA_STS_RANDOM } from '../../../src/mta-sts/mta-sts.tokens';
-import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS } from '../../../src/mta-sts/persistence';
-import {
-  CertificateAuthority,
-  Clock,
-  DnsResolver,
-  HttpClient,
-  HttpRequest,
-  HttpResponse,
-  IssuedCertificate,
-  WebServer,
-} from '../../../src/mta-sts/ports';
+
+import { Clock, HttpRequest, HttpResponse, IssuedCertificate } from '../../../src/mta-sts/ports';
 import { DomainsService } from '../../../src/mta-sts/services/domains.service';
 import { ProvisioningService } from '../../../src/mta-sts/services/provisioning.service';
 import { RenewalService } from '../../../src/mta-sts/services/renewal.service';
 import { FakeHttpClient, UnexpectedCalls } from './fakes';
-import { Fakes, SERVER_IPV4, makeFakes } from './provisioning-app';
+import { createModuleApp, Fakes, SERVER_IPV4, makeFakes } from './provisioning-app';
+import { makeTestCertificate } from './test-certificate';
 
 /** A clock that stands still until a test moves it. */
 export class FakeClock extends Clock {
@@ -86,9 +73,6 @@ export interface RenewalApp extends Fakes {
   readonly jobs: ScheduledJobs;
 }
 
-/** A cron expression that does not fire while a test runs (midnight on 1 January). */
-const NEVER_DURING_TESTS = '0 0 0 1 1 *';
-
 /**
  * The real MtaStsModule with a real sqlite database, like `createProvisioningApp`, plus a
  * fake clock and a fixed random source (0.5 unless told otherwise). The scheduled jobs are
@@ -102,42 +86,7 @@ export async function createRenewalApp(
   random: () => number = () => 0.5,
   options: Partial<MtaStsModuleOptions> = {},
 ): Promise<RenewalApp> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      TypeOrmModule.forRoot({
-        type: 'sqlite',
-        database: join(dataDir, 'mta-sts.sqlite'),
-        entities: MTA_STS_ENTITIES,
-        migrations: MTA_STS_MIGRATIONS,
-        migrationsRun: true,
-        synchronize: false,
-        retryAttempts: 0,
-      }),
-      ScheduleModule.forRoot(),
-      MtaStsModule.forRoot({
-        dataDir,
-        serverIpv4: SERVER_IPV4,
-        checks: { cron: NEVER_DURING_TESTS, jitterSeconds: 0 },
-        renewals: { cron: NEVER_DURING_TESTS, jitterSeconds: 0 },
-        ...options,
-      }),
-    ],
-  })
-    .overrideProvider(DnsResolver)
-    .useValue(fakes.dns)
-    .overrideProvider(WebServer)
-    .useValue(fakes.web)
-    .overrideProvider(CertificateAuthority)
-    .useValue(fakes.ca)
-    .overrideProvider(HttpClient)
-    .useValue(fakes.http)
-    .overrideProvider(Clock)
-    .useValue(clock)
-    .overrideProvider(MTA_STS_RANDOM)
-    .useValue(random)
-    .compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
+  const app = await createModuleApp(dataDir, fakes, { options, clock, random });
   return {
     ...fakes,
     app,
@@ -150,43 +99,9 @@ export async function createRenewalApp(
   };
 }
 
-/**
- * A self-signed P-256 certificate for one host name made with `openssl req -x509`, valid
- * from now for `days` days, with a Subject and an Authority Key Identifier (so it has an
- * ARI certificate id).
- */
+/** A certificate for `host` valid from now for `days` days (see `makeTestCertificate`). */
 export function makeCertificate(host: string, days: number): IssuedCertificate {
-  const dir = mkdtempSync(join(tmpdir(), 'mta-sts-renewal-cert-'));
-  try {
-    const keyFile = join(dir, 'key.pem');
-    const certFile = join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        keyFile,
-        '-out',
-        certFile,
-        '-days',
-        String(days),
-        '-subj',
-        `/O=Integration Test CA/CN=${host}`,
-        '-addext',
-        `subjectAltName=DNS:${host}`,
-      ],
-      { stdio: 'pipe' },
-    );
-    return { certificatePem: readFileSync(certFile, 'utf8'), privateKeyPem: readFileSync(keyFile, 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return makeTestCertificate(host, days);
 }
 
 /** The bundle the module writes for a certificate: the chain, then the key. */

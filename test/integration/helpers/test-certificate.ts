@@ -4,8 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IssuedCertificate } from '../../../src/mta-sts/ports';
 
-/** A self-signed certificate for one host name, made with `openssl req -x509`, valid 90 days. */
-export function makeTestCertificate(host: string): IssuedCertificate {
+/**
+ * A self-signed P-256 certificate for one host name, made with `openssl req -x509`, valid
+ * from now for `days` days, with Subject and Authority Key Identifiers (so it has an ARI
+ * certificate id).
+ */
+export function makeTestCertificate(host: string, days = 90): IssuedCertificate {
   const dir = mkdtempSync(join(tmpdir(), 'mta-sts-cert-'));
   try {
     const keyFile = join(dir, 'key.pem');
@@ -25,7 +29,7 @@ export function makeTestCertificate(host: string): IssuedCertificate {
         '-out',
         certFile,
         '-days',
-        '90',
+        String(days),
         '-subj',
         `/O=Integration Test CA/CN=${host}`,
         '-addext',
