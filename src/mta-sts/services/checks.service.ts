@@ -18,6 +18,7 @@ import {
   checkPolicyRecord,
   checkTlsRpt,
   domainBadge,
+  Badge,
 } from '../domain/checks';
 import { tlsRptRua } from '../domain/dns-records';
 import { DomainName } from '../domain/hostname';
@@ -280,20 +281,25 @@ export class ChecksService {
         skipUpdateIfNoValuesChanged: false,
       });
       if (events.length > 0) await manager.getRepository(MtaStsCheckEventEntity).insert(events);
-      const states = await domains.find({ where: { id: In(ids) }, select: ['id', 'state', 'enabledAt', 'badge'] });
+      // Badges and run times: one UPDATE per badge rather than one per domain. The run time
+      // is the batch's latest observation (its domains were observed within moments).
+      const latestByDomain = new Map(batch.map((item) => [item.domainId, item.results]));
+      const ranAt = new Date(
+        Math.max(...batch.map((item) => (item.results[0]?.observedAt ?? this.clock.now()).getTime())),
+      );
+      const states = await domains.find({ where: { id: In(ids) }, select: ['id', 'state', 'enabledAt'] });
+      const byBadge = new Map<Badge, number[]>();
       for (const domain of states) {
-        const item = batch.filter((candidate) => candidate.domainId === domain.id).at(-1)!;
-        const observedAt = item.results[0]?.observedAt ?? this.clock.now();
         const badge = domainBadge(
           domain.state,
-          item.results,
+          latestByDomain.get(domain.id) ?? [],
           domain.enabledAt ? new Date(domain.enabledAt) : null,
-          observedAt,
+          ranAt,
         );
-        await domains.update(
-          { id: domain.id },
-          { checksRanAt: observedAt, ...(badge !== domain.badge ? { badge } : {}) },
-        );
+        byBadge.set(badge, [...(byBadge.get(badge) ?? []), domain.id]);
+      }
+      for (const [badge, domainIds] of byBadge) {
+        await domains.update({ id: In(domainIds) }, { checksRanAt: ranAt, badge });
       }
     });
   }
