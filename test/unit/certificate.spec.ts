@@ -1,7 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { selfSigned } from '../support/self-signed';
 import {
   CertificateInfo,
   certificateCoversHost,
@@ -12,54 +9,30 @@ import {
 
 const DAY = 86_400_000;
 
-let dir: string;
 let startedAt: number;
 
 /** A self-signed EC certificate made by openssl, valid for `days` from now. */
-function selfSigned(name: string, subject: string, altNames: string, days = 90): string {
-  const cert = join(dir, `${name}.pem`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      join(dir, `${name}.key`),
-      '-out',
-      cert,
-      '-days',
-      String(days),
-      '-subj',
-      subject,
-      '-addext',
-      `subjectAltName=${altNames}`,
-    ],
-    { stdio: 'pipe' },
-  );
-  return readFileSync(cert, 'utf8');
+function selfSignedPem(subject: string, altNames: string, days = 90): string {
+  return selfSigned({ subject, extensions: [`subjectAltName=${altNames}`], days }).certificatePem;
 }
 
 let hostPem: string;
+let hostKey: string;
 let wildcardPem: string;
 let host: CertificateInfo;
 let wildcard: CertificateInfo;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'mta-sts-cert-'));
   startedAt = Date.now();
-  hostPem = selfSigned('host', '/O=Example Test CA/CN=mta-sts.example.com', 'DNS:mta-sts.example.com,IP:192.0.2.10');
-  wildcardPem = selfSigned('wildcard', '/CN=*.example.com', 'DNS:*.example.com,DNS:MTA-STS.Example.ORG');
+  const made = selfSigned({
+    subject: '/O=Example Test CA/CN=mta-sts.example.com',
+    extensions: ['subjectAltName=DNS:mta-sts.example.com,IP:192.0.2.10'],
+  });
+  hostPem = made.certificatePem;
+  hostKey = made.privateKeyPem;
+  wildcardPem = selfSignedPem('/CN=*.example.com', 'DNS:*.example.com,DNS:MTA-STS.Example.ORG');
   host = describeCertificate(hostPem);
   wildcard = describeCertificate(wildcardPem);
-});
-
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('describeCertificate', () => {
@@ -73,7 +46,7 @@ describe('describeCertificate', () => {
   });
 
   it('does not repeat an organization that the common name already contains', () => {
-    const pem = selfSigned('ca-like', '/O=Example/CN=Example Root R1', 'DNS:mta-sts.example.net');
+    const pem = selfSignedPem('/O=Example/CN=Example Root R1', 'DNS:mta-sts.example.net');
     expect(describeCertificate(pem).issuer).toBe('Example Root R1');
   });
 
@@ -116,8 +89,7 @@ describe('splitPemChain', () => {
   });
 
   it('ignores a private key and other text around the certificates', () => {
-    const key = readFileSync(join(dir, 'host.key'), 'utf8');
-    const parts = splitPemChain(`subject=whatever\n${key}${hostPem}trailing text\n`);
+    const parts = splitPemChain(`subject=whatever\n${hostKey}${hostPem}trailing text\n`);
     expect(parts).toEqual([hostPem.trim()]);
   });
 

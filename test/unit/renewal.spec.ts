@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { selfSigned } from '../support/self-signed';
 import {
   ariCertificateId,
   nextRetryAt,
@@ -172,33 +173,10 @@ describe('ariCertificateId', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** A self-signed P-256 certificate made by openssl with the given serial and extra extensions. */
+  /** A self-signed P-256 certificate made by openssl with the given serial and extra extensions, as a file. */
   function certificate(name: string, serial: string, extensions: string[]): string {
     const certPath = join(dir, `${name}.pem`);
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        join(dir, `${name}.key`),
-        '-out',
-        certPath,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=x',
-        '-set_serial',
-        serial,
-        ...extensions.flatMap((extension) => ['-addext', extension]),
-      ],
-      { stdio: 'pipe' },
-    );
+    writeFileSync(certPath, selfSigned({ subject: '/CN=x', days: 1, serial, extensions }).certificatePem);
     return certPath;
   }
 
