@@ -1,4 +1,6 @@
 import { CertificateInfo, describeCertificate, splitPemChain } from '../domain/certificate';
+import { renewalDueFromLifetime } from '../domain/renewal';
+import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { IssuedCertificate } from '../ports/certificate-authority.port';
 import { FileStore } from '../ports/file-store.port';
 import { DataLayout } from './data-layout';
@@ -54,4 +56,23 @@ export class CertificateStore {
       return undefined;
     }
   }
+}
+
+/**
+ * What a domain records about a certificate that was just installed: its facts, the CA
+ * directory it came from, when it is due for renewal, and a renewal history wiped clean.
+ */
+export function installedCertificateFields(info: CertificateInfo, directoryUrl: string): Partial<MtaStsDomainEntity> {
+  return {
+    certIssuer: info.issuer,
+    certNotBefore: info.notBefore,
+    certNotAfter: info.notAfter,
+    certDirectoryUrl: directoryUrl,
+    renewAfter: renewalDueFromLifetime(info.notBefore, info.notAfter),
+    renewWindow: null,
+    renewFailures: 0,
+    renewNextAttemptAt: null,
+    renewLastError: null,
+    renewRetryAfter: null,
+  };
 }

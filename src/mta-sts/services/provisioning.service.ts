@@ -6,7 +6,6 @@ import { DnsRecord, addressRecords, policyIndicatorRecord } from '../domain/dns-
 import { ProvisioningStep } from '../domain/domain-state';
 import { ConflictError, MtaStsError, OperationFailedError } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
-import { renewalDueFromLifetime } from '../domain/renewal';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
@@ -14,7 +13,7 @@ import { CertificateAuthority } from '../ports/certificate-authority.port';
 import { Clock } from '../ports/clock.port';
 import { FileStore } from '../ports/file-store.port';
 import { PolicySite, WebServer } from '../ports/web-server.port';
-import { CertificateStore } from './certificate-store';
+import { installedCertificateFields, CertificateStore } from './certificate-store';
 import { ChallengeFiles } from './challenge-files';
 import { DataLayout } from './data-layout';
 import { DomainView, policyOf } from './domain-view';
@@ -219,21 +218,7 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
         const issued = await this.ca.issue(name.policyHost, this.challenges);
         return (await this.certificates.save(name.ascii, issued)).info;
       });
-      await this.domains.update(
-        { id: entity.id },
-        {
-          certIssuer: certificate.issuer,
-          certNotBefore: certificate.notBefore,
-          certNotAfter: certificate.notAfter,
-          certDirectoryUrl: this.ca.directoryUrl,
-          renewAfter: renewalDueFromLifetime(certificate.notBefore, certificate.notAfter),
-          renewWindow: null,
-          renewFailures: 0,
-          renewNextAttemptAt: null,
-          renewLastError: null,
-          renewRetryAfter: null,
-        },
-      );
+      await this.domains.update({ id: entity.id }, installedCertificateFields(certificate, this.ca.directoryUrl));
       await step('https-vhost', () => this.web.applySite(this.site(name, true)));
     }
 

@@ -16,7 +16,7 @@ import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { CertificateAuthority } from '../ports/certificate-authority.port';
 import { Clock } from '../ports/clock.port';
 import { WebServer } from '../ports/web-server.port';
-import { CertificateStore, StoredCertificate } from './certificate-store';
+import { installedCertificateFields, CertificateStore, StoredCertificate } from './certificate-store';
 import { ChallengeFiles } from './challenge-files';
 import { ChecksService } from './checks.service';
 import { DomainLocks } from './domain-locks';
@@ -144,21 +144,7 @@ export class RenewalService {
         await this.web.reload().catch(() => undefined);
         throw error;
       }
-      await this.domains.update(
-        { id: entity.id },
-        {
-          certIssuer: info.issuer,
-          certNotBefore: info.notBefore,
-          certNotAfter: info.notAfter,
-          certDirectoryUrl: this.ca.directoryUrl,
-          renewAfter: renewalDueFromLifetime(info.notBefore, info.notAfter),
-          renewWindow: null,
-          renewFailures: 0,
-          renewNextAttemptAt: null,
-          renewLastError: null,
-          renewRetryAfter: null,
-        },
-      );
+      await this.domains.update({ id: entity.id }, installedCertificateFields(info, this.ca.directoryUrl));
       this.logger.log(`Renewed the certificate of ${name.policyHost}; valid until ${info.notAfter.toISOString()}`);
     } catch (error) {
       return this.recordFailure(entity, name, error);

@@ -83,7 +83,7 @@ export class DomainsPageController {
       response.redirect(303, this.cardUrl(request, view.domain));
     } catch (error) {
       this.flashError(request, response, error);
-      response.redirect(303, this.base(request));
+      response.redirect(303, pageBase(request));
     }
   }
 
@@ -132,7 +132,7 @@ export class DomainsPageController {
       const flash = await this.perform(domain, action, body);
       if (!flash) throw new NotFoundException();
       setFlash(request, response, flash);
-      response.redirect(303, action === 'remove' ? this.base(request) : card);
+      response.redirect(303, action === 'remove' ? pageBase(request) : card);
     } catch (error) {
       if (error instanceof NotFoundException) throw error;
       this.flashError(request, response, error);
@@ -226,7 +226,7 @@ export class DomainsPageController {
   private render(request: PageRequest, response: Response, view: string, model: Record<string, unknown>): void {
     const html = this.pages.render(view, {
       ...model,
-      base: this.base(request),
+      base: pageBase(request),
       csrf: { field: CSRF_FIELD, token: csrfToken(request, response) },
       flash: takeFlash(request, response),
       role: request.mtaStsRole,
@@ -248,11 +248,7 @@ export class DomainsPageController {
     });
   }
 
-  private base(request: PageRequest): string {
-    return pageBase(request);
-  }
-
   private cardUrl(request: PageRequest, domain: string): string {
-    return `${this.base(request)}/domains/${encodeURIComponent(domain)}`;
+    return `${pageBase(request)}/domains/${encodeURIComponent(domain)}`;
   }
 }
