@@ -29,10 +29,7 @@ async function api(
 async function main(): Promise<void> {
   console.log('Starting dnsmasq, Pebble and nginx on loopback…');
   const lab = await Lab.start({ dns: {} });
-  await lab.dnsmasq.update({
-    hosts: { [`mta-sts.${DOMAIN}`]: [lab.address], [`mx.${DOMAIN}`]: [lab.address] },
-    mx: { [DOMAIN]: [`mx.${DOMAIN}`] },
-  });
+  await lab.publishDomain(DOMAIN);
   const env = { ...process.env, ...lab.env(), PORT, HOST };
   const panel = spawn(process.execPath, [join(__dirname, '..', 'dist', 'main.js')], { env, stdio: 'inherit' });
   const stop = async () => {

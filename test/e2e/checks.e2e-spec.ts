@@ -48,10 +48,7 @@ describe('Readiness checks against real DNS, nginx and certificates', () => {
 
   beforeAll(async () => {
     lab = await Lab.start({ dns: {} });
-    await lab.dnsmasq.update({
-      hosts: { [`mta-sts.${domain}`]: [lab.address] },
-      mx: { [domain]: [`mx.${domain}`] },
-    });
+    await lab.publishDomain(domain);
     panel = await Panel.start(lab.env());
     const added = await panel.api<DomainView>('POST', '/api/domains', { domain });
     policyId = added.body.policy!.id;

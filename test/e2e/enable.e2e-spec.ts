@@ -75,7 +75,7 @@ describe('Enable a domain end to end', () => {
   });
 
   it('refuses the API without the bearer token', async () => {
-    const response = await fetch(`${panel.url.replace('[::1]', '127.0.0.1')}/api/domains`);
+    const response = await fetch(`${panel.url}/api/domains`);
     expect(response.status).toBe(401);
   });
 
@@ -109,7 +109,7 @@ describe('Enable a domain end to end', () => {
   }, 90_000);
 
   it('sends visitors who are not signed in from the pages to the sign-in form', async () => {
-    const base = panel.url.replace('[::1]', '127.0.0.1');
+    const base = panel.url;
     const home = await fetch(`${base}/`, { redirect: 'manual' });
     expect(home.status).toBe(302);
     expect(home.headers.get('location')).toBe('/mta-sts');

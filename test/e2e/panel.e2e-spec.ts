@@ -168,12 +168,9 @@ describe('The panel in a browser', () => {
 
   beforeAll(async () => {
     lab = await Lab.start({ dns: {} });
-    await lab.dnsmasq.update({
-      hosts: { [`mta-sts.${domain}`]: [lab.address] },
-      mx: { [domain]: [`mx.${domain}`] },
-    });
+    await lab.publishDomain(domain);
     panel = await Panel.start(lab.env());
-    base = panel.url.replace('[::1]', '127.0.0.1');
+    base = panel.url;
     cardUrl = `${base}/mta-sts/domains/${domain}`;
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',

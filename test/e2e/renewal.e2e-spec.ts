@@ -39,10 +39,7 @@ describe('Certificate renewal against Pebble', () => {
 
   beforeAll(async () => {
     lab = await Lab.start({ dns: {}, certificateValidity: VALIDITY_SECONDS });
-    await lab.dnsmasq.update({
-      hosts: { [`mta-sts.${domain}`]: [lab.address] },
-      mx: { [domain]: [`mx.${domain}`] },
-    });
+    await lab.publishDomain(domain);
     panel = await Panel.start(lab.env());
     await panel.api('POST', '/api/domains', { domain });
     await panel.api('POST', `/api/domains/${domain}/enable`);

@@ -112,6 +112,14 @@ export class Lab {
     return lab;
   }
 
+  /** Publishes `mta-sts.<domain>` pointing at this lab and one MX host `mx.<domain>`. */
+  async publishDomain(domain: string): Promise<void> {
+    await this.dnsmasq.update({
+      hosts: { [`mta-sts.${domain}`]: [this.address], [`mx.${domain}`]: [this.address] },
+      mx: { [domain]: [`mx.${domain}`] },
+    });
+  }
+
   /** The panel's environment, as README.md documents it. */
   env(extra: Record<string, string> = {}): Record<string, string> {
     return {

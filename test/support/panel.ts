@@ -30,11 +30,13 @@ export class Panel {
     });
     configurePanel(app);
     await app.listen(0, '127.0.0.1');
-    return new Panel(app, await app.getUrl(), env.MTA_STS_API_TOKEN);
+    // Nest may report the loopback listener as [::1]; the panel listens on 127.0.0.1.
+    const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    return new Panel(app, url, env.MTA_STS_API_TOKEN);
   }
 
   async api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
-    const response = await fetch(`${this.url.replace('[::1]', '127.0.0.1')}${path}`, {
+    const response = await fetch(`${this.url}${path}`, {
       method,
       headers: {
         Authorization: `Bearer ${this.token}`,
