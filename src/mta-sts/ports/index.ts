@@ -5,3 +5,5 @@ export * from './file-store.port';
 export * from './http-client.port';
 export * from './process-runner.port';
 export * from './web-server.port';
+export * from './notifier.port';
+export * from './smtp-prober.port';
