@@ -52,6 +52,7 @@ export class AppModule implements OnModuleInit {
         ScheduleModule.forRoot(),
         MtaStsModule.forRoot({
           ...config.mtaSts,
+          resolveActor: (request) => sessions.read(request as Request)?.user ?? null,
           pages: {
             // The role comes from the current MTA_STS_USERS, not from the cookie: a demoted or
             // removed user loses access at the next restart, whatever cookie they still hold.

@@ -10,7 +10,10 @@ export { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS, MtaStsDomainEntity } from './mta-
 export { DomainsService } from './mta-sts/services/domains.service';
 export { ProvisioningService } from './mta-sts/services/provisioning.service';
 export type { DomainView } from './mta-sts/services/domain-view';
-export type { DisableResult, EnableResult } from './mta-sts/services/provisioning.service';
+export type { EnableResult } from './mta-sts/services/provisioning.service';
+export type { RemoveResult, RetireResult } from './mta-sts/services/retirement.service';
+export { RetirementService } from './mta-sts/services/retirement.service';
+export type { Actor } from './mta-sts/services/audit.service';
 export {
   ConflictError,
   DomainNotFoundError,

@@ -15,7 +15,22 @@ import { ChecksService } from './services/checks.service';
 import { DomainLocks } from './services/domain-locks';
 import { RenewalService } from './services/renewal.service';
 import { MTA_STS_ENTITIES } from './persistence';
-import { CertificateAuthority, Clock, DnsResolver, FileStore, HttpClient, ProcessRunner, WebServer } from './ports';
+import {
+  CertificateAuthority,
+  Clock,
+  DnsResolver,
+  FileStore,
+  HttpClient,
+  Notifier,
+  ProcessRunner,
+  SmtpProber,
+  WebServer,
+} from './ports';
+import { NodeSmtpProber } from './adapters/smtp/node-smtp.prober';
+import { createNotifier } from './adapters/notify/notify-settings';
+import { RetirementService } from './services/retirement.service';
+import { AuditService } from './services/audit.service';
+import { NotificationsService } from './services/notifications.service';
 import { CertificateStore } from './services/certificate-store';
 import { ChallengeFiles } from './services/challenge-files';
 import { DataLayout } from './services/data-layout';
@@ -64,9 +79,22 @@ import { PageRenderer } from './web/page-renderer';
     },
     {
       provide: WebServer,
-      inject: [MTA_STS_OPTIONS, FileStore, ProcessRunner],
-      useFactory: (options: ResolvedMtaStsOptions, files: FileStore, processes: ProcessRunner) =>
-        new NginxWebServer(options.nginx, files, processes),
+      inject: [MTA_STS_OPTIONS, FileStore, ProcessRunner, DataLayout],
+      useFactory: (options: ResolvedMtaStsOptions, files: FileStore, processes: ProcessRunner, layout: DataLayout) =>
+        new NginxWebServer(
+          {
+            ...options.nginx,
+            workerOwner: options.nginx.workerUser,
+            paths: {
+              servedDir: layout.servedDir,
+              policiesDir: layout.policiesDir,
+              acmeWebroot: layout.acmeWebroot,
+              certificatesDir: layout.certificatesDir,
+            },
+          },
+          files,
+          processes,
+        ),
     },
     {
       provide: CertificateAuthority,
@@ -84,9 +112,31 @@ import { PageRenderer } from './web/page-renderer';
         ),
     },
     {
+      provide: SmtpProber,
+      inject: [MTA_STS_OPTIONS, DnsResolver],
+      useFactory: (options: ResolvedMtaStsOptions, dns: DnsResolver) =>
+        new NodeSmtpProber(
+          {
+            port: options.checks.smtpProbe.port,
+            timeoutMs: options.checks.smtpProbe.timeoutMs,
+            heloName: options.checks.smtpProbe.heloName,
+            extraCaPem: options.checks.caPem,
+          },
+          dns,
+        ),
+    },
+    {
+      provide: Notifier,
+      inject: [MTA_STS_OPTIONS],
+      useFactory: (options: ResolvedMtaStsOptions) => createNotifier(options.notifications) ?? null,
+    },
+    {
       provide: CertificateStore,
-      inject: [FileStore, DataLayout],
-      useFactory: (files: FileStore, layout: DataLayout) => new CertificateStore(files, layout),
+      inject: [FileStore, DataLayout, MTA_STS_OPTIONS],
+      useFactory: (files: FileStore, layout: DataLayout, options: ResolvedMtaStsOptions) =>
+        new CertificateStore(files, layout, {
+          workerOwner: options.nginx.layout === 'shared' ? options.nginx.workerUser : undefined,
+        }),
     },
     {
       provide: ChallengeFiles,
@@ -97,6 +147,9 @@ import { PageRenderer } from './web/page-renderer';
     PageAccessGuard,
     PageErrorFilter,
     PolicyService,
+    RetirementService,
+    AuditService,
+    NotificationsService,
     DomainLocks,
     ChecksService,
     RenewalService,
@@ -110,6 +163,9 @@ import { PageRenderer } from './web/page-renderer';
     DomainsService,
     ProvisioningService,
     PolicyService,
+    RetirementService,
+    AuditService,
+    NotificationsService,
     ChecksService,
     RenewalService,
     ScheduledJobs,

@@ -1,10 +1,17 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { validateCronExpression } from 'cron';
 import { isAbsolute, resolve } from 'node:path';
 import { assertServerAddresses, assertTlsRptRua, canonicalIp } from './domain/dns-records';
 import { InvalidOptionError } from './domain/errors';
 import { MAX_AGE_DEFAULT, assertMaxAge } from './domain/policy';
+import {
+  NotificationOptions,
+  ResolvedNotificationOptions,
+  resolveNotificationOptions,
+} from './adapters/notify/notify-settings';
 
 /** Let's Encrypt's directories (acme-client has the same constants). */
 export const LETSENCRYPT_PRODUCTION = 'https://acme-v02.api.letsencrypt.org/directory';
@@ -64,6 +71,38 @@ export interface MtaStsModuleOptions {
     concurrency?: number;
     /** PEM file of an extra CA that policy host certificates may chain to (tests, private PKI). */
     caFile?: string;
+    /**
+     * The STARTTLS probe of every MX host (port 25, TLS 1.2+, certificate valid for the
+     * host). Turn it off only where this server cannot connect out on port 25; promotion
+     * to enforce then no longer waits for it.
+     */
+    smtpProbe?: {
+      /** @default true */
+      enabled?: boolean;
+      /** @default 25 */
+      port?: number;
+      /** Time limit of one probe of one address, in milliseconds. @default 15000 */
+      timeoutMs?: number;
+      /** The name sent in EHLO. @default this machine's host name */
+      heloName?: string;
+      /** How long a scheduled run reuses an MX host's result (shared MX hosts are probed once). @default 600 */
+      cacheSeconds?: number;
+    };
+  };
+  /**
+   * Under enforce, go back to testing on its own when the policy host's certificate is
+   * close to expiry with renewal failing, or an MX host fails the STARTTLS probe.
+   * @default false
+   */
+  autoDowngrade?: boolean;
+  /** Where notices go (badge changes, failed renewals, downgrades, finished retirements). */
+  notifications?: NotificationOptions;
+  retirement?: {
+    /**
+     * TTL of the `_mta-sts` TXT record at the DNS provider, added to the retirement wait.
+     * @default 3600
+     */
+    txtTtlSeconds?: number;
   };
   renewals?: {
     /**
@@ -108,6 +147,24 @@ export interface MtaStsModuleOptions {
     serverNamesHashBucketSize?: number;
     /** Time limit of one nginx command, in milliseconds. @default 30000 */
     commandTimeoutMs?: number;
+    /**
+     * How policy hosts are laid out in nginx. `'per-domain'`: one file with two server
+     * blocks per host, and every Enable, Disable and renewal tests and reloads nginx; the
+     * conventional choice for a few dozen domains. `'shared'`: one file serves every host,
+     * nginx picks the certificate per TLS handshake from `<dataDir>/served/<host>.pem`,
+     * and enabling, disabling and renewing need no reload; the choice for hundreds of
+     * domains or more. The shared layout needs nginx 1.15.9 or later and a panel running
+     * as root (it gives the certificate files to `workerUser`).
+     * @default 'per-domain'
+     */
+    layout?: NginxLayout;
+    /**
+     * The user nginx's worker processes run as (nginx's `user` directive). In the shared
+     * layout the workers read the certificate files, so those are written 0600 owned by
+     * this user. Looked up at start-up when the layout is `'shared'`.
+     * @default 'www-data'
+     */
+    workerUser?: string;
   };
   /**
    * Bearer token for the JSON API. When neither this nor `authorizeApi` is set, the API
@@ -119,6 +176,11 @@ export interface MtaStsModuleOptions {
    * decides instead of the bearer token.
    */
   authorizeApi?: (request: unknown) => boolean | Promise<boolean>;
+  /**
+   * Who is acting, for the audit trail (the host panel's user name). Without it, page
+   * actions are recorded as `admin` and API calls as `api`.
+   */
+  resolveActor?: (request: unknown) => string | null | undefined | Promise<string | null | undefined>;
   pages?: {
     /**
      * Who is looking at the pages: `admin` may act, `viewer` may only look, `null` is not
@@ -132,6 +194,9 @@ export interface MtaStsModuleOptions {
     logoutUrl?: string;
   };
 }
+
+/** See `nginx.layout`. */
+export type NginxLayout = 'per-domain' | 'shared';
 
 /** What a signed-in person may do on the pages. */
 export type PageRole = 'admin' | 'viewer';
@@ -157,7 +222,17 @@ export interface ResolvedMtaStsOptions {
     readonly concurrency: number;
     /** The extra CA's PEM, read at start-up. */
     readonly caPem?: string;
+    readonly smtpProbe: {
+      readonly enabled: boolean;
+      readonly port: number;
+      readonly timeoutMs: number;
+      readonly heloName: string;
+      readonly cacheMs: number;
+    };
   };
+  readonly autoDowngrade: boolean;
+  readonly retirement: { readonly txtTtlSeconds: number };
+  readonly notifications: ResolvedNotificationOptions;
   readonly renewals: { readonly cron: string; readonly jitterMs: number; readonly concurrency: number };
   readonly dns: { readonly servers: readonly string[]; readonly timeoutMs: number };
   readonly nginx: {
@@ -170,9 +245,13 @@ export interface ResolvedMtaStsOptions {
     readonly rejectUnknownSni: boolean;
     readonly serverNamesHashBucketSize: number;
     readonly commandTimeoutMs: number;
+    readonly layout: NginxLayout;
+    /** nginx's worker user, looked up in the system's user database; only for the shared layout. */
+    readonly workerUser?: { readonly name: string; readonly uid: number; readonly gid: number };
   };
   readonly apiToken?: string;
   readonly authorizeApi?: (request: unknown) => boolean | Promise<boolean>;
+  readonly resolveActor?: (request: unknown) => string | null | undefined | Promise<string | null | undefined>;
   readonly pages: {
     readonly resolveRole?: (request: unknown) => PageRole | null | Promise<PageRole | null>;
     readonly loginUrl?: string;
@@ -271,16 +350,71 @@ function bounded(option: string, value: number | undefined, fallback: number, mi
   return result;
 }
 
+function nginxLayout(value: string | undefined): NginxLayout {
+  const layout = value ?? 'per-domain';
+  if (layout !== 'per-domain' && layout !== 'shared') {
+    throw new InvalidOptionError('nginx.layout', `"${layout}" must be per-domain or shared`);
+  }
+  return layout;
+}
+
+/** The `passwd` entry of a user name or uid, through NSS (`getent`), else /etc/passwd. */
+function passwdEntry(user: string): string | undefined {
+  try {
+    return execFileSync('getent', ['passwd', user], { encoding: 'utf8', timeout: 10_000, stdio: 'pipe' });
+  } catch (error) {
+    // getent exits with 2 when the user does not exist.
+    if ((error as { status?: number }).status === 2) return undefined;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const byNameOrUid = (line: string) => {
+    const [name, , uid] = line.split(':');
+    return name === user || uid === user;
+  };
+  return readFileSync('/etc/passwd', 'utf8').split('\n').find(byNameOrUid);
+}
+
+function workerUser(value: string | undefined): { name: string; uid: number; gid: number } {
+  const user = value?.trim() || 'www-data';
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(user)) {
+    throw new InvalidOptionError('nginx.workerUser', `"${user}" is not a user name`);
+  }
+  let entry: string | undefined;
+  try {
+    entry = passwdEntry(user);
+  } catch (error) {
+    throw new InvalidOptionError('nginx.workerUser', `cannot look up user "${user}": ${(error as Error).message}`);
+  }
+  const [name, , uid, gid] = (entry ?? '').trim().split(':');
+  if (!entry || !/^\d+$/.test(uid ?? '') || !/^\d+$/.test(gid ?? '')) {
+    throw new InvalidOptionError(
+      'nginx.workerUser',
+      `there is no user "${user}" on this system; give the user nginx's worker processes run as (the "user" directive of nginx.conf)`,
+    );
+  }
+  return { name, uid: Number(uid), gid: Number(gid) };
+}
+
 function positiveInt(option: string, value: number | undefined, fallback: number): number {
   const result = value ?? fallback;
   if (!Number.isInteger(result) || result < 0) throw new InvalidOptionError(option, 'must be a whole number');
   return result;
 }
 
+/** The EHLO name: a host name (the machine's own by default). */
+function heloName(value: string | undefined): string {
+  const name = (value ?? hostname()).trim().toLowerCase() || 'localhost';
+  if (!/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/.test(name)) {
+    throw new InvalidOptionError('checks.smtpProbe.heloName', `"${name}" is not a host name`);
+  }
+  return name;
+}
+
 /**
  * Applies defaults and checks every option, failing fast with the option's name.
  * Nothing here touches the network; files are only checked where a wrong path would
- * otherwise surface much later.
+ * otherwise surface much later, and the shared layout's worker user is looked up in the
+ * system's user database.
  */
 export function resolveMtaStsOptions(options: MtaStsModuleOptions): ResolvedMtaStsOptions {
   const given = { ipv4: options.serverIpv4 || undefined, ipv6: options.serverIpv6 || undefined };
@@ -306,6 +440,7 @@ export function resolveMtaStsOptions(options: MtaStsModuleOptions): ResolvedMtaS
   }
   const acmeCaFile = options.acme?.caFile ? path('acme.caFile', options.acme.caFile) : undefined;
   const checksCaFile = options.checks?.caFile ? path('checks.caFile', options.checks.caFile) : undefined;
+  const layout = nginxLayout(options.nginx?.layout);
   return {
     dataDir: path('dataDir', options.dataDir ?? './data'),
     serverIpv4: addresses.ipv4,
@@ -324,6 +459,18 @@ export function resolveMtaStsOptions(options: MtaStsModuleOptions): ResolvedMtaS
       jitterMs: bounded('checks.jitterSeconds', options.checks?.jitterSeconds, 60, 0, 86_400) * 1000,
       concurrency: bounded('checks.concurrency', options.checks?.concurrency, 8, 1, 256),
       caPem: readPem('checks.caFile', checksCaFile),
+      smtpProbe: {
+        enabled: options.checks?.smtpProbe?.enabled ?? true,
+        port: bounded('checks.smtpProbe.port', options.checks?.smtpProbe?.port, 25, 1, 65_535),
+        timeoutMs: bounded('checks.smtpProbe.timeoutMs', options.checks?.smtpProbe?.timeoutMs, 15_000, 100, 120_000),
+        heloName: heloName(options.checks?.smtpProbe?.heloName),
+        cacheMs: bounded('checks.smtpProbe.cacheSeconds', options.checks?.smtpProbe?.cacheSeconds, 600, 0, 86_400) * 1000,
+      },
+    },
+    autoDowngrade: options.autoDowngrade ?? false,
+    notifications: resolveNotificationOptions(options.notifications),
+    retirement: {
+      txtTtlSeconds: bounded('retirement.txtTtlSeconds', options.retirement?.txtTtlSeconds, 3_600, 0, 604_800),
     },
     renewals: {
       cron: cron('renewals.cron', options.renewals?.cron, '0 0 3,15 * * *'),
@@ -348,9 +495,12 @@ export function resolveMtaStsOptions(options: MtaStsModuleOptions): ResolvedMtaS
         128,
       ),
       commandTimeoutMs: positiveInt('nginx.commandTimeoutMs', options.nginx?.commandTimeoutMs, 30_000),
+      layout,
+      workerUser: layout === 'shared' ? workerUser(options.nginx?.workerUser) : undefined,
     },
     apiToken,
     authorizeApi: options.authorizeApi,
+    resolveActor: options.resolveActor,
     pages: {
       resolveRole: options.pages?.resolveRole,
       loginUrl: options.pages?.loginUrl,

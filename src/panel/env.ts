@@ -1,10 +1,20 @@
+import {
+  NOTIFICATION_VARIABLE_OF_OPTION,
+  parseNotificationEnv,
+} from '../mta-sts/adapters/notify/notify-env';
+import type { NotificationOptions } from '../mta-sts/adapters/notify/notify-settings';
 import { randomBytes } from 'node:crypto';
 import { InvalidOptionError } from '../mta-sts/domain/errors';
 import { parseUsers, PanelUser } from './auth/users';
 import { InvalidSettingError } from './settings-error';
 
 export { InvalidSettingError };
-import { MtaStsModuleOptions, ResolvedMtaStsOptions, resolveMtaStsOptions } from '../mta-sts/mta-sts.options';
+import {
+  MtaStsModuleOptions,
+  NginxLayout,
+  ResolvedMtaStsOptions,
+  resolveMtaStsOptions,
+} from '../mta-sts/mta-sts.options';
 
 /** The standalone panel's settings, read from the environment (see README.md and .env.example). */
 export interface PanelConfig {
@@ -41,7 +51,11 @@ const VARIABLE_OF_OPTION: Record<string, string> = {
   'nginx.httpsListen': 'MTA_STS_HTTPS_LISTEN',
   'nginx.rejectUnknownSni': 'MTA_STS_NGINX_REJECT_UNKNOWN_SNI',
   'nginx.serverNamesHashBucketSize': 'MTA_STS_NGINX_HASH_BUCKET_SIZE',
+  'nginx.layout': 'MTA_STS_NGINX_LAYOUT',
+  'nginx.workerUser': 'MTA_STS_NGINX_WORKER_USER',
   apiToken: 'MTA_STS_API_TOKEN',
+  'checks.smtpProbe.heloName': 'MTA_STS_SMTP_PROBE_HELO',
+  ...NOTIFICATION_VARIABLE_OF_OPTION,
 };
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -70,6 +84,18 @@ function boolean(env: Env, variable: string): boolean | undefined {
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new InvalidSettingError(variable, `"${env[variable]}" must be true or false`);
+}
+
+/** The notification settings; a malformed value names its variable. */
+function notificationsFromEnv(env: Env): NotificationOptions {
+  try {
+    return parseNotificationEnv(env);
+  } catch (error) {
+    if (error instanceof InvalidOptionError) {
+      throw new InvalidSettingError(error.option, error.message.slice(error.option.length + 2));
+    }
+    throw error;
+  }
 }
 
 /** Splits `MTA_STS_NGINX_ARGS` like a shell would for simple words and quoted strings. */
@@ -102,7 +128,15 @@ export function loadPanelConfig(env: Env = process.env): PanelConfig {
       cron: env.MTA_STS_CHECK_CRON?.trim() || undefined,
       concurrency: integer(env, 'MTA_STS_CHECK_CONCURRENCY', 8, 1, 256),
       caFile: env.MTA_STS_CHECK_CA_FILE?.trim() || undefined,
+      smtpProbe: {
+        enabled: boolean(env, 'MTA_STS_SMTP_PROBE'),
+        port: integer(env, 'MTA_STS_SMTP_PROBE_PORT', 25, 1, 65535),
+        heloName: env.MTA_STS_SMTP_PROBE_HELO?.trim() || undefined,
+      },
     },
+    autoDowngrade: boolean(env, 'MTA_STS_AUTO_DOWNGRADE'),
+    retirement: { txtTtlSeconds: integer(env, 'MTA_STS_TXT_TTL', 3600, 0, 604_800) },
+    notifications: notificationsFromEnv(env),
     renewals: { cron: env.MTA_STS_RENEW_CRON?.trim() || undefined },
     nginx: {
       bin: env.MTA_STS_NGINX_BIN?.trim() || undefined,
@@ -113,6 +147,9 @@ export function loadPanelConfig(env: Env = process.env): PanelConfig {
       httpsListen: list(env.MTA_STS_HTTPS_LISTEN),
       rejectUnknownSni: boolean(env, 'MTA_STS_NGINX_REJECT_UNKNOWN_SNI'),
       serverNamesHashBucketSize: integer(env, 'MTA_STS_NGINX_HASH_BUCKET_SIZE', 128, 0, 4096),
+      // Checked by resolveMtaStsOptions, which names the variable when the value is wrong.
+      layout: (env.MTA_STS_NGINX_LAYOUT?.trim() || undefined) as NginxLayout | undefined,
+      workerUser: env.MTA_STS_NGINX_WORKER_USER?.trim() || undefined,
     },
     apiToken: env.MTA_STS_API_TOKEN || undefined,
   };

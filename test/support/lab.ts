@@ -132,6 +132,8 @@ export class Lab {
       MTA_STS_NGINX_ARGS: this.nginx.args.join(' '),
       MTA_STS_NGINX_SITES_DIR: this.nginx.sitesDir,
       MTA_STS_NGINX_PID_FILE: this.nginx.pidFile,
+      // Read by the shared layout only: nginx's workers, not its master, read the certificates.
+      MTA_STS_NGINX_WORKER_USER: this.nginx.workerUser,
       MTA_STS_HTTP_LISTEN: `${this.address}:${this.ports.http}`,
       MTA_STS_HTTPS_LISTEN: `${this.address}:${this.ports.https}`,
       MTA_STS_API_TOKEN: this.apiToken,

@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Service, waitFor } from './processes';
 
@@ -29,6 +30,33 @@ export class Nginx {
 
   get errorLog(): string {
     return join(this.prefix, 'error.log');
+  }
+
+  /**
+   * The user nginx's workers run as (`MTA_STS_NGINX_WORKER_USER`): started as root with
+   * no `user` directive, nginx falls back to its built-in `nobody`; started by anyone
+   * else, its workers stay that user.
+   */
+  get workerUser(): string {
+    return process.getuid?.() === 0 ? 'nobody' : userInfo().username;
+  }
+
+  /** The pids of the master's workers that serve (Linux); a reload replaces them. */
+  workerPids(): number[] {
+    const master = readFileSync(this.pidFile, 'utf8').trim();
+    const serving = (pid: string) => {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.startsWith('nginx: worker process') && !cmdline.includes('shutting down');
+      } catch {
+        return false; // it has just exited
+      }
+    };
+    return readFileSync(`/proc/${master}/task/${master}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter((pid) => pid !== '' && serving(pid))
+      .map(Number);
   }
 
   async start(): Promise<void> {

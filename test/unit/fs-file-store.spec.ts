@@ -1,4 +1,17 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsFileStore } from '../../src/mta-sts/adapters/fs.file-store';
@@ -82,6 +95,23 @@ describe('FsFileStore.writeAtomic', () => {
     expect(readFileSync(join(path, 'inside'), 'utf8')).toBe('keep');
   });
 
+  it('gives the file the owner it is asked for, with the mode', async () => {
+    // As root, another user; otherwise this process's own user (chown to another needs root).
+    const owner =
+      process.getuid!() === 0 ? { uid: 65534, gid: 65534 } : { uid: process.getuid!(), gid: process.getgid!() };
+    const path = join(dir, 'certificate.pem');
+    await store.writeAtomic(path, 'chain and key', 0o600, owner);
+    const stats = statSync(path);
+    expect({ uid: stats.uid, gid: stats.gid, mode: stats.mode & 0o777 }).toEqual({ ...owner, mode: 0o600 });
+    expect(readdirSync(dir)).toEqual(['certificate.pem']);
+  });
+
+  it("keeps this process's owner when no owner is asked for", async () => {
+    const path = join(dir, 'certificate.pem');
+    await store.writeAtomic(path, 'x', 0o600);
+    expect(statSync(path).uid).toBe(process.getuid!());
+  });
+
   it('writes the empty string as an empty file', async () => {
     const path = join(dir, 'empty');
     await store.writeAtomic(path, '', 0o644);
@@ -149,5 +179,102 @@ describe('FsFileStore.ensureDir', () => {
     writeFileSync(join(path, 'account.key'), 'k');
     await store.ensureDir(path, 0o700);
     expect(readFileSync(join(path, 'account.key'), 'utf8')).toBe('k');
+  });
+});
+
+describe('FsFileStore.symlinkAtomic', () => {
+  it('creates a link to the target, and its directory', async () => {
+    const target = join(dir, 'certs', 'certificate.pem');
+    mkdirSync(join(dir, 'certs'));
+    writeFileSync(target, 'bundle');
+    const link = join(dir, 'served', 'mta-sts.example.com.pem');
+    await store.symlinkAtomic(target, link);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe(target);
+    expect(readFileSync(link, 'utf8')).toBe('bundle');
+  });
+
+  it('replaces an existing link, leaving no temporary link behind', async () => {
+    const link = join(dir, 'link.pem');
+    symlinkSync('/old/target', link);
+    await store.symlinkAtomic('/new/target', link);
+    expect(readlinkSync(link)).toBe('/new/target');
+    expect(readdirSync(dir)).toEqual(['link.pem']);
+  });
+
+  it('follows the target when the target file is replaced by a rename', async () => {
+    const target = join(dir, 'certificate.pem');
+    writeFileSync(target, 'old');
+    await store.symlinkAtomic(target, join(dir, 'link.pem'));
+    await store.writeAtomic(target, 'renewed', 0o600);
+    expect(readFileSync(join(dir, 'link.pem'), 'utf8')).toBe('renewed');
+  });
+});
+
+describe('FsFileStore.readLink', () => {
+  it("returns a link's target, even when the target is missing", async () => {
+    symlinkSync('/nowhere/certificate.pem', join(dir, 'link'));
+    await expect(store.readLink(join(dir, 'link'))).resolves.toBe('/nowhere/certificate.pem');
+  });
+
+  it('returns undefined for a missing path and for a regular file', async () => {
+    writeFileSync(join(dir, 'file'), 'x');
+    await expect(store.readLink(join(dir, 'missing'))).resolves.toBeUndefined();
+    await expect(store.readLink(join(dir, 'file'))).resolves.toBeUndefined();
+  });
+});
+
+describe('FsFileStore.remove on links', () => {
+  it('removes the link, never its target', async () => {
+    writeFileSync(join(dir, 'target'), 'keep');
+    symlinkSync(join(dir, 'target'), join(dir, 'link'));
+    await store.remove(join(dir, 'link'));
+    expect(readdirSync(dir)).toEqual(['target']);
+    expect(readFileSync(join(dir, 'target'), 'utf8')).toBe('keep');
+  });
+});
+
+describe('FsFileStore.stat and setOwner', () => {
+  it('reports owner, permission bits and modification time, through a link', async () => {
+    const target = join(dir, 'target');
+    writeFileSync(target, 'x');
+    chmodSync(target, 0o640);
+    utimesSync(target, 1_700_000_000, 1_700_000_000);
+    symlinkSync(target, join(dir, 'link'));
+    await expect(store.stat(join(dir, 'link'))).resolves.toEqual({
+      uid: process.getuid!(),
+      gid: process.getgid!(),
+      mode: 0o640,
+      modifiedMs: 1_700_000_000_000,
+    });
+  });
+
+  it('returns undefined for a missing file and for a dangling link', async () => {
+    symlinkSync(join(dir, 'gone'), join(dir, 'link'));
+    await expect(store.stat(join(dir, 'missing'))).resolves.toBeUndefined();
+    await expect(store.stat(join(dir, 'link'))).resolves.toBeUndefined();
+  });
+
+  it('sets owner and mode of the file a link leads to', async () => {
+    const owner =
+      process.getuid!() === 0 ? { uid: 65534, gid: 65534 } : { uid: process.getuid!(), gid: process.getgid!() };
+    const target = join(dir, 'target');
+    writeFileSync(target, 'x', { mode: 0o644 });
+    symlinkSync(target, join(dir, 'link'));
+    await store.setOwner(join(dir, 'link'), owner, 0o600);
+    const stats = statSync(target);
+    expect({ uid: stats.uid, gid: stats.gid, mode: stats.mode & 0o777 }).toEqual({ ...owner, mode: 0o600 });
+  });
+});
+
+describe('FsFileStore.list', () => {
+  it('lists the names in a directory, links included', async () => {
+    writeFileSync(join(dir, 'a'), 'x');
+    symlinkSync('/nowhere', join(dir, 'b'));
+    await expect(store.list(dir).then((names) => names.sort())).resolves.toEqual(['a', 'b']);
+  });
+
+  it('returns nothing for a missing directory', async () => {
+    await expect(store.list(join(dir, 'missing'))).resolves.toEqual([]);
   });
 });

@@ -1,15 +1,30 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { FsFileStore } from '../../src/mta-sts/adapters/fs.file-store';
 import {
   DEFAULTS_FILE_NAME,
+  SHARED_FILE_NAME,
   renderDefaultsConfig,
+  renderSharedConfig,
   renderSiteConfig,
 } from '../../src/mta-sts/adapters/nginx/nginx-config';
 import { NginxOptions, NginxWebServer } from '../../src/mta-sts/adapters/nginx/nginx.web-server';
 import { OperationFailedError } from '../../src/mta-sts/domain/errors';
-import { PolicySite, ProcessResult, ProcessRunner } from '../../src/mta-sts/ports';
+import { FileOwner, PolicySite, ProcessResult, ProcessRunner } from '../../src/mta-sts/ports';
+import { selfSigned } from '../support/self-signed';
 
 const BIN = '/usr/sbin/nginx';
 const TIMEOUT = 5_000;
@@ -170,6 +185,13 @@ beforeEach(() => {
     httpsListen: ['443', '[::]:443'],
     rejectUnknownSni: true,
     serverNamesHashBucketSize: 128,
+    layout: 'per-domain',
+    paths: {
+      servedDir: join(root, 'served'),
+      policiesDir: join(root, 'policies'),
+      acmeWebroot: join(root, 'webroot'),
+      certificatesDir: join(root, 'certs'),
+    },
   };
   nginx = new ScriptedNginx(options.args, sitesDir);
   server = new NginxWebServer(options, new FsFileStore(), nginx);
@@ -422,5 +444,262 @@ describe('NginxWebServer.removeSite', () => {
     const error = await rejection(server.removeSite('mta-sts.example.com'));
     expect(error.detail).toBe('nginx: [emerg] bad\n');
     expect(snapshot(sitesDir)).toEqual(before);
+  });
+});
+
+describe('NginxWebServer in the shared layout', () => {
+  /** As root, nginx's usual worker user; otherwise this process's own (chown to another needs root). */
+  const worker: FileOwner =
+    process.getuid!() === 0 ? { uid: 65534, gid: 65534 } : { uid: process.getuid!(), gid: process.getgid!() };
+  let shared: NginxOptions;
+
+  const bundleOf = (domain: string) => join(root, 'certs', domain, 'certificate.pem');
+  const linkOf = (domain: string) => join(root, 'served', `mta-sts.${domain}.pem`);
+  const sharedPath = () => join(sitesDir, SHARED_FILE_NAME);
+  const modeOf = (path: string) => statSync(path).mode & 0o777;
+  const links = () => (existsSync(join(root, 'served')) ? readdirSync(join(root, 'served')).sort() : []);
+
+  function bundleText(domain: string): string {
+    const pair = selfSigned({ subject: `/CN=mta-sts.${domain}`, extensions: [`subjectAltName=DNS:mta-sts.${domain}`] });
+    return `${pair.certificatePem.trim()}\n${pair.privateKeyPem.trim()}\n`;
+  }
+
+  /** A bundle as the per-domain layout leaves it: this process's, 0600, in a 0700 directory. */
+  function writeBundle(domain: string, text = bundleText(domain)): string {
+    mkdirSync(dirname(bundleOf(domain)), { recursive: true, mode: 0o700 });
+    const temp = `${bundleOf(domain)}.new`;
+    writeFileSync(temp, text, { mode: 0o600 });
+    renameSync(temp, bundleOf(domain));
+    return text;
+  }
+
+  function sharedServer(overrides: Partial<NginxOptions> = {}): NginxWebServer {
+    return new NginxWebServer({ ...shared, ...overrides }, new FsFileStore(), nginx);
+  }
+
+  beforeEach(() => {
+    shared = { ...options, layout: 'shared', workerOwner: worker };
+    server = sharedServer();
+    for (const domain of ['example.com', 'example.net']) writeBundle(domain);
+  });
+
+  it('writes the shared file and the defaults file on the first apply, then tests and reloads', async () => {
+    nginx.expectCalls(TEST, RELOAD);
+    await server.applySite(siteFor('example.com', true));
+
+    expect(readdirSync(sitesDir).sort()).toEqual([DEFAULTS_FILE_NAME, SHARED_FILE_NAME]);
+    expect(readFileSync(sharedPath(), 'utf8')).toBe(
+      renderSharedConfig({
+        ...shared,
+        servedDir: join(root, 'served'),
+        policiesDir: join(root, 'policies'),
+        acmeWebroot: join(root, 'webroot'),
+      }),
+    );
+    expect(readFileSync(defaultsPath(), 'utf8')).toBe(renderDefaultsConfig(shared));
+    expect(nginx.calls[0].files[SHARED_FILE_NAME]).toContain('ssl_certificate ');
+  });
+
+  it('serves a host over HTTPS through a link to its bundle, given to the worker user', async () => {
+    nginx.expectCalls(TEST, RELOAD);
+    await server.applySite(siteFor('example.com', true));
+
+    expect(lstatSync(linkOf('example.com')).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(linkOf('example.com'))).toBe(bundleOf('example.com'));
+    const bundle = statSync(bundleOf('example.com'));
+    expect({ uid: bundle.uid, gid: bundle.gid, mode: bundle.mode & 0o777 }).toEqual({ ...worker, mode: 0o600 });
+    // The worker traverses to the bundle but cannot list the directories on the way.
+    expect(modeOf(join(root, 'served'))).toBe(0o711);
+    expect(modeOf(join(root, 'certs'))).toBe(0o711);
+    expect(modeOf(join(root, 'certs', 'example.com'))).toBe(0o711);
+  });
+
+  it('enables, disables and re-enables hosts after the first apply without any nginx call', async () => {
+    await applied(siteFor('example.com', true));
+    const config = snapshot(sitesDir);
+
+    await server.applySite(siteFor('example.net', true));
+    expect(links()).toEqual(['mta-sts.example.com.pem', 'mta-sts.example.net.pem']);
+    await server.removeSite('mta-sts.example.com');
+    expect(links()).toEqual(['mta-sts.example.net.pem']);
+    await server.applySite(siteFor('example.com', true));
+    expect(links()).toEqual(['mta-sts.example.com.pem', 'mta-sts.example.net.pem']);
+
+    expect(nginx.calls).toEqual([]);
+    expect(snapshot(sitesDir)).toEqual(config);
+  });
+
+  it('applies a host without a certificate (the port 80 step of Enable) without a link, and drops an old one', async () => {
+    await applied(siteFor('example.com', true));
+    await server.applySite(siteFor('example.net'));
+    expect(links()).toEqual(['mta-sts.example.com.pem']);
+    await server.applySite(siteFor('example.com'));
+    expect(links()).toEqual([]);
+    expect(nginx.calls).toEqual([]);
+  });
+
+  it('serves a renewed bundle through the same link: reload() makes no nginx call', async () => {
+    await applied(siteFor('example.com', true));
+    const renewed = bundleText('example.com');
+    await new FsFileStore().writeAtomic(bundleOf('example.com'), renewed, 0o600, worker);
+
+    await server.reload();
+
+    expect(nginx.calls).toEqual([]);
+    expect(readFileSync(linkOf('example.com'), 'utf8')).toBe(renewed);
+  });
+
+  it('gives a bundle rewritten by someone else back to the worker user on reload()', async () => {
+    await applied(siteFor('example.com', true));
+    writeBundle('example.com');
+    await server.reload();
+    const bundle = statSync(bundleOf('example.com'));
+    expect({ uid: bundle.uid, gid: bundle.gid, mode: bundle.mode & 0o777 }).toEqual({ ...worker, mode: 0o600 });
+    expect(nginx.calls).toEqual([]);
+  });
+
+  it('refuses a renewed bundle nginx could not load, so the renewal can put the previous one back', async () => {
+    await applied(siteFor('example.com', true));
+    const other = bundleText('example.net');
+    const mismatched =
+      bundleText('example.com').replace(/-----BEGIN PRIVATE KEY-----[\s\S]+$/, '') +
+      other.slice(other.indexOf('-----BEGIN PRIVATE KEY-----'));
+    writeBundle('example.com', mismatched);
+
+    const error = await rejection(server.reload());
+
+    expect(error.message).toMatch(
+      /^The new certificate of mta-sts\.example\.com cannot be served: the private key does not belong/,
+    );
+    expect(nginx.calls).toEqual([]);
+  });
+
+  it('refuses to link a bundle without a key, before any nginx call', async () => {
+    writeBundle('example.com', bundleText('example.com').replace(/-----BEGIN PRIVATE KEY-----[\s\S]+$/, ''));
+    const error = await rejection(server.applySite(siteFor('example.com', true)));
+    expect(error.message).toBe(
+      'The certificate of mta-sts.example.com cannot be served: it holds no private key. Re-issue the certificate.',
+    );
+    expect(links()).toEqual([]);
+    expect(nginx.calls).toEqual([]);
+  });
+
+  it('refuses a site whose policy file is not where the shared file looks for it', async () => {
+    const elsewhere = { ...siteFor('example.com', true), policyFile: join(root, 'elsewhere', 'example.com.txt') };
+    const error = await rejection(server.applySite(elsewhere));
+    expect(error.message).toMatch(/only from the module's data directory/);
+    expect(nginx.calls).toEqual([]);
+    expect(links()).toEqual([]);
+  });
+
+  it('removes the new files and the new link when nginx -t fails on the first apply', async () => {
+    nginx.expectCalls({ ...TEST, result: failed('nginx: [emerg] unknown "ssl_server_name" variable\n') }, RELOAD);
+    const error = await rejection(server.applySite(siteFor('example.com', true)));
+    expect(error.detail).toBe('nginx: [emerg] unknown "ssl_server_name" variable\n');
+    // The link was in place while nginx tested the file, and is gone with it.
+    expect(nginx.calls[0].files[SHARED_FILE_NAME]).toBeDefined();
+    expect(readdirSync(sitesDir)).toEqual([]);
+    expect(links()).toEqual([]);
+  });
+
+  it('restores the previous shared file when nginx -t fails on a settings change, and keeps the links', async () => {
+    await applied(siteFor('example.com', true));
+    const before = snapshot(sitesDir);
+    const moved = sharedServer({ httpsListen: ['127.0.0.1:8443'] });
+    nginx.expectCalls({ ...TEST, result: failed('nginx: [emerg] bind() failed\n') }, RELOAD);
+
+    await rejection(moved.applySite(siteFor('example.net', true)));
+
+    expect(nginx.calls[0].files[SHARED_FILE_NAME]).toContain('listen 127.0.0.1:8443 ssl;');
+    expect(snapshot(sitesDir)).toEqual(before);
+    expect(links()).toEqual(['mta-sts.example.com.pem']);
+  });
+
+  it('switching from per-domain removes the host file in the same tested apply, with the link already in place', async () => {
+    const perDomain = new NginxWebServer(options, new FsFileStore(), nginx);
+    nginx.expectCalls(TEST, RELOAD);
+    await perDomain.applySite(siteFor('example.com', true));
+    nginx.calls.length = 0;
+    let linkedAtTest = false;
+    nginx.expectCalls({ ...TEST, onCall: () => (linkedAtTest = existsSync(linkOf('example.com'))) }, RELOAD);
+
+    await server.applySite(siteFor('example.com', true));
+
+    expect(linkedAtTest).toBe(true);
+    expect(Object.keys(nginx.calls[0].files).sort()).toEqual([DEFAULTS_FILE_NAME, SHARED_FILE_NAME]);
+    expect(readdirSync(sitesDir).sort()).toEqual([DEFAULTS_FILE_NAME, SHARED_FILE_NAME]);
+    expect(statSync(bundleOf('example.com')).uid).toBe(worker.uid);
+  });
+
+  it('keeps a per-domain file of the other layout and its link when the switching apply fails', async () => {
+    const perDomain = new NginxWebServer(options, new FsFileStore(), nginx);
+    nginx.expectCalls(TEST, RELOAD);
+    await perDomain.applySite(siteFor('example.com', true));
+    nginx.calls.length = 0;
+    const before = snapshot(sitesDir);
+    nginx.expectCalls({ ...TEST, result: failed('bad') }, RELOAD);
+
+    await rejection(server.applySite(siteFor('example.com', true)));
+
+    expect(snapshot(sitesDir)).toEqual(before);
+    expect(links()).toEqual([]);
+  });
+
+  it('reloads on reload() while per-domain files of the other layout remain: their certificates are in memory', async () => {
+    const perDomain = new NginxWebServer(options, new FsFileStore(), nginx);
+    nginx.expectCalls(TEST, RELOAD);
+    await perDomain.applySite(siteFor('example.net', true));
+    nginx.calls.length = 0;
+    nginx.expectCalls(TEST, RELOAD);
+    await server.reload();
+    expect(nginx.argsSeen()).toEqual([['-t'], ['-s', 'reload']]);
+  });
+
+  it('disabling a host still served by a per-domain file of the other layout removes that file through nginx -t', async () => {
+    const perDomain = new NginxWebServer(options, new FsFileStore(), nginx);
+    nginx.expectCalls(TEST, RELOAD);
+    await perDomain.applySite(siteFor('example.com', true));
+    nginx.calls.length = 0;
+    nginx.expectCalls(TEST, RELOAD);
+    await server.removeSite('mta-sts.example.com');
+    expect(existsSync(sitePath())).toBe(false);
+    expect(nginx.calls[0].files['mta-sts.example.com.conf']).toBeUndefined();
+  });
+
+  it('switching back to per-domain writes the host file, then drops its link, and the shared file with the last link', async () => {
+    await applied(siteFor('example.com', true));
+    await server.applySite(siteFor('example.net', true));
+    const perDomain = new NginxWebServer(options, new FsFileStore(), nginx);
+
+    let linkedAtTest = false;
+    nginx.expectCalls({ ...TEST, onCall: () => (linkedAtTest = existsSync(linkOf('example.com'))) }, RELOAD);
+    await perDomain.applySite(siteFor('example.com', true));
+    // The host's own blocks were loaded before its link went; example.net still needs the shared file.
+    expect(linkedAtTest).toBe(true);
+    expect(Object.keys(nginx.calls[0].files).sort()).toEqual([
+      DEFAULTS_FILE_NAME,
+      SHARED_FILE_NAME,
+      'mta-sts.example.com.conf',
+    ]);
+    expect(links()).toEqual(['mta-sts.example.net.pem']);
+    expect(statSync(bundleOf('example.com')).uid).toBe(process.getuid!());
+    expect(modeOf(join(root, 'certs'))).toBe(0o711);
+
+    nginx.calls.length = 0;
+    nginx.expectCalls(TEST, RELOAD);
+    await perDomain.applySite(siteFor('example.net', true));
+    expect(Object.keys(nginx.calls[0].files).sort()).toEqual([
+      DEFAULTS_FILE_NAME,
+      'mta-sts.example.com.conf',
+      'mta-sts.example.net.conf',
+    ]);
+    expect(links()).toEqual([]);
+    expect(modeOf(join(root, 'certs'))).toBe(0o700);
+  });
+
+  it('needs the worker user', () => {
+    expect(() => new NginxWebServer({ ...shared, workerOwner: undefined }, new FsFileStore(), nginx)).toThrow(
+      /worker user/,
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { InvalidOptionError } from '../../src/mta-sts/domain/errors';
 import {
@@ -63,8 +64,11 @@ describe('resolveMtaStsOptions', () => {
           rejectUnknownSni: true,
           serverNamesHashBucketSize: 128,
           commandTimeoutMs: 30_000,
+          layout: 'per-domain',
         },
       });
+      // Only the shared layout needs (and looks up) nginx's worker user.
+      expect(resolved.nginx.workerUser).toBeUndefined();
       expect(resolved.apiToken).toBeUndefined();
       expect(resolved.authorizeApi).toBeUndefined();
     });
@@ -93,6 +97,44 @@ describe('resolveMtaStsOptions', () => {
       });
       expect(custom.nginx.httpListen).toEqual(['127.0.0.1:8080']);
       expect(custom.nginx.httpsListen).toEqual(['[::1]:8443', '*:443']);
+    });
+  });
+
+  describe('nginx layout', () => {
+    it("looks up the shared layout's worker user, www-data unless told otherwise", () => {
+      const shared = resolveMtaStsOptions({ serverIpv4: IPV4, nginx: { layout: 'shared', workerUser: 'root' } });
+      expect(shared.nginx.layout).toBe('shared');
+      expect(shared.nginx.workerUser).toEqual({ name: 'root', uid: 0, gid: 0 });
+      const nobody = resolveMtaStsOptions({ serverIpv4: IPV4, nginx: { layout: 'shared', workerUser: 'nobody' } });
+      expect(nobody.nginx.workerUser).toMatchObject({ name: 'nobody', uid: 65534 });
+    });
+
+    it('takes the user www-data by default (when the system has one)', () => {
+      let expected: string | undefined;
+      try {
+        expected = execFileSync('id', ['-u', 'www-data'], { encoding: 'utf8', stdio: 'pipe' }).trim();
+      } catch {
+        return; // no www-data here: the refusal below covers that case
+      }
+      const shared = resolveMtaStsOptions({ serverIpv4: IPV4, nginx: { layout: 'shared' } });
+      expect(shared.nginx.workerUser).toMatchObject({ name: 'www-data', uid: Number(expected) });
+    });
+
+    it('accepts a numeric uid', () => {
+      const shared = resolveMtaStsOptions({ serverIpv4: IPV4, nginx: { layout: 'shared', workerUser: '0' } });
+      expect(shared.nginx.workerUser).toEqual({ name: 'root', uid: 0, gid: 0 });
+    });
+
+    it('refuses a worker user the system does not have, saying what to give', () => {
+      const error = optionError({ serverIpv4: IPV4, nginx: { layout: 'shared', workerUser: 'no-such-user-mta-sts' } });
+      expect(error.option).toBe('nginx.workerUser');
+      expect(error.message).toMatch(/there is no user "no-such-user-mta-sts" on this system/);
+      expect(error.message).toMatch(/"user" directive of nginx\.conf/);
+    });
+
+    it('does not look the worker user up in the per-domain layout', () => {
+      const perDomain = resolveMtaStsOptions({ serverIpv4: IPV4, nginx: { workerUser: 'no-such-user-mta-sts' } });
+      expect(perDomain.nginx.workerUser).toBeUndefined();
     });
   });
 
@@ -128,6 +170,12 @@ describe('resolveMtaStsOptions', () => {
     ['a CA file path with a quote', { serverIpv4: IPV4, acme: { caFile: '/etc/ca".pem' } }, 'acme.caFile'],
     ['a sites directory with a brace', { serverIpv4: IPV4, nginx: { sitesDir: '/etc/nginx/{x}' } }, 'nginx.sitesDir'],
     ['a blank data directory', { serverIpv4: IPV4, dataDir: '  ' }, 'dataDir'],
+    ['an unknown nginx layout', { serverIpv4: IPV4, nginx: { layout: 'flat' as never } }, 'nginx.layout'],
+    [
+      'a worker user that is no user name',
+      { serverIpv4: IPV4, nginx: { layout: 'shared', workerUser: 'a b' } },
+      'nginx.workerUser',
+    ],
   ])('refuses %s, naming the option', (_what, options, option) => {
     const error = optionError(options);
     expect(error.option).toBe(option);
@@ -191,6 +239,13 @@ describe('loadPanelConfig', () => {
     ).toBe(0);
   });
 
+  it('reads MTA_STS_NGINX_LAYOUT and MTA_STS_NGINX_WORKER_USER', () => {
+    expect(loadPanelConfig(base).resolved.nginx.layout).toBe('per-domain');
+    const config = loadPanelConfig({ ...base, MTA_STS_NGINX_LAYOUT: ' shared ', MTA_STS_NGINX_WORKER_USER: 'nobody' });
+    expect(config.resolved.nginx.layout).toBe('shared');
+    expect(config.resolved.nginx.workerUser).toMatchObject({ name: 'nobody', uid: 65534 });
+  });
+
   it('splits MTA_STS_NGINX_ARGS into words, honouring double quotes', () => {
     const config = loadPanelConfig({ ...base, MTA_STS_NGINX_ARGS: '-p /tmp/x -c "/tmp/x/nginx.conf"' });
     expect(config.resolved.nginx.args).toEqual(['-p', '/tmp/x', '-c', '/tmp/x/nginx.conf']);
@@ -225,6 +280,12 @@ describe('loadPanelConfig', () => {
     ['an undecided boolean', { MTA_STS_NGINX_REJECT_UNKNOWN_SNI: 'maybe' }, 'MTA_STS_NGINX_REJECT_UNKNOWN_SNI'],
     ['a negative hash bucket size', { MTA_STS_NGINX_HASH_BUCKET_SIZE: '-1' }, 'MTA_STS_NGINX_HASH_BUCKET_SIZE'],
     ['an unbalanced quote in the nginx arguments', { MTA_STS_NGINX_ARGS: '-p "/tmp/x' }, 'MTA_STS_NGINX_ARGS'],
+    ['an unknown nginx layout', { MTA_STS_NGINX_LAYOUT: 'flat' }, 'MTA_STS_NGINX_LAYOUT'],
+    [
+      'a worker user the system does not have',
+      { MTA_STS_NGINX_LAYOUT: 'shared', MTA_STS_NGINX_WORKER_USER: 'no-such-user-mta-sts' },
+      'MTA_STS_NGINX_WORKER_USER',
+    ],
   ])('refuses %s and names the variable', (_what, env, variable) => {
     const error = settingError({ ...base, ...env });
     expect(error.variable).toBe(variable);

@@ -1,22 +1,44 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { FileStore } from '../ports/file-store.port';
+import { FileOwner, FileStatus, FileStore } from '../ports/file-store.port';
 
 /** Directories the module creates are world-traversable: nginx workers read policy files. */
 const DIR_MODE = 0o755;
 
+function missing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/**
+ * The temporary name starts with a dot and ends in .tmp so nginx's `*.conf` include (and
+ * the shared layout's `<host>.pem` lookup) never picks it up and a crash leaves something
+ * recognisable.
+ */
+function temporaryName(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const dirHandle = await fs.open(dir, 'r');
+  try {
+    await dirHandle.sync();
+  } finally {
+    await dirHandle.close();
+  }
+}
+
 /** `fs` behind the `FileStore` port. */
 export class FsFileStore extends FileStore {
-  async writeAtomic(path: string, data: string, mode: number): Promise<void> {
+  async writeAtomic(path: string, data: string, mode: number, owner?: FileOwner): Promise<void> {
     const dir = dirname(path);
     await fs.mkdir(dir, { recursive: true, mode: DIR_MODE });
-    // The temporary name starts with a dot and ends in .tmp so nginx's `*.conf` include
-    // never picks it up and a crash leaves something recognisable.
-    const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+    const temp = temporaryName(path);
     const handle = await fs.open(temp, 'wx', mode);
     try {
       await handle.writeFile(data, 'utf8');
+      if (owner) await handle.chown(owner.uid, owner.gid);
       await handle.chmod(mode); // the umask may have narrowed `mode`
       await handle.sync();
     } catch (error) {
@@ -31,12 +53,7 @@ export class FsFileStore extends FileStore {
       await fs.rm(temp, { force: true });
       throw error;
     }
-    const dirHandle = await fs.open(dir, 'r');
-    try {
-      await dirHandle.sync();
-    } finally {
-      await dirHandle.close();
-    }
+    await syncDir(dir);
   }
 
   async read(path: string): Promise<string | undefined> {
@@ -55,5 +72,54 @@ export class FsFileStore extends FileStore {
   async ensureDir(path: string, mode: number): Promise<void> {
     await fs.mkdir(path, { recursive: true, mode });
     await fs.chmod(path, mode);
+  }
+
+  async symlinkAtomic(target: string, path: string): Promise<void> {
+    const dir = dirname(path);
+    await fs.mkdir(dir, { recursive: true, mode: DIR_MODE });
+    const temp = temporaryName(path);
+    await fs.symlink(target, temp);
+    try {
+      await fs.rename(temp, path);
+    } catch (error) {
+      await fs.rm(temp, { force: true });
+      throw error;
+    }
+    await syncDir(dir);
+  }
+
+  async readLink(path: string): Promise<string | undefined> {
+    try {
+      return await fs.readlink(path);
+    } catch (error) {
+      // EINVAL: there is something, but not a link.
+      if (missing(error) || (error as NodeJS.ErrnoException).code === 'EINVAL') return undefined;
+      throw error;
+    }
+  }
+
+  async stat(path: string): Promise<FileStatus | undefined> {
+    try {
+      const stats = await fs.stat(path);
+      return { uid: stats.uid, gid: stats.gid, mode: stats.mode & 0o7777, modifiedMs: stats.mtimeMs };
+    } catch (error) {
+      if (missing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async setOwner(path: string, owner: FileOwner, mode: number): Promise<void> {
+    await fs.chown(path, owner.uid, owner.gid);
+    // After chown: changing the owner may clear set-id bits, never the other way round.
+    await fs.chmod(path, mode);
+  }
+
+  async list(dir: string): Promise<string[]> {
+    try {
+      return await fs.readdir(dir);
+    } catch (error) {
+      if (missing(error)) return [];
+      throw error;
+    }
   }
 }

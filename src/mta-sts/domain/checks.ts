@@ -3,14 +3,16 @@ import { canonicalIp } from './dns-records';
 import { DomainName } from './hostname';
 import { mxMatches, parsePolicy } from './policy-parser';
 import { PolicyMode } from './policy';
+import type { DomainState } from './domain-state';
 import { readStsRecords, readTlsRptRecords } from './txt-records';
+import type { SmtpProbeResult } from '../ports/smtp-prober.port';
 
 /**
  * The readiness checks: pure functions from what was observed (DNS answers, an HTTPS
  * exchange, a certificate) to a verdict that says what is wrong and what to do. The
  * services gather the observations; nothing here does I/O or throws for a failed check.
  */
-export const CHECK_IDS = ['dns', 'https', 'certificate', 'policy-record', 'tls-rpt', 'mx-coverage'] as const;
+export const CHECK_IDS = ['dns', 'https', 'certificate', 'policy-record', 'tls-rpt', 'mx-coverage', 'mx-tls'] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 
@@ -21,6 +23,7 @@ export const CHECK_TITLES: Record<CheckId, string> = {
   'policy-record': 'Policy id in DNS matches',
   'tls-rpt': 'TLS reporting record',
   'mx-coverage': 'MX hosts covered by the policy',
+  'mx-tls': 'MX hosts accept TLS (STARTTLS probe)',
 };
 
 /** Checks whose failure only means DNS changes are not visible yet (see `domainBadge`). */
@@ -355,28 +358,104 @@ export function checkMxCoverage(
   };
 }
 
-export type Badge = 'active' | 'verifying' | 'error' | 'inactive';
+/** Days before an MX certificate's expiry at which the probe warns. */
+export const MX_CERTIFICATE_WARN_DAYS = 14;
 
-/** How long after Enable failing DNS-visibility checks count as "still propagating". */
+/**
+ * 7. Every live MX host passes what a sender enforcing the policy requires (RFC 8461
+ * §4.2): STARTTLS, TLS 1.2+, a trusted certificate valid for the MX host name, not
+ * expired. Failing hosts only warn in testing (mail still flows) and fail in enforce.
+ */
+export function checkMxTls(
+  domain: DomainName,
+  liveMx: Lookup<string[]>,
+  probes: readonly SmtpProbeResult[],
+  mode: PolicyMode,
+  now: Date,
+): CheckVerdict {
+  if (!liveMx.ok) {
+    return {
+      check: 'mx-tls',
+      status: 'warn',
+      summary: `The MX look-up of ${domain.ascii} failed: ${liveMx.error}.`,
+      detail: '',
+      remedy: 'Check the DNS servers of the domain.',
+    };
+  }
+  const detail = probes.map((probe) => `${probe.ok ? '✓' : '✗'} ${probe.summary}`).join('\n');
+  const failing = probes.filter((probe) => !probe.ok);
+  if (failing.length > 0) {
+    const enforcing = mode === 'enforce';
+    return {
+      check: 'mx-tls',
+      status: enforcing ? 'fail' : 'warn',
+      summary: `${failing.map((probe) => probe.summary).join(' ')}${enforcing ? ' Senders enforcing MTA-STS will not deliver there.' : ''}`,
+      detail,
+      remedy:
+        'Fix the TLS set-up of the mail server named above (STARTTLS on port 25 with a certificate from a public CA for that exact host name), then run the checks again.',
+    };
+  }
+  const expiring = probes.flatMap((probe) =>
+    probe.addresses
+      .filter((address) => address.certificateNotAfter)
+      .map((address) => ({ host: probe.host, notAfter: address.certificateNotAfter! }))
+      .filter(({ notAfter }) => notAfter.getTime() - now.getTime() < MX_CERTIFICATE_WARN_DAYS * 86_400_000),
+  );
+  if (expiring.length > 0) {
+    const first = expiring[0];
+    return {
+      check: 'mx-tls',
+      status: 'warn',
+      summary: `The certificate of MX host ${first.host} expires on ${first.notAfter.toISOString().slice(0, 10)}.`,
+      detail,
+      remedy: `Renew the certificate of ${first.host} on the mail server: under enforce, senders refuse it once it has expired.`,
+    };
+  }
+  const hosts = probes.map((probe) => probe.host);
+  return pass(
+    'mx-tls',
+    hosts.length === 1
+      ? `${hosts[0]} offers STARTTLS with a valid certificate.`
+      : `All ${hosts.length} MX hosts offer STARTTLS with a valid certificate.`,
+    detail,
+  );
+}
+
+export type Badge = 'active' | 'verifying' | 'retiring' | 'error' | 'inactive';
+
+/** How long after Enable (or a policy change) failing DNS-visibility checks count as "still propagating". */
 export const VERIFY_GRACE_MS = 48 * 3_600_000;
 
 /**
- * The domain's badge: Inactive when not enabled, Error for a failed provisioning or any
- * failed check after the grace period, Verifying while provisioning or while only DNS
- * visibility fails shortly after Enable, Active otherwise.
+ * The domain's badge: Inactive when not serving, Retiring while `mode: none` drains,
+ * Error for a failed provisioning or any failed check after the grace period, Verifying
+ * while provisioning or while only DNS visibility fails shortly after Enable or a policy
+ * change (`graceFrom`), Active otherwise.
  */
 export function domainBadge(
-  state: 'inactive' | 'provisioning' | 'active' | 'error',
+  state: DomainState,
   results: readonly Pick<CheckResult, 'check' | 'status'>[],
-  enabledAt: Date | null,
+  graceFrom: Date | null,
   now: Date,
 ): Badge {
-  if (state === 'inactive') return 'inactive';
+  if (state === 'inactive' || state === 'removed') return 'inactive';
   if (state === 'error') return 'error';
   if (state === 'provisioning') return 'verifying';
+  if (state === 'retiring') return 'retiring';
   const failing = results.filter((result) => result.status === 'fail');
   if (failing.length === 0) return 'active';
-  const inGrace = enabledAt !== null && now.getTime() - enabledAt.getTime() < VERIFY_GRACE_MS;
+  const inGrace = graceFrom !== null && now.getTime() - graceFrom.getTime() < VERIFY_GRACE_MS;
   if (inGrace && failing.every((result) => DNS_VISIBILITY_CHECKS.includes(result.check))) return 'verifying';
   return 'error';
+}
+
+/** The start of the DNS grace period: the later of Enable and the last policy change. */
+export function graceStart(domain: {
+  readonly enabledAt: Date | null;
+  readonly policyPublishedAt?: Date | null;
+}): Date | null {
+  const times = [domain.enabledAt, domain.policyPublishedAt ?? null]
+    .filter((time): time is Date => time !== null)
+    .map((time) => new Date(time).getTime());
+  return times.length ? new Date(Math.max(...times)) : null;
 }

@@ -1,9 +1,30 @@
 /**
- * What a managed domain is doing. `provisioning` walks the steps below in order; a failure
- * stops at the step that failed and records it with the reason.
+ * What a managed domain is doing; persisted, so a restart resumes where it stopped.
+ * - `inactive`: added, never served (or disabled before any sender could cache a policy).
+ * - `provisioning`: Enable walks the steps below in order; a failure stops at the step
+ *   that failed and records it with the reason (`error`).
+ * - `active`: the policy host serves the policy and DNS announces its id.
+ * - `changing`: a new policy is served; its id is not yet seen in the `_mta-sts` TXT record.
+ * - `retiring`: `mode: none` is served until senders' cached policies have expired (§8.3).
+ * - `removed`: retirement finished; the policy host is gone and its records may be deleted.
  */
-export const DOMAIN_STATES = ['inactive', 'provisioning', 'active', 'error'] as const;
+export const DOMAIN_STATES = [
+  'inactive',
+  'provisioning',
+  'active',
+  'changing',
+  'retiring',
+  'removed',
+  'error',
+] as const;
 export type DomainState = (typeof DOMAIN_STATES)[number];
+
+/** States in which the policy host serves a policy: checked, renewed, watched. */
+export const SERVING_STATES = ['active', 'changing', 'retiring'] as const satisfies readonly DomainState[];
+
+export function isServing(state: DomainState): boolean {
+  return (SERVING_STATES as readonly DomainState[]).includes(state);
+}
 
 /** The provisioning steps, in the order Enable runs them. */
 export const PROVISIONING_STEPS = [

@@ -28,6 +28,16 @@ export class ConflictError extends MtaStsError {
   readonly kind = 'conflict' as const;
 }
 
+/** Enforce was refused; `reasons` lists every check that must pass first, one sentence each. */
+export class PromotionRefusedError extends ConflictError {
+  constructor(
+    domain: string,
+    readonly reasons: readonly string[],
+  ) {
+    super(`${domain} stays in testing mode: ${reasons.join(' ')}`);
+  }
+}
+
 /** A side effect failed (nginx, the CA, DNS); the message says which and what to do. */
 export class OperationFailedError extends MtaStsError {
   readonly kind = 'failed' as const;

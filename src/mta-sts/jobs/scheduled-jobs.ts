@@ -8,6 +8,9 @@ import { ChecksService } from '../services/checks.service';
 import { DomainsService } from '../services/domains.service';
 import { RenewalService } from '../services/renewal.service';
 import { Sweep, SweepReport } from '../services/sweep';
+import { PolicyService } from '../services/policy.service';
+import { RetirementService } from '../services/retirement.service';
+import { SERVING_STATES } from '../domain/domain-state';
 
 export const CHECKS_JOB = 'mta-sts-checks';
 export const RENEWALS_JOB = 'mta-sts-renewals';
@@ -35,6 +38,8 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly domains: DomainsService,
     private readonly checks: ChecksService,
     private readonly renewals: RenewalService,
+    private readonly policies: PolicyService,
+    private readonly retirement: RetirementService,
   ) {
     const label = (entity: MtaStsDomainEntity) => entity.name;
     this.checkSweep = new Sweep(
@@ -78,16 +83,20 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
     // when every result is stored.
     const commits: Promise<void>[] = [];
     const sweep = this.checkSweep.run(
-      () => this.domains.stream('active'),
+      () => this.domains.stream(SERVING_STATES),
       async (entity) => {
-        const { stored } = await this.checks.observe(entity);
+        const { results, stored, liveMx } = await this.checks.observe(entity);
         commits.push(stored);
+        // Rare work, only when something changed: the MX watch and the enforce guard.
+        if (liveMx) await this.policies.followLiveMx(entity, liveMx);
+        await this.policies.guardEnforce(entity, results);
       },
       { jitter },
     );
     return this.report(
       'checks',
       sweep.then(async (report) => {
+        if (report) await this.retirement.finishDue();
         const failed = (await Promise.allSettled(commits)).filter((commit) => commit.status === 'rejected');
         if (!report || failed.length === 0) return report;
         const error = String((failed[0] as PromiseRejectedResult).reason);
@@ -105,7 +114,7 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
     return this.report(
       'renewals',
       this.renewalSweep.run(
-        () => this.domains.stream('active'),
+        () => this.domains.stream(SERVING_STATES),
         async (entity) => {
           await this.renewals.renewIfDue(entity);
         },

@@ -1,17 +1,20 @@
 import { ChecksAndRenewals1763900000000 } from './migrations/1763900000000-checks-and-renewals';
 import { CreateMtaStsDomains1763800000000 } from './migrations/1763800000000-create-mta-sts-domains';
 import { DomainBadge1764000000000 } from './migrations/1764000000000-domain-badge';
+import { Lifecycle1764100000000 } from './migrations/1764100000000-lifecycle';
+import { MtaStsActionEntity } from './mta-sts-action.entity';
 import { MtaStsCheckEntity, MtaStsCheckEventEntity } from './mta-sts-check.entity';
 import { MtaStsDomainEntity } from './mta-sts-domain.entity';
 
-export { MtaStsCheckEntity, MtaStsCheckEventEntity, MtaStsDomainEntity };
+export { MtaStsActionEntity, MtaStsCheckEntity, MtaStsCheckEventEntity, MtaStsDomainEntity };
 
 /** Entities a host registers with its TypeORM data source. */
-export const MTA_STS_ENTITIES = [MtaStsDomainEntity, MtaStsCheckEntity, MtaStsCheckEventEntity];
+export const MTA_STS_ENTITIES = [MtaStsDomainEntity, MtaStsCheckEntity, MtaStsCheckEventEntity, MtaStsActionEntity];
 
 /** Migrations a host registers with its TypeORM data source, oldest first. */
 export const MTA_STS_MIGRATIONS = [
   CreateMtaStsDomains1763800000000,
   ChecksAndRenewals1763900000000,
   DomainBadge1764000000000,
+  Lifecycle1764100000000,
 ];

@@ -103,6 +103,34 @@ export class MtaStsDomainEntity {
   @Column({ type: 'simple-json', default: '[]' })
   reissues!: string[];
 
+  /** When the policy with `servedPolicyId` was published (its file written). */
+  @Column({ type: Date, nullable: true })
+  policyPublishedAt!: Date | null;
+
+  /** When a check first saw `servedPolicyId` in the `_mta-sts` TXT record. */
+  @Column({ type: Date, nullable: true })
+  policyVisibleAt!: Date | null;
+
+  /** The largest `max_age` ever served for this domain: how long senders may cache a policy. */
+  @Column({ type: 'integer', default: 0 })
+  largestMaxAgeServed!: number;
+
+  /** Old MX hosts an enforce policy keeps until they may leave it (RFC 8461 §8.1 via facts §5). */
+  @Column({ type: 'simple-json', nullable: true })
+  mxDrop!: { hosts: string[]; after: string } | null;
+
+  /** When retirement started serving `mode: none` (state `retiring`). */
+  @Column({ type: Date, nullable: true })
+  retireStartedAt!: Date | null;
+
+  /** When the policy host may be removed (state `retiring`). */
+  @Column({ type: Date, nullable: true })
+  retireUntil!: Date | null;
+
+  /** When the policy host was removed (state `removed`). */
+  @Column({ type: Date, nullable: true })
+  removedAt!: Date | null;
+
   @CreateDateColumn()
   createdAt!: Date;
 

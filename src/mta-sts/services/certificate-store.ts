@@ -2,7 +2,8 @@ import { CertificateInfo, describeCertificate, splitPemChain } from '../domain/c
 import { renewalDueFromLifetime } from '../domain/renewal';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { IssuedCertificate } from '../ports/certificate-authority.port';
-import { FileStore } from '../ports/file-store.port';
+import { dirname } from 'node:path';
+import { FileOwner, FileStore } from '../ports/file-store.port';
 import { DataLayout } from './data-layout';
 
 /** What is on disk for a domain: the certificate (chain) and its key. */
@@ -10,15 +11,27 @@ export interface StoredCertificate extends IssuedCertificate {
   readonly info: CertificateInfo;
 }
 
+/** Who reads the bundles: see nginx's `layout` option. */
+export interface BundleReaders {
+  /**
+   * nginx's worker user, in the shared layout: its workers read the bundles, so each one
+   * is written 0600 owned by that user, in 0711 directories. Absent in the per-domain
+   * layout, where only nginx's master (root) reads them.
+   */
+  readonly workerOwner?: FileOwner;
+}
+
 /**
- * Certificates and keys on disk. The chain and the key share one file (0600, in a 0700
- * directory) written atomically, so nginx can never read a new certificate with an old
- * key, whatever moment the process stops at.
+ * Certificates and keys on disk. The chain and the key share one file (0600) written
+ * atomically, so nginx can never read a new certificate with an old key, whatever moment
+ * the process stops at. The directory is 0700 when only nginx's master reads the files,
+ * 0711 when its workers do (they must traverse it, never list it).
  */
 export class CertificateStore {
   constructor(
     private readonly files: FileStore,
     private readonly layout: DataLayout,
+    private readonly readers: BundleReaders = {},
   ) {}
 
   /** Installs a certificate and returns what it replaced, for a rollback. */
@@ -26,9 +39,8 @@ export class CertificateStore {
     const info = describeCertificate(issued.certificatePem);
     const path = this.layout.certificateBundle(domain);
     const previous = await this.files.read(path);
-    await this.files.ensureDir(this.layout.certificatesDir, 0o700);
     const bundle = `${issued.certificatePem.trim()}\n${issued.privateKeyPem.trim()}\n`;
-    await this.files.writeAtomic(path, bundle, 0o600);
+    await this.files.writeAtomic(path, bundle, 0o600, await this.prepare(path));
     return { info, previous };
   }
 
@@ -36,7 +48,27 @@ export class CertificateStore {
   async restore(domain: string, previous: string | undefined): Promise<void> {
     const path = this.layout.certificateBundle(domain);
     if (previous === undefined) await this.files.remove(path);
-    else await this.files.writeAtomic(path, previous, 0o600);
+    else await this.files.writeAtomic(path, previous, 0o600, await this.prepare(path));
+  }
+
+  /** Sets the directory modes for a bundle about to be written and says who must own it. */
+  private async prepare(path: string): Promise<FileOwner | undefined> {
+    const { workerOwner } = this.readers;
+    if (workerOwner) {
+      await this.files.ensureDir(this.layout.certificatesDir, 0o711);
+      await this.files.ensureDir(dirname(path), 0o711);
+      return workerOwner;
+    }
+    // Per-domain layout. Hosts still served through links of the shared layout (an install
+    // switched back, whose hosts nginx re-applies one by one) need their bundles readable
+    // by the workers until then: keep the directory traversable and the file's owner.
+    const servedLinks = (await this.files.list(this.layout.servedDir)).filter((name) => name.endsWith('.pem'));
+    if (servedLinks.length === 0) {
+      await this.files.ensureDir(this.layout.certificatesDir, 0o700);
+      return undefined;
+    }
+    const current = await this.files.stat(path);
+    return current && { uid: current.uid, gid: current.gid };
   }
 
   /** The certificate on disk for a domain, if there is one with its key. */

@@ -17,9 +17,15 @@ import {
   checkPolicyEndpoint,
   checkPolicyRecord,
   checkTlsRpt,
+  checkMxTls,
+  CheckId,
   domainBadge,
+  graceStart,
   Badge,
 } from '../domain/checks';
+import { mxPatternsFromExchanges } from '../domain/policy';
+import { SmtpProber, SmtpProbeResult } from '../ports/smtp-prober.port';
+import { NotificationsService } from './notifications.service';
 import { tlsRptRua } from '../domain/dns-records';
 import { DomainName } from '../domain/hostname';
 import { parsePolicy } from '../domain/policy-parser';
@@ -27,6 +33,8 @@ import { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { MtaStsCheckEntity, MtaStsCheckEventEntity } from '../persistence/mta-sts-check.entity';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
+import { MtaStsActionEntity } from '../persistence/mta-sts-action.entity';
+import { SYSTEM_ACTOR } from './audit.service';
 import { Clock } from '../ports/clock.port';
 import { DnsResolver } from '../ports/dns-resolver.port';
 import { FileStore } from '../ports/file-store.port';
@@ -69,12 +77,22 @@ export class ChecksService {
     @Inject(HttpClient) private readonly http: HttpClient,
     @Inject(FileStore) private readonly files: FileStore,
     @Inject(Clock) private readonly clock: Clock,
+    @Inject(SmtpProber) private readonly prober: SmtpProber,
     private readonly layout: DataLayout,
+    private readonly notifications: NotificationsService,
   ) {}
 
-  /** Observes, judges and stores; returns the fresh results in `CHECK_IDS` order. */
-  async run(entity: MtaStsDomainEntity): Promise<CheckResult[]> {
-    const { results, stored } = await this.observe(entity);
+  /** The checks that run here: all of them, less the STARTTLS probe when it is turned off. */
+  get enabledChecks(): readonly CheckId[] {
+    return this.options.checks.smtpProbe.enabled ? CHECK_IDS : CHECK_IDS.filter((id) => id !== 'mx-tls');
+  }
+
+  /**
+   * Observes, judges and stores; returns the fresh results in `CHECK_IDS` order. `fresh`
+   * probes MX hosts again even when a recent result could be reused (promotion, a click).
+   */
+  async run(entity: MtaStsDomainEntity, options: { fresh?: boolean } = {}): Promise<CheckResult[]> {
+    const { results, stored } = await this.observe(entity, options);
     await stored;
     return results;
   }
@@ -82,24 +100,23 @@ export class ChecksService {
   /**
    * Observes and judges, then queues the results for storing: `stored` settles once they
    * are committed. A sweep moves on to the next domain without waiting for the commit.
+   * `liveMx` is the live MX set as `mx:` patterns, when DNS gave a usable one.
    */
-  async observe(entity: MtaStsDomainEntity): Promise<{ results: CheckResult[]; stored: Promise<void> }> {
-    const verdicts = await this.evaluate(entity);
+  async observe(
+    entity: MtaStsDomainEntity,
+    options: { fresh?: boolean } = {},
+  ): Promise<{ results: CheckResult[]; stored: Promise<void>; liveMx?: string[] }> {
+    const { verdicts, liveMx } = await this.evaluate(entity, options.fresh ?? false);
     const observedAt = this.clock.now();
     const results = verdicts.map((verdict) => ({ ...verdict, observedAt }));
-    return { results, stored: this.store(entity.id, results) };
+    return { results, stored: this.store(entity.id, results), liveMx };
   }
 
   /** Recomputes the stored badge from the domain's state and its latest results. */
   async refreshBadge(domainId: number): Promise<void> {
     const entity = await this.domains.findOneBy({ id: domainId });
     if (!entity) return;
-    const badge = domainBadge(
-      entity.state,
-      await this.latest(domainId),
-      entity.enabledAt ? new Date(entity.enabledAt) : null,
-      this.clock.now(),
-    );
+    const badge = domainBadge(entity.state, await this.latest(domainId), graceStart(entity), this.clock.now());
     if (badge !== entity.badge) await this.domains.update({ id: domainId }, { badge });
   }
 
@@ -129,7 +146,10 @@ export class ChecksService {
     }));
   }
 
-  private async evaluate(entity: MtaStsDomainEntity): Promise<CheckVerdict[]> {
+  private async evaluate(
+    entity: MtaStsDomainEntity,
+    fresh: boolean,
+  ): Promise<{ verdicts: CheckVerdict[]; liveMx?: string[] }> {
     const domain = DomainName.fromValidated(entity.name);
     const expected = { ipv4: this.options.serverIpv4, ipv6: this.options.serverIpv6 };
     const [a, aaaa, stsTxt, rptTxt, mx, servedText] = await Promise.all([
@@ -140,16 +160,54 @@ export class ChecksService {
       settle(async () => (await this.dns.resolveMx(domain.ascii)).map((record) => record.exchange.replace(/\.$/, ''))),
       this.files.read(this.layout.policyFile(domain.ascii)),
     ]);
-    const fetched = await this.fetchPolicy(domain, a, aaaa);
+    const probing = this.options.checks.smtpProbe.enabled;
+    const [fetched, probes] = await Promise.all([
+      this.fetchPolicy(domain, a, aaaa),
+      probing && mx.ok ? this.probeAll(mx.value, fresh) : Promise.resolve([]),
+    ]);
     const served = servedText ? parsePolicy(servedText).policy : undefined;
-    return [
+    const mode = served?.mode ?? entity.mode;
+    let liveMx: string[] | undefined;
+    try {
+      liveMx = mx.ok ? mxPatternsFromExchanges(domain.ascii, mx.value) : undefined;
+    } catch {
+      liveMx = undefined; // no MX or a null MX: nothing a policy could follow
+    }
+    const verdicts = [
       checkAddresses(domain, expected, { a, aaaa }),
       checkPolicyEndpoint(domain, fetched.exchange, servedText),
       checkCertificate(domain, fetched.certificate, this.clock.now()),
       checkPolicyRecord(domain, stsTxt, entity.servedPolicyId ?? undefined),
       checkTlsRpt(domain, rptTxt, tlsRptRua(this.options.tlsRptRua, domain)),
-      checkMxCoverage(domain, mx, served?.mx ?? entity.mx, served?.mode ?? entity.mode),
+      checkMxCoverage(domain, mx, served?.mx ?? entity.mx, mode),
+      ...(probing ? [checkMxTls(domain, mx, probes, mode, this.clock.now())] : []),
     ];
+    return { verdicts, liveMx };
+  }
+
+  private readonly probeCache = new Map<string, { at: number; result: Promise<SmtpProbeResult> }>();
+
+  /**
+   * Probes each MX host once per `cacheMs`: providers host thousands of domains on the
+   * same MX hosts, and a sweep should not knock on their port 25 thousands of times.
+   */
+  private probeAll(hosts: readonly string[], fresh: boolean): Promise<SmtpProbeResult[]> {
+    const now = Date.now();
+    const unique = [...new Set(hosts.map((host) => host.toLowerCase()))].slice(0, MAX_PROBED_MX);
+    return Promise.all(
+      unique.map((host) => {
+        const cached = this.probeCache.get(host);
+        if (!fresh && cached && now - cached.at < this.options.checks.smtpProbe.cacheMs) return cached.result;
+        const result = this.prober.probe(host);
+        this.probeCache.set(host, { at: now, result });
+        if (this.probeCache.size > MAX_CACHED_PROBES) {
+          for (const [key, entry] of this.probeCache) {
+            if (now - entry.at >= this.options.checks.smtpProbe.cacheMs) this.probeCache.delete(key);
+          }
+        }
+        return result;
+      }),
+    );
   }
 
   /** One HTTPS exchange, as a sender makes it: the address DNS gives, SNI, no redirects. */
@@ -231,6 +289,7 @@ export class ChecksService {
 
   /** One transaction: the latest results (one upsert), an event per changed status, badges and run times. */
   private async write(batch: readonly PendingWrite[]): Promise<void> {
+    const notices: Notice[] = [];
     await this.checks.manager.transaction(async (manager) => {
       const checks = manager.getRepository(MtaStsCheckEntity);
       const domains = manager.getRepository(MtaStsDomainEntity);
@@ -287,23 +346,93 @@ export class ChecksService {
       const ranAt = new Date(
         Math.max(...batch.map((item) => (item.results[0]?.observedAt ?? this.clock.now()).getTime())),
       );
-      const states = await domains.find({ where: { id: In(ids) }, select: ['id', 'state', 'enabledAt'] });
+      const states = await domains.find({
+        where: { id: In(ids) },
+        select: ['id', 'name', 'state', 'badge', 'mode', 'enabledAt', 'servedPolicyId', 'policyPublishedAt', 'policyVisibleAt'],
+      });
       const byBadge = new Map<Badge, number[]>();
+      const visible: MtaStsDomainEntity[] = [];
       for (const domain of states) {
-        const badge = domainBadge(
-          domain.state,
-          latestByDomain.get(domain.id) ?? [],
-          domain.enabledAt ? new Date(domain.enabledAt) : null,
-          ranAt,
-        );
+        const results = latestByDomain.get(domain.id) ?? [];
+        // §8.1: the new id is announced; senders will now fetch the policy already served.
+        const announced = results.some((result) => result.check === 'policy-record' && result.status === 'pass');
+        if (announced && domain.servedPolicyId && !domain.policyVisibleAt) {
+          visible.push(domain);
+          if (domain.state === 'changing') domain.state = 'active';
+        }
+        const badge = domainBadge(domain.state, results, graceStart(domain), ranAt);
         byBadge.set(badge, [...(byBadge.get(badge) ?? []), domain.id]);
+        if (badge !== domain.badge) notices.push({ domain, before: domain.badge, after: badge, results });
+        for (const event of events) {
+          if (event.domainId === domain.id && domain.mode === 'enforce' && TLS_RISK_CHECKS.includes(event.check!)) {
+            if (event.status === 'warn') notices.push({ domain, before: domain.badge, after: badge, results, warn: event });
+          }
+        }
       }
       for (const [badge, domainIds] of byBadge) {
         await domains.update({ id: In(domainIds) }, { checksRanAt: ranAt, badge });
       }
+      for (const domain of visible) {
+        await domains.update({ id: domain.id }, { policyVisibleAt: ranAt, state: domain.state });
+        await manager.getRepository(MtaStsActionEntity).insert({
+          domain: domain.name,
+          action: 'id-visible',
+          actor: SYSTEM_ACTOR,
+          at: ranAt,
+          policyIdBefore: domain.servedPolicyId,
+          policyIdAfter: domain.servedPolicyId,
+          detail: `The _mta-sts TXT record now announces id ${domain.servedPolicyId}.`,
+        });
+      }
+    });
+    for (const notice of notices) this.notify(notice);
+  }
+
+  /** One notice per badge change (not into Verifying, which is transient), and per TLS warning under enforce. */
+  private notify(notice: Notice): void {
+    const { domain, before, after, results, warn } = notice;
+    const name = domain.name;
+    if (warn) {
+      this.notifications.send({
+        kind: 'tls-warning',
+        domain: name,
+        subject: `${name}: ${warn.summary}`,
+        text: `${warn.summary}\n\nThe domain is in enforce mode: senders refuse delivery once this fails.`,
+        details: { check: warn.check, status: warn.status },
+      });
+      return;
+    }
+    if (after === 'verifying') return;
+    const failing = results.filter((result) => result.status === 'fail');
+    const lines = failing.map((result) => `- ${result.summary}${result.remedy ? ` ${result.remedy}` : ''}`);
+    this.notifications.send({
+      kind: 'badge-changed',
+      domain: name,
+      subject: `${name}: MTA-STS is now ${BADGE_WORDS[after]} (was ${BADGE_WORDS[before]})`,
+      text: lines.length ? `Failing checks:\n${lines.join('\n')}` : `Every check passes.`,
+      details: { before, after, failing: failing.map((result) => result.check) },
     });
   }
 }
+
+interface Notice {
+  readonly domain: MtaStsDomainEntity;
+  readonly before: Badge;
+  readonly after: Badge;
+  readonly results: readonly CheckResult[];
+  readonly warn?: Partial<MtaStsCheckEventEntity>;
+}
+
+/** Checks whose warning, under enforce, means mail may soon bounce. */
+const TLS_RISK_CHECKS: readonly string[] = ['certificate', 'mx-tls'];
+
+const BADGE_WORDS: Record<Badge, string> = {
+  active: 'active',
+  verifying: 'verifying',
+  retiring: 'retiring',
+  error: 'failing',
+  inactive: 'inactive',
+};
 
 interface PendingWrite {
   readonly domainId: number;
@@ -314,6 +443,12 @@ interface PendingWrite {
 
 /** Domains per transaction: large enough to amortise the commit, small enough to keep it short. */
 const MAX_BATCH = 100;
+
+/** MX hosts probed per domain; more is a misconfiguration the probe need not follow. */
+const MAX_PROBED_MX = 10;
+
+/** Above this many cached probe results, expired ones are dropped. */
+const MAX_CACHED_PROBES = 10_000;
 
 function toResult(row: MtaStsCheckEntity): CheckResult {
   return {

@@ -2,8 +2,10 @@ import { join } from 'node:path';
 
 /**
  * Where things live under the data directory. Policy files and the ACME webroot are read
- * by nginx's workers (0755 directories, 0644 files); certificate keys only by its master
- * (0700 directory, 0600 keys).
+ * by nginx's workers (0755 directories, 0644 files). Certificate bundles (0600) are read
+ * by nginx's master in the per-domain layout (0700 directory, owned by root); in the
+ * shared layout nginx's workers read them, so they belong to the worker user and the
+ * directories on the way are 0711.
  */
 export class DataLayout {
   constructor(readonly dataDir: string) {}
@@ -30,6 +32,14 @@ export class DataLayout {
 
   get certificatesDir(): string {
     return join(this.dataDir, 'certs');
+  }
+
+  /**
+   * The shared layout's certificate names: `<policy host>.pem` links to that domain's
+   * bundle, and nginx picks the file by the TLS client's SNI name.
+   */
+  get servedDir(): string {
+    return join(this.dataDir, 'served');
   }
 
   /** `domain` is a validated A-label name, so it is safe as a file name. */

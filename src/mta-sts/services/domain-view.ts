@@ -1,6 +1,7 @@
-import { Badge, CheckResult, domainBadge } from '../domain/checks';
+import { Badge, CheckResult, domainBadge, graceStart } from '../domain/checks';
 import { DnsRecord, ServerAddresses, expectedRecords } from '../domain/dns-records';
-import { DomainState, STEP_LABELS, isProvisioningStep } from '../domain/domain-state';
+import { DomainState, STEP_LABELS, isProvisioningStep, isServing } from '../domain/domain-state';
+import { describeDuration, enforceRisks } from '../domain/lifecycle';
 import { DomainName } from '../domain/hostname';
 import { PolicyMode, RenderedPolicy, renderPolicyWithId } from '../domain/policy';
 import { reissueAllowance, REISSUE_LIMIT } from '../domain/renewal';
@@ -45,6 +46,22 @@ export interface DomainView {
   };
   readonly reissue: { readonly limit: number; readonly remaining: number; readonly nextAllowedAt: string | null };
   readonly enabledAt: string | null;
+  /** Changes of a served policy (RFC 8461 §8.1): when the served id was published and seen in DNS. */
+  readonly lifecycle: {
+    readonly policyPublishedAt: string | null;
+    /** Null while the `_mta-sts` TXT record does not announce the served id yet. */
+    readonly policyVisibleAt: string | null;
+    /** The largest max_age served so far: how long senders may hold a policy. */
+    readonly largestMaxAgeServed: number;
+    /** Old MX hosts an enforce policy keeps until `after`. */
+    readonly mxDrop: { readonly hosts: readonly string[]; readonly after: string } | null;
+    readonly retireStartedAt: string | null;
+    /** When a retiring domain's policy host is removed. */
+    readonly retireUntil: string | null;
+    readonly removedAt: string | null;
+  };
+  /** What needs the admin's attention now, one sentence each. */
+  readonly alerts: readonly string[];
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -74,7 +91,7 @@ export function toDomainView(
     domain: entity.name,
     displayName: name.unicode,
     state: entity.state,
-    badge: domainBadge(entity.state, checks, entity.enabledAt ? new Date(entity.enabledAt) : null, now),
+    badge: domainBadge(entity.state, checks, graceStart(entity), now),
     step,
     stepLabel: isProvisioningStep(step) ? STEP_LABELS[step] : null,
     error:
@@ -106,7 +123,57 @@ export function toDomainView(
       nextAllowedAt: allowance.nextAllowedAt?.toISOString() ?? null,
     },
     enabledAt: iso(entity.enabledAt),
+    lifecycle: {
+      policyPublishedAt: iso(entity.policyPublishedAt),
+      policyVisibleAt: iso(entity.policyVisibleAt),
+      largestMaxAgeServed: entity.largestMaxAgeServed ?? 0,
+      mxDrop: entity.mxDrop ?? null,
+      retireStartedAt: iso(entity.retireStartedAt),
+      retireUntil: iso(entity.retireUntil),
+      removedAt: iso(entity.removedAt),
+    },
+    alerts: alertsOf(entity, name, checks, now),
     createdAt: iso(entity.createdAt)!,
     updatedAt: iso(entity.updatedAt)!,
   };
+}
+
+/** The sentences the card puts at the top: things to do or to know about now. */
+function alertsOf(entity: MtaStsDomainEntity, name: DomainName, checks: readonly CheckResult[], now: Date): string[] {
+  const alerts: string[] = [];
+  if (entity.state === 'changing' && entity.servedPolicyId) {
+    alerts.push(
+      `New policy id ${entity.servedPolicyId} not yet visible in DNS: publish ${name.policyRecordName} TXT "v=STSv1; id=${entity.servedPolicyId}" so senders fetch the new policy.`,
+    );
+  }
+  if (entity.state === 'retiring' && entity.retireUntil) {
+    const until = new Date(entity.retireUntil);
+    alerts.push(
+      `Retiring: mode none is served; the policy host is removed in ${describeDuration(until.getTime() - now.getTime())} (${until.toISOString().slice(0, 16).replace('T', ' ')} UTC).` +
+        (entity.policyVisibleAt ? '' : ` Publish ${name.policyRecordName} TXT "v=STSv1; id=${entity.servedPolicyId}" now.`),
+    );
+  }
+  if (entity.state === 'removed') {
+    alerts.push(
+      `Retired: delete ${name.policyRecordName} TXT, then the ${name.policyHost} address records, at your DNS provider.`,
+    );
+  }
+  if (entity.mxDrop && entity.mxDrop.hosts.length > 0) {
+    alerts.push(
+      `The MX records changed: ${entity.mxDrop.hosts.join(', ')} ${entity.mxDrop.hosts.length === 1 ? 'stays' : 'stay'} in the enforce policy until ${entity.mxDrop.after.slice(0, 16).replace('T', ' ')} UTC, as senders may still hold the previous policy.`,
+    );
+  }
+  if (entity.mode === 'enforce' && isServing(entity.state)) {
+    const daysLeft = entity.certNotAfter
+      ? Math.floor((new Date(entity.certNotAfter).getTime() - now.getTime()) / 86_400_000)
+      : null;
+    alerts.push(
+      ...enforceRisks({
+        certificateDaysLeft: daysLeft,
+        renewalFailing: (entity.renewFailures ?? 0) > 0,
+        smtp: checks.find((check) => check.check === 'mx-tls'),
+      }).map((risk) => `Under enforce, mail may bounce: ${risk} Revert to testing if it cannot be fixed quickly.`),
+    );
+  }
+  return alerts;
 }

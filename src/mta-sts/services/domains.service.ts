@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { FindOptionsWhere, Like, MoreThan, Repository } from 'typeorm';
+import { FindOptionsWhere, In, Like, MoreThan, Repository } from 'typeorm';
 import { domainToASCII } from 'node:url';
 import { Badge } from '../domain/checks';
 import { ConflictError, DomainNotFoundError } from '../domain/errors';
@@ -12,6 +12,8 @@ import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { Clock } from '../ports/clock.port';
 import { DomainView, toDomainView } from './domain-view';
 import { ChecksService } from './checks.service';
+import { Actor, AuditService, SYSTEM_ACTOR } from './audit.service';
+import { isServing } from '../domain/domain-state';
 import { MxLookupService } from './mx-lookup.service';
 
 export interface DomainQuery {
@@ -52,13 +54,14 @@ export class DomainsService {
     @Inject(Clock) private readonly clock: Clock,
     private readonly mxLookup: MxLookupService,
     private readonly checks: ChecksService,
+    private readonly audit: AuditService,
   ) {}
 
   /**
    * Adds a domain in state `inactive` and mode `testing`, with its live MX records looked
    * up so the admin sees the exact DNS records to publish before enabling.
    */
-  async add(input: unknown): Promise<DomainView> {
+  async add(input: unknown, actor: Actor = SYSTEM_ACTOR): Promise<DomainView> {
     const name = parseDomainName(input);
     if (await this.domains.existsBy({ name: name.ascii })) {
       throw new ConflictError(`${name.ascii} is already managed here.`);
@@ -84,7 +87,9 @@ export class DomainsService {
       enabledAt: null,
     });
     try {
-      return await this.view(await this.domains.save(entity));
+      const saved = await this.domains.save(entity);
+      await this.audit.record({ domain: name.ascii, action: 'add', actor, detail: 'Added to the panel.' });
+      return await this.view(saved);
     } catch (error) {
       // Two concurrent adds of the same name: the unique index decides.
       if (await this.domains.existsBy({ name: name.ascii })) {
@@ -137,11 +142,14 @@ export class DomainsService {
   }
 
   /** Domains in one state, a page at a time, so a sweep never holds every domain in memory. */
-  async *stream(state: MtaStsDomainEntity['state'], pageSize = 200): AsyncIterable<MtaStsDomainEntity> {
+  async *stream(
+    states: readonly MtaStsDomainEntity['state'][],
+    pageSize = 200,
+  ): AsyncIterable<MtaStsDomainEntity> {
     let after = 0;
     for (;;) {
       const page = await this.domains.find({
-        where: { state, id: MoreThan(after) },
+        where: { state: In([...states]), id: MoreThan(after) },
         order: { id: 'ASC' },
         take: pageSize,
       });
@@ -156,21 +164,24 @@ export class DomainsService {
   }
 
   /** Deletes an inactive domain. Certificates and keys on disk stay (nothing is lost). */
-  async remove(input: unknown): Promise<void> {
+  async remove(input: unknown, actor: Actor = SYSTEM_ACTOR): Promise<void> {
     const entity = await this.find(parseDomainName(input));
-    if (entity.state !== 'inactive') {
+    if (entity.state !== 'inactive' && entity.state !== 'removed') {
       throw new ConflictError(`${entity.name} is ${entity.state}; disable it first, then delete it.`);
     }
-    await this.domains.delete({ id: entity.id, state: 'inactive' });
+    const deleted = await this.domains.delete({ id: entity.id, state: In(['inactive', 'removed']) });
+    if (deleted.affected) {
+      await this.audit.record({ domain: entity.name, action: 'delete', actor, detail: 'Deleted from the panel.' });
+    }
   }
 
   /** Runs the readiness checks of an enabled domain now and returns the fresh results. */
   async runChecks(input: unknown): Promise<DomainView> {
     const entity = await this.find(parseDomainName(input));
-    if (entity.state !== 'active') {
-      throw new ConflictError(`${entity.name} is ${entity.state}; checks run for active domains. Enable it first.`);
+    if (!isServing(entity.state)) {
+      throw new ConflictError(`${entity.name} is ${entity.state}; checks run for enabled domains. Enable it first.`);
     }
-    await this.checks.run(entity);
+    await this.checks.run(entity, { fresh: true });
     return this.view(await this.find(DomainName.fromValidated(entity.name)));
   }
 

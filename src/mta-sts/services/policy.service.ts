@@ -1,18 +1,25 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { ConflictError } from '../domain/errors';
+import { isServing } from '../domain/domain-state';
+import { ConflictError, InvalidInputError, PromotionRefusedError } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
+import { enforceRisks, mxTransition, promotionBlockers } from '../domain/lifecycle';
 import { assertMaxAge, assertMode, PolicyMode } from '../domain/policy';
+import { CheckResult } from '../domain/checks';
+import { ResolvedMtaStsOptions } from '../mta-sts.options';
+import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { Clock } from '../ports/clock.port';
 import { FileStore } from '../ports/file-store.port';
+import { Actor, AuditService, SYSTEM_ACTOR } from './audit.service';
 import { ChecksService } from './checks.service';
 import { DataLayout } from './data-layout';
 import { DomainView, policyOf } from './domain-view';
 import { DomainLocks } from './domain-locks';
 import { DomainsService } from './domains.service';
 import { MxLookupService } from './mx-lookup.service';
+import { NotificationsService } from './notifications.service';
 
 export interface PolicyChange {
   readonly domain: DomainView;
@@ -22,16 +29,27 @@ export interface PolicyChange {
   readonly idChanged: boolean;
 }
 
+/** What an audit record says about a change. */
+export interface ChangeMeta {
+  readonly action: string;
+  readonly actor: Actor;
+  readonly detail: string;
+}
+
 /**
- * Changes to what the policy says: mode, max_age and the mx lines. On an active domain
- * the new policy file is published first and the admin updates the `_mta-sts` TXT id
- * afterwards (RFC 8461 §8.1): senders refetch only when they see the new id, and then
- * the new policy is already there.
+ * Changes to what the policy says: mode, max_age and the mx lines, by an admin or by the
+ * MX watch. On a serving domain the new policy file is published first and the admin
+ * updates the `_mta-sts` TXT id afterwards (RFC 8461 §8.1): senders refetch only when they
+ * see the new id, and then the new policy is already there. The domain is `changing`
+ * until a check sees the new id in DNS.
  */
 @Injectable()
 export class PolicyService {
+  private readonly logger = new Logger('MtaSts');
+
   constructor(
     @InjectRepository(MtaStsDomainEntity) private readonly domains: Repository<MtaStsDomainEntity>,
+    @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
     @Inject(FileStore) private readonly files: FileStore,
     @Inject(Clock) private readonly clock: Clock,
     private readonly layout: DataLayout,
@@ -39,30 +57,160 @@ export class PolicyService {
     private readonly catalogue: DomainsService,
     private readonly mxLookup: MxLookupService,
     private readonly checks: ChecksService,
+    private readonly audit: AuditService,
+    private readonly notifications: NotificationsService,
   ) {}
 
-  setMode(input: unknown, mode: unknown): Promise<PolicyChange> {
+  /**
+   * `enforce` only when it is safe: the domain serves its testing policy, and fresh
+   * checks (every readiness check, coverage of every live MX, the STARTTLS probe of every
+   * MX host) all pass. Anything else, `testing` in particular, applies at once: going
+   * back to testing is the emergency brake.
+   */
+  setMode(input: unknown, mode: unknown, actor: Actor = SYSTEM_ACTOR): Promise<PolicyChange> {
     const wanted: PolicyMode = assertMode(mode);
-    return this.change(input, () => ({ mode: wanted }));
-  }
-
-  setMaxAge(input: unknown, maxAge: unknown): Promise<PolicyChange> {
-    const wanted = assertMaxAge(typeof maxAge === 'string' && /^\d+$/.test(maxAge) ? Number(maxAge) : maxAge);
-    return this.change(input, () => ({ maxAge: wanted }));
-  }
-
-  /** Rebuilds the `mx` lines from the live MX records. A domain whose MX records cannot back a policy is left as it is. */
-  refreshMx(input: unknown): Promise<PolicyChange> {
+    if (wanted === 'none') {
+      throw new InvalidInputError('mode none is served by Disable, which retires the domain safely (RFC 8461 §8.3).');
+    }
     return this.change(input, async (entity) => {
-      const mx = await this.mxLookup.lookup(DomainName.fromValidated(entity.name));
-      if (mx.problem) throw new ConflictError(`The policy was not changed: ${mx.problem}`);
-      return { mx: mx.patterns, mxProblem: null, mxCheckedAt: this.clock.now() };
+      if (wanted === 'enforce' && entity.mode !== 'enforce') await this.assertPromotable(entity);
+      return {
+        patch: { mode: wanted },
+        meta: { action: 'mode', actor, detail: `Mode ${entity.mode} → ${wanted}.` },
+      };
     });
   }
 
+  setMaxAge(input: unknown, maxAge: unknown, actor: Actor = SYSTEM_ACTOR): Promise<PolicyChange> {
+    const wanted = assertMaxAge(typeof maxAge === 'string' && /^\d+$/.test(maxAge) ? Number(maxAge) : maxAge);
+    return this.change(input, (entity) => ({
+      patch: { maxAge: wanted },
+      meta: { action: 'max-age', actor, detail: `max_age ${entity.maxAge} → ${wanted} seconds.` },
+    }));
+  }
+
+  /**
+   * Rebuilds the `mx` lines from the live MX records. A domain whose MX records cannot
+   * back a policy is left as it is. Under enforce the same rule as the MX watch applies:
+   * new hosts join at once, old ones stay until the previous max_age has passed.
+   */
+  refreshMx(input: unknown, actor: Actor = SYSTEM_ACTOR): Promise<PolicyChange> {
+    return this.change(input, async (entity) => {
+      const mx = await this.mxLookup.lookup(DomainName.fromValidated(entity.name));
+      if (mx.problem) throw new ConflictError(`The policy was not changed: ${mx.problem}`);
+      return {
+        patch: { ...this.mxPatch(entity, mx.patterns), mxProblem: null, mxCheckedAt: this.clock.now() },
+        meta: { action: 'refresh-mx', actor, detail: `mx lines rebuilt from the live MX records.` },
+      };
+    });
+  }
+
+  /**
+   * The MX watch, after a scheduled check saw the live MX set (as `mx:` patterns). Does
+   * nothing, and takes no lock, when nothing changed.
+   */
+  async followLiveMx(entity: MtaStsDomainEntity, live: readonly string[]): Promise<void> {
+    if (!isServing(entity.state) || entity.state === 'retiring') return;
+    const quick = mxTransition(entity.mode, entity.mx, live, entity.mxDrop, entity.maxAge, this.clock.now());
+    if (quick.kind === 'none') return;
+    await this.locks.run(entity.name, async () => {
+      const current = await this.domains.findOneBy({ id: entity.id });
+      if (!current || !isServing(current.state) || current.state === 'retiring') return;
+      const now = this.clock.now();
+      const transition = mxTransition(current.mode, current.mx, live, current.mxDrop, current.maxAge, now);
+      const name = current.name;
+      switch (transition.kind) {
+        case 'none':
+          return;
+        case 'schedule-drop':
+          await this.domains.update({ id: current.id }, { mxDrop: transition.drop });
+          if (transition.drop) {
+            await this.audit.record({
+              domain: name,
+              action: 'mx-drop-scheduled',
+              actor: SYSTEM_ACTOR,
+              detail: `${transition.drop.hosts.join(', ')} left the MX records; they stay in the enforce policy until ${transition.drop.after}.`,
+            });
+          }
+          return;
+        case 'follow':
+        case 'widen':
+        case 'narrow': {
+          const drop = transition.kind === 'follow' ? null : transition.drop;
+          const detail =
+            transition.kind === 'follow'
+              ? `The MX records changed; the testing policy now lists ${transition.mx.join(', ')}.`
+              : transition.kind === 'widen'
+                ? `The MX records changed; the enforce policy now lists ${transition.mx.join(', ')}${drop ? ` (${drop.hosts.join(', ')} stay until ${drop.after})` : ''}.`
+                : `The old MX hosts' time has passed; the enforce policy now lists ${transition.mx.join(', ')}.`;
+          const change = await this.applyLocked(
+            current,
+            { mx: [...transition.mx], mxDrop: drop, mxProblem: null, mxCheckedAt: now },
+            { action: `mx-${transition.kind}`, actor: SYSTEM_ACTOR, detail },
+          );
+          this.notifications.send({
+            kind: 'mx-changed',
+            domain: name,
+            subject: `${name}: the MX records changed, the policy followed`,
+            text:
+              `${detail}\n\n` +
+              (change.idChanged
+                ? `Publish the new policy id so senders fetch it: _mta-sts.${name} TXT "v=STSv1; id=${change.domain.servedPolicyId}".`
+                : ''),
+            details: { mx: transition.mx, drop, policyId: change.domain.servedPolicyId },
+          });
+          return;
+        }
+      }
+    });
+  }
+
+  /**
+   * Certificate trouble under enforce (see `enforceRisks`): with `autoDowngrade` the domain
+   * goes back to testing at once and the admin is told; without it the card shows the
+   * risk and the admin decides.
+   */
+  async guardEnforce(entity: MtaStsDomainEntity, results: readonly CheckResult[]): Promise<string[]> {
+    if (entity.mode !== 'enforce' || !isServing(entity.state)) return [];
+    const risks = enforceRisks({
+      certificateDaysLeft: entity.certNotAfter
+        ? Math.floor((new Date(entity.certNotAfter).getTime() - this.clock.now().getTime()) / 86_400_000)
+        : null,
+      renewalFailing: (entity.renewFailures ?? 0) > 0,
+      smtp: results.find((result) => result.check === 'mx-tls'),
+    });
+    if (risks.length === 0 || !this.options.autoDowngrade) return risks;
+    await this.locks.run(entity.name, async () => {
+      const current = await this.domains.findOneBy({ id: entity.id });
+      if (!current || current.mode !== 'enforce' || !isServing(current.state)) return;
+      const change = await this.applyLocked(
+        current,
+        { mode: 'testing' },
+        { action: 'downgrade', actor: SYSTEM_ACTOR, detail: `Reverted to testing automatically: ${risks.join(' ')}` },
+      );
+      this.logger.warn(`${current.name} went back to testing automatically: ${risks.join(' ')}`);
+      this.notifications.send({
+        kind: 'downgraded',
+        domain: current.name,
+        subject: `${current.name}: reverted to testing mode automatically`,
+        text:
+          `MTA-STS for ${current.name} went back to testing mode because: ${risks.join(' ')}\n\n` +
+          `Publish the new policy id so senders fetch the testing policy: _mta-sts.${current.name} TXT "v=STSv1; id=${change.domain.servedPolicyId}". ` +
+          'Promote again once the checks pass.',
+        details: { risks, policyId: change.domain.servedPolicyId },
+      });
+    });
+    return risks;
+  }
+
+  /** Runs `compute` and applies its patch under the domain's lock. */
   private change(
     input: unknown,
-    compute: (entity: MtaStsDomainEntity) => Partial<MtaStsDomainEntity> | Promise<Partial<MtaStsDomainEntity>>,
+    compute: (
+      entity: MtaStsDomainEntity,
+    ) =>
+      | { patch: Partial<MtaStsDomainEntity>; meta: ChangeMeta }
+      | Promise<{ patch: Partial<MtaStsDomainEntity>; meta: ChangeMeta }>,
   ): Promise<PolicyChange> {
     const name = parseDomainName(input);
     return this.locks.run(name.ascii, async () => {
@@ -70,20 +218,91 @@ export class PolicyService {
       if (entity.state === 'provisioning') {
         throw new ConflictError(`${name.ascii} is being provisioned; change its policy once that has finished.`);
       }
-      const updated = { ...entity, ...(await compute(entity)) };
-      const policy = policyOf(updated);
-      const policyChanged = policy?.id !== policyOf(entity)?.id;
-      let idChanged = false;
-      if (entity.state === 'active' && policy && policy.id !== entity.servedPolicyId) {
-        // Publish first; the TXT record follows (§8.1).
-        await this.files.writeAtomic(this.layout.policyFile(name.ascii), policy.text, 0o644);
-        updated.servedPolicyId = policy.id;
-        idChanged = true;
+      if (entity.state === 'retiring') {
+        throw new ConflictError(
+          `${name.ascii} is retiring and serves mode none; Enable it again to cancel the retirement first.`,
+        );
       }
-      await this.domains.save(updated);
-      // The policy-record check now reports the new id as not yet visible in DNS.
-      if (idChanged) await this.checks.run(await this.catalogue.find(name));
-      return { domain: await this.catalogue.view(await this.catalogue.find(name)), policyChanged, idChanged };
+      const { patch, meta } = await compute(entity);
+      return this.applyLocked(entity, patch, meta);
     });
+  }
+
+  /**
+   * Applies a change to a domain whose lock the caller holds. On a serving domain the
+   * new policy is recorded first (state `changing`, new id) and then its file is written:
+   * a crash in between leaves the database ahead of the file, and start-up rewrites the
+   * file from the database. A failed write puts the previous record back.
+   */
+  async applyLocked(
+    entity: MtaStsDomainEntity,
+    patch: Partial<MtaStsDomainEntity>,
+    meta: ChangeMeta,
+  ): Promise<PolicyChange> {
+    const updated: MtaStsDomainEntity = { ...entity, ...patch };
+    const policy = policyOf(updated);
+    const policyChanged = policy?.id !== policyOf(entity)?.id;
+    const publish = isServing(entity.state) && policy !== null && policy.id !== entity.servedPolicyId;
+    if (publish) {
+      const now = this.clock.now();
+      updated.servedPolicyId = policy.id;
+      updated.policyPublishedAt = now;
+      updated.policyVisibleAt = null;
+      updated.largestMaxAgeServed = Math.max(entity.largestMaxAgeServed ?? 0, updated.maxAge);
+      if (updated.state === 'active') updated.state = 'changing';
+    }
+    await this.domains.save(updated);
+    if (publish) {
+      try {
+        await this.files.writeAtomic(this.layout.policyFile(entity.name), policy.text, 0o644);
+      } catch (error) {
+        await this.domains.save({ ...entity });
+        throw error;
+      }
+    }
+    await this.audit.record({
+      domain: entity.name,
+      action: meta.action,
+      actor: meta.actor,
+      policyIdBefore: entity.servedPolicyId,
+      policyIdAfter: updated.servedPolicyId,
+      detail: meta.detail,
+    });
+    // The policy-record check now reports the new id as not yet visible in DNS.
+    if (publish) await this.checks.run(await this.catalogue.find(DomainName.fromValidated(entity.name)));
+    else await this.checks.refreshBadge(entity.id);
+    return {
+      domain: await this.catalogue.view(await this.catalogue.find(DomainName.fromValidated(entity.name))),
+      policyChanged,
+      idChanged: publish,
+    };
+  }
+
+  /** Under enforce, live MX changes keep old hosts until they may leave (see `mxTransition`). */
+  private mxPatch(entity: MtaStsDomainEntity, live: readonly string[]): Partial<MtaStsDomainEntity> {
+    // Nothing is cached by senders until the policy is served: follow at once.
+    if (!isServing(entity.state)) return { mx: [...live], mxDrop: null };
+    const transition = mxTransition(entity.mode, entity.mx, live, entity.mxDrop, entity.maxAge, this.clock.now());
+    switch (transition.kind) {
+      case 'none':
+        return {};
+      case 'schedule-drop':
+        return { mxDrop: transition.drop };
+      case 'follow':
+        return { mx: [...transition.mx], mxDrop: null };
+      default:
+        return { mx: [...transition.mx], mxDrop: transition.drop };
+    }
+  }
+
+  private async assertPromotable(entity: MtaStsDomainEntity): Promise<void> {
+    if (entity.state !== 'active' && entity.state !== 'changing') {
+      throw new PromotionRefusedError(entity.name, [
+        'Enable the domain in testing mode first, and promote it once its checks pass.',
+      ]);
+    }
+    const results = await this.checks.run(entity, { fresh: true });
+    const blockers = promotionBlockers(results, this.checks.enabledChecks);
+    if (blockers.length > 0) throw new PromotionRefusedError(entity.name, blockers);
   }
 }

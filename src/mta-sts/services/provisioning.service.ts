@@ -1,9 +1,8 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { In, Repository } from 'typeorm';
 import { CertificateInfo, isReusable } from '../domain/certificate';
-import { DnsRecord, addressRecords, policyIndicatorRecord } from '../domain/dns-records';
-import { ProvisioningStep } from '../domain/domain-state';
+import { ProvisioningStep, SERVING_STATES } from '../domain/domain-state';
 import { ConflictError, MtaStsError, OperationFailedError } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
@@ -22,18 +21,13 @@ import { ChecksService } from './checks.service';
 import { DomainLocks } from './domain-locks';
 import { MxLookupService } from './mx-lookup.service';
 import { PreflightService } from './preflight.service';
+import { RetirementService } from './retirement.service';
+import { Actor, AuditService, SYSTEM_ACTOR } from './audit.service';
 
 export interface EnableResult {
   readonly domain: DomainView;
   /** False when provisioning was already running (or the domain is already active). */
   readonly started: boolean;
-}
-
-export interface DisableResult {
-  readonly domain: DomainView;
-  /** Records the admin should now delete at the DNS provider. */
-  readonly recordsToRemove: readonly DnsRecord[];
-  readonly note: string;
 }
 
 /** How long shutdown waits for provisioning in flight. */
@@ -76,14 +70,42 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
     private readonly preflight: PreflightService,
     private readonly locks: DomainLocks,
     private readonly checks: ChecksService,
+    private readonly retirement: RetirementService,
+    private readonly audit: AuditService,
   ) {}
 
-  /** Domains that were provisioning when the process stopped pick up where they were. */
+  /**
+   * After a stop at any point: serving domains get their policy file back from the
+   * database (the database is written first, so it holds the newest intent), retirements
+   * that came due are finished, and domains that were provisioning pick up where they were.
+   */
   async onApplicationBootstrap(): Promise<void> {
+    for (const entity of await this.domains.findBy({ state: In([...SERVING_STATES]) })) {
+      await this.restorePolicyFile(entity).catch((error: unknown) => {
+        this.logger.error(`Could not restore the policy file of ${entity.name}: ${String(error)}`);
+      });
+    }
+    await this.retirement.finishDue();
     const interrupted = await this.domains.findBy({ state: 'provisioning' });
     for (const entity of interrupted) {
       this.logger.log(`Resuming provisioning of ${entity.name} (stopped at ${entity.step ?? 'start'})`);
       this.start(DomainName.fromValidated(entity.name));
+    }
+  }
+
+  private async restorePolicyFile(entity: MtaStsDomainEntity): Promise<void> {
+    const policy = policyOf(entity);
+    if (!policy) return;
+    const file = this.layout.policyFile(entity.name);
+    if ((await this.files.read(file)) === policy.text) return;
+    this.logger.warn(`Rewriting the policy file of ${entity.name} (id ${policy.id}) after an interrupted change`);
+    await this.files.ensureDir(this.layout.policiesDir, 0o755);
+    await this.files.writeAtomic(file, policy.text, 0o644);
+    if (entity.servedPolicyId !== policy.id) {
+      await this.domains.update(
+        { id: entity.id },
+        { servedPolicyId: policy.id, policyPublishedAt: this.clock.now(), policyVisibleAt: null },
+      );
     }
   }
 
@@ -97,13 +119,19 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
    * Starts provisioning. The MX look-up runs first, in the request, so "this domain has no
    * MX records" is an immediate answer; the rest runs in the background.
    */
-  async enable(input: unknown): Promise<EnableResult> {
+  async enable(input: unknown, actor: Actor = SYSTEM_ACTOR): Promise<EnableResult> {
     const name = parseDomainName(input);
+    const existing = await this.catalogue.find(name);
+    // Enable on a retiring domain cancels the retirement: the host is still there.
+    if (existing.state === 'retiring') {
+      return { domain: await this.retirement.cancel(existing, actor), started: false };
+    }
     return this.locks.run(name.ascii, async () => {
       const entity = await this.catalogue.find(name);
-      if (entity.state === 'provisioning' || entity.state === 'active') {
+      if (entity.state === 'provisioning' || entity.state === 'active' || entity.state === 'changing') {
         return { domain: await this.catalogue.view(entity), started: false };
       }
+      if (entity.state === 'retiring') return { domain: await this.catalogue.view(entity), started: false };
       const mx = await this.mxLookup.lookup(name);
       await this.domains.update(
         { id: entity.id },
@@ -112,46 +140,19 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
       if (mx.problem) throw new ConflictError(`${name.ascii} cannot be enabled: ${mx.problem}`);
       await this.domains.update(
         { id: entity.id },
-        { state: 'provisioning', step: 'policy-file', errorStep: null, errorMessage: null },
+        { state: 'provisioning', step: 'policy-file', errorStep: null, errorMessage: null, removedAt: null },
       );
+      await this.audit.record({
+        domain: name.ascii,
+        action: 'enable',
+        actor,
+        policyIdBefore: entity.servedPolicyId,
+        policyIdAfter: policyOf({ ...entity, mx: mx.patterns })?.id ?? null,
+        detail: `Enable started (mode ${entity.mode}, max_age ${entity.maxAge}).`,
+      });
       await this.checks.refreshBadge(entity.id);
       this.start(name);
       return { domain: await this.catalogue.view(await this.catalogue.find(name)), started: true };
-    });
-  }
-
-  /**
-   * Removes the policy host's vhost and reloads nginx. Certificates and keys stay on
-   * disk, so enabling again reuses them instead of ordering a new one.
-   */
-  async disable(input: unknown): Promise<DisableResult> {
-    const name = parseDomainName(input);
-    return this.locks.run(name.ascii, async () => {
-      const entity = await this.catalogue.find(name);
-      if (entity.state === 'provisioning') {
-        throw new ConflictError(
-          `${name.ascii} is being provisioned; wait until it is active or failed, then disable it.`,
-        );
-      }
-      const servedId = entity.servedPolicyId ?? policyOf(entity)?.id;
-      await this.web.removeSite(name.policyHost);
-      await this.files.remove(this.layout.policyFile(name.ascii));
-      await this.domains.update(
-        { id: entity.id },
-        { state: 'inactive', step: null, errorStep: null, errorMessage: null, servedPolicyId: null, enabledAt: null },
-      );
-      await this.checks.refreshBadge(entity.id);
-      const recordsToRemove = [
-        ...(servedId ? [policyIndicatorRecord(name, servedId)] : []),
-        ...addressRecords(name, { ipv4: this.options.serverIpv4, ipv6: this.options.serverIpv6 }),
-      ];
-      return {
-        domain: await this.catalogue.view(await this.catalogue.find(name)),
-        recordsToRemove,
-        note:
-          `Remove the ${name.policyRecordName} TXT record first, then the ${name.policyHost} address records. ` +
-          `The ${name.tlsRptRecordName} TXT record may stay: TLS reports remain useful without MTA-STS.`,
-      };
     });
   }
 
@@ -200,7 +201,9 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
       if (!rendered) throw new ConflictError(entity.mxProblem ?? `${name.ascii} has no MX records.`);
       await this.files.ensureDir(this.layout.policiesDir, 0o755);
       await this.files.writeAtomic(this.layout.policyFile(name.ascii), rendered.text, 0o644);
-      await this.domains.update({ id: entity.id }, { servedPolicyId: rendered.id });
+      if (entity.servedPolicyId !== rendered.id) {
+        await this.domains.update({ id: entity.id }, { servedPolicyId: rendered.id, policyVisibleAt: null });
+      }
       return rendered;
     });
 
@@ -228,9 +231,21 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
     await this.checks.run(await this.catalogue.find(name)).catch((error: unknown) => {
       this.logger.warn(`First checks of ${name.ascii} failed to run: ${String(error)}`);
     });
+    const now = this.clock.now();
+    const current = await this.catalogue.find(name);
     await this.domains.update(
       { id: entity.id },
-      { state: 'active', step: null, errorStep: null, errorMessage: null, enabledAt: this.clock.now() },
+      {
+        state: 'active',
+        step: null,
+        errorStep: null,
+        errorMessage: null,
+        enabledAt: now,
+        policyPublishedAt: now,
+        // Visible already when the TXT record was published before Enable finished.
+        policyVisibleAt: current.policyVisibleAt,
+        largestMaxAgeServed: Math.max(current.largestMaxAgeServed ?? 0, current.maxAge),
+      },
     );
     await this.checks.refreshBadge(entity.id);
     this.logger.log(

@@ -21,6 +21,9 @@ import { ChallengeFiles } from './challenge-files';
 import { ChecksService } from './checks.service';
 import { DomainLocks } from './domain-locks';
 import { DomainsService } from './domains.service';
+import { Actor, AuditService, SYSTEM_ACTOR } from './audit.service';
+import { NotificationsService } from './notifications.service';
+import { isServing } from '../domain/domain-state';
 
 export type RenewalOutcome = 'not-due' | 'renewed' | 'failed' | 'skipped';
 
@@ -44,6 +47,8 @@ export class RenewalService {
     private readonly checks: ChecksService,
     private readonly locks: DomainLocks,
     private readonly catalogue: DomainsService,
+    private readonly audit: AuditService,
+    private readonly notifications: NotificationsService,
     /** Where in the ARI window to renew; injectable for tests. */
     @Inject(MTA_STS_RANDOM) private readonly random: () => number,
   ) {}
@@ -52,7 +57,7 @@ export class RenewalService {
   async renewIfDue(entity: MtaStsDomainEntity): Promise<RenewalOutcome> {
     return this.locks.run(entity.name, async () => {
       const current = await this.domains.findOneBy({ id: entity.id });
-      if (!current || current.state !== 'active') return 'skipped';
+      if (!current || !isServing(current.state)) return 'skipped';
       const stored = await this.certificates.load(current.name);
       if (!stored) return 'skipped';
       const now = this.clock.now();
@@ -64,11 +69,14 @@ export class RenewalService {
   }
 
   /** A manual re-issue, at most `REISSUE_LIMIT` times per domain per week. */
-  async reissue(input: unknown): Promise<{ outcome: RenewalOutcome; allowance: ReissueAllowance }> {
+  async reissue(
+    input: unknown,
+    actor: Actor = SYSTEM_ACTOR,
+  ): Promise<{ outcome: RenewalOutcome; allowance: ReissueAllowance }> {
     const name = parseDomainName(input);
     return this.locks.run(name.ascii, async () => {
       const entity = await this.catalogue.find(name);
-      if (entity.state !== 'active') {
+      if (!isServing(entity.state)) {
         throw new ConflictError(
           `${name.ascii} is ${entity.state}; only an active domain's certificate can be re-issued.`,
         );
@@ -88,6 +96,12 @@ export class RenewalService {
       const stored = await this.certificates.load(name.ascii);
       const replaces = stored ? (await this.schedule(entity, stored)).replaces : undefined;
       const outcome = await this.renew({ ...entity, reissues }, replaces);
+      await this.audit.record({
+        domain: name.ascii,
+        action: 'reissue',
+        actor,
+        detail: outcome === 'renewed' ? 'Certificate re-issued.' : 'Certificate re-issue failed; the old one keeps serving.',
+      });
       return {
         outcome,
         allowance: reissueAllowance(
@@ -180,6 +194,19 @@ export class RenewalService {
     this.logger.warn(
       `Renewing ${name.policyHost} failed (${failures} in a row), the current certificate keeps serving; next attempt ${next.toISOString()}: ${message}`,
     );
+    // Once per run of failures; the card shows every later attempt.
+    if (failures === 1) {
+      this.notifications.send({
+        kind: 'renewal-failed',
+        domain: name.ascii,
+        subject: `${name.ascii}: certificate renewal failed`,
+        text:
+          `Renewing the certificate of ${name.policyHost} failed: ${message}\n\n` +
+          `The current certificate keeps serving until ${entity.certNotAfter ? new Date(entity.certNotAfter).toISOString() : 'it expires'}. ` +
+          `The next attempt is at ${next.toISOString()}.`,
+        details: { failures, nextAttemptAt: next.toISOString() },
+      });
+    }
     return 'failed';
   }
 }

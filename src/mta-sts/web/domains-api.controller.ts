@@ -5,21 +5,28 @@ import {
   Get,
   HttpCode,
   HttpStatus,
+  Inject,
   Param,
   Post,
+  Req,
   Res,
   UseFilters,
   UseGuards,
   UsePipes,
   ValidationPipe,
 } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { ResolvedMtaStsOptions } from '../mta-sts.options';
+import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
+import { AuditService } from '../services/audit.service';
+import { RemoveResult, RetireResult, RetirementService } from '../services/retirement.service';
+import { actorOf } from './actor';
 import { DomainView } from '../services/domain-view';
 import { DomainsService } from '../services/domains.service';
-import { DisableResult, ProvisioningService } from '../services/provisioning.service';
+import { ProvisioningService } from '../services/provisioning.service';
 import { RenewalService } from '../services/renewal.service';
 import { PolicyChange, PolicyService } from '../services/policy.service';
-import { SetMaxAgeDto, SetModeDto } from './policy-settings.dto';
+import { DisableDto, SetMaxAgeDto, SetModeDto } from './policy-settings.dto';
 import { AddDomainDto } from './add-domain.dto';
 import { ApiAuthGuard } from './api-auth.guard';
 import { MtaStsErrorFilter } from './mta-sts-error.filter';
@@ -35,7 +42,14 @@ export class DomainsApiController {
     private readonly provisioning: ProvisioningService,
     private readonly renewals: RenewalService,
     private readonly policies: PolicyService,
+    private readonly retirement: RetirementService,
+    private readonly audit: AuditService,
+    @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
   ) {}
+
+  private actor(request: Request) {
+    return actorOf(this.options, request, 'api');
+  }
 
   @Get()
   async list(): Promise<{ domains: DomainView[] }> {
@@ -44,8 +58,8 @@ export class DomainsApiController {
 
   @Post()
   @HttpCode(HttpStatus.CREATED)
-  add(@Body() body: AddDomainDto): Promise<DomainView> {
-    return this.domains.add(body.domain);
+  async add(@Body() body: AddDomainDto, @Req() request: Request): Promise<DomainView> {
+    return this.domains.add(body.domain, await this.actor(request));
   }
 
   @Get(':domain')
@@ -55,16 +69,29 @@ export class DomainsApiController {
 
   /** 202 while provisioning runs (also when it was already running); 200 when already active. */
   @Post(':domain/enable')
-  async enable(@Param('domain') domain: string, @Res({ passthrough: true }) res: Response): Promise<DomainView> {
-    const result = await this.provisioning.enable(domain);
+  async enable(
+    @Param('domain') domain: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<DomainView> {
+    const result = await this.provisioning.enable(domain, await this.actor(request));
     res.status(result.domain.state === 'provisioning' ? HttpStatus.ACCEPTED : HttpStatus.OK);
     return result.domain;
   }
 
+  /**
+   * Retires the domain (RFC 8461 §8.3): `mode: none` is served until every cached policy
+   * has expired, then the policy host goes. `{"now": true}` removes the host at once.
+   */
   @Post(':domain/disable')
   @HttpCode(HttpStatus.OK)
-  disable(@Param('domain') domain: string): Promise<DisableResult> {
-    return this.provisioning.disable(domain);
+  async disable(
+    @Param('domain') domain: string,
+    @Body() body: DisableDto,
+    @Req() request: Request,
+  ): Promise<RetireResult | RemoveResult> {
+    const actor = await this.actor(request);
+    return body.now ? this.retirement.removeNow(domain, actor) : this.retirement.retire(domain, actor);
   }
 
   /** Runs the readiness checks now; answers with the domain and its fresh results. */
@@ -77,40 +104,56 @@ export class DomainsApiController {
   /** The recent status changes of the domain's checks, newest first. */
   @Get(':domain/history')
   async history(@Param('domain') domain: string) {
-    return { events: await this.domains.history(domain) };
+    const view = await this.domains.get(domain);
+    return { events: await this.domains.history(domain), actions: await this.audit.recent(view.domain) };
+  }
+
+  /** The audit trail: who did what and when, with the policy id before and after, newest first. */
+  @Get(':domain/actions')
+  async actions(@Param('domain') domain: string) {
+    const view = await this.domains.get(domain);
+    return { actions: await this.audit.recent(view.domain) };
   }
 
   /** Orders a new certificate now (at most 3 times per domain in 7 days). */
   @Post(':domain/reissue')
   @HttpCode(HttpStatus.OK)
-  async reissue(@Param('domain') domain: string) {
-    const result = await this.renewals.reissue(domain);
+  async reissue(@Param('domain') domain: string, @Req() request: Request) {
+    const result = await this.renewals.reissue(domain, await this.actor(request));
     return { ...result, domain: await this.domains.get(domain) };
   }
 
   /** Sets the policy mode; an active domain serves the new policy at once (then publish the new id). */
   @Post(':domain/mode')
   @HttpCode(HttpStatus.OK)
-  setMode(@Param('domain') domain: string, @Body() body: SetModeDto): Promise<PolicyChange> {
-    return this.policies.setMode(domain, body.mode);
+  async setMode(
+    @Param('domain') domain: string,
+    @Body() body: SetModeDto,
+    @Req() request: Request,
+  ): Promise<PolicyChange> {
+    return this.policies.setMode(domain, body.mode, await this.actor(request));
   }
 
   @Post(':domain/max-age')
   @HttpCode(HttpStatus.OK)
-  setMaxAge(@Param('domain') domain: string, @Body() body: SetMaxAgeDto): Promise<PolicyChange> {
-    return this.policies.setMaxAge(domain, body.maxAge);
+  async setMaxAge(
+    @Param('domain') domain: string,
+    @Body() body: SetMaxAgeDto,
+    @Req() request: Request,
+  ): Promise<PolicyChange> {
+    return this.policies.setMaxAge(domain, body.maxAge, await this.actor(request));
   }
 
   /** Rebuilds the mx lines from the live MX records. */
   @Post(':domain/refresh-mx')
   @HttpCode(HttpStatus.OK)
-  refreshMx(@Param('domain') domain: string): Promise<PolicyChange> {
-    return this.policies.refreshMx(domain);
+  async refreshMx(@Param('domain') domain: string, @Req() request: Request): Promise<PolicyChange> {
+    return this.policies.refreshMx(domain, await this.actor(request));
   }
 
   @Delete(':domain')
   @HttpCode(HttpStatus.NO_CONTENT)
-  remove(@Param('domain') domain: string): Promise<void> {
-    return this.domains.remove(domain);
+  async remove(@Param('domain') domain: string, @Req() request: Request): Promise<void> {
+    return this.domains.remove(domain, await this.actor(request));
   }
 }

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
-import { MtaStsError, OperationFailedError } from '../domain/errors';
+import { MtaStsError, OperationFailedError, PromotionRefusedError } from '../domain/errors';
 
 const STATUS: Record<MtaStsError['kind'], number> = {
   invalid: HttpStatus.BAD_REQUEST,
@@ -26,6 +26,7 @@ export class MtaStsErrorFilter implements ExceptionFilter {
       error: error.kind,
       message: error.message,
       ...(error instanceof OperationFailedError && error.detail ? { detail: error.detail } : {}),
+      ...(error instanceof PromotionRefusedError ? { reasons: error.reasons } : {}),
     });
   }
 }

@@ -1,9 +1,21 @@
-import { IsIn, IsInt } from 'class-validator';
-import { POLICY_MODES, PolicyMode } from '../domain/policy';
+import { IsBoolean, IsIn, IsInt, IsOptional } from 'class-validator';
+
+/** `none` is not a mode to set: Disable retires a domain with it (RFC 8461 §8.3). */
+const SETTABLE_MODES = ['testing', 'enforce'] as const;
 
 export class SetModeDto {
-  @IsIn(POLICY_MODES, { message: `mode must be one of ${POLICY_MODES.join(', ')}` })
-  mode!: PolicyMode;
+  @IsIn(SETTABLE_MODES, { message: 'mode must be testing or enforce (use disable to retire a domain)' })
+  mode!: (typeof SETTABLE_MODES)[number];
+}
+
+export class DisableDto {
+  /**
+   * Remove the policy host now instead of retiring it. Senders that cached the policy may
+   * keep applying it until its max_age has passed.
+   */
+  @IsOptional()
+  @IsBoolean({ message: 'now must be true or false' })
+  now?: boolean;
 }
 
 export class SetMaxAgeDto {

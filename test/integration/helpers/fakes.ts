@@ -12,6 +12,8 @@ import {
   MxRecord,
   PolicySite,
   RenewalInfo,
+  SmtpProber,
+  SmtpProbeResult,
   WebServer,
 } from '../../../src/mta-sts/ports';
 
@@ -194,5 +196,44 @@ export async function waitUntil(
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * The STARTTLS probe: every MX host passes unless a test sets its result in `results`
+ * (the real prober is tested against real SMTP servers in smtp-prober.spec.ts).
+ */
+export class FakeSmtpProber extends SmtpProber {
+  readonly results = new Map<string, SmtpProbeResult>();
+  readonly probed: string[] = [];
+
+  async probe(host: string): Promise<SmtpProbeResult> {
+    this.probed.push(host);
+    return (
+      this.results.get(host) ?? {
+        host,
+        ok: true,
+        summary: `${host} (192.0.2.25) offers STARTTLS with TLSv1.3 and a valid certificate until 2099-01-01`,
+        addresses: [
+          {
+            address: '192.0.2.25',
+            ok: true,
+            tlsVersion: 'TLSv1.3',
+            certificateNotAfter: new Date('2099-01-01T00:00:00Z'),
+            certificateNames: [host],
+          },
+        ],
+      }
+    );
+  }
+
+  /** Makes `host` fail the probe with `summary`. */
+  fail(host: string, summary: string): void {
+    this.results.set(host, {
+      host,
+      ok: false,
+      summary,
+      addresses: [{ address: '192.0.2.25', ok: false, problem: summary }],
+    });
   }
 }

@@ -10,7 +10,7 @@ import { HttpRequest, HttpResponse, IssuedCertificate } from '../../../src/mta-s
 import { DomainsService } from '../../../src/mta-sts/services/domains.service';
 import { ProvisioningService } from '../../../src/mta-sts/services/provisioning.service';
 import { configurePanel } from '../../../src/panel/setup';
-import { FakeCertificateAuthority, FakeDnsResolver, FakeWebServer, UnexpectedCalls } from './fakes';
+import { FakeCertificateAuthority, FakeDnsResolver, FakeWebServer, UnexpectedCalls, FakeSmtpProber } from './fakes';
 import { createModuleApp, Fakes, issuing } from './provisioning-app';
 import { BundleServingHttpClient, FakeClock } from './renewal-app';
 
@@ -48,6 +48,7 @@ export function makePagesFakes(
     web: new FakeWebServer(unexpected, new Set([...certificates.keys(), ...extraHosts])),
     ca,
     http: new TrustingHttpClient(unexpected, dataDir),
+    smtp: new FakeSmtpProber(),
   };
 }
 

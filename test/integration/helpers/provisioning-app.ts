@@ -15,6 +15,7 @@ import {
   DnsResolver,
   HttpClient,
   IssuedCertificate,
+  SmtpProber,
   WebServer,
 } from '../../../src/mta-sts/ports';
 import { DomainsService } from '../../../src/mta-sts/services/domains.service';
@@ -23,6 +24,7 @@ import {
   FakeCertificateAuthority,
   FakeDnsResolver,
   FakeHttpClient,
+  FakeSmtpProber,
   FakeWebServer,
   IssueAnswer,
   UnexpectedCalls,
@@ -36,6 +38,7 @@ export interface Fakes {
   readonly web: FakeWebServer;
   readonly ca: FakeCertificateAuthority;
   readonly http: FakeHttpClient;
+  readonly smtp: FakeSmtpProber;
 }
 
 export interface ProvisioningApp extends Fakes {
@@ -53,6 +56,7 @@ export function makeFakes(dataDir: string, certificate: IssuedCertificate, hosts
     web: new FakeWebServer(unexpected, new Set(hosts)),
     ca: new FakeCertificateAuthority(unexpected),
     http: new FakeHttpClient(unexpected, dataDir, SERVER_IPV4, certificate.certificatePem),
+    smtp: new FakeSmtpProber(),
   };
 }
 
@@ -126,7 +130,9 @@ export async function createModuleApp(
     .overrideProvider(CertificateAuthority)
     .useValue(fakes.ca)
     .overrideProvider(HttpClient)
-    .useValue(fakes.http);
+    .useValue(fakes.http)
+    .overrideProvider(SmtpProber)
+    .useValue(fakes.smtp);
   if (setup.clock) builder = builder.overrideProvider(Clock).useValue(setup.clock);
   if (setup.random) builder = builder.overrideProvider(MTA_STS_RANDOM).useValue(setup.random);
   const app = (await builder.compile()).createNestApplication({ logger: false });

@@ -19,6 +19,16 @@ export interface NginxDefaultsSettings extends NginxListenSettings {
   readonly serverNamesHashBucketSize: number;
 }
 
+/** Where the shared layout's one file finds policies, challenges and certificates. */
+export interface NginxSharedSettings extends NginxListenSettings {
+  /** `<dataDir>/served`: `<policy host>.pem` links to each served host's bundle. */
+  readonly servedDir: string;
+  /** Policy files, named `<domain>.txt`. */
+  readonly policiesDir: string;
+  /** Directory whose `.well-known/acme-challenge/` holds HTTP-01 answers. */
+  readonly acmeWebroot: string;
+}
+
 /**
  * Generated files use their own Handlebars environment: no HTML escaping (this is nginx
  * syntax, not HTML) and strict mode, so a missing variable fails loudly instead of
@@ -31,10 +41,20 @@ function compile(name: string): Handlebars.TemplateDelegate {
   return files.compile(source, { noEscape: true, strict: true });
 }
 
-let compiled: { site: Handlebars.TemplateDelegate; defaults: Handlebars.TemplateDelegate } | undefined;
+let compiled:
+  | {
+      site: Handlebars.TemplateDelegate;
+      defaults: Handlebars.TemplateDelegate;
+      shared: Handlebars.TemplateDelegate;
+    }
+  | undefined;
 
 function templates() {
-  compiled ??= { site: compile('site.conf.hbs'), defaults: compile('default-server.conf.hbs') };
+  compiled ??= {
+    site: compile('site.conf.hbs'),
+    defaults: compile('default-server.conf.hbs'),
+    shared: compile('shared.conf.hbs'),
+  };
   return compiled;
 }
 
@@ -59,10 +79,39 @@ export function renderDefaultsConfig(settings: NginxDefaultsSettings): string {
   });
 }
 
+/** The shared layout's one file: a port 80 and a port 443 server for every policy host. */
+export function renderSharedConfig(settings: NginxSharedSettings): string {
+  return templates().shared({
+    servedDir: settings.servedDir,
+    policiesDir: settings.policiesDir,
+    acmeWebroot: settings.acmeWebroot,
+    httpListen: settings.httpListen,
+    httpsListen: settings.httpsListen,
+  });
+}
+
 /** The file that holds one policy host's server blocks. */
 export function siteFileName(host: string): string {
   return `${host}.conf`;
 }
 
+/** Whether a file in the sites directory is a per-domain site file (`mta-sts.<domain>.conf`). */
+export function isSiteFileName(name: string): boolean {
+  return /^mta-sts\.[a-z0-9.-]+\.conf$/.test(name);
+}
+
+/** The shared layout's link to a host's bundle, in the served directory; nginx looks it up by SNI name. */
+export function servedFileName(host: string): string {
+  return `${host}.pem`;
+}
+
+/** The policy host a served directory entry stands for, or undefined for anything else (temporary files). */
+export function hostOfServedFile(name: string): string | undefined {
+  return /^mta-sts\.[a-z0-9.-]+\.pem$/.test(name) ? name.slice(0, -'.pem'.length) : undefined;
+}
+
 /** Sorts before the per-domain files so its settings are read first. */
 export const DEFAULTS_FILE_NAME = '00-mta-sts-defaults.conf';
+
+/** The shared layout's file; after the defaults file, before any per-domain file left from the other layout. */
+export const SHARED_FILE_NAME = '00-mta-sts-shared.conf';

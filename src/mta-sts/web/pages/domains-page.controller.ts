@@ -23,6 +23,10 @@ import { DomainsService } from '../../services/domains.service';
 import { PolicyChange, PolicyService } from '../../services/policy.service';
 import { ProvisioningService } from '../../services/provisioning.service';
 import { RenewalService } from '../../services/renewal.service';
+import { RetirementService } from '../../services/retirement.service';
+import { AuditService } from '../../services/audit.service';
+import { cachedUntil } from '../../domain/lifecycle';
+import { actorOf } from '../actor';
 import { PageRenderer } from '../page-renderer';
 import { CSRF_FIELD, csrfToken } from './csrf';
 import { Flash, setFlash, takeFlash } from './flash';
@@ -49,6 +53,8 @@ export class DomainsPageController {
     private readonly provisioning: ProvisioningService,
     private readonly policies: PolicyService,
     private readonly renewals: RenewalService,
+    private readonly retirement: RetirementService,
+    private readonly audit: AuditService,
     private readonly pages: PageRenderer,
   ) {}
 
@@ -75,7 +81,7 @@ export class DomainsPageController {
   @Post('domains')
   async add(@Req() request: PageRequest, @Res() response: Response, @Body('domain') domain: unknown): Promise<void> {
     try {
-      const view = await this.domains.add(domain);
+      const view = await this.domains.add(domain, await actorOf(this.options, request, 'admin'));
       setFlash(request, response, {
         kind: 'success',
         text: `${view.displayName} was added. Publish the DNS records below, then Enable.`,
@@ -90,7 +96,8 @@ export class DomainsPageController {
   @Get('domains/:domain')
   async card(@Req() request: PageRequest, @Res() response: Response, @Param('domain') domain: string): Promise<void> {
     const view = await this.domains.get(domain);
-    this.render(request, response, 'domain', cardModel(view, request.mtaStsRole!, this.clock.now()));
+    const actions = await this.audit.recent(view.domain, 10);
+    this.render(request, response, 'domain', cardModel(view, request.mtaStsRole!, this.clock.now(), actions));
   }
 
   @Get('domains/:domain/confirm/:action')
@@ -103,9 +110,15 @@ export class DomainsPageController {
     if (!(action in CONFIRMATIONS)) throw new NotFoundException();
     const view = await this.domains.get(domain);
     const confirmation = CONFIRMATIONS[action as ConfirmedAction];
+    const cached = view.lifecycle.largestMaxAgeServed;
     this.render(request, response, 'confirm', {
       title: confirmation.heading,
       ...confirmation,
+      // Remove now names the senders' cache time (RFC 8461 §8.3).
+      warning:
+        action === 'remove-now' && cached > 0 && view.state !== 'retiring'
+          ? `Senders may keep a cached policy for this domain for up to ${Math.round(cached / 86_400)} day(s), until ${cachedUntil(this.clock.now(), cached).toISOString().slice(0, 16).replace('T', ' ')} UTC.`
+          : null,
       action,
       domain: view.domain,
       displayName: view.displayName,
@@ -129,7 +142,7 @@ export class DomainsPageController {
       return;
     }
     try {
-      const flash = await this.perform(domain, action, body);
+      const flash = await this.perform(domain, action, body, await actorOf(this.options, request, 'admin'));
       if (!flash) throw new NotFoundException();
       setFlash(request, response, flash);
       response.redirect(303, action === 'remove' ? pageBase(request) : card);
@@ -140,7 +153,12 @@ export class DomainsPageController {
     }
   }
 
-  private async perform(domain: string, action: string, body: Record<string, unknown>): Promise<Flash | undefined> {
+  private async perform(
+    domain: string,
+    action: string,
+    body: Record<string, unknown>,
+    actor: string,
+  ): Promise<Flash | undefined> {
     // After a change to a served policy, the TXT record must follow (RFC 8461 §8.1).
     const publish = (change: PolicyChange) => {
       const id = change.idChanged ? change.domain.servedPolicyId : null;
@@ -150,17 +168,25 @@ export class DomainsPageController {
     };
     switch (action) {
       case 'enable': {
-        const { domain: view } = await this.provisioning.enable(domain);
+        const before = await this.domains.get(domain);
+        const { domain: view } = await this.provisioning.enable(domain, actor);
+        if (before.state === 'retiring') {
+          return { kind: 'success', text: `The retirement is cancelled; the policy is back in testing mode.${publish({ domain: view, policyChanged: true, idChanged: true })}` };
+        }
         return {
           kind: 'info',
           text:
-            view.state === 'active'
-              ? 'This domain is already active.'
-              : 'Enabling: the steps run in the background and this card follows them.',
+            view.state === 'provisioning'
+              ? 'Enabling: the steps run in the background and this card follows them.'
+              : 'This domain is already active.',
         };
       }
-      case 'disable': {
-        const result = await this.provisioning.disable(domain);
+      case 'retire': {
+        const result = await this.retirement.retire(domain, actor);
+        return { kind: 'success', text: `Retiring. ${result.note}` };
+      }
+      case 'remove-now': {
+        const result = await this.retirement.removeNow(domain, actor);
         const records = result.recordsToRemove.map((record) => `${record.name} ${record.type}`).join(', ');
         return {
           kind: 'success',
@@ -168,28 +194,28 @@ export class DomainsPageController {
         };
       }
       case 'promote': {
-        const change = await this.policies.setMode(domain, 'enforce');
+        const change = await this.policies.setMode(domain, 'enforce', actor);
         return {
           kind: 'success',
           text: `The policy is now in enforce mode.${publish(change)}`,
         };
       }
       case 'revert': {
-        const change = await this.policies.setMode(domain, 'testing');
+        const change = await this.policies.setMode(domain, 'testing', actor);
         return {
           kind: 'success',
           text: `The policy is back in testing mode.${publish(change)}`,
         };
       }
       case 'max-age': {
-        const change = await this.policies.setMaxAge(domain, body.maxAge);
+        const change = await this.policies.setMaxAge(domain, body.maxAge, actor);
         return {
           kind: 'success',
           text: `max_age is now ${change.domain.maxAge} seconds.${publish(change)}`,
         };
       }
       case 'refresh-mx': {
-        const change = await this.policies.refreshMx(domain);
+        const change = await this.policies.refreshMx(domain, actor);
         return change.policyChanged
           ? {
               kind: 'success',
@@ -206,7 +232,7 @@ export class DomainsPageController {
         };
       }
       case 'reissue': {
-        const { outcome, allowance } = await this.renewals.reissue(domain);
+        const { outcome, allowance } = await this.renewals.reissue(domain, actor);
         const left = `${allowance.remaining} re-issue(s) left this week.`;
         return outcome === 'renewed'
           ? { kind: 'success', text: `A new certificate is installed. ${left}` }
@@ -216,7 +242,7 @@ export class DomainsPageController {
             };
       }
       case 'remove':
-        await this.domains.remove(domain);
+        await this.domains.remove(domain, actor);
         return { kind: 'success', text: `${domain} was deleted from the panel.` };
       default:
         return undefined;

@@ -6,6 +6,7 @@ import { RecordVisibility, recordStatuses } from '../../domain/record-status';
 import { PageRole } from '../../mta-sts.options';
 import { DomainPage } from '../../services/domains.service';
 import { DomainView } from '../../services/domain-view';
+import { describeDuration } from '../../domain/lifecycle';
 
 /**
  * What the templates show, worked out here so the templates stay free of logic. Status is
@@ -14,6 +15,7 @@ import { DomainView } from '../../services/domain-view';
 export const BADGE_LABELS: Record<Badge, { label: string; symbol: string }> = {
   active: { label: 'Active', symbol: '✓' },
   verifying: { label: 'Verifying', symbol: '…' },
+  retiring: { label: 'Retiring', symbol: '↘' },
   error: { label: 'Error', symbol: '✕' },
   inactive: { label: 'Inactive', symbol: '○' },
 };
@@ -112,10 +114,20 @@ export function listModel(page: DomainPage, query: ListQuery, role: PageRole, no
   };
 }
 
-export function cardModel(view: DomainView, role: PageRole, now: Date) {
+/** One line of the audit trail, as the card lists it. */
+export interface ActionLine {
+  readonly action: string;
+  readonly actor: string;
+  readonly at: string;
+  readonly policyIdBefore: string | null;
+  readonly policyIdAfter: string | null;
+  readonly detail: string;
+}
+
+export function cardModel(view: DomainView, role: PageRole, now: Date, recentActions: readonly ActionLine[] = []) {
   const canAct = role === 'admin';
   const state = view.state;
-  const active = state === 'active';
+  const serving = state === 'active' || state === 'changing' || state === 'retiring';
   return {
     ...summary(view, now),
     title: `MTA-STS for ${view.displayName}`,
@@ -126,8 +138,20 @@ export function cardModel(view: DomainView, role: PageRole, now: Date) {
     maxAge: { seconds: view.maxAge, label: maxAgeLabel(view.maxAge) },
     policy: view.policy,
     servedPolicyId: view.servedPolicyId,
-    idPending:
-      active && view.policy !== null && view.checks.some((c) => c.check === 'policy-record' && c.status === 'fail'),
+    alerts: view.alerts,
+    retirement:
+      state === 'retiring' && view.lifecycle.retireUntil
+        ? { until: dateTime(view.lifecycle.retireUntil), left: describeDuration(Date.parse(view.lifecycle.retireUntil) - now.getTime()) }
+        : null,
+    policyTimes: {
+      published: dateTime(view.lifecycle.policyPublishedAt),
+      visible: dateTime(view.lifecycle.policyVisibleAt),
+    },
+    recentActions: recentActions.slice(0, 10).map((line) => ({
+      ...line,
+      at: dateTime(line.at),
+      idChanged: line.policyIdBefore !== line.policyIdAfter,
+    })),
     certificateDetail: view.certificate
       ? {
           issuer: view.certificate.issuer,
@@ -157,14 +181,16 @@ export function cardModel(view: DomainView, role: PageRole, now: Date) {
     reissue: { ...view.reissue, nextAllowedAt: dateTime(view.reissue.nextAllowedAt) },
     actions: canAct
       ? {
-          enable: state === 'inactive' || state === 'error',
-          disable: state === 'active' || state === 'error',
-          promote: state !== 'provisioning' && view.mode !== 'enforce',
-          revert: state !== 'provisioning' && view.mode === 'enforce',
-          settings: state !== 'provisioning',
-          checks: active,
-          reissue: active && view.reissue.remaining > 0,
-          remove: state === 'inactive',
+          enable: state === 'inactive' || state === 'error' || state === 'removed',
+          cancelRetirement: state === 'retiring',
+          retire: state === 'active' || state === 'changing',
+          removeNow: state === 'active' || state === 'changing' || state === 'retiring' || state === 'error',
+          promote: (state === 'active' || state === 'changing') && view.mode !== 'enforce',
+          revert: state !== 'provisioning' && state !== 'retiring' && view.mode === 'enforce',
+          settings: state !== 'provisioning' && state !== 'retiring',
+          checks: serving,
+          reissue: serving && view.reissue.remaining > 0,
+          remove: state === 'inactive' || state === 'removed',
         }
       : null,
     maxAgeChoices: [
@@ -183,14 +209,20 @@ export const CONFIRMATIONS = {
   promote: {
     heading: 'Switch to enforce mode?',
     explain:
-      'In enforce mode, senders that honour MTA-STS refuse to deliver to an MX host whose TLS certificate they cannot validate. Make sure every MX host has a valid certificate for its name first. Senders keep the policy for its max_age, so going back takes effect only when they refetch.',
+      'In enforce mode, senders that honour MTA-STS refuse to deliver to an MX host whose TLS certificate they cannot validate. The panel runs every check again first, including a STARTTLS probe of each MX host, and refuses while any of them fails. Senders keep the policy for its max_age, so going back takes effect only when they refetch.',
     button: 'Switch to enforce',
   },
-  disable: {
-    heading: 'Stop serving the policy?',
+  retire: {
+    heading: 'Retire MTA-STS for this domain?',
     explain:
-      'The policy host stops answering. Senders that cached an enforce policy keep applying it until its max_age runs out, and a policy host they cannot reach makes them defer mail. Remove the _mta-sts TXT record first.',
-    button: 'Disable',
+      'The policy host switches to mode none with a new id, which you publish in the _mta-sts TXT record. It keeps serving until every policy senders may have cached has expired (the largest max_age served so far, plus the TXT TTL); then it is removed and the card lists the DNS records to delete. Enable cancels the retirement until then.',
+    button: 'Retire',
+  },
+  'remove-now': {
+    heading: 'Remove the policy host now?',
+    explain:
+      'The policy host stops answering at once. Senders that cached a policy keep applying it until its max_age has passed, and while they hold an enforce policy they defer mail they cannot deliver over validated TLS. Retire is the safe way out.',
+    button: 'Remove now',
   },
   reissue: {
     heading: 'Order a new certificate now?',

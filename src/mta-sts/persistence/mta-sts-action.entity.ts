@@ -1,0 +1,37 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+/**
+ * One thing done to a domain, by whom and when: the audit trail. Rows name the domain
+ * rather than reference it, so the trail outlives a deleted domain.
+ */
+@Entity({ name: 'mta_sts_actions' })
+@Index(['domain', 'at'])
+export class MtaStsActionEntity {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  /** The domain in A-label form. */
+  @Column({ type: 'varchar', length: 253 })
+  domain!: string;
+
+  /** What was done, e.g. `enable`, `mode`, `retire`, `mx-follow`, `downgrade`. */
+  @Column({ type: 'varchar', length: 32 })
+  action!: string;
+
+  /** Who did it: a user name, `api`, or `system` for scheduled work. */
+  @Column({ type: 'varchar', length: 128 })
+  actor!: string;
+
+  @Column({ type: Date })
+  at!: Date;
+
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  policyIdBefore!: string | null;
+
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  policyIdAfter!: string | null;
+
+  /** One sentence: what changed. */
+  @Column({ type: 'text' })
+  detail!: string;
+}

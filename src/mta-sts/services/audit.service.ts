@@ -1,0 +1,65 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, Repository } from 'typeorm';
+import { MtaStsActionEntity } from '../persistence/mta-sts-action.entity';
+import { Clock } from '../ports/clock.port';
+
+/** Who did something: a user name from the host panel, `api`, or `system` for scheduled work. */
+export type Actor = string;
+
+/** Scheduled and automatic work (MX follow, downgrade, finished retirement). */
+export const SYSTEM_ACTOR: Actor = 'system';
+
+export interface ActionRecord {
+  readonly action: string;
+  readonly actor: Actor;
+  readonly at: string;
+  readonly policyIdBefore: string | null;
+  readonly policyIdAfter: string | null;
+  readonly detail: string;
+}
+
+export interface NewAction {
+  readonly domain: string;
+  readonly action: string;
+  readonly actor: Actor;
+  readonly policyIdBefore?: string | null;
+  readonly policyIdAfter?: string | null;
+  readonly detail: string;
+}
+
+/** The audit trail: every action on a domain, with who, when and the policy id before and after. */
+@Injectable()
+export class AuditService {
+  constructor(
+    @InjectRepository(MtaStsActionEntity) private readonly actions: Repository<MtaStsActionEntity>,
+    @Inject(Clock) private readonly clock: Clock,
+  ) {}
+
+  /** Records an action; pass `manager` to record it inside the caller's transaction. */
+  async record(action: NewAction, manager?: EntityManager): Promise<void> {
+    const repository = manager ? manager.getRepository(MtaStsActionEntity) : this.actions;
+    await repository.insert({
+      domain: action.domain,
+      action: action.action,
+      actor: action.actor.slice(0, 128),
+      at: this.clock.now(),
+      policyIdBefore: action.policyIdBefore ?? null,
+      policyIdAfter: action.policyIdAfter ?? null,
+      detail: action.detail,
+    });
+  }
+
+  /** The domain's recent actions, newest first. */
+  async recent(domain: string, limit = 50): Promise<ActionRecord[]> {
+    const rows = await this.actions.find({ where: { domain }, order: { at: 'DESC', id: 'DESC' }, take: limit });
+    return rows.map((row) => ({
+      action: row.action,
+      actor: row.actor,
+      at: new Date(row.at).toISOString(),
+      policyIdBefore: row.policyIdBefore,
+      policyIdAfter: row.policyIdAfter,
+      detail: row.detail,
+    }));
+  }
+}

@@ -1,0 +1,238 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { LessThanOrEqual, Repository } from 'typeorm';
+import { DnsRecord, addressRecords, policyIndicatorRecord } from '../domain/dns-records';
+import { ConflictError } from '../domain/errors';
+import { DomainName, parseDomainName } from '../domain/hostname';
+import { RETIRE_MAX_AGE, cachedUntil, describeDuration, retirementDeadline } from '../domain/lifecycle';
+import { ResolvedMtaStsOptions } from '../mta-sts.options';
+import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
+import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
+import { Clock } from '../ports/clock.port';
+import { FileStore } from '../ports/file-store.port';
+import { WebServer } from '../ports/web-server.port';
+import { Actor, AuditService, SYSTEM_ACTOR } from './audit.service';
+import { ChecksService } from './checks.service';
+import { DataLayout } from './data-layout';
+import { DomainView, policyOf } from './domain-view';
+import { DomainLocks } from './domain-locks';
+import { DomainsService } from './domains.service';
+import { NotificationsService } from './notifications.service';
+import { PolicyService } from './policy.service';
+
+export interface RetireResult {
+  readonly domain: DomainView;
+  /** When the policy host will be removed. */
+  readonly removeAt: string;
+  /** The `_mta-sts` TXT record to publish now, so senders fetch `mode: none`. */
+  readonly publish: DnsRecord;
+  readonly note: string;
+}
+
+export interface RemoveResult {
+  readonly domain: DomainView;
+  /** Records the admin should now delete at the DNS provider. */
+  readonly recordsToRemove: readonly DnsRecord[];
+  readonly note: string;
+}
+
+/**
+ * Taking a domain off MTA-STS without stranding senders (RFC 8461 §8.3). Retire serves
+ * `mode: none` with a short max_age and a new id, keeps the policy host and certificate
+ * until every cached policy has expired, then removes the host and says which records to
+ * delete. Remove now does it at once, for admins who accept the risk.
+ */
+@Injectable()
+export class RetirementService {
+  private readonly logger = new Logger('MtaSts');
+
+  constructor(
+    @InjectRepository(MtaStsDomainEntity) private readonly domains: Repository<MtaStsDomainEntity>,
+    @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
+    @Inject(WebServer) private readonly web: WebServer,
+    @Inject(FileStore) private readonly files: FileStore,
+    @Inject(Clock) private readonly clock: Clock,
+    private readonly layout: DataLayout,
+    private readonly locks: DomainLocks,
+    private readonly catalogue: DomainsService,
+    private readonly policies: PolicyService,
+    private readonly checks: ChecksService,
+    private readonly audit: AuditService,
+    private readonly notifications: NotificationsService,
+  ) {}
+
+  /** Starts retiring a serving domain. Asking again while it retires changes nothing. */
+  retire(input: unknown, actor: Actor = SYSTEM_ACTOR): Promise<RetireResult> {
+    const name = parseDomainName(input);
+    return this.locks.run(name.ascii, async () => {
+      const entity = await this.catalogue.find(name);
+      if (entity.state === 'retiring') return this.retireResult(entity);
+      if (entity.state !== 'active' && entity.state !== 'changing') {
+        throw new ConflictError(
+          entity.state === 'provisioning'
+            ? `${name.ascii} is being provisioned; wait until it is active or failed.`
+            : `${name.ascii} does not serve a policy, so there is nothing to retire; use Remove now.`,
+        );
+      }
+      const now = this.clock.now();
+      // Senders may hold any policy served so far for its max_age, counted from now, the
+      // last moment it was served.
+      const largest = Math.max(entity.largestMaxAgeServed ?? 0, entity.maxAge);
+      const until = retirementDeadline(now, largest, this.options.retirement.txtTtlSeconds);
+      const change = await this.policies.applyLocked(
+        entity,
+        {
+          state: 'retiring',
+          mode: 'none',
+          maxAge: RETIRE_MAX_AGE,
+          mxDrop: null,
+          retireStartedAt: now,
+          retireUntil: until,
+          largestMaxAgeServed: largest,
+        },
+        {
+          action: 'retire',
+          actor,
+          detail: `Retiring: mode none is served until ${until.toISOString()}, then the policy host is removed.`,
+        },
+      );
+      this.logger.log(`${name.ascii} is retiring until ${until.toISOString()}`);
+      return this.retireResult(await this.catalogue.find(name), change.domain);
+    });
+  }
+
+  /**
+   * Removes the policy host now, whatever senders cached. Nothing is lost: the
+   * certificate stays on disk and Enable brings the domain back.
+   */
+  removeNow(input: unknown, actor: Actor = SYSTEM_ACTOR): Promise<RemoveResult> {
+    const name = parseDomainName(input);
+    return this.locks.run(name.ascii, async () => {
+      const entity = await this.catalogue.find(name);
+      if (entity.state === 'provisioning') {
+        throw new ConflictError(
+          `${name.ascii} is being provisioned; wait until it is active or failed, then remove it.`,
+        );
+      }
+      if (entity.state === 'inactive' || entity.state === 'removed') {
+        return this.removeResult(entity);
+      }
+      const detail =
+        entity.largestMaxAgeServed > 0 && entity.state !== 'retiring'
+          ? `Removed at once; senders may apply a cached policy until ${cachedUntil(this.clock.now(), entity.largestMaxAgeServed).toISOString()}.`
+          : 'Removed at once.';
+      return this.removeHost(entity, { action: 'remove-now', actor, detail });
+    });
+  }
+
+  /** Cancels a retirement: the domain serves a testing policy again (new id). */
+  cancel(entity: MtaStsDomainEntity, actor: Actor): Promise<DomainView> {
+    return this.locks.run(entity.name, async () => {
+      const current = await this.catalogue.find(DomainName.fromValidated(entity.name));
+      if (current.state !== 'retiring') return this.catalogue.view(current);
+      const change = await this.policies.applyLocked(
+        { ...current, state: 'changing' },
+        { mode: 'testing', maxAge: this.options.defaultMaxAge, retireStartedAt: null, retireUntil: null },
+        { action: 'cancel-retire', actor, detail: 'Retirement cancelled; the policy is back in testing mode.' },
+      );
+      return change.domain;
+    });
+  }
+
+  /** Removes the policy hosts whose retirement time has come. Run by the scheduled checks and at start-up. */
+  async finishDue(): Promise<number> {
+    const due = await this.domains.findBy({ state: 'retiring', retireUntil: LessThanOrEqual(this.clock.now()) });
+    let finished = 0;
+    for (const entity of due) {
+      await this.locks.run(entity.name, async () => {
+        const current = await this.domains.findOneBy({ id: entity.id });
+        if (!current || current.state !== 'retiring' || !current.retireUntil) return;
+        if (new Date(current.retireUntil).getTime() > this.clock.now().getTime()) return;
+        const result = await this.removeHost(current, {
+          action: 'retired',
+          actor: SYSTEM_ACTOR,
+          detail: 'Retirement finished: every cached policy has expired; the policy host was removed.',
+        });
+        finished++;
+        this.notifications.send({
+          kind: 'retired',
+          domain: current.name,
+          subject: `${current.name}: MTA-STS retirement finished`,
+          text:
+            `The policy host of ${current.name} was removed: no sender can still hold a policy for it.\n\n` +
+            `Now delete these DNS records:\n${result.recordsToRemove.map((record) => `- ${record.name} ${record.type} ${record.value}`).join('\n')}\n\n${result.note}`,
+          details: { records: result.recordsToRemove },
+        });
+      }).catch((error: unknown) => {
+        this.logger.error(`Finishing the retirement of ${entity.name} failed: ${String(error)}`);
+      });
+    }
+    return finished;
+  }
+
+  private async removeHost(
+    entity: MtaStsDomainEntity,
+    meta: { action: string; actor: Actor; detail: string },
+  ): Promise<RemoveResult> {
+    const name = DomainName.fromValidated(entity.name);
+    const servedId = entity.servedPolicyId ?? policyOf(entity)?.id ?? null;
+    // Nginx first: if it refuses, the host keeps serving and the record stays as it was.
+    await this.web.removeSite(name.policyHost);
+    await this.files.remove(this.layout.policyFile(name.ascii));
+    const everServed = (entity.largestMaxAgeServed ?? 0) > 0;
+    await this.domains.update(
+      { id: entity.id },
+      {
+        state: everServed ? 'removed' : 'inactive',
+        step: null,
+        errorStep: null,
+        errorMessage: null,
+        servedPolicyId: null,
+        enabledAt: null,
+        mxDrop: null,
+        retireUntil: null,
+        removedAt: this.clock.now(),
+        // The next Enable starts over in testing mode.
+        ...(entity.mode === 'none' ? { mode: 'testing' as const, maxAge: this.options.defaultMaxAge } : {}),
+      },
+    );
+    await this.audit.record({
+      domain: name.ascii,
+      action: meta.action,
+      actor: meta.actor,
+      policyIdBefore: servedId,
+      policyIdAfter: null,
+      detail: meta.detail,
+    });
+    await this.checks.refreshBadge(entity.id);
+    return this.removeResult(await this.catalogue.find(name), servedId);
+  }
+
+  private async removeResult(entity: MtaStsDomainEntity, servedId?: string | null): Promise<RemoveResult> {
+    const name = DomainName.fromValidated(entity.name);
+    return {
+      domain: await this.catalogue.view(entity),
+      recordsToRemove: [
+        ...(servedId ? [policyIndicatorRecord(name, servedId)] : []),
+        ...addressRecords(name, { ipv4: this.options.serverIpv4, ipv6: this.options.serverIpv6 }),
+      ],
+      note:
+        `Remove the ${name.policyRecordName} TXT record first, then the ${name.policyHost} address records. ` +
+        `The ${name.tlsRptRecordName} TXT record may stay: TLS reports remain useful without MTA-STS.`,
+    };
+  }
+
+  private async retireResult(entity: MtaStsDomainEntity, view?: DomainView): Promise<RetireResult> {
+    const name = DomainName.fromValidated(entity.name);
+    const until = new Date(entity.retireUntil!);
+    return {
+      domain: view ?? (await this.catalogue.view(entity)),
+      removeAt: until.toISOString(),
+      publish: policyIndicatorRecord(name, entity.servedPolicyId!),
+      note:
+        `Publish ${name.policyRecordName} TXT "v=STSv1; id=${entity.servedPolicyId}" now, so senders fetch mode none. ` +
+        `The policy host keeps serving until ${until.toISOString()} (in ${describeDuration(until.getTime() - this.clock.now().getTime())}), ` +
+        'when every policy senders may have cached has expired; then it is removed and the card lists the records to delete.',
+    };
+  }
+}
