@@ -4,12 +4,21 @@
  * as a child process, and the figures the README's "Scale" section reports.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { renderDefaultsConfig, renderSiteConfig, siteFileName } from '../../src/mta-sts/adapters/nginx/nginx-config';
+import {
+  renderDefaultsConfig,
+  renderSharedConfig,
+  renderSiteConfig,
+  servedFileName,
+  siteFileName,
+  DEFAULTS_FILE_NAME,
+  SHARED_FILE_NAME,
+} from '../../src/mta-sts/adapters/nginx/nginx-config';
+import { NginxLayout } from '../../src/mta-sts/mta-sts.options';
 import { renewalDueFromLifetime } from '../../src/mta-sts/domain/renewal';
 import { renderPolicyWithId } from '../../src/mta-sts/domain/policy';
 import { describeCertificate } from '../../src/mta-sts/domain/certificate';
@@ -22,6 +31,8 @@ import { childrenOf, memoryOf, percentile, pool, timed } from './measure';
 
 export interface BenchmarkOptions {
   readonly size: number;
+  /** nginx layout of the generated domains and of the panel. @default 'shared' */
+  readonly layout?: NginxLayout;
   /** Domains checked at once, by the panel and by the baseline alike. */
   readonly concurrency: number;
   /** Page renders timed per page. */
@@ -31,6 +42,7 @@ export interface BenchmarkOptions {
 
 export interface BenchmarkResult {
   readonly size: number;
+  readonly layout: NginxLayout;
   readonly concurrency: number;
   readonly setupSeconds: number;
   readonly sweepSeconds: number;
@@ -83,6 +95,7 @@ function fetchPolicy(address: string, port: number, host: string, ca: string): P
 export async function runBenchmark(options: BenchmarkOptions): Promise<BenchmarkResult> {
   const log = options.log ?? (() => undefined);
   const { size, concurrency } = options;
+  const nginxLayout = options.layout ?? 'shared';
   const setupStarted = Date.now();
   const names = Array.from({ length: size }, (_, index) => domainName(index));
   const policy = renderPolicyWithId({ mode: 'testing', mx: [MX], maxAge: 604_800 });
@@ -95,23 +108,42 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     const ca = await TestCa.create('Bench CA');
     const caFile = join(lab.dir, 'bench-ca.pem');
     writeFileSync(caFile, ca.certificatePem);
-    for (const dir of [layout.policiesDir, layout.challengeDir, layout.certificatesDir])
-      mkdirSync(dir, { recursive: true, mode: 0o755 });
+    for (const dir of [layout.policiesDir, layout.challengeDir]) mkdirSync(dir, { recursive: true, mode: 0o755 });
+    // As the panel leaves them: nginx's workers traverse to the bundles in the shared layout only.
+    const certificateDirMode = nginxLayout === 'shared' ? 0o711 : 0o700;
+    mkdirSync(layout.certificatesDir, { recursive: true });
+    chmodSync(layout.certificatesDir, certificateDirMode);
 
-    log(`[${size}] writing ${size} policies, certificates and nginx sites`);
+    log(`[${size}] writing ${size} policies, certificates and nginx sites (${nginxLayout} layout)`);
     const listen = {
       httpListen: [`${lab.address}:${lab.ports.http}`],
       httpsListen: [`${lab.address}:${lab.ports.https}`],
     };
+    // The same files the panel renders, so its first Enable finds nothing to change.
     writeFileSync(
-      join(lab.nginx.sitesDir, '00-mta-sts-defaults.conf'),
+      join(lab.nginx.sitesDir, DEFAULTS_FILE_NAME),
       renderDefaultsConfig({ ...listen, rejectUnknownSni: true, serverNamesHashBucketSize: 128 }),
     );
+    // Shared layout: the worker reads the bundles through the links, so they are its own (0600).
+    let worker = { uid: 0, gid: 0 };
+    if (nginxLayout === 'shared') {
+      const { servedDir, policiesDir, acmeWebroot } = layout;
+      worker = {
+        uid: Number((await execFileAsync('id', ['-u', lab.nginx.workerUser])).stdout),
+        gid: Number((await execFileAsync('id', ['-g', lab.nginx.workerUser])).stdout),
+      };
+      mkdirSync(servedDir, { recursive: true });
+      chmodSync(servedDir, 0o711);
+      writeFileSync(
+        join(lab.nginx.sitesDir, SHARED_FILE_NAME),
+        renderSharedConfig({ ...listen, servedDir, policiesDir, acmeWebroot }),
+      );
+    }
     const rows: Partial<MtaStsDomainEntity>[] = [];
     for (const name of names) {
       const issued = await ca.issue([`mta-sts.${name}`]);
       const info = describeCertificate(issued.certificatePem);
-      mkdirSync(join(layout.certificatesDir, name), { recursive: true });
+      mkdirSync(join(layout.certificatesDir, name), { mode: certificateDirMode });
       writeFileSync(
         layout.certificateBundle(name),
         `${issued.certificatePem.trim()}\n${issued.privateKeyPem.trim()}\n`,
@@ -124,7 +156,12 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
         acmeWebroot: layout.acmeWebroot,
         tls: { bundleFile: layout.certificateBundle(name) },
       };
-      writeFileSync(join(lab.nginx.sitesDir, siteFileName(site.host)), renderSiteConfig(site, listen));
+      if (nginxLayout === 'shared') {
+        chownSync(site.tls.bundleFile, worker.uid, worker.gid);
+        symlinkSync(site.tls.bundleFile, join(layout.servedDir, servedFileName(site.host)));
+      } else {
+        writeFileSync(join(lab.nginx.sitesDir, siteFileName(site.host)), renderSiteConfig(site, listen));
+      }
       rows.push({
         name, state: 'active', badge: 'active', mode: 'testing', maxAge: 604_800, mx: [MX], mxProblem: null,
         servedPolicyId: policy.id, certIssuer: info.issuer, certNotBefore: info.notBefore, certNotAfter: info.notAfter,
@@ -192,6 +229,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
         PORT: String(port),
         MTA_STS_CHECK_CA_FILE: caFile,
         MTA_STS_CHECK_CONCURRENCY: String(concurrency),
+        MTA_STS_NGINX_LAYOUT: nginxLayout,
       }),
     };
     // BENCH_NODE_OPTIONS, e.g. --cpu-prof, lets a profile of the panel be taken during the run.
@@ -289,6 +327,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
 
     return {
       size,
+      layout: nginxLayout,
       concurrency,
       setupSeconds,
       sweepSeconds: sweep.ms / 1000,
@@ -319,11 +358,11 @@ const f = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed
 /** The results as a Markdown table (what BENCHMARKS.md and the README show). */
 export function resultTable(results: readonly BenchmarkResult[]): string {
   const header =
-    '| domains | sweep (s) | domains/s | baseline (s) | sweep / baseline | enable one more (s) | nginx master / worker RSS (MB) | nginx reload (s) | list p50 / p95 (ms) | card p50 / p95 (ms) | panel peak RSS (MB) |';
-  const rule = '|' + ' --- |'.repeat(11);
+    '| domains | nginx layout | sweep (s) | domains/s | baseline (s) | sweep / baseline | enable one more (s) | nginx master / worker RSS (MB) | nginx reload (s) | list p50 / p95 (ms) | card p50 / p95 (ms) | panel peak RSS (MB) |';
+  const rule = '|' + ' --- |'.repeat(12);
   const rows = results.map(
     (r) =>
-      `| ${r.size} | ${f(r.sweepSeconds)}${r.sweepFailed ? ` (${r.sweepFailed} failed)` : ''} | ${f(r.size / r.sweepSeconds, 0)} | ${f(r.baselineSeconds)} | ${f(r.sweepSeconds / r.baselineSeconds, 2)} | ${f(r.enableSeconds, 2)} | ${f(r.nginxMasterMb, 0)} / ${f(r.nginxWorkerMb, 0)} | ${f(r.nginxReloadSeconds, 2)} | ${f(r.listP50)} / ${f(r.listP95)} | ${f(r.cardP50)} / ${f(r.cardP95)} | ${f(r.panelPeakMb, 0)} |`,
+      `| ${r.size} | ${r.layout} | ${f(r.sweepSeconds)}${r.sweepFailed ? ` (${r.sweepFailed} failed)` : ''} | ${f(r.size / r.sweepSeconds, 0)} | ${f(r.baselineSeconds)} | ${f(r.sweepSeconds / r.baselineSeconds, 2)} | ${f(r.enableSeconds, 2)} | ${f(r.nginxMasterMb, 0)} / ${f(r.nginxWorkerMb, 0)} | ${f(r.nginxReloadSeconds, 2)} | ${f(r.listP50)} / ${f(r.listP95)} | ${f(r.cardP50)} / ${f(r.cardP95)} | ${f(r.panelPeakMb, 0)} |`,
   );
   return [header, rule, ...rows].join('\n');
 }

@@ -109,7 +109,7 @@ export class ChecksService {
     const { verdicts, liveMx } = await this.evaluate(entity, options.fresh ?? false);
     const observedAt = this.clock.now();
     const results = verdicts.map((verdict) => ({ ...verdict, observedAt }));
-    return { results, stored: this.store(entity.id, results), liveMx };
+    return { results, stored: this.store(entity.id, entity.servedPolicyId, results), liveMx };
   }
 
   /** Recomputes the stored badge from the domain's state and its latest results. */
@@ -192,7 +192,7 @@ export class ChecksService {
    * same MX hosts, and a sweep should not knock on their port 25 thousands of times.
    */
   private probeAll(hosts: readonly string[], fresh: boolean): Promise<SmtpProbeResult[]> {
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     const unique = [...new Set(hosts.map((host) => host.toLowerCase()))].slice(0, MAX_PROBED_MX);
     return Promise.all(
       unique.map((host) => {
@@ -266,9 +266,9 @@ export class ChecksService {
    * sweep pays one commit per batch rather than per domain, and SQLite's single connection
    * never sees two transactions at once.
    */
-  private store(domainId: number, results: readonly CheckResult[]): Promise<void> {
+  private store(domainId: number, checkedId: string | null, results: readonly CheckResult[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ domainId, results, resolve, reject });
+      this.pending.push({ domainId, checkedId, results, resolve, reject });
       this.flushing ??= this.flush().finally(() => {
         this.flushing = undefined;
       });
@@ -343,12 +343,23 @@ export class ChecksService {
       // Badges and run times: one UPDATE per badge rather than one per domain. The run time
       // is the batch's latest observation (its domains were observed within moments).
       const latestByDomain = new Map(batch.map((item) => [item.domainId, item.results]));
+      const checkedIds = new Map(batch.map((item) => [item.domainId, item.checkedId]));
       const ranAt = new Date(
         Math.max(...batch.map((item) => (item.results[0]?.observedAt ?? this.clock.now()).getTime())),
       );
       const states = await domains.find({
         where: { id: In(ids) },
-        select: ['id', 'name', 'state', 'badge', 'mode', 'enabledAt', 'servedPolicyId', 'policyPublishedAt', 'policyVisibleAt'],
+        select: [
+          'id',
+          'name',
+          'state',
+          'badge',
+          'mode',
+          'enabledAt',
+          'servedPolicyId',
+          'policyPublishedAt',
+          'policyVisibleAt',
+        ],
       });
       const byBadge = new Map<Badge, number[]>();
       const visible: MtaStsDomainEntity[] = [];
@@ -356,7 +367,9 @@ export class ChecksService {
         const results = latestByDomain.get(domain.id) ?? [];
         // §8.1: the new id is announced; senders will now fetch the policy already served.
         const announced = results.some((result) => result.check === 'policy-record' && result.status === 'pass');
-        if (announced && domain.servedPolicyId && !domain.policyVisibleAt) {
+        // Results judged against an id that has since been replaced say nothing about the new one.
+        const current = checkedIds.get(domain.id) === domain.servedPolicyId;
+        if (announced && current && domain.servedPolicyId && !domain.policyVisibleAt) {
           visible.push(domain);
           if (domain.state === 'changing') domain.state = 'active';
         }
@@ -365,7 +378,8 @@ export class ChecksService {
         if (badge !== domain.badge) notices.push({ domain, before: domain.badge, after: badge, results });
         for (const event of events) {
           if (event.domainId === domain.id && domain.mode === 'enforce' && TLS_RISK_CHECKS.includes(event.check!)) {
-            if (event.status === 'warn') notices.push({ domain, before: domain.badge, after: badge, results, warn: event });
+            if (event.status === 'warn')
+              notices.push({ domain, before: domain.badge, after: badge, results, warn: event });
           }
         }
       }
@@ -436,6 +450,8 @@ const BADGE_WORDS: Record<Badge, string> = {
 
 interface PendingWrite {
   readonly domainId: number;
+  /** The served policy id the results were judged against. */
+  readonly checkedId: string | null;
   readonly results: readonly CheckResult[];
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;

@@ -150,7 +150,9 @@ function alertsOf(entity: MtaStsDomainEntity, name: DomainName, checks: readonly
     const until = new Date(entity.retireUntil);
     alerts.push(
       `Retiring: mode none is served; the policy host is removed in ${describeDuration(until.getTime() - now.getTime())} (${until.toISOString().slice(0, 16).replace('T', ' ')} UTC).` +
-        (entity.policyVisibleAt ? '' : ` Publish ${name.policyRecordName} TXT "v=STSv1; id=${entity.servedPolicyId}" now.`),
+        (entity.policyVisibleAt
+          ? ''
+          : ` Publish ${name.policyRecordName} TXT "v=STSv1; id=${entity.servedPolicyId}" now.`),
     );
   }
   if (entity.state === 'removed') {

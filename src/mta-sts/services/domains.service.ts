@@ -142,10 +142,7 @@ export class DomainsService {
   }
 
   /** Domains in one state, a page at a time, so a sweep never holds every domain in memory. */
-  async *stream(
-    states: readonly MtaStsDomainEntity['state'][],
-    pageSize = 200,
-  ): AsyncIterable<MtaStsDomainEntity> {
+  async *stream(states: readonly MtaStsDomainEntity['state'][], pageSize = 200): AsyncIterable<MtaStsDomainEntity> {
     let after = 0;
     for (;;) {
       const page = await this.domains.find({

@@ -100,7 +100,8 @@ export class RenewalService {
         domain: name.ascii,
         action: 'reissue',
         actor,
-        detail: outcome === 'renewed' ? 'Certificate re-issued.' : 'Certificate re-issue failed; the old one keeps serving.',
+        detail:
+          outcome === 'renewed' ? 'Certificate re-issued.' : 'Certificate re-issue failed; the old one keeps serving.',
       });
       return {
         outcome,

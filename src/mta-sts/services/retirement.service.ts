@@ -144,28 +144,30 @@ export class RetirementService {
     const due = await this.domains.findBy({ state: 'retiring', retireUntil: LessThanOrEqual(this.clock.now()) });
     let finished = 0;
     for (const entity of due) {
-      await this.locks.run(entity.name, async () => {
-        const current = await this.domains.findOneBy({ id: entity.id });
-        if (!current || current.state !== 'retiring' || !current.retireUntil) return;
-        if (new Date(current.retireUntil).getTime() > this.clock.now().getTime()) return;
-        const result = await this.removeHost(current, {
-          action: 'retired',
-          actor: SYSTEM_ACTOR,
-          detail: 'Retirement finished: every cached policy has expired; the policy host was removed.',
+      await this.locks
+        .run(entity.name, async () => {
+          const current = await this.domains.findOneBy({ id: entity.id });
+          if (!current || current.state !== 'retiring' || !current.retireUntil) return;
+          if (new Date(current.retireUntil).getTime() > this.clock.now().getTime()) return;
+          const result = await this.removeHost(current, {
+            action: 'retired',
+            actor: SYSTEM_ACTOR,
+            detail: 'Retirement finished: every cached policy has expired; the policy host was removed.',
+          });
+          finished++;
+          this.notifications.send({
+            kind: 'retired',
+            domain: current.name,
+            subject: `${current.name}: MTA-STS retirement finished`,
+            text:
+              `The policy host of ${current.name} was removed: no sender can still hold a policy for it.\n\n` +
+              `Now delete these DNS records:\n${result.recordsToRemove.map((record) => `- ${record.name} ${record.type} ${record.value}`).join('\n')}\n\n${result.note}`,
+            details: { records: result.recordsToRemove },
+          });
+        })
+        .catch((error: unknown) => {
+          this.logger.error(`Finishing the retirement of ${entity.name} failed: ${String(error)}`);
         });
-        finished++;
-        this.notifications.send({
-          kind: 'retired',
-          domain: current.name,
-          subject: `${current.name}: MTA-STS retirement finished`,
-          text:
-            `The policy host of ${current.name} was removed: no sender can still hold a policy for it.\n\n` +
-            `Now delete these DNS records:\n${result.recordsToRemove.map((record) => `- ${record.name} ${record.type} ${record.value}`).join('\n')}\n\n${result.note}`,
-          details: { records: result.recordsToRemove },
-        });
-      }).catch((error: unknown) => {
-        this.logger.error(`Finishing the retirement of ${entity.name} failed: ${String(error)}`);
-      });
     }
     return finished;
   }

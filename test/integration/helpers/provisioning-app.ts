@@ -15,6 +15,7 @@ import {
   DnsResolver,
   HttpClient,
   IssuedCertificate,
+  Notifier,
   SmtpProber,
   WebServer,
 } from '../../../src/mta-sts/ports';
@@ -87,6 +88,8 @@ export interface ModuleAppOptions {
   readonly clock?: Clock;
   /** Replaces `Math.random` for jitter and ARI timing. */
   readonly random?: () => number;
+  /** Receives the module's notifications. */
+  readonly notifier?: Notifier;
   /** Runs before `init()`, e.g. the standalone panel's HTTP hardening. */
   readonly beforeInit?: (app: INestApplication) => void;
 }
@@ -134,6 +137,7 @@ export async function createModuleApp(
     .overrideProvider(SmtpProber)
     .useValue(fakes.smtp);
   if (setup.clock) builder = builder.overrideProvider(Clock).useValue(setup.clock);
+  if (setup.notifier) builder = builder.overrideProvider(Notifier).useValue(setup.notifier);
   if (setup.random) builder = builder.overrideProvider(MTA_STS_RANDOM).useValue(setup.random);
   const app = (await builder.compile()).createNestApplication({ logger: false });
   setup.beforeInit?.(app);
