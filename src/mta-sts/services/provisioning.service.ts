@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import { join } from 'node:path';
 import { In, Repository } from 'typeorm';
 import { CertificateInfo, isReusable } from '../domain/certificate';
 import { ProvisioningStep, SERVING_STATES } from '../domain/domain-state';
@@ -29,6 +30,9 @@ export interface EnableResult {
   /** False when provisioning was already running (or the domain is already active). */
   readonly started: boolean;
 }
+
+/** The temporary names `FileStore.writeAtomic` and `symlinkAtomic` use. */
+const STALE_TEMPORARY = /^\..+\.[0-9a-f]{12}\.tmp$/;
 
 /** How long shutdown waits for provisioning in flight. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -80,6 +84,7 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
    * that came due are finished, and domains that were provisioning pick up where they were.
    */
   async onApplicationBootstrap(): Promise<void> {
+    await this.removeStaleTemporaries();
     for (const entity of await this.domains.findBy({ state: In([...SERVING_STATES]) })) {
       await this.restorePolicyFile(entity).catch((error: unknown) => {
         this.logger.error(`Could not restore the policy file of ${entity.name}: ${String(error)}`);
@@ -90,6 +95,29 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
     for (const entity of interrupted) {
       this.logger.log(`Resuming provisioning of ${entity.name} (stopped at ${entity.step ?? 'start'})`);
       this.start(DomainName.fromValidated(entity.name));
+    }
+  }
+
+  /**
+   * An atomic write that was interrupted leaves its temporary file (`.name.<hex>.tmp`)
+   * behind, never a half-written file under the real name. No write runs yet at start-up,
+   * so every such file is stale.
+   */
+  private async removeStaleTemporaries(): Promise<void> {
+    const dirs = [
+      this.layout.policiesDir,
+      this.layout.challengeDir,
+      this.layout.accountDir,
+      this.options.nginx.sitesDir,
+      this.layout.certificatesDir,
+      ...(await this.files.list(this.layout.certificatesDir)).map((name) => join(this.layout.certificatesDir, name)),
+    ];
+    for (const dir of dirs) {
+      for (const name of await this.files.list(dir).catch(() => [] as string[])) {
+        if (!STALE_TEMPORARY.test(name)) continue;
+        this.logger.warn(`Removing ${join(dir, name)}, left by an interrupted write`);
+        await this.files.remove(join(dir, name)).catch(() => undefined);
+      }
     }
   }
 
