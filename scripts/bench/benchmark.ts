@@ -315,6 +315,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       body: JSON.stringify({ domain: NEW_DOMAIN }),
     });
     const pebbleRoot = (await execFileAsync('cat', [lab.pebble.rootFile])).stdout;
+    const workersBeforeEnable = childrenOf(master);
     const enable = await timed(async () => {
       await httpJson(`${base}/api/domains/${NEW_DOMAIN}/enable`, { method: 'POST', headers: auth });
       await waitFor(
@@ -324,6 +325,8 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
         600_000,
       );
     });
+    const reloaded = childrenOf(master).some((pid) => !workersBeforeEnable.includes(pid));
+    log(`[${size}] enabled in ${(enable.ms / 1000).toFixed(2)} s; nginx ${reloaded ? 'reloaded' : 'did not reload'}`);
 
     return {
       size,

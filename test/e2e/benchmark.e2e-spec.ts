@@ -12,24 +12,30 @@ describe('The scale benchmark', () => {
     execFileSync(join(__dirname, '..', '..', 'node_modules', '.bin', 'nest'), ['build'], { stdio: 'ignore' });
   }, 120_000);
 
-  it('measures a sweep, its baseline, enabling one more domain, nginx and the pages', async () => {
-    const result = await runBenchmark({ size: 3, concurrency: 2, renders: 3 });
-    expect(result.size).toBe(3);
-    expect(result.sweepFailed).toBe(0);
-    for (const figure of [
-      result.sweepSeconds,
-      result.baselineSeconds,
-      result.enableSeconds,
-      result.nginxMasterMb,
-      result.nginxReloadSeconds,
-      result.listP95,
-      result.cardP95,
-      result.panelPeakMb,
-    ]) {
-      expect(Number.isFinite(figure) && figure > 0).toBe(true);
-    }
-    const table = resultTable([result]).split('\n');
-    expect(table).toHaveLength(3);
-    expect(table[2]).toMatch(/^\| 3 \| /);
-  }, 180_000);
+  it.each(['shared', 'per-domain'] as const)(
+    'measures a sweep, its baseline, enabling one more domain, nginx and the pages (%s layout)',
+    async (layout) => {
+      const result = await runBenchmark({ size: 3, layout, concurrency: 2, renders: 3 });
+      expect(result.size).toBe(3);
+      expect(result.layout).toBe(layout);
+      expect(result.sweepFailed).toBe(0);
+      for (const figure of [
+        result.sweepSeconds,
+        result.baselineSeconds,
+        result.enableSeconds,
+        result.nginxMasterMb,
+        result.nginxReloadSeconds,
+        result.listP95,
+        result.cardP95,
+        result.panelPeakMb,
+      ]) {
+        expect(Number.isFinite(figure) && figure > 0).toBe(true);
+      }
+      const table = resultTable([result]).split('\n');
+      expect(table).toHaveLength(3);
+      expect(table[0]).toMatch(/^\| domains \| nginx layout \| /);
+      expect(table[2]).toMatch(new RegExp(`^\\| 3 \\| ${layout} \\| `));
+    },
+    180_000,
+  );
 });

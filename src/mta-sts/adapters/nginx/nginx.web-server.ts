@@ -282,7 +282,8 @@ export class NginxWebServer extends WebServer {
    */
   private async makeServable(host: string, bundleFile: string): Promise<void> {
     const owner = this.options.workerOwner!;
-    for (const dir of new Set([this.options.paths.certificatesDir, dirname(bundleFile), this.options.paths.servedDir])) {
+    const { certificatesDir, servedDir } = this.options.paths;
+    for (const dir of new Set([certificatesDir, dirname(bundleFile), servedDir])) {
       await this.files.ensureDir(dir, WORKER_TRAVERSABLE_DIR);
     }
     const problem = bundleProblem(await this.files.read(bundleFile));
