@@ -166,7 +166,10 @@ export class NginxWebServer extends WebServer {
 
   private sharedChange(): FileChange {
     const { servedDir, policiesDir, acmeWebroot } = this.options.paths;
-    return { path: this.sharedPath, content: renderSharedConfig({ ...this.options, servedDir, policiesDir, acmeWebroot }) };
+    return {
+      path: this.sharedPath,
+      content: renderSharedConfig({ ...this.options, servedDir, policiesDir, acmeWebroot }),
+    };
   }
 
   // ---- per-domain layout
