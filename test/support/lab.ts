@@ -198,6 +198,16 @@ export class Lab {
     return `${stdout}${stderr}`;
   }
 
+  /**
+   * A CA file for `MTA_STS_CHECK_CA_FILE` that trusts Pebble's root (the policy host's
+   * certificate) and `extraPem` too, e.g. the CA of a test mail server's certificate.
+   */
+  checksCaFile(extraPem: string): string {
+    const file = join(this.dir, 'checks-ca.pem');
+    writeFileSync(file, `${readFileSync(this.pebble.rootFile, 'utf8').trim()}\n${extraPem.trim()}\n`);
+    return file;
+  }
+
   async stop(): Promise<void> {
     await this.nginx.stop();
     await this.pebble.stop();

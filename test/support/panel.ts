@@ -6,6 +6,7 @@ import { AppModule } from '../../src/app.module';
 import { loadPanelConfig } from '../../src/panel/env';
 import { configurePanel } from '../../src/panel/setup';
 import { DomainView } from '../../src/mta-sts/services/domain-view';
+import { Clock } from '../../src/mta-sts/ports/clock.port';
 import { waitFor } from './processes';
 
 export interface ApiAnswer<T = Record<string, unknown>> {
@@ -60,6 +61,14 @@ export class Panel {
       timeoutMs,
     );
     return view!;
+  }
+
+  /**
+   * Makes the module's `Clock` answer with `now()` from here on, for deadlines days away
+   * (a retirement). TLS, Pebble and nginx keep the real time.
+   */
+  setClock(now: () => Date): void {
+    this.app.get(Clock, { strict: false }).now = now;
   }
 
   async close(): Promise<void> {

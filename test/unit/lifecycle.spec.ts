@@ -1,4 +1,4 @@
-import { checkMxTls } from '../../src/mta-sts/domain/checks';
+import { CheckId, checkMxTls } from '../../src/mta-sts/domain/checks';
 import { parseDomainName } from '../../src/mta-sts/domain/hostname';
 import {
   cachedUntil,
@@ -34,7 +34,7 @@ describe('retirement timing (RFC 8461 §8.3)', () => {
 });
 
 describe('promotion to enforce', () => {
-  const pass = (check: string) => ({ check, status: 'pass', summary: 'ok' }) as const;
+  const pass = (check: CheckId) => ({ check, status: 'pass', summary: 'ok' }) as const;
   const all = ['dns', 'https', 'certificate', 'policy-record', 'tls-rpt', 'mx-coverage', 'mx-tls'] as const;
 
   it('is allowed when every required check passes; a TLS-RPT warning does not stop it', () => {

@@ -91,7 +91,7 @@ export class DomainsApiController {
     @Req() request: Request,
   ): Promise<RetireResult | RemoveResult> {
     const actor = await this.actor(request);
-    return body.now ? this.retirement.removeNow(domain, actor) : this.retirement.retire(domain, actor);
+    return body?.now ? this.retirement.removeNow(domain, actor) : this.retirement.retire(domain, actor);
   }
 
   /** Runs the readiness checks now; answers with the domain and its fresh results. */
