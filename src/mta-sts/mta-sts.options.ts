@@ -464,7 +464,8 @@ export function resolveMtaStsOptions(options: MtaStsModuleOptions): ResolvedMtaS
         port: bounded('checks.smtpProbe.port', options.checks?.smtpProbe?.port, 25, 1, 65_535),
         timeoutMs: bounded('checks.smtpProbe.timeoutMs', options.checks?.smtpProbe?.timeoutMs, 15_000, 100, 120_000),
         heloName: heloName(options.checks?.smtpProbe?.heloName),
-        cacheMs: bounded('checks.smtpProbe.cacheSeconds', options.checks?.smtpProbe?.cacheSeconds, 600, 0, 86_400) * 1000,
+        cacheMs:
+          bounded('checks.smtpProbe.cacheSeconds', options.checks?.smtpProbe?.cacheSeconds, 600, 0, 86_400) * 1000,
       },
     },
     autoDowngrade: options.autoDowngrade ?? false,

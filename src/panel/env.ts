@@ -1,7 +1,4 @@
-import {
-  NOTIFICATION_VARIABLE_OF_OPTION,
-  parseNotificationEnv,
-} from '../mta-sts/adapters/notify/notify-env';
+import { NOTIFICATION_VARIABLE_OF_OPTION, parseNotificationEnv } from '../mta-sts/adapters/notify/notify-env';
 import type { NotificationOptions } from '../mta-sts/adapters/notify/notify-settings';
 import { randomBytes } from 'node:crypto';
 import { InvalidOptionError } from '../mta-sts/domain/errors';

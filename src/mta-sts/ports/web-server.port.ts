@@ -16,13 +16,17 @@ export interface PolicySite {
 /**
  * The web server that serves policy hosts. Every change is tested before it is applied
  * and rolled back when the test or the reload fails, so the previous configuration keeps
- * serving.
+ * serving. Whether a change needs a reload at all is the implementation's business (the
+ * nginx adapter's shared layout serves, stops serving and renews hosts without one).
  */
 export abstract class WebServer {
-  /** Writes (or rewrites) the site of one policy host and reloads. No-op when unchanged. */
+  /** From now on, the policy host is served as described. No-op when it already is. */
   abstract applySite(site: PolicySite): Promise<void>;
-  /** Removes the site of one policy host and reloads. No-op when absent. */
+  /** From now on, the policy host is no longer served. No-op when it was not. */
   abstract removeSite(host: string): Promise<void>;
-  /** Tests the configuration and reloads, e.g. after a certificate file was replaced. */
+  /**
+   * A bundle file was replaced (a renewal): from now on, the new certificate is served.
+   * Fails when it cannot be, so the caller can put the previous file back.
+   */
   abstract reload(): Promise<void>;
 }

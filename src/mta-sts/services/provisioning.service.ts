@@ -108,6 +108,7 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
       this.layout.policiesDir,
       this.layout.challengeDir,
       this.layout.accountDir,
+      this.layout.servedDir,
       this.options.nginx.sitesDir,
       this.layout.certificatesDir,
       ...(await this.files.list(this.layout.certificatesDir)).map((name) => join(this.layout.certificatesDir, name)),
