@@ -1,17 +1,20 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CHECK_IDS } from '../../src/mta-sts/domain/checks';
 import { DomainView } from '../../src/mta-sts/services/domain-view';
 import { Lab } from '../support/lab';
 import { Panel } from '../support/panel';
 import { execFileAsync, waitFor } from '../support/processes';
+import { LoopbackSmtpServer, LoopbackSmtpServerOptions, startSmtpServer } from '../support/smtp-server';
+import { TestCa } from '../support/test-ca';
 
 type Check = DomainView['checks'][number];
 
 /**
  * Each readiness check made to fail for the right reason against real services: dnsmasq
- * for DNS, the nginx the module configured (then deliberately misconfigured), and
- * certificates from Pebble or from a CA made here.
+ * for DNS, the nginx the module configured (then deliberately misconfigured), a real SMTP
+ * server for the MX host's STARTTLS probe, and certificates from Pebble or from a CA made here.
  */
 describe('Readiness checks against real DNS, nginx and certificates', () => {
   const domain = 'checks.test';
@@ -19,6 +22,9 @@ describe('Readiness checks against real DNS, nginx and certificates', () => {
   let lab: Lab;
   let panel: Panel;
   let policyId: string;
+  /** Issues the MX host's certificate; the checks trust it next to Pebble's root. */
+  let mxCa: TestCa;
+  let smtp: LoopbackSmtpServer | undefined;
 
   const siteFile = () => join(lab.nginx.sitesDir, `mta-sts.${domain}.conf`);
   const bundleFile = () => join(lab.dataDir, 'certs', domain, 'certificate.pem');
@@ -28,6 +34,16 @@ describe('Readiness checks against real DNS, nginx and certificates', () => {
     expect(answer.status).toBe(200);
     return Object.fromEntries(answer.body.checks.map((check) => [check.check, check]));
   }
+
+  /** A real SMTP server answering for `mx.<domain>` on the lab's address, port 25. */
+  async function serveMx(options: LoopbackSmtpServerOptions): Promise<void> {
+    await smtp?.stop();
+    smtp = await startSmtpServer({ host: lab.address, port: 25, ...options });
+  }
+
+  /** The panel's environment: checks trust Pebble's root and the MX host's CA. */
+  const env = (extra: Record<string, string> = {}) =>
+    lab.env({ MTA_STS_CHECK_CA_FILE: lab.checksCaFile(mxCa.certificatePem), ...extra });
 
   async function reloadNginx(): Promise<void> {
     await execFileAsync('nginx', [...lab.nginx.args, '-s', 'reload']);
@@ -49,7 +65,9 @@ describe('Readiness checks against real DNS, nginx and certificates', () => {
   beforeAll(async () => {
     lab = await Lab.start({ dns: {} });
     await lab.publishDomain(domain);
-    panel = await Panel.start(lab.env());
+    mxCa = await TestCa.create('Checks MX CA');
+    await serveMx(await mxCa.issue([`mx.${domain}`]));
+    panel = await Panel.start(env());
     const added = await panel.api<DomainView>('POST', '/api/domains', { domain });
     policyId = added.body.policy!.id;
     await lab.dnsmasq.update({
@@ -65,21 +83,24 @@ describe('Readiness checks against real DNS, nginx and certificates', () => {
     // enabled over IPv4 only: Pebble, like Let's Encrypt, would validate over IPv6.)
     await panel.close();
     await lab.dnsmasq.update({ hosts: { [`mta-sts.${domain}`]: [lab.address, ipv6] } });
-    panel = await Panel.start(lab.env({ MTA_STS_SERVER_IPV6: ipv6 }));
+    panel = await Panel.start(env({ MTA_STS_SERVER_IPV6: ipv6 }));
   }, 90_000);
 
   afterAll(async () => {
+    await smtp?.stop();
     await panel?.close();
     await lab?.stop();
   });
 
   it('passes every check when everything is published and served', async () => {
     const checks = await runChecks();
+    expect(Object.keys(checks)).toEqual([...CHECK_IDS]);
     for (const check of Object.values(checks))
       expect([check.check, check.status, check.summary]).toEqual([check.check, 'pass', check.summary]);
     const view = (await panel.api<DomainView>('GET', `/api/domains/${domain}`)).body;
     expect(view.badge).toBe('active');
     expect(checks.certificate.summary).toMatch(/issued by Pebble/);
+    expect(checks['mx-tls'].summary).toBe(`mx.${domain} offers STARTTLS with a valid certificate.`);
   });
 
   it('fails the DNS check when the A record points elsewhere, naming both addresses', async () => {
@@ -199,6 +220,20 @@ describe('Readiness checks against real DNS, nginx and certificates', () => {
     expect(checks['mx-coverage'].summary).toContain(`backup-mx.${domain} is not covered by the policy`);
     expect(checks['mx-coverage'].remedy).toContain('Refresh MX');
     await lab.dnsmasq.update({ mx: { [domain]: [`mx.${domain}`] } });
+  });
+
+  it('warns in testing mode when the MX host does not offer STARTTLS, naming the host', async () => {
+    try {
+      await serveMx({ ...(await mxCa.issue([`mx.${domain}`])), hideSTARTTLS: true });
+      const checks = await runChecks();
+      expect(checks['mx-tls'].status).toBe('warn');
+      expect(checks['mx-tls'].summary).toContain(`mx.${domain}`);
+      expect(checks['mx-tls'].detail).toMatch(/does not offer STARTTLS/);
+      expect(checks['mx-tls'].remedy).not.toBe('');
+    } finally {
+      await serveMx(await mxCa.issue([`mx.${domain}`]));
+    }
+    expect((await runChecks())['mx-tls'].status).toBe('pass');
   });
 
   it('keeps a history of status changes', async () => {

@@ -15,6 +15,18 @@ describe('Enable a domain end to end', () => {
   const second = 'second.test';
   let lab: Lab;
   let panel: Panel;
+  /**
+   * The lab runs no SMTP server for these MX hosts, so the STARTTLS probe is off: promotion
+   * to enforce would otherwise be refused. lifecycle.e2e-spec.ts probes a real SMTP server.
+   */
+  const env = () => lab.env({ MTA_STS_SMTP_PROBE: 'false' });
+
+  /** Runs the checks now, so a check sees the `_mta-sts` TXT record as published. */
+  async function runChecks(name: string): Promise<DomainView> {
+    const answer = await panel.api<DomainView>('POST', `/api/domains/${name}/checks`);
+    expect(answer.status).toBe(200);
+    return answer.body;
+  }
 
   beforeAll(async () => {
     // Pebble rejects a fifth of the nonces here: acme-client must retry them like with a real CA.
@@ -27,7 +39,7 @@ describe('Enable a domain end to end', () => {
       },
       mx: { [domain]: [`mail.${domain}`, `MX2.${domain}.`], [second]: [`mail.${domain}`] },
     });
-    panel = await Panel.start(lab.env());
+    panel = await Panel.start(env());
   }, 60_000);
 
   afterAll(async () => {
@@ -91,6 +103,9 @@ describe('Enable a domain end to end', () => {
     expect(view.state).toBe('active');
     expect(view.certificate?.issuer).toMatch(/Pebble/i);
     expect(view.servedPolicyId).toBe(view.policy!.id);
+    // The TXT record was published before Enable: the first checks already saw the id.
+    expect(view.lifecycle.policyVisibleAt).not.toBeNull();
+    expect(view.checks.map((check) => check.check)).not.toContain('mx-tls');
 
     const served = await lab.fetchHttps(`mta-sts.${domain}`, '/.well-known/mta-sts.txt');
     expect(served.status).toBe(200);
@@ -132,20 +147,33 @@ describe('Enable a domain end to end', () => {
     // The new file is live without any nginx change...
     const served = await lab.fetchHttps(`mta-sts.${domain}`, '/.well-known/mta-sts.txt');
     expect(served.body).toBe(after.policy!.text);
-    // ...and the card says the new id is not in DNS yet.
+    // ...and the domain is changing: the card says the new id is not in DNS yet.
+    expect(after.state).toBe('changing');
+    expect(after.lifecycle.policyVisibleAt).toBeNull();
     expect(after.checks.find((check) => check.check === 'policy-record')).toMatchObject({ status: 'fail' });
+    expect(after.alerts).toContainEqual(
+      expect.stringContaining(`New policy id ${after.servedPolicyId} not yet visible`),
+    );
 
     await lab.dnsmasq.update({ txt: { [`_mta-sts.${domain}`]: [`v=STSv1; id=${after.servedPolicyId}`] } });
     const query = await lab.mtaStsQuery(domain);
     expect(query).toContain('VALID');
     expect(query).toContain("'mode': 'enforce'");
+    // A check that sees the new id makes the domain active again.
+    const seen = await runChecks(domain);
+    expect(seen.state).toBe('active');
+    expect(seen.lifecycle.policyVisibleAt).not.toBeNull();
 
     const reverted = await panel.api<{ domain: DomainView }>('POST', `/api/domains/${domain}/mode`, {
       mode: 'testing',
     });
     expect(reverted.body.domain.servedPolicyId).toBe(before.servedPolicyId);
+    expect(reverted.body.domain.state).toBe('changing');
     await lab.dnsmasq.update({ txt: { [`_mta-sts.${domain}`]: [`v=STSv1; id=${before.servedPolicyId}`] } });
+    expect((await runChecks(domain)).state).toBe('active');
     expect((await panel.api('POST', `/api/domains/${domain}/mode`, { mode: 'strict' })).status).toBe(400);
+    // mode none is what retiring serves; it cannot be set directly.
+    expect((await panel.api('POST', `/api/domains/${domain}/mode`, { mode: 'none' })).status).toBe(400);
   });
 
   it('refuses a TLS handshake for a name it does not serve', async () => {
@@ -188,15 +216,17 @@ describe('Enable a domain end to end', () => {
     expect((await panel.settle(second)).state).toBe('active');
   }, 90_000);
 
-  it('disables: the vhost goes, the certificate stays, and the records to remove are listed', async () => {
+  it('removes at once with {"now": true}: the vhost goes, the certificate stays, and the records to remove are listed', async () => {
     const certificate = readFileSync(join(lab.dataDir, 'certs', second, 'certificate.pem'), 'utf8');
-    const disabled = await panel.api<{ domain: DomainView; recordsToRemove: Array<{ name: string }> }>(
+    const removed = await panel.api<{ domain: DomainView; recordsToRemove: Array<{ name: string }> }>(
       'POST',
       `/api/domains/${second}/disable`,
+      { now: true },
     );
-    expect(disabled.status).toBe(200);
-    expect(disabled.body.domain.state).toBe('inactive');
-    expect(disabled.body.recordsToRemove.map((r) => r.name)).toEqual([`_mta-sts.${second}`, `mta-sts.${second}`]);
+    expect(removed.status).toBe(200);
+    // A policy was served, so senders may hold it: removed rather than never enabled.
+    expect(removed.body.domain.state).toBe('removed');
+    expect(removed.body.recordsToRemove.map((r) => r.name)).toEqual([`_mta-sts.${second}`, `mta-sts.${second}`]);
     expect(existsSync(join(lab.nginx.sitesDir, `mta-sts.${second}.conf`))).toBe(false);
     await expect(lab.fetchHttps(`mta-sts.${second}`, '/.well-known/mta-sts.txt')).rejects.toThrow();
 
@@ -207,16 +237,47 @@ describe('Enable a domain end to end', () => {
     expect((await lab.fetchHttps(`mta-sts.${second}`, '/.well-known/mta-sts.txt')).status).toBe(200);
   }, 90_000);
 
+  it('retires by default: nginx serves mode none with max_age 86400 and a new id until cached policies expire', async () => {
+    const before = (await panel.api<DomainView>('GET', `/api/domains/${second}`)).body;
+    const startedAt = Date.now();
+    const retired = await panel.api<{
+      domain: DomainView;
+      removeAt: string;
+      publish: { name: string; type: string; value: string };
+    }>('POST', `/api/domains/${second}/disable`);
+    expect(retired.status).toBe(200);
+    const view = retired.body.domain;
+    expect([view.state, view.mode, view.maxAge]).toEqual(['retiring', 'none', 86_400]);
+    expect(view.servedPolicyId).not.toBe(before.servedPolicyId);
+    expect(retired.body.publish).toEqual(
+      expect.objectContaining({ name: `_mta-sts.${second}`, type: 'TXT', value: `v=STSv1; id=${view.servedPolicyId}` }),
+    );
+    // The week-long testing policy plus the TXT TTL (1 hour by default).
+    const removeAt = Date.parse(retired.body.removeAt);
+    expect(removeAt).toBeGreaterThanOrEqual(startedAt + (604_800 + 3_600) * 1000 - 1_000);
+    expect(removeAt).toBeLessThanOrEqual(Date.now() + (604_800 + 3_600) * 1000);
+
+    const served = await lab.fetchHttps(`mta-sts.${second}`, '/.well-known/mta-sts.txt');
+    expect(served.status).toBe(200);
+    expect(served.body).toBe(view.policy!.text);
+    expect(served.body).toMatch(/^version: STSv1\r\nmode: none\r\n/);
+    expect(served.body).toContain('max_age: 86400\r\n');
+    expect(existsSync(join(lab.nginx.sitesDir, `mta-sts.${second}.conf`))).toBe(true);
+  }, 60_000);
+
   it('deletes only inactive domains, and keeps state across a restart', async () => {
     expect((await panel.api('DELETE', `/api/domains/${domain}`)).status).toBe(409);
     expect((await panel.api('GET', '/api/domains/unknown.test')).status).toBe(404);
 
     await panel.close();
-    panel = await Panel.start(lab.env());
+    panel = await Panel.start(env());
     const view = await panel.api<DomainView>('GET', `/api/domains/${domain}`);
     expect(view.body.state).toBe('active');
+    expect((await panel.api<DomainView>('GET', `/api/domains/${second}`)).body.state).toBe('retiring');
+    // A retiring domain still serves its policy host: it cannot be deleted until it is removed.
+    expect((await panel.api('DELETE', `/api/domains/${second}`)).status).toBe(409);
 
-    await panel.api('POST', `/api/domains/${second}/disable`);
+    expect((await panel.api('POST', `/api/domains/${second}/disable`, { now: true })).status).toBe(200);
     expect((await panel.api('DELETE', `/api/domains/${second}`)).status).toBe(204);
     expect((await panel.api('GET', `/api/domains/${second}`)).status).toBe(404);
   }, 60_000);

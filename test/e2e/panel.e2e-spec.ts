@@ -34,6 +34,14 @@ describe('The panel in a browser', () => {
   const documents: Array<{ url: string; csp: string | undefined }> = [];
   /** The first step that failed: the ones after it depend on it and are skipped. */
   let blockedBy: string | undefined;
+  /**
+   * The checks the card lists. The lab runs no SMTP server for the MX host, so the STARTTLS
+   * probe is off (MTA_STS_SMTP_PROBE=false), or promotion would be refused;
+   * lifecycle.e2e-spec.ts promotes against a real SMTP server.
+   */
+  const checkTitles = Object.entries(CHECK_TITLES)
+    .filter(([id]) => id !== 'mx-tls')
+    .map(([, title]) => title);
 
   function step(name: string, body: () => Promise<void>, timeout = 60_000): void {
     it(
@@ -169,7 +177,7 @@ describe('The panel in a browser', () => {
   beforeAll(async () => {
     lab = await Lab.start({ dns: {} });
     await lab.publishDomain(domain);
-    panel = await Panel.start(lab.env());
+    panel = await Panel.start(lab.env({ MTA_STS_SMTP_PROBE: 'false' }));
     base = panel.url;
     cardUrl = `${base}/mta-sts/domains/${domain}`;
     browser = await chromium.launch({
@@ -276,7 +284,10 @@ describe('The panel in a browser', () => {
       console.info(`provisioning took ${Date.now() - started} ms, the card refreshed itself ${loads} time(s)`);
       expect(await page.locator('p.progress').count()).toBe(0);
       expect(await text(page.locator('section[aria-labelledby="cert-h"] dd').first())).toMatch(/Pebble/);
-      expect(await text(page.locator('section[aria-labelledby="policy-h"] p').first())).toMatch(/\(served\)$/);
+      // The TXT record was published before Enable, so the first checks already saw the id.
+      expect(await text(page.locator('section[aria-labelledby="policy-h"] p').first())).toMatch(
+        /\(served since \d{4}-\d\d-\d\d \d\d:\d\d UTC; seen in DNS \d{4}-\d\d-\d\d \d\d:\d\d UTC\)$/,
+      );
     },
     PROVISION_MS + 30_000,
   );
@@ -285,7 +296,7 @@ describe('The panel in a browser', () => {
     await page.getByRole('button', { name: 'Run checks now' }).click();
     await page.locator('main > .flash', { hasText: 'Checks ran' }).waitFor();
     expect(await flash()).toBe('Checks ran: nothing is failing.');
-    expect(await checks()).toEqual(Object.fromEntries(Object.values(CHECK_TITLES).map((title) => [title, 'Pass'])));
+    expect(await checks()).toEqual(Object.fromEntries(checkTitles.map((title) => [title, 'Pass'])));
     expect((await records()).map((record) => record.inDns)).toEqual(['Live', 'Live', 'Live']);
     expect(await badge()).toBe('Active');
   });
@@ -294,7 +305,7 @@ describe('The panel in a browser', () => {
     // Without the one-time message, as the card looks any time later.
     await page.reload();
     expect(await badge()).toBe('Active');
-    expect(Object.values(await checks())).toEqual(Object.values(CHECK_TITLES).map(() => 'Pass'));
+    expect(Object.values(await checks())).toEqual(checkTitles.map(() => 'Pass'));
     const card = await screenshot(page, 'card.png');
     expect(pngWidth(card)).toBe(1100);
 
@@ -355,6 +366,11 @@ describe('The panel in a browser', () => {
     expect(await text(page.locator('pre.policy'))).toContain('mode: enforce');
     expect(await page.getByRole('button', { name: 'Revert to testing' }).count()).toBe(1);
     expect(await page.getByRole('link', { name: 'Promote to enforce' }).count()).toBe(0);
+    // DNS still announces the testing policy's id: the card asks for the new one.
+    expect(await badge()).toBe('Verifying');
+    expect(await page.locator('p.notice').allTextContents()).toEqual([
+      `New policy id ${after} not yet visible in DNS: publish _mta-sts.${domain} TXT "v=STSv1; id=${after}" so senders fetch the new policy.`,
+    ]);
   });
 
   step('reverts to testing', async () => {
@@ -368,13 +384,39 @@ describe('The panel in a browser', () => {
       `The policy is back in testing mode. The policy id is now ${after}: publish _mta-sts TXT "v=STSv1; id=${after}" so senders fetch the new policy.`,
     );
     expect(await text(page.locator('pre.policy'))).toContain('mode: testing');
+    // Back to the id DNS still announces: active again at once, nothing to publish.
+    expect(await badge()).toBe('Active');
+    expect(await page.locator('p.notice').count()).toBe(0);
   });
 
-  step('disables after a confirmation, and lists the records to delete', async () => {
-    await page.getByRole('link', { name: 'Disable', exact: true }).click();
-    await page.waitForURL(`${cardUrl}/confirm/disable`);
-    expect(await text(page.locator('h1'))).toBe('Stop serving the policy?');
-    await page.getByRole('button', { name: 'Disable', exact: true }).click();
+  step('retires after a confirmation: mode none is served with a new id, with a countdown', async () => {
+    const before = await policyId();
+    await page.getByRole('link', { name: 'Disable (retire)', exact: true }).click();
+    await page.waitForURL(`${cardUrl}/confirm/retire`);
+    expect(await text(page.locator('h1'))).toBe('Retire MTA-STS for this domain?');
+    await page.getByRole('button', { name: 'Retire', exact: true }).click();
+    await page.waitForURL(cardUrl);
+
+    expect(await badge()).toBe('Retiring');
+    expect(await modePill()).toBe('Mode: None');
+    const after = await policyId();
+    expect(after).not.toBe(before);
+    expect(await flash()).toMatch(
+      new RegExp(`^Retiring\\. Publish _mta-sts\\.${domain.replace('.', '\\.')} TXT "v=STSv1; id=${after}" now`),
+    );
+    expect(await text(page.locator('p.countdown'))).toMatch(/^Policy host removed in 7 days( 1 h)? \(.+ UTC\)\.$/);
+    expect(await page.getByRole('button', { name: 'Cancel retirement', exact: true }).count()).toBe(1);
+    expect(await page.getByRole('link', { name: 'Disable (retire)', exact: true }).count()).toBe(0);
+    const served = await lab.fetchHttps(`mta-sts.${domain}`, '/.well-known/mta-sts.txt');
+    expect(served.body).toContain('mode: none\r\n');
+    expect(served.body).toContain('max_age: 86400\r\n');
+  });
+
+  step('removes the retiring domain now after a confirmation, and lists the records to delete', async () => {
+    await page.getByRole('link', { name: 'Remove now', exact: true }).click();
+    await page.waitForURL(`${cardUrl}/confirm/remove-now`);
+    expect(await text(page.locator('h1'))).toBe('Remove the policy host now?');
+    await page.getByRole('button', { name: 'Remove now', exact: true }).click();
     await page.waitForURL(cardUrl);
 
     expect(await badge()).toBe('Inactive');
@@ -433,15 +475,24 @@ describe('The panel in a browser', () => {
       `_smtp._tls.${domain}`,
     ]);
     expect(await page.locator('section.actions').count()).toBe(0);
-    for (const name of ['Enable', 'Disable', 'Promote to enforce', 'Revert to testing', 'Run checks now', 'Delete']) {
+    for (const name of [
+      'Enable',
+      'Cancel retirement',
+      'Disable (retire)',
+      'Remove now',
+      'Promote to enforce',
+      'Revert to testing',
+      'Run checks now',
+      'Delete',
+    ]) {
       expect(await page.getByRole('button', { name, exact: true }).count(), name).toBe(0);
       expect(await page.getByRole('link', { name, exact: true }).count(), name).toBe(0);
     }
     expect(await postForms()).toEqual(['/logout']);
 
     // A confirmation page opened by address offers nothing to confirm either.
-    await page.goto(`${cardUrl}/confirm/disable`);
-    expect(await text(page.locator('h1'))).toBe('Stop serving the policy?');
+    await page.goto(`${cardUrl}/confirm/retire`);
+    expect(await text(page.locator('h1'))).toBe('Retire MTA-STS for this domain?');
     expect(await postForms()).toEqual(['/logout']);
 
     // Posting anyway, with a valid CSRF token, is refused.
@@ -451,7 +502,8 @@ describe('The panel in a browser', () => {
     expect(token).toMatch(/^[a-f0-9]{64}$/);
     const attempts: Array<[string, Record<string, string>]> = [
       [`${cardUrl}/enable`, {}],
-      [`${cardUrl}/disable`, { confirm: 'yes' }],
+      [`${cardUrl}/retire`, { confirm: 'yes' }],
+      [`${cardUrl}/remove-now`, { confirm: 'yes' }],
       [`${cardUrl}/promote`, { confirm: 'yes' }],
       [`${base}/mta-sts/domains`, { domain: 'viewer.test' }],
     ];

@@ -34,14 +34,22 @@ describe('MTA-STS migrations on a fresh sqlite database', () => {
     return rows.map((row) => row.name);
   }
 
-  it('creates mta_sts_domains with the columns the entity maps and a unique name', async () => {
+  it('creates mta_sts_domains and the audit trail with the columns the entities map, and a unique name', async () => {
     const ran = await dataSource.runMigrations();
     expect(ran.map((migration) => migration.name)).toEqual(MTA_STS_MIGRATIONS.map((migration) => migration.name));
-    expect(await tableNames()).toEqual(['migrations', 'mta_sts_check_events', 'mta_sts_checks', 'mta_sts_domains']);
+    expect(await tableNames()).toEqual([
+      'migrations',
+      'mta_sts_actions',
+      'mta_sts_check_events',
+      'mta_sts_checks',
+      'mta_sts_domains',
+    ]);
 
-    const columns: { name: string }[] = await dataSource.query("PRAGMA table_info('mta_sts_domains')");
-    const entityColumns = dataSource.getMetadata('mta_sts_domains').columns.map((column) => column.databaseName);
-    expect(columns.map((column) => column.name).sort()).toEqual([...entityColumns].sort());
+    for (const table of ['mta_sts_domains', 'mta_sts_actions']) {
+      const columns: { name: string }[] = await dataSource.query(`PRAGMA table_info('${table}')`);
+      const entityColumns = dataSource.getMetadata(table).columns.map((column) => column.databaseName);
+      expect(columns.map((column) => column.name).sort()).toEqual([...entityColumns].sort());
+    }
 
     const insert = () =>
       dataSource.query(

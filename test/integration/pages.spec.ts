@@ -46,6 +46,8 @@ const CA_REFUSAL = 'The certificate authority refused to issue a certificate for
 const CA_DETAIL = 'urn:ietf:params:acme:error:rejectedIdentifier: policy forbids issuing for name';
 
 const hostOf = (domain: string) => `mta-sts.${domain}`;
+/** A time as the card writes it: `2026-11-22 12:27 UTC`. */
+const minuteOf = (at: Date) => `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 const cardPath = (domain: string) => `/mta-sts/domains/${domain}`;
 
 /** A sqlite row for a domain added straight to the database (bulk lists). */
@@ -313,6 +315,7 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
           ['Policy id in DNS matches', 'Fail'],
           ['TLS reporting record', 'Warning'],
           ['MX hosts covered by the policy', 'Pass'],
+          ['MX hosts accept TLS (STARTTLS probe)', 'Pass'],
         ]);
         expect(checks.map((check) => check.summary)).toEqual(view.checks.map((check) => check.summary));
         expect(checks[0].summary).toBe(`${hostOf(VERIFYING)} points at this server.`);
@@ -327,10 +330,11 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
           `Change the TXT record _mta-sts.${VERIFYING} to "v=STSv1; id=${view.servedPolicyId}". Senders keep using their cached policy until the id changes.`,
           `Publish the TXT record _smtp._tls.${VERIFYING} "v=TLSRPTv1; rua=mailto:tls-reports@${VERIFYING}".`,
           null,
+          null,
         ]);
         expect(html).toContain('<li class="check check-fail">');
         expect(html).toContain('<li class="check check-warn">');
-        expect(textOf(html)).toContain(`Last run ${start.toISOString().slice(0, 16).replace('T', ' ')} UTC.`);
+        expect(textOf(html)).toContain(`Last run ${minuteOf(start)}.`);
       });
 
       it('shows each DNS record as Live, Mismatch (with what was found) or Not published, and as zone lines', async () => {
@@ -378,7 +382,10 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
           'version: STSv1\r\nmode: testing\r\nmx: mx.active.example\r\nmax_age: 604800\r\n',
         );
         expect(view.policy!.id).toMatch(/^[0-9a-f]{32}$/);
-        expect(textOf(html)).toContain(`Id ${view.policy!.id} (served)`);
+        // Served since Enable; the first checks already saw the id in DNS.
+        expect(textOf(html)).toContain(
+          `Id ${view.policy!.id} (served since ${minuteOf(start)}; seen in DNS ${minuteOf(start)})`,
+        );
         const info = infos.get(hostOf(ACTIVE))!;
         const facts = textOf(/<dl class="facts">([\s\S]*?)<\/dl>/.exec(html)![1]);
         expect(facts).toContain(`Issuer ${hostOf(ACTIVE)} (Integration Test CA)`);
@@ -430,7 +437,8 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
         ]);
         expect(idle.every((form) => form.fields._csrf === admin.csrfCookie)).toBe(true);
         const idleLinks = links(mainOf((await admin.get(cardPath(IDLE))).text)).map((link) => link.text);
-        expect(idleLinks).toEqual(['All domains', 'Promote to enforce', 'Delete']);
+        // Promotion needs a domain that serves its testing policy and passes its checks.
+        expect(idleLinks).toEqual(['All domains', 'Delete']);
 
         const active = mainOf((await admin.get(cardPath(ACTIVE))).text);
         expect(forms(active).map((form) => form.action)).toEqual([
@@ -442,7 +450,8 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
           'All domains',
           'Promote to enforce',
           'Re-issue certificate (3 of 3 left this week)',
-          'Disable',
+          'Disable (retire)',
+          'Remove now',
         ]);
 
         const list = forms(mainOf((await admin.get('/mta-sts')).text));
@@ -513,6 +522,8 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
           await admin.get('/mta-sts?q=ex&badge=active'),
           ...(await Promise.all([ACTIVE, VERIFYING, BROKEN, IDLE, IDN, PENDING].map((d) => admin.get(cardPath(d))))),
           await admin.get(`${cardPath(ACTIVE)}/confirm/promote`),
+          await admin.get(`${cardPath(ACTIVE)}/confirm/retire`),
+          await admin.get(`${cardPath(ACTIVE)}/confirm/remove-now`),
           await viewer.get(cardPath(ACTIVE)),
           await new Browser(app.app.getHttpServer()).get('/mta-sts'),
         ];
@@ -790,7 +801,7 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
         expect(checks.status).toBe(303);
         expect(checks.location).toBe(cardPath(IDLE));
         expect(flashOf((await admin.get(cardPath(IDLE))).text)).toBe(
-          'error: idle.example is inactive; checks run for active domains. Enable it first.',
+          'error: idle.example is inactive; checks run for enabled domains. Enable it first.',
         );
       });
     });
@@ -825,6 +836,7 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
         expect(promoted.location).toBe(cardPath(ACTIVE));
         const after = await app.domains.get(ACTIVE);
         expect(after.mode).toBe('enforce');
+        expect(after.state).toBe('changing');
         expect(after.servedPolicyId).not.toBe(before.servedPolicyId);
         expect(readFileSync(join(dataDir, 'policies', `${ACTIVE}.txt`), 'utf8')).toContain('mode: enforce\r\n');
 
@@ -834,12 +846,26 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
           `success: The policy is now in enforce mode. The policy id is now ${after.servedPolicyId}: publish _mta-sts TXT "v=STSv1; id=${after.servedPolicyId}" so senders fetch the new policy.`,
         );
         // DNS still announces the old id: the card says so and the record shows the mismatch.
+        expect(elementsWithClass(card, 'p', 'notice').map(textOf)).toEqual([
+          `New policy id ${after.servedPolicyId} not yet visible in DNS: publish _mta-sts.${ACTIVE} TXT "v=STSv1; id=${after.servedPolicyId}" so senders fetch the new policy.`,
+        ]);
         expect(textOf(card)).toContain(
-          `The new policy id ${after.servedPolicyId} is not visible in DNS yet: update the _mta-sts TXT record below.`,
+          `Id ${after.servedPolicyId} (served since ${minuteOf(start)}; not yet seen in DNS)`,
         );
         expect(recordRows(card)[0][3]).toBe(`Mismatch Found: "v=STSv1; id=${before.servedPolicyId}"`);
         expect(links(card).map((link) => link.text)).not.toContain('Promote to enforce');
         expect(forms(card).map((f) => f.buttons[0])).toContain('Revert to testing');
+
+        // Once a check sees the new id in DNS, the domain is active again and the notice goes.
+        app.dns.txt.set(`_mta-sts.${ACTIVE}`, [`v=STSv1; id=${after.servedPolicyId}`]);
+        expect((await admin.post(`${cardPath(ACTIVE)}/checks`)).location).toBe(cardPath(ACTIVE));
+        expect((await app.domains.get(ACTIVE)).state).toBe('active');
+        const seen = mainOf((await admin.get(cardPath(ACTIVE))).text);
+        expect(seen).not.toContain('class="notice"');
+        expect(textOf(elementsWithClass(seen, 'span', 'badge')[0])).toBe('✓ Active');
+        expect(textOf(seen)).toContain(
+          `Id ${after.servedPolicyId} (served since ${minuteOf(start)}; seen in DNS ${minuteOf(start)})`,
+        );
       });
 
       it('reverts to testing at once, without a confirmation', async () => {
@@ -964,22 +990,95 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
         expect((await app.domains.get(ACTIVE)).state).toBe('active');
       });
 
-      it('disables an active domain after confirmation and lists the records to delete', async () => {
+      it('retires an active domain after confirmation: mode none with a new id, a countdown, and Enable cancels it', async () => {
         await addActive(app);
         const servedId = (await app.domains.get(ACTIVE)).servedPolicyId;
         await admin.get(cardPath(ACTIVE));
-        expect((await admin.post(`${cardPath(ACTIVE)}/disable`)).location).toBe(`${cardPath(ACTIVE)}/confirm/disable`);
+        const unconfirmed = await admin.post(`${cardPath(ACTIVE)}/retire`);
+        expect(unconfirmed.location).toBe(`${cardPath(ACTIVE)}/confirm/retire`);
         expect((await app.domains.get(ACTIVE)).state).toBe('active');
-        const disabled = await admin.post(`${cardPath(ACTIVE)}/disable`, { confirm: 'yes' });
-        expect(disabled.location).toBe(cardPath(ACTIVE));
+        const confirm = mainOf(expectHtml(await admin.get(unconfirmed.location!)));
+        expect(textOf(/<h1>([\s\S]*?)<\/h1>/.exec(confirm)![1])).toBe('Retire MTA-STS for this domain?');
+        const [form] = forms(confirm);
+        expect(form).toMatchObject({ action: `${cardPath(ACTIVE)}/retire`, buttons: ['Retire'] });
+
+        const retired = await admin.post(form.action, { confirm: 'yes' });
+        expect(retired.location).toBe(cardPath(ACTIVE));
+        const view = await app.domains.get(ACTIVE);
+        expect([view.state, view.mode, view.maxAge]).toEqual(['retiring', 'none', 86_400]);
+        expect(view.servedPolicyId).toMatch(/^[0-9a-f]{32}$/);
+        expect(view.servedPolicyId).not.toBe(servedId);
+        const policy = readFileSync(join(dataDir, 'policies', `${ACTIVE}.txt`), 'utf8');
+        expect(policy).toMatch(/^version: STSv1\r\nmode: none\r\n/);
+        expect(policy).toContain('max_age: 86400\r\n');
+        // The host keeps serving mode none until the week-long testing policy and the TXT TTL have passed.
+        const until = new Date(start.getTime() + (604_800 + 3_600) * 1000);
+        expect(view.lifecycle.retireUntil).toBe(until.toISOString());
+        expect(app.web.removed).toEqual([]);
+
+        const card = mainOf((await admin.get(cardPath(ACTIVE))).text);
+        expect(flashOf(card)).toContain(
+          `success: Retiring. Publish _mta-sts.${ACTIVE} TXT "v=STSv1; id=${view.servedPolicyId}" now, so senders fetch mode none.`,
+        );
+        expect(textOf(elementsWithClass(card, 'span', 'badge')[0])).toBe('↘ Retiring');
+        expect(textOf(card)).toContain(`Policy host removed in 7 days 1 h (${minuteOf(until)}).`);
+        expect(forms(card).map((f) => [f.action, f.buttons[0]])).toContainEqual([
+          `${cardPath(ACTIVE)}/enable`,
+          'Cancel retirement',
+        ]);
+        expect(links(card).map((link) => link.text)).not.toContain('Disable (retire)');
+        expect(links(card).map((link) => link.text)).toContain('Remove now');
+
+        const cancelled = await admin.post(`${cardPath(ACTIVE)}/enable`);
+        expect(cancelled.location).toBe(cardPath(ACTIVE));
+        // The testing policy comes back with its old id, which DNS still announces: active at once.
+        const back = await app.domains.get(ACTIVE);
+        expect([back.state, back.mode, back.maxAge]).toEqual(['active', 'testing', 604_800]);
+        expect(back.servedPolicyId).toBe(servedId);
+        expect(flashOf((await admin.get(cardPath(ACTIVE))).text)).toMatch(
+          /^success: The retirement is cancelled; the policy is back in testing mode\./,
+        );
+        expect(readFileSync(join(dataDir, 'policies', `${ACTIVE}.txt`), 'utf8')).toContain('mode: testing\r\n');
+      });
+
+      it('removes an active domain at once after a confirmation that names the senders’ cache, and lists the records to delete', async () => {
+        await addActive(app);
+        const servedId = (await app.domains.get(ACTIVE)).servedPolicyId;
+        await admin.get(cardPath(ACTIVE));
+        expect((await admin.post(`${cardPath(ACTIVE)}/remove-now`)).location).toBe(
+          `${cardPath(ACTIVE)}/confirm/remove-now`,
+        );
+        expect((await app.domains.get(ACTIVE)).state).toBe('active');
+        const confirm = mainOf(expectHtml(await admin.get(`${cardPath(ACTIVE)}/confirm/remove-now`)));
+        expect(textOf(/<h1>([\s\S]*?)<\/h1>/.exec(confirm)![1])).toBe('Remove the policy host now?');
+        const cachedUntil = new Date(start.getTime() + 604_800_000);
+        expect(textOf(elementsWithClass(confirm, 'p', 'problem')[0])).toBe(
+          `Senders may keep a cached policy for this domain for up to 7 day(s), until ${minuteOf(cachedUntil)}.`,
+        );
+
+        const removed = await admin.post(`${cardPath(ACTIVE)}/remove-now`, { confirm: 'yes' });
+        expect(removed.location).toBe(cardPath(ACTIVE));
         const card = mainOf((await admin.get(cardPath(ACTIVE))).text);
         expect(flashOf(card)).toContain(
           `success: The policy is no longer served. Now delete these DNS records: _mta-sts.${ACTIVE} TXT, ${hostOf(ACTIVE)} A.`,
         );
         expect(servedId).toMatch(/^[0-9a-f]{32}$/);
+        expect((await app.domains.get(ACTIVE)).state).toBe('removed');
         expect(textOf(elementsWithClass(card, 'span', 'badge')[0])).toBe('○ Inactive');
         expect(app.web.removed).toEqual([hostOf(ACTIVE)]);
         expect(existsSync(join(dataDir, 'policies', `${ACTIVE}.txt`))).toBe(false);
+        // Enable and Delete are offered again.
+        expect(forms(card).map((f) => f.buttons[0])).toContain('Enable');
+        expect(links(card).map((link) => link.text)).toContain('Delete');
+      });
+
+      it('no longer knows the old Disable action or its confirmation', async () => {
+        await addActive(app);
+        await admin.get(cardPath(ACTIVE));
+        expect((await admin.post(`${cardPath(ACTIVE)}/disable`, { confirm: 'yes' })).status).toBe(404);
+        expect((await admin.get(`${cardPath(ACTIVE)}/confirm/disable`)).status).toBe(404);
+        expect((await app.domains.get(ACTIVE)).state).toBe('active');
+        expect(app.web.removed).toEqual([]);
       });
 
       it('answers an unknown domain’s card with an HTML page, not JSON', async () => {

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { ConflictError, DomainNotFoundError, OperationFailedError } from '../../src/mta-sts/domain/errors';
 import { MtaStsDomainEntity } from '../../src/mta-sts/persistence';
 import { IssuedCertificate } from '../../src/mta-sts/ports';
+import { RetirementService } from '../../src/mta-sts/services/retirement.service';
 import { waitUntil } from './helpers/fakes';
 import {
   Fakes,
@@ -59,6 +60,7 @@ describe('Provisioning through the real MtaStsModule', () => {
 
   const policyFile = () => join(dataDir, 'policies', `${DOMAIN}.txt`);
   const bundleFile = () => join(dataDir, 'certs', DOMAIN, 'certificate.pem');
+  const retirementOf = (app: ProvisioningApp) => app.app.get(RetirementService);
   const bundleOf = (issued: { certificatePem: string; privateKeyPem: string }) =>
     `${issued.certificatePem.trim()}\n${issued.privateKeyPem.trim()}\n`;
 
@@ -130,6 +132,7 @@ describe('Provisioning through the real MtaStsModule', () => {
       ['policy-record', 'fail'],
       ['tls-rpt', 'warn'],
       ['mx-coverage', 'pass'],
+      ['mx-tls', 'pass'],
     ]);
     expect(view.badge).toBe('error');
     expect(view.renewal.dueAt).not.toBeNull();
@@ -216,7 +219,7 @@ describe('Provisioning through the real MtaStsModule', () => {
     expect(fakes.ca.issued).toEqual([]);
   });
 
-  it('refuses to disable a domain while it is being provisioned', async () => {
+  it('refuses to retire or remove a domain while it is being provisioned', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const issue = issuing(dataDir, certificate);
@@ -229,38 +232,79 @@ describe('Provisioning through the real MtaStsModule', () => {
     await app.provisioning.enable(DOMAIN);
     await waitUntil('the certificate order', () => fakes.ca.issued.length === 1);
 
-    const attempt = app.provisioning.disable(DOMAIN);
-    await expect(attempt).rejects.toBeInstanceOf(ConflictError);
-    await expect(attempt).rejects.toThrow(/being provisioned/);
-    expect(fakes.web.removed).toEqual([]);
-    expect((await app.domains.get(DOMAIN)).state).toBe('provisioning');
-
-    release();
+    try {
+      for (const attempt of [retirementOf(app).retire(DOMAIN), retirementOf(app).removeNow(DOMAIN)]) {
+        await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+        await expect(attempt).rejects.toThrow(/being provisioned/);
+      }
+      expect(fakes.web.removed).toEqual([]);
+      expect((await app.domains.get(DOMAIN)).state).toBe('provisioning');
+    } finally {
+      release();
+    }
     await app.provisioning.settled(DOMAIN);
     expect((await app.domains.get(DOMAIN)).state).toBe('active');
   });
 
-  it('disables an active domain: removes the site and the policy, keeps the certificate, lists records to remove', async () => {
+  it('removes an active domain now: removes the site and the policy, keeps the certificate, lists records to remove', async () => {
     const app = await activeDomain();
     const servedId = (await app.domains.get(DOMAIN)).servedPolicyId;
     expect(servedId).toMatch(/^[0-9a-f]{32}$/);
 
-    const result = await app.provisioning.disable(DOMAIN);
+    const result = await retirementOf(app).removeNow(DOMAIN);
     expect(fakes.web.removed).toEqual([POLICY_HOST]);
     expect(existsSync(policyFile())).toBe(false);
     expect(readFileSync(bundleFile(), 'utf8')).toBe(bundleOf(certificate));
-    expect(result.domain.state).toBe('inactive');
+    // A policy was served, so senders may still hold it: removed, not merely inactive.
+    expect(result.domain.state).toBe('removed');
+    expect(result.domain.badge).toBe('inactive');
     expect(result.domain.servedPolicyId).toBeNull();
     expect(result.recordsToRemove).toEqual([
       expect.objectContaining({ name: `_mta-sts.${DOMAIN}`, type: 'TXT', value: `v=STSv1; id=${servedId}` }),
       expect.objectContaining({ name: POLICY_HOST, type: 'A', value: SERVER_IPV4 }),
     ]);
-    expect((await app.domains.get(DOMAIN)).state).toBe('inactive');
+    expect(result.note).toMatch(/Remove the _mta-sts\.example\.com TXT record first/);
+    expect((await app.domains.get(DOMAIN)).state).toBe('removed');
   });
 
-  it('reuses the kept certificate when a disabled domain is enabled again', async () => {
+  it('retires an active domain: serves mode none with max_age 86400 and a new id, and keeps the site until cached policies expire', async () => {
     const app = await activeDomain();
-    await app.provisioning.disable(DOMAIN);
+    const before = await app.domains.get(DOMAIN);
+    const startedAt = Date.now();
+
+    const result = await retirementOf(app).retire(DOMAIN);
+    expect(result.domain.state).toBe('retiring');
+    expect(result.domain.badge).toBe('retiring');
+    expect(result.domain.mode).toBe('none');
+    expect(result.domain.maxAge).toBe(86_400);
+    const policy = readFileSync(policyFile(), 'utf8');
+    expect(policy).toMatch(/^version: STSv1\r\nmode: none\r\n/);
+    expect(policy).toContain('max_age: 86400\r\n');
+    expect(result.domain.policy!.text).toBe(policy);
+    expect(result.domain.servedPolicyId).toBe(result.domain.policy!.id);
+    expect(result.domain.servedPolicyId).not.toBe(before.servedPolicyId);
+    expect(result.publish).toMatchObject({
+      name: `_mta-sts.${DOMAIN}`,
+      type: 'TXT',
+      value: `v=STSv1; id=${result.domain.servedPolicyId}`,
+    });
+    // The host stays until the week-long testing policy and the TXT TTL (1 h) have passed.
+    const removeAt = Date.parse(result.removeAt);
+    expect(removeAt).toBeGreaterThanOrEqual(startedAt + (604_800 + 3_600) * 1000);
+    expect(removeAt).toBeLessThanOrEqual(Date.now() + (604_800 + 3_600) * 1000);
+    expect(result.domain.lifecycle.retireUntil).toBe(result.removeAt);
+    expect(fakes.web.removed).toEqual([]);
+    expect((await app.domains.get(DOMAIN)).state).toBe('retiring');
+
+    // Asking again changes nothing.
+    const again = await retirementOf(app).retire(DOMAIN);
+    expect(again.removeAt).toBe(result.removeAt);
+    expect(again.domain.servedPolicyId).toBe(result.domain.servedPolicyId);
+  });
+
+  it('reuses the kept certificate when a removed domain is enabled again', async () => {
+    const app = await activeDomain();
+    await retirementOf(app).removeNow(DOMAIN);
     const sitesBefore = fakes.web.applied.length;
 
     const view = await enableAndSettle(app);
@@ -281,7 +325,8 @@ describe('Provisioning through the real MtaStsModule', () => {
     await expect(app.domains.remove('unknown.example')).rejects.toBeInstanceOf(DomainNotFoundError);
     await expect(app.domains.get('unknown.example')).rejects.toBeInstanceOf(DomainNotFoundError);
     await expect(app.provisioning.enable('unknown.example')).rejects.toBeInstanceOf(DomainNotFoundError);
-    await expect(app.provisioning.disable('unknown.example')).rejects.toBeInstanceOf(DomainNotFoundError);
+    await expect(retirementOf(app).retire('unknown.example')).rejects.toBeInstanceOf(DomainNotFoundError);
+    await expect(retirementOf(app).removeNow('unknown.example')).rejects.toBeInstanceOf(DomainNotFoundError);
   });
 
   it('resumes a domain left in provisioning when the application starts again', async () => {

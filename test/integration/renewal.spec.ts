@@ -11,6 +11,7 @@ import { RENEWALS_JOB } from '../../src/mta-sts/jobs/scheduled-jobs';
 import { MtaStsDomainEntity } from '../../src/mta-sts/persistence';
 import { IssuedCertificate } from '../../src/mta-sts/ports';
 import { ChecksService } from '../../src/mta-sts/services/checks.service';
+import { RetirementService } from '../../src/mta-sts/services/retirement.service';
 import { Fakes, SERVER_IPV4, issuing } from './helpers/provisioning-app';
 import {
   FakeClock,
@@ -365,10 +366,11 @@ describe('Certificate renewal through the real MtaStsModule', () => {
       expect(view.renewal.dueAt).toBe(iso(lifetimeDue + DAY / 2));
     });
 
-    it('skips a disabled domain and a domain that was never enabled', async () => {
+    it('skips a removed domain and a domain that was never enabled', async () => {
       const app = await activeDomain();
       await app.domains.add(INACTIVE_DOMAIN);
-      await app.provisioning.disable(DOMAIN);
+      await app.app.get(RetirementService).removeNow(DOMAIN);
+      expect((await app.domains.get(DOMAIN)).state).toBe('removed');
       clock.set(new Date(dueOf(firstInfo) + DAY));
 
       expect(await renewIfDue(app)).toBe('skipped');
@@ -415,13 +417,13 @@ describe('Certificate renewal through the real MtaStsModule', () => {
       expect(view.reissue.remaining).toBe(0);
     });
 
-    it('refuses to re-issue the certificate of a domain that is not active', async () => {
+    it('refuses to re-issue the certificate of a domain that no longer serves a policy', async () => {
       const app = await activeDomain();
-      await app.provisioning.disable(DOMAIN);
+      await app.app.get(RetirementService).removeNow(DOMAIN);
 
       const attempt = app.renewals.reissue(DOMAIN);
       await expect(attempt).rejects.toBeInstanceOf(ConflictError);
-      await expect(attempt).rejects.toThrow(/example\.com is inactive/);
+      await expect(attempt).rejects.toThrow(/example\.com is removed/);
       expect(fakes.ca.issued).toEqual([POLICY_HOST]);
       expect((await app.domains.get(DOMAIN)).reissue.remaining).toBe(3);
     });

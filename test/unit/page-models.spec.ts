@@ -49,6 +49,16 @@ function view({ domain = 'example.com', ...extra }: Partial<DomainView> = {}): D
     renewal: { dueAt: null, failures: 0, nextAttemptAt: null, lastError: null, retryAfter: null },
     reissue: { limit: 3, remaining: 3, nextAllowedAt: null },
     enabledAt: null,
+    lifecycle: {
+      policyPublishedAt: null,
+      policyVisibleAt: null,
+      largestMaxAgeServed: 0,
+      mxDrop: null,
+      retireStartedAt: null,
+      retireUntil: null,
+      removedAt: null,
+    },
+    alerts: [],
     createdAt: NOW.toISOString(),
     updatedAt: NOW.toISOString(),
     ...extra,
@@ -74,11 +84,28 @@ const active = (extra: Partial<DomainView> = {}) =>
 describe('cardModel', () => {
   const actionsOf = (domain: DomainView) => cardModel(domain, 'admin', NOW).actions;
 
-  it('offers an inactive domain Enable, Promote, the settings and Delete', () => {
+  it('offers an inactive domain Enable, the settings and Delete, but not Promote before it serves', () => {
     expect(actionsOf(view())).toEqual({
       enable: true,
-      disable: false,
-      promote: true,
+      cancelRetirement: false,
+      retire: false,
+      removeNow: false,
+      promote: false,
+      revert: false,
+      settings: true,
+      checks: false,
+      reissue: false,
+      remove: true,
+    });
+  });
+
+  it('offers a removed domain Enable, the settings and Delete', () => {
+    expect(actionsOf(view({ state: 'removed' }))).toEqual({
+      enable: true,
+      cancelRetirement: false,
+      retire: false,
+      removeNow: false,
+      promote: false,
       revert: false,
       settings: true,
       checks: false,
@@ -95,7 +122,9 @@ describe('cardModel', () => {
     );
     expect(model.actions).toEqual({
       enable: false,
-      disable: false,
+      cancelRetirement: false,
+      retire: false,
+      removeNow: false,
       promote: false,
       revert: false,
       settings: false,
@@ -109,13 +138,32 @@ describe('cardModel', () => {
     expect(cardModel(active(), 'admin', NOW).refreshing).toBe(false);
   });
 
-  it('offers an active domain Disable, checks, re-issue and the policy changes, not Enable or Delete', () => {
-    expect(actionsOf(active())).toEqual({
+  it('offers an active or changing domain Retire, Remove now, checks, re-issue and the policy changes, not Enable or Delete', () => {
+    for (const state of ['active', 'changing'] as const) {
+      expect(actionsOf(active({ state }))).toEqual({
+        enable: false,
+        cancelRetirement: false,
+        retire: true,
+        removeNow: true,
+        promote: true,
+        revert: false,
+        settings: true,
+        checks: true,
+        reissue: true,
+        remove: false,
+      });
+    }
+  });
+
+  it('offers a retiring domain Cancel retirement, Remove now, checks and re-issue, but no policy changes', () => {
+    expect(actionsOf(active({ state: 'retiring', badge: 'retiring', mode: 'none', maxAge: 86_400 }))).toEqual({
       enable: false,
-      disable: true,
-      promote: true,
+      cancelRetirement: true,
+      retire: false,
+      removeNow: true,
+      promote: false,
       revert: false,
-      settings: true,
+      settings: false,
       checks: true,
       reissue: true,
       remove: false,
@@ -134,12 +182,14 @@ describe('cardModel', () => {
     expect(model.reissue).toEqual({ limit: 3, remaining: 0, nextAllowedAt: '2025-06-03 09:30 UTC' });
   });
 
-  it('offers a failed domain Enable again and Disable, but not checks, re-issue or Delete', () => {
+  it('offers a failed domain Enable again and Remove now, but not Promote, checks, re-issue or Delete', () => {
     const failed = view({ state: 'error', badge: 'error', error: { step: 'certificate', message: 'The CA said no.' } });
     expect(actionsOf(failed)).toEqual({
       enable: true,
-      disable: true,
-      promote: true,
+      cancelRetirement: false,
+      retire: false,
+      removeNow: true,
+      promote: false,
       revert: false,
       settings: true,
       checks: false,
@@ -159,6 +209,9 @@ describe('cardModel', () => {
       active(),
       view({ state: 'error', badge: 'error' }),
       view({ state: 'provisioning', badge: 'verifying' }),
+      active({ state: 'changing' }),
+      active({ state: 'retiring', badge: 'retiring' }),
+      view({ state: 'removed' }),
     ]) {
       const model = cardModel(domain, 'viewer', NOW);
       expect(model.canAct).toBe(false);
@@ -167,16 +220,42 @@ describe('cardModel', () => {
     expect(cardModel(view(), 'admin', NOW).canAct).toBe(true);
   });
 
-  it('says a new policy id is pending only for an active domain whose policy-record check fails', () => {
-    const pending = (domain: DomainView) => cardModel(domain, 'viewer', NOW).idPending;
-    const failing = [check('dns', 'pass'), check('policy-record', 'fail')];
-    expect(pending(active({ servedPolicyId: NEW_ID, checks: failing }))).toBe(true);
-    expect(pending(active())).toBe(false);
-    expect(pending(active({ checks: [check('policy-record', 'warn')] }))).toBe(false);
-    expect(pending(active({ checks: [check('tls-rpt', 'fail')] }))).toBe(false);
-    expect(pending(view({ checks: failing }))).toBe(false);
-    expect(pending(view({ state: 'error', checks: failing }))).toBe(false);
-    expect(pending(active({ checks: failing, policy: null }))).toBe(false);
+  it('shows the view’s alerts, the policy times, and a retirement countdown only while retiring', () => {
+    const alert = `New policy id ${NEW_ID} not yet visible in DNS: publish _mta-sts.example.com TXT "v=STSv1; id=${NEW_ID}" so senders fetch the new policy.`;
+    const changing = cardModel(
+      active({
+        state: 'changing',
+        servedPolicyId: NEW_ID,
+        alerts: [alert],
+        lifecycle: { ...view().lifecycle, policyPublishedAt: '2025-06-01T11:30:00.000Z', largestMaxAgeServed: 604_800 },
+      }),
+      'viewer',
+      NOW,
+    );
+    expect(changing.alerts).toEqual([alert]);
+    expect(changing.policyTimes).toEqual({ published: '2025-06-01 11:30 UTC', visible: null });
+    expect(changing.retirement).toBeNull();
+    expect(cardModel(active(), 'viewer', NOW).alerts).toEqual([]);
+
+    const retiring = cardModel(
+      active({
+        state: 'retiring',
+        badge: 'retiring',
+        mode: 'none',
+        lifecycle: {
+          ...view().lifecycle,
+          policyPublishedAt: '2025-06-01T11:00:00.000Z',
+          policyVisibleAt: '2025-06-01T11:10:00.000Z',
+          retireStartedAt: '2025-06-01T11:00:00.000Z',
+          retireUntil: new Date(NOW.getTime() + DAY + 3 * 3_600_000).toISOString(),
+        },
+      }),
+      'viewer',
+      NOW,
+    );
+    expect(retiring.retirement).toEqual({ until: '2025-06-02 15:00 UTC', left: '1 day 3 h' });
+    expect(retiring.policyTimes).toEqual({ published: '2025-06-01 11:00 UTC', visible: '2025-06-01 11:10 UTC' });
+    expect(retiring.badge).toEqual({ key: 'retiring', label: 'Retiring', symbol: '↘' });
   });
 
   it('counts the certificate’s whole days left and gives its dates', () => {
@@ -376,6 +455,7 @@ describe('listModel', () => {
     expect(model.badges).toEqual([
       { key: 'active', label: 'Active', selected: false },
       { key: 'verifying', label: 'Verifying', selected: true },
+      { key: 'retiring', label: 'Retiring', selected: false },
       { key: 'error', label: 'Error', selected: false },
       { key: 'inactive', label: 'Inactive', selected: false },
     ]);
