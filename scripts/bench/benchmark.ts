@@ -167,6 +167,8 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
         servedPolicyId: policy.id, certIssuer: info.issuer, certNotBefore: info.notBefore, certNotAfter: info.notAfter,
         certDirectoryUrl: lab.pebble.directoryUrl, enabledAt: new Date(), renewAfter: renewalDueFromLifetime(info.notBefore, info.notAfter),
         renewFailures: 0, reissues: [],
+        // Already announced in DNS, as on a server that has been running for a while.
+        policyPublishedAt: new Date(), policyVisibleAt: new Date(), largestMaxAgeServed: 604_800,
       }); // prettier-ignore
     }
     const database = new DataSource({

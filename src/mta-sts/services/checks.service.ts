@@ -361,6 +361,10 @@ export class ChecksService {
           'policyVisibleAt',
         ],
       });
+      const eventsByDomain = new Map<number, Partial<MtaStsCheckEventEntity>[]>();
+      for (const event of events) {
+        eventsByDomain.set(event.domainId!, [...(eventsByDomain.get(event.domainId!) ?? []), event]);
+      }
       const byBadge = new Map<Badge, number[]>();
       const visible: MtaStsDomainEntity[] = [];
       for (const domain of states) {
@@ -376,27 +380,34 @@ export class ChecksService {
         const badge = domainBadge(domain.state, results, graceStart(domain), ranAt);
         byBadge.set(badge, [...(byBadge.get(badge) ?? []), domain.id]);
         if (badge !== domain.badge) notices.push({ domain, before: domain.badge, after: badge, results });
-        for (const event of events) {
-          if (event.domainId === domain.id && domain.mode === 'enforce' && TLS_RISK_CHECKS.includes(event.check!)) {
-            if (event.status === 'warn')
+        if (domain.mode === 'enforce') {
+          for (const event of eventsByDomain.get(domain.id) ?? []) {
+            if (event.status === 'warn' && TLS_RISK_CHECKS.includes(event.check!)) {
               notices.push({ domain, before: domain.badge, after: badge, results, warn: event });
+            }
           }
         }
       }
       for (const [badge, domainIds] of byBadge) {
         await domains.update({ id: In(domainIds) }, { checksRanAt: ranAt, badge });
       }
-      for (const domain of visible) {
-        await domains.update({ id: domain.id }, { policyVisibleAt: ranAt, state: domain.state });
-        await manager.getRepository(MtaStsActionEntity).insert({
-          domain: domain.name,
-          action: 'id-visible',
-          actor: SYSTEM_ACTOR,
-          at: ranAt,
-          policyIdBefore: domain.servedPolicyId,
-          policyIdAfter: domain.servedPolicyId,
-          detail: `The _mta-sts TXT record now announces id ${domain.servedPolicyId}.`,
-        });
+      // Newly announced ids: one UPDATE per resulting state and one insert into the trail.
+      for (const state of ['active', 'retiring'] as const) {
+        const ids = visible.filter((domain) => domain.state === state).map((domain) => domain.id);
+        if (ids.length > 0) await domains.update({ id: In(ids) }, { policyVisibleAt: ranAt, state });
+      }
+      if (visible.length > 0) {
+        await manager.getRepository(MtaStsActionEntity).insert(
+          visible.map((domain) => ({
+            domain: domain.name,
+            action: 'id-visible',
+            actor: SYSTEM_ACTOR,
+            at: ranAt,
+            policyIdBefore: domain.servedPolicyId,
+            policyIdAfter: domain.servedPolicyId,
+            detail: `The _mta-sts TXT record now announces id ${domain.servedPolicyId}.`,
+          })),
+        );
       }
     });
     for (const notice of notices) this.notify(notice);
