@@ -29,4 +29,11 @@ export abstract class WebServer {
    * Fails when it cannot be, so the caller can put the previous file back.
    */
   abstract reload(): Promise<void>;
+  /**
+   * Makes the running server load what is on disk. Start-up calls it once: a stop between
+   * writing a file and reloading would otherwise leave the written change unserved, since
+   * `applySite` skips files that are already as wanted. Does nothing when the server is
+   * not running.
+   */
+  abstract resync(): Promise<void>;
 }

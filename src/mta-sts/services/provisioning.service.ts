@@ -85,6 +85,9 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
    */
   async onApplicationBootstrap(): Promise<void> {
     await this.removeStaleTemporaries();
+    await this.web.resync().catch((error: unknown) => {
+      this.logger.error(`Could not make nginx load the current configuration at start-up: ${String(error)}`);
+    });
     for (const entity of await this.domains.findBy({ state: In([...SERVING_STATES]) })) {
       await this.restorePolicyFile(entity).catch((error: unknown) => {
         this.logger.error(`Could not restore the policy file of ${entity.name}: ${String(error)}`);
@@ -113,6 +116,11 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
       this.layout.certificatesDir,
       ...(await this.files.list(this.layout.certificatesDir)).map((name) => join(this.layout.certificatesDir, name)),
     ];
+    // No order or probe is in flight at start-up: every answer left in the webroot is stale,
+    // and it would stay publicly served on port 80.
+    for (const name of await this.files.list(this.layout.challengeDir).catch(() => [] as string[])) {
+      await this.files.remove(join(this.layout.challengeDir, name)).catch(() => undefined);
+    }
     for (const dir of dirs) {
       for (const name of await this.files.list(dir).catch(() => [] as string[])) {
         if (!STALE_TEMPORARY.test(name)) continue;

@@ -102,6 +102,13 @@ export class FakeWebServer extends WebServer {
     if (error) throw error;
   }
 
+  /** Start-up asks nginx to load what is on disk; counted, never unexpected. */
+  resyncs = 0;
+
+  async resync(): Promise<void> {
+    this.resyncs++;
+  }
+
   async removeSite(host: string): Promise<void> {
     if (!this.allowedHosts.has(host)) this.unexpected.fail(`WebServer.removeSite(${host})`);
     this.removed.push(host);

@@ -144,6 +144,14 @@ export class NginxWebServer extends WebServer {
     });
   }
 
+  resync(): Promise<void> {
+    return this.serialized(async () => {
+      if ((await this.workers()) === undefined) return;
+      await this.testConfig();
+      await this.reloadNginx();
+    });
+  }
+
   private get shared(): boolean {
     return this.options.layout === 'shared';
   }
