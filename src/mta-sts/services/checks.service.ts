@@ -367,6 +367,7 @@ export class ChecksService {
       }
       const byBadge = new Map<Badge, number[]>();
       const visible: MtaStsDomainEntity[] = [];
+      const completed: number[] = [];
       for (const domain of states) {
         const results = latestByDomain.get(domain.id) ?? [];
         // §8.1: the new id is announced; senders will now fetch the policy already served.
@@ -375,7 +376,10 @@ export class ChecksService {
         const current = checkedIds.get(domain.id) === domain.servedPolicyId;
         if (announced && current && domain.servedPolicyId && !domain.policyVisibleAt) {
           visible.push(domain);
-          if (domain.state === 'changing') domain.state = 'active';
+          if (domain.state === 'changing') {
+            domain.state = 'active';
+            completed.push(domain.id);
+          }
         }
         const badge = domainBadge(domain.state, results, graceStart(domain), ranAt);
         byBadge.set(badge, [...(byBadge.get(badge) ?? []), domain.id]);
@@ -391,11 +395,12 @@ export class ChecksService {
       for (const [badge, domainIds] of byBadge) {
         await domains.update({ id: In(domainIds) }, { checksRanAt: ranAt, badge });
       }
-      // Newly announced ids: one UPDATE per resulting state and one insert into the trail.
-      for (const state of ['active', 'retiring'] as const) {
-        const ids = visible.filter((domain) => domain.state === state).map((domain) => domain.id);
-        if (ids.length > 0) await domains.update({ id: In(ids) }, { policyVisibleAt: ranAt, state });
+      // Newly announced ids (also during Enable, when the TXT record came first): one UPDATE
+      // for the time, one for the domains whose change is now complete, one trail insert.
+      if (visible.length > 0) {
+        await domains.update({ id: In(visible.map((domain) => domain.id)) }, { policyVisibleAt: ranAt });
       }
+      if (completed.length > 0) await domains.update({ id: In(completed) }, { state: 'active' });
       if (visible.length > 0) {
         await manager.getRepository(MtaStsActionEntity).insert(
           visible.map((domain) => ({
