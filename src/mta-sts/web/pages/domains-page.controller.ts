@@ -171,7 +171,10 @@ export class DomainsPageController {
         const before = await this.domains.get(domain);
         const { domain: view } = await this.provisioning.enable(domain, actor);
         if (before.state === 'retiring') {
-          return { kind: 'success', text: `The retirement is cancelled; the policy is back in testing mode.${publish({ domain: view, policyChanged: true, idChanged: true })}` };
+          return {
+            kind: 'success',
+            text: `The retirement is cancelled; the policy is back in testing mode.${publish({ domain: view, policyChanged: true, idChanged: true })}`,
+          };
         }
         return {
           kind: 'info',

@@ -141,7 +141,10 @@ export function cardModel(view: DomainView, role: PageRole, now: Date, recentAct
     alerts: view.alerts,
     retirement:
       state === 'retiring' && view.lifecycle.retireUntil
-        ? { until: dateTime(view.lifecycle.retireUntil), left: describeDuration(Date.parse(view.lifecycle.retireUntil) - now.getTime()) }
+        ? {
+            until: dateTime(view.lifecycle.retireUntil),
+            left: describeDuration(Date.parse(view.lifecycle.retireUntil) - now.getTime()),
+          }
         : null,
     policyTimes: {
       published: dateTime(view.lifecycle.policyPublishedAt),
