@@ -180,7 +180,12 @@ export class AcmeClientCertificateAuthority extends CertificateAuthority {
       /challenge|authoriz|validat|http-01|fetch/i.test(detail)
     ) {
       advice = `The certificate authority could not fetch the HTTP-01 answer from http://${host}/.well-known/acme-challenge/: check that port 80 of this server is reachable from the internet.`;
-    } else if (/ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|ECONNRESET|socket hang up|timeout/i.test(detail)) {
+    } else if (
+      /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|ECONNRESET|socket hang up|timeout/i.test(detail) ||
+      // acme-client 5.4 with retries off: a request that got no HTTP response at all fails
+      // inside its retry interceptor with this TypeError instead of the network error.
+      (error instanceof TypeError && /reading 'config'/.test(detail))
+    ) {
       advice = `The certificate authority at ${this.options.directoryUrl} could not be reached.`;
     }
     const when = retryAfter ? ` It asks to retry after ${retryAfter.toISOString()}.` : '';
