@@ -87,6 +87,7 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
       async (entity) => {
         const { results, stored, liveMx } = await this.checks.observe(entity);
         commits.push(stored);
+        await this.checks.backlogDrained();
         // Rare work, only when something changed: the MX watch and the enforce guard.
         if (liveMx) await this.policies.followLiveMx(entity, liveMx);
         await this.policies.guardEnforce(entity, results);

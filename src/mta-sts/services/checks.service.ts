@@ -112,6 +112,15 @@ export class ChecksService {
     return { results, stored: this.store(entity.id, entity.servedPolicyId, results), liveMx };
   }
 
+  /**
+   * Resolves once the results waiting to be stored are few again. A sweep waits here
+   * when observing runs ahead of the database, so the queue (and the memory it holds)
+   * stays bounded however many domains there are.
+   */
+  async backlogDrained(): Promise<void> {
+    while (this.pending.length >= MAX_BACKLOG && this.flushing) await this.flushing.catch(() => undefined);
+  }
+
   /** Recomputes the stored badge from the domain's state and its latest results. */
   async refreshBadge(domainId: number): Promise<void> {
     const entity = await this.domains.findOneBy({ id: domainId });
@@ -475,6 +484,9 @@ interface PendingWrite {
 
 /** Domains per transaction: large enough to amortise the commit, small enough to keep it short. */
 const MAX_BATCH = 100;
+
+/** Domains whose results may wait for storing before a sweep slows down to let the writes catch up. */
+const MAX_BACKLOG = 2 * MAX_BATCH;
 
 /** MX hosts probed per domain; more is a misconfiguration the probe need not follow. */
 const MAX_PROBED_MX = 10;
