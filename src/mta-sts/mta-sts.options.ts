@@ -12,6 +12,7 @@ import {
   ResolvedNotificationOptions,
   resolveNotificationOptions,
 } from './adapters/notify/notify-settings';
+import { readPemOption } from './pem-option';
 
 /** Let's Encrypt's directories (acme-client has the same constants). */
 export const LETSENCRYPT_PRODUCTION = 'https://acme-v02.api.letsencrypt.org/directory';
@@ -328,20 +329,6 @@ function cron(option: string, value: string | undefined, fallback: string): stri
   return expression;
 }
 
-function readPem(option: string, file: string | undefined): string | undefined {
-  if (!file) return undefined;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InvalidOptionError(option, `cannot read ${file}: ${(error as Error).message}`);
-  }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new InvalidOptionError(option, `${file} holds no PEM certificate`);
-  }
-  return text;
-}
-
 function bounded(option: string, value: number | undefined, fallback: number, min: number, max: number): number {
   const result = value ?? fallback;
   if (!Number.isInteger(result) || result < min || result > max) {
@@ -451,14 +438,14 @@ export function resolveMtaStsOptions(options: MtaStsModuleOptions): ResolvedMtaS
       directoryUrl: directoryUrl(options.acme?.directoryUrl),
       email,
       caFile: acmeCaFile,
-      caPem: readPem('acme.caFile', acmeCaFile),
+      caPem: readPemOption('acme.caFile', acmeCaFile),
       requestTimeoutMs: positiveInt('acme.requestTimeoutMs', options.acme?.requestTimeoutMs, 30_000),
     },
     checks: {
       cron: cron('checks.cron', options.checks?.cron, '0 */15 * * * *'),
       jitterMs: bounded('checks.jitterSeconds', options.checks?.jitterSeconds, 60, 0, 86_400) * 1000,
       concurrency: bounded('checks.concurrency', options.checks?.concurrency, 8, 1, 256),
-      caPem: readPem('checks.caFile', checksCaFile),
+      caPem: readPemOption('checks.caFile', checksCaFile),
       smtpProbe: {
         enabled: options.checks?.smtpProbe?.enabled ?? true,
         port: bounded('checks.smtpProbe.port', options.checks?.smtpProbe?.port, 25, 1, 65_535),

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { InvalidOptionError } from '../../domain/errors';
 import { Notifier } from '../../ports/notifier.port';
 import { EmailNotifier } from './email.notifier';
 import { FanoutNotifier } from './fanout.notifier';
 import { WebhookNotifier } from './webhook.notifier';
+import { readPemOption } from '../../pem-option';
 
 /** Where notifications go. Nothing is sent when neither a webhook nor e-mail is configured. */
 export interface NotificationOptions {
@@ -144,20 +144,6 @@ function isLoopback(host: string): boolean {
   return lower === '::1' || lower === '0:0:0:0:0:0:0:1';
 }
 
-function readPem(option: string, file: string | undefined): string | undefined {
-  if (!file) return undefined;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InvalidOptionError(option, `cannot read ${file}: ${(error as Error).message}`);
-  }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new InvalidOptionError(option, `${file} holds no PEM certificate`);
-  }
-  return text;
-}
-
 function resolveWebhook(raw: NotificationOptions): ResolvedWebhookOptions | undefined {
   const url = given(raw.webhookUrl);
   const secret = raw.webhookSecret || undefined;
@@ -221,7 +207,7 @@ function resolveEmail(raw: NotificationOptions['email']): ResolvedEmailOptions |
     requireTls,
     user,
     pass,
-    caPem: readPem(`${option}.caFile`, given(raw.caFile)),
+    caPem: readPemOption(`${option}.caFile`, given(raw.caFile)),
   };
 }
 
