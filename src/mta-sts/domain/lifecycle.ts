@@ -135,6 +135,20 @@ export function mxTransition(
   return { kind: 'narrow', mx: sorted(remaining), drop: null };
 }
 
+/** The `mx` fields a transition sets on the domain (nothing for `none`). */
+export function mxFieldsAfter(transition: MxTransition): { mx?: string[]; mxDrop?: PendingMxDrop | null } {
+  switch (transition.kind) {
+    case 'none':
+      return {};
+    case 'schedule-drop':
+      return { mxDrop: transition.drop };
+    case 'follow':
+      return { mx: [...transition.mx], mxDrop: null };
+    default:
+      return { mx: [...transition.mx], mxDrop: transition.drop };
+  }
+}
+
 /** Days before the policy host's certificate expiry at which failing renewals become an alert. */
 export const CERTIFICATE_ALERT_DAYS = 7;
 

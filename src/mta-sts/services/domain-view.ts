@@ -165,17 +165,26 @@ function alertsOf(entity: MtaStsDomainEntity, name: DomainName, checks: readonly
       `The MX records changed: ${entity.mxDrop.hosts.join(', ')} ${entity.mxDrop.hosts.length === 1 ? 'stays' : 'stay'} in the enforce policy until ${entity.mxDrop.after.slice(0, 16).replace('T', ' ')} UTC, as senders may still hold the previous policy.`,
     );
   }
-  if (entity.mode === 'enforce' && isServing(entity.state)) {
-    const daysLeft = entity.certNotAfter
-      ? Math.floor((new Date(entity.certNotAfter).getTime() - now.getTime()) / 86_400_000)
-      : null;
-    alerts.push(
-      ...enforceRisks({
-        certificateDaysLeft: daysLeft,
-        renewalFailing: (entity.renewFailures ?? 0) > 0,
-        smtp: checks.find((check) => check.check === 'mx-tls'),
-      }).map((risk) => `Under enforce, mail may bounce: ${risk} Revert to testing if it cannot be fixed quickly.`),
-    );
-  }
+  alerts.push(
+    ...enforceRisksOf(entity, checks, now).map(
+      (risk) => `Under enforce, mail may bounce: ${risk} Revert to testing if it cannot be fixed quickly.`,
+    ),
+  );
   return alerts;
+}
+
+/** Certificate trouble that can bounce mail, for a serving domain in enforce mode (see `enforceRisks`). */
+export function enforceRisksOf(
+  entity: MtaStsDomainEntity,
+  checks: readonly Pick<CheckResult, 'check' | 'status' | 'summary'>[],
+  now: Date,
+): string[] {
+  if (entity.mode !== 'enforce' || !isServing(entity.state)) return [];
+  return enforceRisks({
+    certificateDaysLeft: entity.certNotAfter
+      ? Math.floor((new Date(entity.certNotAfter).getTime() - now.getTime()) / 86_400_000)
+      : null,
+    renewalFailing: (entity.renewFailures ?? 0) > 0,
+    smtp: checks.find((check) => check.check === 'mx-tls'),
+  });
 }

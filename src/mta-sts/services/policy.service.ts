@@ -4,7 +4,7 @@ import { Repository } from 'typeorm';
 import { isServing } from '../domain/domain-state';
 import { ConflictError, InvalidInputError, PromotionRefusedError } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
-import { enforceRisks, mxTransition, promotionBlockers } from '../domain/lifecycle';
+import { mxFieldsAfter, mxTransition, promotionBlockers } from '../domain/lifecycle';
 import { assertMaxAge, assertMode, PolicyMode } from '../domain/policy';
 import { CheckResult } from '../domain/checks';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
@@ -15,7 +15,7 @@ import { FileStore } from '../ports/file-store.port';
 import { Actor, AuditService, SYSTEM_ACTOR } from './audit.service';
 import { ChecksService } from './checks.service';
 import { DataLayout } from './data-layout';
-import { DomainView, policyOf } from './domain-view';
+import { DomainView, enforceRisksOf, policyOf } from './domain-view';
 import { DomainLocks } from './domain-locks';
 import { DomainsService } from './domains.service';
 import { MxLookupService } from './mx-lookup.service';
@@ -136,7 +136,8 @@ export class PolicyService {
         case 'follow':
         case 'widen':
         case 'narrow': {
-          const drop = transition.kind === 'follow' ? null : transition.drop;
+          const fields = mxFieldsAfter(transition);
+          const drop = fields.mxDrop ?? null;
           const detail =
             transition.kind === 'follow'
               ? `The MX records changed; the testing policy now lists ${transition.mx.join(', ')}.`
@@ -145,7 +146,7 @@ export class PolicyService {
                 : `The old MX hosts' time has passed; the enforce policy now lists ${transition.mx.join(', ')}.`;
           const change = await this.applyLocked(
             current,
-            { mx: [...transition.mx], mxDrop: drop, mxProblem: null, mxCheckedAt: now },
+            { ...fields, mxProblem: null, mxCheckedAt: now },
             { action: `mx-${transition.kind}`, actor: SYSTEM_ACTOR, detail },
           );
           this.notifications.send({
@@ -171,14 +172,7 @@ export class PolicyService {
    * risk and the admin decides.
    */
   async guardEnforce(entity: MtaStsDomainEntity, results: readonly CheckResult[]): Promise<string[]> {
-    if (entity.mode !== 'enforce' || !isServing(entity.state)) return [];
-    const risks = enforceRisks({
-      certificateDaysLeft: entity.certNotAfter
-        ? Math.floor((new Date(entity.certNotAfter).getTime() - this.clock.now().getTime()) / 86_400_000)
-        : null,
-      renewalFailing: (entity.renewFailures ?? 0) > 0,
-      smtp: results.find((result) => result.check === 'mx-tls'),
-    });
+    const risks = enforceRisksOf(entity, results, this.clock.now());
     if (risks.length === 0 || !this.options.autoDowngrade) return risks;
     await this.locks.run(entity.name, async () => {
       const current = await this.domains.findOneBy({ id: entity.id });
@@ -282,17 +276,7 @@ export class PolicyService {
   private mxPatch(entity: MtaStsDomainEntity, live: readonly string[]): Partial<MtaStsDomainEntity> {
     // Nothing is cached by senders until the policy is served: follow at once.
     if (!isServing(entity.state)) return { mx: [...live], mxDrop: null };
-    const transition = mxTransition(entity.mode, entity.mx, live, entity.mxDrop, entity.maxAge, this.clock.now());
-    switch (transition.kind) {
-      case 'none':
-        return {};
-      case 'schedule-drop':
-        return { mxDrop: transition.drop };
-      case 'follow':
-        return { mx: [...transition.mx], mxDrop: null };
-      default:
-        return { mx: [...transition.mx], mxDrop: transition.drop };
-    }
+    return mxFieldsAfter(mxTransition(entity.mode, entity.mx, live, entity.mxDrop, entity.maxAge, this.clock.now()));
   }
 
   private async assertPromotable(entity: MtaStsDomainEntity): Promise<void> {
