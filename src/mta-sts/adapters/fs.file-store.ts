@@ -29,6 +29,17 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** Renames a finished temporary file over `path` (removing it if that fails) and syncs the directory. */
+async function renameIntoPlace(temp: string, path: string): Promise<void> {
+  try {
+    await fs.rename(temp, path);
+  } catch (error) {
+    await fs.rm(temp, { force: true });
+    throw error;
+  }
+  await syncDir(dirname(path));
+}
+
 /** `fs` behind the `FileStore` port. */
 export class FsFileStore extends FileStore {
   async writeAtomic(path: string, data: string, mode: number, owner?: FileOwner): Promise<void> {
@@ -47,13 +58,7 @@ export class FsFileStore extends FileStore {
       throw error;
     }
     await handle.close();
-    try {
-      await fs.rename(temp, path);
-    } catch (error) {
-      await fs.rm(temp, { force: true });
-      throw error;
-    }
-    await syncDir(dir);
+    await renameIntoPlace(temp, path);
   }
 
   async read(path: string): Promise<string | undefined> {
@@ -79,13 +84,7 @@ export class FsFileStore extends FileStore {
     await fs.mkdir(dir, { recursive: true, mode: DIR_MODE });
     const temp = temporaryName(path);
     await fs.symlink(target, temp);
-    try {
-      await fs.rename(temp, path);
-    } catch (error) {
-      await fs.rm(temp, { force: true });
-      throw error;
-    }
-    await syncDir(dir);
+    await renameIntoPlace(temp, path);
   }
 
   async readLink(path: string): Promise<string | undefined> {
