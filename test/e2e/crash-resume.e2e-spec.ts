@@ -11,13 +11,13 @@ import {
   statSync,
   watch,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { ProvisioningStep } from '../../src/mta-sts/domain/domain-state';
 import { renderPolicyWithId } from '../../src/mta-sts/domain/policy';
 import { DomainView } from '../../src/mta-sts/services/domain-view';
-import { Lab } from '../support/lab';
+import { Lab, freePort } from '../support/lab';
+import { apiRequest } from '../support/panel';
 import { execFileAsync } from '../support/processes';
 
 /**
@@ -34,17 +34,6 @@ const MAIN = join(ROOT, 'dist', 'main.js');
 const CASE_TIMEOUT_MS = 60_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 function list(dir: string): string[] {
   try {
@@ -150,18 +139,8 @@ class PanelProcess {
     running.delete(this);
   }
 
-  async api<T = Record<string, unknown>>(method: string, path: string, body?: unknown) {
-    const response = await fetch(`${this.url}${path}`, {
-      method,
-      headers: {
-        Authorization: `Bearer ${this.token}`,
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
-    });
-    const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : {}) as T };
+  api<T = Record<string, unknown>>(method: string, path: string, body?: unknown) {
+    return apiRequest<T>(this.url, this.token, method, path, body, 30_000);
   }
 
   async view(domain: string): Promise<DomainView> {

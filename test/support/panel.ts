@@ -15,6 +15,28 @@ export interface ApiAnswer<T = Record<string, unknown>> {
 }
 
 /** The standalone panel, started in this process from environment variables, driven over HTTP. */
+/** One JSON API request with the bearer token; the answer's status and parsed body. */
+export async function apiRequest<T = Record<string, unknown>>(
+  url: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs?: number,
+): Promise<ApiAnswer<T>> {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: {
+      Authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : {}) as T };
+}
+
 export class Panel {
   private constructor(
     readonly app: INestApplication,
@@ -36,17 +58,8 @@ export class Panel {
     return new Panel(app, url, env.MTA_STS_API_TOKEN);
   }
 
-  async api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
-    const response = await fetch(`${this.url}${path}`, {
-      method,
-      headers: {
-        Authorization: `Bearer ${this.token}`,
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : {}) as T };
+  api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
+    return apiRequest<T>(this.url, this.token, method, path, body);
   }
 
   /** Polls the domain until it leaves `provisioning`. */
