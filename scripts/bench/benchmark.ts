@@ -24,10 +24,11 @@ import { renderPolicyWithId } from '../../src/mta-sts/domain/policy';
 import { describeCertificate } from '../../src/mta-sts/domain/certificate';
 import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS, MtaStsDomainEntity } from '../../src/mta-sts/persistence';
 import { DataLayout } from '../../src/mta-sts/services/data-layout';
-import { Lab } from '../../test/support/lab';
+import { freePort, Lab } from '../../test/support/lab';
 import { execFileAsync, waitFor } from '../../test/support/processes';
 import { TestCa } from '../../test/support/test-ca';
 import { childrenOf, memoryOf, percentile, pool, timed } from './measure';
+import { panelStartArguments } from '../panel-start';
 
 export interface BenchmarkOptions {
   readonly size: number;
@@ -58,6 +59,8 @@ export interface BenchmarkResult {
   readonly cardP95: number;
   readonly panelPeakMb: number;
 }
+
+const ROOT = join(__dirname, '..', '..');
 
 const MX = 'mx.bench.test';
 const NEW_DOMAIN = 'new.bench.test';
@@ -223,7 +226,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     const setupSeconds = (Date.now() - setupStarted) / 1000;
 
     log(`[${size}] starting the panel`);
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const env = {
       ...process.env,
@@ -236,7 +239,9 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     };
     // BENCH_NODE_OPTIONS, e.g. --cpu-prof, lets a profile of the panel be taken during the run.
     const nodeOptions = (process.env.BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
-    panel = spawn(process.execPath, [...nodeOptions, join(__dirname, '..', '..', 'dist', 'main.js')], {
+    const startOptions = panelStartArguments();
+    const script = join(ROOT, startOptions.pop()!);
+    panel = spawn(process.execPath, [...startOptions, ...nodeOptions, script], {
       env,
       stdio: ['ignore', 'ignore', 'inherit'],
     });

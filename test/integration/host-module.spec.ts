@@ -22,6 +22,7 @@ import {
 
 const SERVER_IPV4 = '192.0.2.10';
 const TOKEN = 'x'.repeat(20);
+const EMPTY_LIST = { domains: [], total: 0, page: 1, pages: 1, pageSize: 100 };
 
 type HeaderBag = { headers: Record<string, string | string[] | undefined> };
 
@@ -118,7 +119,7 @@ describe('MtaStsModule hosted by another panel', () => {
     it('lets the host decide who may use the API', async () => {
       await startPanel(withAuthorizeApi());
 
-      expect(await call('GET', '/api/domains', admin)).toEqual({ status: 200, body: { domains: [] } });
+      expect(await call('GET', '/api/domains', admin)).toEqual({ status: 200, body: EMPTY_LIST });
       expect((await call('GET', '/api/domains')).status).toBe(403);
       expect((await call('GET', '/api/domains', { 'x-role': 'viewer' })).status).toBe(403);
       // The bearer token plays no part once the host decides.
@@ -142,7 +143,7 @@ describe('MtaStsModule hosted by another panel', () => {
       expect(JSON.stringify(extra.body.message)).toContain('admin should not exist');
 
       expect(dns.lookups).toEqual([]);
-      expect(await call('GET', '/api/domains', admin)).toEqual({ status: 200, body: { domains: [] } });
+      expect(await call('GET', '/api/domains', admin)).toEqual({ status: 200, body: EMPTY_LIST });
     });
 
     it('adds, shows and deletes a domain with the exact records to publish', async () => {
@@ -182,7 +183,55 @@ describe('MtaStsModule hosted by another panel', () => {
 
       expect(await call('DELETE', '/api/domains/example.com', admin)).toEqual({ status: 204, body: {} });
       expect((await call('GET', '/api/domains/example.com', admin)).status).toBe(404);
-      expect(await call('GET', '/api/domains', admin)).toEqual({ status: 200, body: { domains: [] } });
+      expect(await call('GET', '/api/domains', admin)).toEqual({ status: 200, body: EMPTY_LIST });
+    });
+  });
+
+  describe('listing domains', () => {
+    it('answers a page at a time, filtered by name and badge', async () => {
+      const names = ['a', 'b', 'c', 'd', 'e'].map((label) => `${label}.example.com`);
+      for (const name of names) dns.mx.set(name, [{ exchange: 'mx.example.com', priority: 10 }]);
+      await startPanel(withAuthorizeApi());
+      for (const name of [...names].reverse()) {
+        expect((await call('POST', '/api/domains', admin, JSON.stringify({ domain: name }))).status).toBe(201);
+      }
+      const listed = (answer: Answer) => (answer.body.domains as { domain: string }[]).map((view) => view.domain);
+
+      const all = await call('GET', '/api/domains', admin);
+      expect(listed(all)).toEqual(names);
+      expect(all.body).toMatchObject({ total: 5, page: 1, pages: 1, pageSize: 100 });
+
+      const second = await call('GET', '/api/domains?pageSize=2&page=2', admin);
+      expect(listed(second)).toEqual(['c.example.com', 'd.example.com']);
+      expect(second.body).toMatchObject({ total: 5, page: 2, pages: 3, pageSize: 2 });
+      // Past the end: the last page, so a client that lost count still gets something useful.
+      const past = await call('GET', '/api/domains?pageSize=2&page=9', admin);
+      expect(listed(past)).toEqual(['e.example.com']);
+      expect(past.body).toMatchObject({ page: 3, pages: 3 });
+
+      expect(listed(await call('GET', '/api/domains?q=C.EXAMPLE', admin))).toEqual(['c.example.com']);
+      expect(listed(await call('GET', '/api/domains?badge=inactive&pageSize=200', admin))).toEqual(names);
+      const none = await call('GET', '/api/domains?badge=active', admin);
+      expect(none.body).toMatchObject({ domains: [], total: 0, page: 1, pages: 1 });
+    });
+
+    it('answers 400 with the reason to a query it cannot honour', async () => {
+      await startPanel(withAuthorizeApi());
+      const refusal = async (query: string) => {
+        const answer = await call('GET', `/api/domains?${query}`, admin);
+        expect(answer.status).toBe(400);
+        return JSON.stringify(answer.body.message);
+      };
+
+      expect(await refusal('pageSize=0')).toContain('pageSize must be between 1 and 200');
+      expect(await refusal('pageSize=201')).toContain('pageSize must be between 1 and 200');
+      expect(await refusal('page=first')).toContain('page must be a whole number');
+      expect(await refusal('page=0')).toContain('page must be 1 or more');
+      expect(await refusal('badge=green')).toContain(
+        'badge must be one of active, verifying, retiring, error, inactive',
+      );
+      expect(await refusal('q=a&q=b')).toContain('q must be a single string');
+      expect(await refusal('sort=name')).toContain('property sort should not exist');
     });
   });
 
@@ -203,7 +252,7 @@ describe('MtaStsModule hosted by another panel', () => {
       expect((await call('GET', '/api/domains', { authorization: TOKEN })).status).toBe(401);
       expect(await call('GET', '/api/domains', { authorization: `Bearer ${TOKEN}` })).toEqual({
         status: 200,
-        body: { domains: [] },
+        body: EMPTY_LIST,
       });
     });
 

@@ -1,6 +1,5 @@
 import { randomInt } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
@@ -8,7 +7,9 @@ import { hashPassword } from '../../src/panel/auth/passwords';
 import { DnsData, Dnsmasq } from './dnsmasq';
 import { Nginx } from './nginx';
 import { Pebble } from './pebble';
-import { execFileAsync, tcpOpen } from './processes';
+import { execFileAsync, freePort, tcpOpen } from './processes';
+
+export { freePort } from './processes';
 
 /**
  * A loopback stand-in for the internet around one mail server: a DNS server (dnsmasq),
@@ -23,18 +24,6 @@ export interface LabOptions {
   readonly certificateValidity?: number;
   /** Let Pebble reject some nonces, as real CAs do now and then. */
   readonly nonceRejects?: boolean;
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 async function freeLoopbackAddress(): Promise<string> {
@@ -90,8 +79,6 @@ export class Lab {
       {
         httpPort: ports.http,
         dnsServer: dnsmasq.server,
-        listenPort: await freePort(),
-        managementPort: await freePort(),
         certificateValidity: options.certificateValidity,
         nonceRejects: options.nonceRejects,
       },

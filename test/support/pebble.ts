@@ -1,15 +1,13 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import { execFileAsync, Service, tcpOpen, waitFor } from './processes';
+import { execFileAsync, freePort, Service, tcpOpen, waitFor } from './processes';
 
 export interface PebbleOptions {
   /** Where Pebble connects for HTTP-01 (the port nginx's port 80 vhosts listen on). */
   readonly httpPort: number;
   /** `ip:port` of the DNS server Pebble resolves names with. */
   readonly dnsServer: string;
-  readonly listenPort: number;
-  readonly managementPort: number;
   /** Certificate lifetime in seconds (Pebble's `certificateValidityPeriod`). */
   readonly certificateValidity?: number;
   /** Leave Pebble's random bad-nonce rejections on (real CAs send them too). */
@@ -46,8 +44,11 @@ export class Pebble {
     this.rootFile = join(dir, 'pebble-root.pem');
   }
 
+  /** Free ports picked at start: another process may take one first, and Pebble then starts again on new ones. */
+  private ports = { listen: 0, management: 0 };
+
   get directoryUrl(): string {
-    return `https://127.0.0.1:${this.options.listenPort}/dir`;
+    return `https://127.0.0.1:${this.ports.listen}/dir`;
   }
 
   async start(): Promise<void> {
@@ -57,13 +58,42 @@ export class Pebble {
       '-keyout', key, '-out', this.apiCaFile, '-days', '2', '-subj', '/CN=localhost',
       '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
     ]); // prettier-ignore
+    for (let attempt = 1; ; attempt++) {
+      this.ports = { listen: await freePort(), management: await freePort() };
+      try {
+        await this.launch(key);
+        break;
+      } catch (error) {
+        await this.service?.stop();
+        await new Promise((resolve) => setTimeout(resolve, 200)); // its last words reach the log
+        const log = existsSync(this.logFile)
+          ? readFileSync(this.logFile, 'utf8').trim().split('\n').slice(-3).join(' | ')
+          : '';
+        if (attempt < 3 && /address already in use/i.test(log)) continue;
+        throw new Error(`${(error as Error).message}; pebble.log: ${log || '(empty)'}`);
+      }
+    }
+    const ca = this.apiCaFile;
+    const management = `https://127.0.0.1:${this.ports.management}`;
+    const apiCa = readFileSync(ca, 'utf8');
+    const root = await get(`${management}/roots/0`, apiCa);
+    const intermediate = await get(`${management}/intermediates/0`, apiCa);
+    writeFileSync(this.rootFile, root);
+    writeFileSync(this.chainFile, `${root.trim()}\n${intermediate.trim()}\n`);
+  }
+
+  private get logFile(): string {
+    return join(this.dir, 'pebble.log');
+  }
+
+  private async launch(key: string): Promise<void> {
     const config = join(this.dir, 'pebble.json');
     writeFileSync(
       config,
       JSON.stringify({
         pebble: {
-          listenAddress: `127.0.0.1:${this.options.listenPort}`,
-          managementListenAddress: `127.0.0.1:${this.options.managementPort}`,
+          listenAddress: `127.0.0.1:${this.ports.listen}`,
+          managementListenAddress: `127.0.0.1:${this.ports.management}`,
           certificate: this.apiCaFile,
           privateKey: key,
           httpPort: this.options.httpPort,
@@ -78,24 +108,13 @@ export class Pebble {
       'pebble',
       'pebble',
       ['-config', config, '-dnsserver', this.options.dnsServer],
-      join(this.dir, 'pebble.log'),
+      this.logFile,
       { PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: this.options.nonceRejects ? '20' : '0' },
     );
     await waitFor('Pebble to listen', async () => {
       if (!this.service?.running) throw new Error(`pebble ${this.service?.describeExit()}`);
-      return (
-        (await tcpOpen('127.0.0.1', this.options.listenPort)) &&
-        (await tcpOpen('127.0.0.1', this.options.managementPort))
-      );
+      return (await tcpOpen('127.0.0.1', this.ports.listen)) && (await tcpOpen('127.0.0.1', this.ports.management));
     });
-    const ca = this.apiCaFile;
-    const management = `https://127.0.0.1:${this.options.managementPort}`;
-    const { readFileSync } = await import('node:fs');
-    const apiCa = readFileSync(ca, 'utf8');
-    const root = await get(`${management}/roots/0`, apiCa);
-    const intermediate = await get(`${management}/intermediates/0`, apiCa);
-    writeFileSync(this.rootFile, root);
-    writeFileSync(this.chainFile, `${root.trim()}\n${intermediate.trim()}\n`);
   }
 
   async stop(): Promise<void> {

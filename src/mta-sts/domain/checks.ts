@@ -421,7 +421,8 @@ export function checkMxTls(
   );
 }
 
-export type Badge = 'active' | 'verifying' | 'retiring' | 'error' | 'inactive';
+export const BADGES = ['active', 'verifying', 'retiring', 'error', 'inactive'] as const;
+export type Badge = (typeof BADGES)[number];
 
 /** How long after Enable (or a policy change) failing DNS-visibility checks count as "still propagating". */
 export const VERIFY_GRACE_MS = 48 * 3_600_000;

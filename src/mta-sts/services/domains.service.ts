@@ -99,13 +99,6 @@ export class DomainsService {
     }
   }
 
-  async list(): Promise<DomainView[]> {
-    const entities = await this.domains.find({ order: { name: 'ASC' } });
-    const checks = await this.checks.latestFor(entities.map((entity) => entity.id));
-    const now = this.clock.now();
-    return entities.map((entity) => this.toView(entity, checks.get(entity.id) ?? [], now));
-  }
-
   /**
    * One page of the domain list, filtered by name and badge in the database so the list
    * stays quick with thousands of domains.

@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { join } from 'node:path';
-import { In, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import { CertificateInfo, isReusable } from '../domain/certificate';
 import { ProvisioningStep, SERVING_STATES } from '../domain/domain-state';
 import { ConflictError, MtaStsError, OperationFailedError } from '../domain/errors';
@@ -88,7 +88,8 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
     await this.web.resync().catch((error: unknown) => {
       this.logger.error(`Could not make nginx load the current configuration at start-up: ${String(error)}`);
     });
-    for (const entity of await this.domains.findBy({ state: In([...SERVING_STATES]) })) {
+    // A page at a time: a server with thousands of domains never holds them all at once.
+    for await (const entity of this.catalogue.stream(SERVING_STATES)) {
       await this.restorePolicyFile(entity).catch((error: unknown) => {
         this.logger.error(`Could not restore the policy file of ${entity.name}: ${String(error)}`);
       });

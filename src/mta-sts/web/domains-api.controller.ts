@@ -8,6 +8,7 @@ import {
   Inject,
   Param,
   Post,
+  Query,
   Req,
   Res,
   UseFilters,
@@ -28,14 +29,23 @@ import { RenewalService } from '../services/renewal.service';
 import { PolicyChange, PolicyService } from '../services/policy.service';
 import { DisableDto, SetMaxAgeDto, SetModeDto } from './policy-settings.dto';
 import { AddDomainDto } from './add-domain.dto';
+import { DEFAULT_API_PAGE_SIZE, ListDomainsQueryDto } from './list-domains.dto';
 import { ApiAuthGuard } from './api-auth.guard';
 import { MtaStsErrorFilter } from './mta-sts-error.filter';
+
+export interface DomainListAnswer {
+  readonly domains: DomainView[];
+  readonly total: number;
+  readonly page: number;
+  readonly pages: number;
+  readonly pageSize: number;
+}
 
 /** The JSON API. Every answer about a domain is a `DomainView`. */
 @Controller('api/domains')
 @UseGuards(ApiAuthGuard)
 @UseFilters(MtaStsErrorFilter)
-@UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }))
+@UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }))
 export class DomainsApiController {
   constructor(
     private readonly domains: DomainsService,
@@ -51,9 +61,16 @@ export class DomainsApiController {
     return actorOf(this.options, request, 'api');
   }
 
+  /** One page of domains, by name; `total` and `pages` tell a client how many more to fetch. */
   @Get()
-  async list(): Promise<{ domains: DomainView[] }> {
-    return { domains: await this.domains.list() };
+  async list(@Query() query: ListDomainsQueryDto): Promise<DomainListAnswer> {
+    const { items, ...page } = await this.domains.page({
+      search: query.q,
+      badge: query.badge,
+      page: query.page,
+      pageSize: query.pageSize ?? DEFAULT_API_PAGE_SIZE,
+    });
+    return { domains: items, ...page };
   }
 
   @Post()
