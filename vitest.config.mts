@@ -12,5 +12,7 @@ export default defineConfig({
     hookTimeout: 90_000,
     pool: 'forks',
     maxWorkers: 2,
+    // dist/ is built once, before any spec: the end-to-end specs run the panel from it.
+    globalSetup: ['test/support/build-panel.ts'],
   },
 });

@@ -1,17 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { resultTable, runBenchmark } from '../../scripts/bench/benchmark';
 
 /**
- * Keeps `npm run bench` runnable: the whole benchmark on three domains. The figures are
- * the benchmark's business and are not asserted here.
+ * Keeps `npm run bench` runnable: the whole benchmark on three domains, with the panel
+ * from dist/ (built by the global set-up). The figures are the benchmark's business and
+ * are not asserted here.
  */
 describe('The scale benchmark', () => {
-  beforeAll(() => {
-    // The benchmark runs the panel built in dist/, as an admin would.
-    execFileSync(join(__dirname, '..', '..', 'node_modules', '.bin', 'nest'), ['build'], { stdio: 'ignore' });
-  }, 120_000);
-
   it.each(['shared', 'per-domain'] as const)(
     'measures a sweep, its baseline, enabling one more domain, nginx and the pages (%s layout)',
     async (layout) => {

@@ -1,4 +1,4 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import {
   FSWatcher,
   closeSync,
@@ -326,8 +326,7 @@ describe('Crash and resume: SIGKILL at each step', () => {
   ] as const;
 
   beforeAll(async () => {
-    // The panel runs from dist/, as an admin runs it.
-    execFileSync(join(ROOT, 'node_modules', '.bin', 'nest'), ['build'], { cwd: ROOT, stdio: 'ignore' });
+    // The panel runs from dist/ (built by the global set-up), as an admin runs it.
     lab = await Lab.start({ dns: {} });
     // Every case's policy host, MX and records at once (one restart of dnsmasq).
     const hosts: Record<string, string[]> = {};

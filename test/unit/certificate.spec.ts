@@ -1,8 +1,10 @@
+import { X509Certificate } from 'node:crypto';
 import { selfSigned } from '../support/self-signed';
 import {
   CertificateInfo,
   certificateCoversHost,
   describeCertificate,
+  describePeerCertificate,
   isReusable,
   splitPemChain,
 } from '../../src/mta-sts/domain/certificate';
@@ -70,6 +72,19 @@ describe('describeCertificate', () => {
   it('describes the leaf, the first certificate of a chain', () => {
     expect(describeCertificate(hostPem + wildcardPem).dnsNames).toEqual(['mta-sts.example.com']);
     expect(describeCertificate(wildcardPem + hostPem).dnsNames).toEqual(['*.example.com', 'mta-sts.example.org']);
+  });
+
+  it('says the same of a certificate a TLS server presented as of its PEM', () => {
+    const pems = [
+      hostPem,
+      wildcardPem,
+      selfSignedPem('/C=US/O=Example/OU=Ops/OU=Mail/CN=Example Root R1', 'DNS:a.example.net,DNS:b.example.net'),
+    ];
+    for (const pem of pems) {
+      // toLegacyObject() is the shape tls.TLSSocket#getPeerCertificate() answers with.
+      const presented = new X509Certificate(pem).toLegacyObject();
+      expect(describePeerCertificate(presented)).toEqual(describeCertificate(pem));
+    }
   });
 
   it('refuses data without a certificate', () => {

@@ -1,6 +1,15 @@
 import { request as httpRequest, IncomingMessage } from 'node:http';
 import { request as httpsRequest, RequestOptions } from 'node:https';
-import { ConnectionOptions, createSecureContext, rootCertificates, SecureContext, TLSSocket } from 'node:tls';
+import {
+  checkServerIdentity,
+  ConnectionOptions,
+  createSecureContext,
+  PeerCertificate,
+  rootCertificates,
+  SecureContext,
+  TLSSocket,
+} from 'node:tls';
+import { describePeerCertificate } from '../domain/certificate';
 import { HttpClient, HttpRequest, HttpResponse } from '../ports/http-client.port';
 
 /** `node:http`/`node:https` behind the `HttpClient` port: one request, no redirects, no agent reuse. */
@@ -27,6 +36,9 @@ export class NodeHttpClient extends HttpClient {
   request(req: HttpRequest): Promise<HttpResponse> {
     const started = Date.now();
     return new Promise((resolve, reject) => {
+      // node decodes the server's certificate to check its name; keep that rather than ask
+      // for it again. It skips the name check when the chain already failed: then ask.
+      let decoded: PeerCertificate | undefined;
       const common = {
         host: req.address,
         port: req.port,
@@ -38,7 +50,7 @@ export class NodeHttpClient extends HttpClient {
       };
       const onResponse = (res: IncomingMessage) => {
         const socket = res.socket as TLSSocket;
-        const peer = req.tls ? socket.getPeerX509Certificate?.() : undefined;
+        const peer = req.tls ? (decoded ?? socket.getPeerCertificate()) : undefined;
         const chunks: Buffer[] = [];
         let size = 0;
         let truncated = false;
@@ -68,7 +80,7 @@ export class NodeHttpClient extends HttpClient {
             headers,
             body: Buffer.concat(chunks).toString('utf8'),
             truncated,
-            peerCertificatePem: peer?.toString(),
+            peerCertificate: peer?.raw ? describePeerCertificate(peer) : undefined,
             tlsAuthorized: req.tls ? socket.authorized : undefined,
             tlsAuthorizationError: req.tls && socket.authorizationError ? String(socket.authorizationError) : undefined,
             elapsedMs: Date.now() - started,
@@ -85,6 +97,10 @@ export class NodeHttpClient extends HttpClient {
         rejectUnauthorized: req.verify,
         secureContext: this.secureContext(req.extraCa),
         minVersion: 'TLSv1.2',
+        checkServerIdentity: (host, certificate) => {
+          decoded = certificate;
+          return checkServerIdentity(host, certificate);
+        },
       };
       const client = req.tls ? httpsRequest(tlsOptions, onResponse) : httpRequest(common, onResponse);
       // The socket timeout covers idle time; this covers the whole exchange.

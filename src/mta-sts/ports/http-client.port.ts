@@ -1,3 +1,5 @@
+import type { CertificateInfo } from '../domain/certificate';
+
 export interface HttpRequest {
   /** Host name for the Host header and, over TLS, SNI. */
   readonly host: string;
@@ -20,8 +22,8 @@ export interface HttpResponse {
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body: string;
   readonly truncated: boolean;
-  /** Over TLS: the leaf certificate the server presented, PEM. */
-  readonly peerCertificatePem?: string;
+  /** Over TLS: the leaf certificate the server presented. */
+  readonly peerCertificate?: CertificateInfo;
   /** Over TLS: whether the chain and name verified against the trusted roots (even when `verify` was off). */
   readonly tlsAuthorized?: boolean;
   readonly tlsAuthorizationError?: string;

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
-import { describeCertificate } from '../domain/certificate';
 import {
   CHECK_IDS,
   CheckResult,
@@ -256,11 +255,11 @@ export class ChecksService {
         elapsedMs: r.elapsedMs ?? 0,
       },
     };
-    const certificate: Lookup<PresentedCertificate> = r.peerCertificatePem
+    const certificate: Lookup<PresentedCertificate> = r.peerCertificate
       ? {
           ok: true,
           value: {
-            info: describeCertificate(r.peerCertificatePem),
+            info: r.peerCertificate,
             trusted: r.tlsAuthorized === true,
             trustError: r.tlsAuthorizationError,
           },

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
-import { describeCertificate } from '../domain/certificate';
 import { canonicalIp } from '../domain/dns-records';
 import { DomainName } from '../domain/hostname';
 import { OperationFailedError } from '../domain/errors';
@@ -201,5 +200,5 @@ export class PreflightService {
 }
 
 function fingerprintOf(response: HttpResponse): string | undefined {
-  return response.peerCertificatePem ? describeCertificate(response.peerCertificatePem).fingerprint256 : undefined;
+  return response.peerCertificate?.fingerprint256;
 }

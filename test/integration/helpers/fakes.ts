@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeCertificate } from '../../../src/mta-sts/domain/certificate';
 import {
   CertificateAuthority,
   DnsResolver,
@@ -186,7 +187,7 @@ export class FakeHttpClient extends HttpClient {
         headers: { 'content-type': 'text/plain' },
         body,
         truncated: false,
-        peerCertificatePem: this.certificatePem,
+        peerCertificate: this.certificatePem ? describeCertificate(this.certificatePem) : undefined,
       };
     }
     this.unexpected.fail(call);

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 
-import { splitPemChain } from '../../../src/mta-sts/domain/certificate';
+import { describeCertificate, splitPemChain } from '../../../src/mta-sts/domain/certificate';
 import { ScheduledJobs } from '../../../src/mta-sts/jobs/scheduled-jobs';
 
 import { MtaStsModuleOptions } from '../../../src/mta-sts/mta-sts.options';
@@ -53,7 +53,7 @@ export class BundleServingHttpClient extends FakeHttpClient {
     if (!request.tls) return response;
     const bundleFile = join(this.root, 'certs', request.host.slice('mta-sts.'.length), 'certificate.pem');
     const chain = existsSync(bundleFile) ? splitPemChain(readFileSync(bundleFile, 'utf8')) : [];
-    return { ...response, peerCertificatePem: chain.length > 0 ? `${chain.join('\n')}\n` : undefined };
+    return { ...response, peerCertificate: chain.length > 0 ? describeCertificate(chain[0]) : undefined };
   }
 }
 
