@@ -160,11 +160,14 @@ export class DomainsPageController {
     actor: string,
   ): Promise<Flash | undefined> {
     // After a change to a served policy, the TXT record must follow (RFC 8461 §8.1).
+    // The checks run right after a change, so DNS may already announce the new id: a policy
+    // back to one served before (Revert, Cancel retirement) often has the id still published.
     const publish = (change: PolicyChange) => {
       const id = change.idChanged ? change.domain.servedPolicyId : null;
-      return id
-        ? ` The policy id is now ${id}: publish _mta-sts TXT "v=STSv1; id=${id}" so senders fetch the new policy.`
-        : '';
+      if (!id) return '';
+      return change.domain.lifecycle.policyVisibleAt
+        ? ` The policy id is now ${id}, which _mta-sts TXT already announces: nothing to publish.`
+        : ` The policy id is now ${id}: publish _mta-sts TXT "v=STSv1; id=${id}" so senders fetch the new policy.`;
     };
     switch (action) {
       case 'enable': {
