@@ -1,5 +1,5 @@
 import { certificateCoversHost, CertificateInfo } from './certificate';
-import { canonicalIp } from './dns-records';
+import { canonicalIp, policyIndicatorValue } from './dns-records';
 import { DomainName } from './hostname';
 import { mxMatches, parsePolicy } from './policy-parser';
 import { PolicyMode } from './policy';
@@ -248,7 +248,7 @@ export function checkPolicyRecord(
 
 function judgePolicyRecord(domain: DomainName, txt: Lookup<string[]>, servedId: string | undefined): CheckVerdict {
   const name = domain.policyRecordName;
-  const want = servedId ? `v=STSv1; id=${servedId}` : undefined;
+  const want = servedId ? policyIndicatorValue(servedId) : undefined;
   if (!txt.ok) {
     return {
       check: 'policy-record',

@@ -1,5 +1,5 @@
 import { Badge, CheckResult, domainBadge, graceStart } from '../domain/checks';
-import { DnsRecord, ServerAddresses, expectedRecords } from '../domain/dns-records';
+import { DnsRecord, ServerAddresses, expectedRecords, policyIndicatorValue } from '../domain/dns-records';
 import { DomainState, STEP_LABELS, isProvisioningStep, isServing } from '../domain/domain-state';
 import { describeDuration, enforceRisks } from '../domain/lifecycle';
 import { DomainName } from '../domain/hostname';
@@ -143,7 +143,7 @@ function alertsOf(entity: MtaStsDomainEntity, name: DomainName, checks: readonly
   const alerts: string[] = [];
   if (entity.state === 'changing' && entity.servedPolicyId) {
     alerts.push(
-      `New policy id ${entity.servedPolicyId} not yet visible in DNS: publish ${name.policyRecordName} TXT "v=STSv1; id=${entity.servedPolicyId}" so senders fetch the new policy.`,
+      `New policy id ${entity.servedPolicyId} not yet visible in DNS: publish ${name.policyRecordName} TXT "${policyIndicatorValue(entity.servedPolicyId)}" so senders fetch the new policy.`,
     );
   }
   if (entity.state === 'retiring' && entity.retireUntil) {
@@ -152,7 +152,7 @@ function alertsOf(entity: MtaStsDomainEntity, name: DomainName, checks: readonly
       `Retiring: mode none is served; the policy host is removed in ${describeDuration(until.getTime() - now.getTime())} (${until.toISOString().slice(0, 16).replace('T', ' ')} UTC).` +
         (entity.policyVisibleAt
           ? ''
-          : ` Publish ${name.policyRecordName} TXT "v=STSv1; id=${entity.servedPolicyId}" now.`),
+          : ` Publish ${name.policyRecordName} TXT "${policyIndicatorValue(entity.servedPolicyId!)}" now.`),
     );
   }
   if (entity.state === 'removed') {

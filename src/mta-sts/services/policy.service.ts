@@ -20,6 +20,7 @@ import { DomainLocks } from './domain-locks';
 import { DomainsService } from './domains.service';
 import { MxLookupService } from './mx-lookup.service';
 import { NotificationsService } from './notifications.service';
+import { policyIndicatorValue } from '../domain/dns-records';
 
 export interface PolicyChange {
   readonly domain: DomainView;
@@ -156,7 +157,7 @@ export class PolicyService {
             text:
               `${detail}\n\n` +
               (change.idChanged
-                ? `Publish the new policy id so senders fetch it: _mta-sts.${name} TXT "v=STSv1; id=${change.domain.servedPolicyId}".`
+                ? `Publish the new policy id so senders fetch it: _mta-sts.${name} TXT "${policyIndicatorValue(change.domain.servedPolicyId!)}".`
                 : ''),
             details: { mx: transition.mx, drop, policyId: change.domain.servedPolicyId },
           });
@@ -189,7 +190,7 @@ export class PolicyService {
         subject: `${current.name}: reverted to testing mode automatically`,
         text:
           `MTA-STS for ${current.name} went back to testing mode because: ${risks.join(' ')}\n\n` +
-          `Publish the new policy id so senders fetch the testing policy: _mta-sts.${current.name} TXT "v=STSv1; id=${change.domain.servedPolicyId}". ` +
+          `Publish the new policy id so senders fetch the testing policy: _mta-sts.${current.name} TXT "${policyIndicatorValue(change.domain.servedPolicyId!)}". ` +
           'Promote again once the checks pass.',
         details: { risks, policyId: change.domain.servedPolicyId },
       });

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThanOrEqual, Repository } from 'typeorm';
-import { DnsRecord, addressRecords, policyIndicatorRecord } from '../domain/dns-records';
+import { DnsRecord, addressRecords, policyIndicatorRecord, policyIndicatorValue } from '../domain/dns-records';
 import { ConflictError } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
 import { RETIRE_MAX_AGE, cachedUntil, describeDuration, retirementDeadline } from '../domain/lifecycle';
@@ -232,7 +232,7 @@ export class RetirementService {
       removeAt: until.toISOString(),
       publish: policyIndicatorRecord(name, entity.servedPolicyId!),
       note:
-        `Publish ${name.policyRecordName} TXT "v=STSv1; id=${entity.servedPolicyId}" now, so senders fetch mode none. ` +
+        `Publish ${name.policyRecordName} TXT "${policyIndicatorValue(entity.servedPolicyId!)}" now, so senders fetch mode none. ` +
         `The policy host keeps serving until ${until.toISOString()} (in ${describeDuration(until.getTime() - this.clock.now().getTime())}), ` +
         'when every policy senders may have cached has expired; then it is removed and the card lists the records to delete.',
     };

@@ -34,6 +34,7 @@ import { pageBase } from './page-base';
 import { PageAccessGuard, PageRequest } from './page-access.guard';
 import { PageErrorFilter } from './page-error.filter';
 import { BADGE_LABELS, cardModel, CONFIRMATIONS, ConfirmedAction, listModel } from './page-models';
+import { policyIndicatorValue } from '../../domain/dns-records';
 
 /**
  * The server-rendered pages: the domain list and one card per domain, with every action a
@@ -167,7 +168,7 @@ export class DomainsPageController {
       if (!id) return '';
       return change.domain.lifecycle.policyVisibleAt
         ? ` The policy id is now ${id}, which _mta-sts TXT already announces: nothing to publish.`
-        : ` The policy id is now ${id}: publish _mta-sts TXT "v=STSv1; id=${id}" so senders fetch the new policy.`;
+        : ` The policy id is now ${id}: publish _mta-sts TXT "${policyIndicatorValue(id)}" so senders fetch the new policy.`;
     };
     switch (action) {
       case 'enable': {
