@@ -3,10 +3,9 @@
  * and one domain enabled through the JSON API, exactly as an admin would.
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type { DomainView } from '../src/mta-sts/services/domain-view';
 import { Lab } from '../test/support/lab';
-import { panelStartArguments } from './panel-start';
+import { panelStart } from './panel-start';
 import { waitFor } from '../test/support/processes';
 
 const DOMAIN = 'mail-demo.test';
@@ -32,9 +31,8 @@ async function main(): Promise<void> {
   const lab = await Lab.start({ dns: {} });
   await lab.publishDomain(DOMAIN);
   const env = { ...process.env, ...lab.env(), PORT, HOST };
-  const options = panelStartArguments();
-  const script = join(__dirname, '..', options.pop()!);
-  const panel = spawn(process.execPath, [...options, script], { env, stdio: 'inherit' });
+  const start = panelStart();
+  const panel = spawn(process.execPath, [...start.nodeOptions, start.script], { env, stdio: 'inherit' });
   const stop = async () => {
     panel.kill('SIGTERM');
     await lab.stop();

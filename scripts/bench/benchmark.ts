@@ -28,7 +28,7 @@ import { freePort, Lab } from '../../test/support/lab';
 import { execFileAsync, waitFor } from '../../test/support/processes';
 import { TestCa } from '../../test/support/test-ca';
 import { childrenOf, memoryOf, percentile, pool, timed } from './measure';
-import { panelStartArguments } from '../panel-start';
+import { panelStart } from '../panel-start';
 
 export interface BenchmarkOptions {
   readonly size: number;
@@ -59,8 +59,6 @@ export interface BenchmarkResult {
   readonly cardP95: number;
   readonly panelPeakMb: number;
 }
-
-const ROOT = join(__dirname, '..', '..');
 
 const MX = 'mx.bench.test';
 const NEW_DOMAIN = 'new.bench.test';
@@ -239,9 +237,8 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     };
     // BENCH_NODE_OPTIONS, e.g. --cpu-prof, lets a profile of the panel be taken during the run.
     const nodeOptions = (process.env.BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
-    const startOptions = panelStartArguments();
-    const script = join(ROOT, startOptions.pop()!);
-    panel = spawn(process.execPath, [...startOptions, ...nodeOptions, script], {
+    const start = panelStart();
+    panel = spawn(process.execPath, [...start.nodeOptions, ...nodeOptions, start.script], {
       env,
       stdio: ['ignore', 'ignore', 'inherit'],
     });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { panelStartArguments } from '../../scripts/panel-start';
+import { panelStart } from '../../scripts/panel-start';
 
 const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
 
@@ -10,12 +10,12 @@ const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
  */
 describe('The panel start command', () => {
   it('caps the V8 heap, so the first full collection comes before the heap has grown for nothing', () => {
-    expect(panelStartArguments()).toContainEqual(expect.stringMatching(/^--max-old-space-size=\d+$/));
-    expect(panelStartArguments().at(-1)).toBe('dist/main.js');
+    expect(panelStart().nodeOptions).toContainEqual(expect.stringMatching(/^--max-old-space-size=\d+$/));
+    expect(panelStart().script).toBe(join(__dirname, '..', '..', 'dist', 'main.js'));
   });
 
   it('is what the README runs by hand and in the systemd unit', () => {
-    const options = panelStartArguments().slice(0, -1);
+    const options = panelStart().nodeOptions;
     const commands = readme.split('\n').filter((line) => /(^|\/|\s)node (--|dist)/.test(line));
     expect(commands.length).toBeGreaterThanOrEqual(2);
     for (const command of commands) {
