@@ -4,7 +4,7 @@ import { InvalidInputError } from './errors';
 
 /** RFC 1035 §2.3.4 / RFC 1123: a label is 1-63 octets, a name at most 253 in text form. */
 const MAX_LABEL = 63;
-const MAX_NAME = 253;
+export const MAX_NAME = 253;
 const LDH_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 
 /** The longest prefix the module puts in front of a domain (`_smtp._tls.`, RFC 8460 §3). */

@@ -16,6 +16,9 @@ import { Actor, AuditService, SYSTEM_ACTOR } from './audit.service';
 import { isServing } from '../domain/domain-state';
 import { MxLookupService } from './mx-lookup.service';
 
+/** Most domains one page of the list holds (pages and API alike). */
+export const MAX_PAGE_SIZE = 200;
+
 export interface DomainQuery {
   /** Part of a domain name (Unicode or A-label). */
   readonly search?: string;
@@ -104,7 +107,7 @@ export class DomainsService {
    * stays quick with thousands of domains.
    */
   async page(query: DomainQuery): Promise<DomainPage> {
-    const pageSize = Math.min(Math.max(query.pageSize ?? 50, 1), 200);
+    const pageSize = Math.min(Math.max(query.pageSize ?? 50, 1), MAX_PAGE_SIZE);
     const filter: FindOptionsWhere<MtaStsDomainEntity> = query.badge ? { badge: query.badge } : {};
     const search = searchPatterns(query.search);
     // A part of a Unicode name has no A-label of its own, so both forms are searched.

@@ -1,9 +1,10 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { BADGES, Badge } from '../domain/checks';
+import { MAX_NAME } from '../domain/hostname';
+import { MAX_PAGE_SIZE } from '../services/domains.service';
 
-/** Most domains one API answer lists: a provider's thousands come a page at a time. */
-export const MAX_API_PAGE_SIZE = 200;
+/** Domains in one API answer unless asked otherwise: a provider's thousands come a page at a time. */
 export const DEFAULT_API_PAGE_SIZE = 100;
 
 /** `GET /api/domains?page=&pageSize=&q=&badge=`. */
@@ -19,14 +20,14 @@ export class ListDomainsQueryDto {
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'pageSize must be a whole number' })
-  @Min(1, { message: `pageSize must be between 1 and ${MAX_API_PAGE_SIZE}` })
-  @Max(MAX_API_PAGE_SIZE, { message: `pageSize must be between 1 and ${MAX_API_PAGE_SIZE}` })
+  @Min(1, { message: `pageSize must be between 1 and ${MAX_PAGE_SIZE}` })
+  @Max(MAX_PAGE_SIZE, { message: `pageSize must be between 1 and ${MAX_PAGE_SIZE}` })
   pageSize?: number;
 
   /** Part of a domain name, Unicode or A-label. */
   @IsOptional()
   @IsString({ message: 'q must be a single string' })
-  @MaxLength(253, { message: 'q must be at most 253 characters' })
+  @MaxLength(MAX_NAME, { message: `q must be at most ${MAX_NAME} characters` })
   q?: string;
 
   @IsOptional()

@@ -35,6 +35,7 @@ import { PageAccessGuard, PageRequest } from './page-access.guard';
 import { PageErrorFilter } from './page-error.filter';
 import { BADGE_LABELS, cardModel, CONFIRMATIONS, ConfirmedAction, listModel } from './page-models';
 import { policyIndicatorValue } from '../../domain/dns-records';
+import { MAX_NAME } from '../../domain/hostname';
 
 /**
  * The server-rendered pages: the domain list and one card per domain, with every action a
@@ -68,7 +69,7 @@ export class DomainsPageController {
     @Query('page') page?: string,
   ): Promise<void> {
     const query = {
-      search: typeof q === 'string' ? q.slice(0, 253) : '',
+      search: typeof q === 'string' ? q.slice(0, MAX_NAME) : '',
       badge: typeof badge === 'string' && badge in BADGE_LABELS ? (badge as Badge) : ('' as const),
     };
     const result = await this.domains.page({
