@@ -2,6 +2,7 @@ import { NOTIFICATION_VARIABLE_OF_OPTION, parseNotificationEnv } from '../mta-st
 import type { NotificationOptions } from '../mta-sts/adapters/notify/notify-settings';
 import { randomBytes } from 'node:crypto';
 import { InvalidOptionError } from '../mta-sts/domain/errors';
+import { Env, envBoolean, envInteger } from '../mta-sts/env-values';
 import { parseUsers, PanelUser } from './auth/users';
 import { InvalidSettingError } from './settings-error';
 
@@ -55,8 +56,6 @@ const VARIABLE_OF_OPTION: Record<string, string> = {
   ...NOTIFICATION_VARIABLE_OF_OPTION,
 };
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   return value
@@ -65,34 +64,27 @@ function list(value: string | undefined): string[] | undefined {
     .filter((item) => item !== '');
 }
 
-function integer(env: Env, variable: string, fallback: number, min: number, max: number): number {
-  const raw = env[variable];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
-    throw new InvalidSettingError(variable, `"${raw}" must be a whole number from ${min} to ${max}`);
+/** Runs one of the module's parsers; its complaint becomes the panel's, naming the variable. */
+function setting<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof InvalidOptionError) throw InvalidSettingError.fromOption(error);
+    throw error;
   }
-  return value;
+}
+
+function integer(env: Env, variable: string, fallback: number, min: number, max: number): number {
+  return setting(() => envInteger(env, variable, min, max)) ?? fallback;
 }
 
 function boolean(env: Env, variable: string): boolean | undefined {
-  const raw = env[variable]?.trim().toLowerCase();
-  if (raw === undefined || raw === '') return undefined;
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
-  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
-  throw new InvalidSettingError(variable, `"${env[variable]}" must be true or false`);
+  return setting(() => envBoolean(env, variable));
 }
 
 /** The notification settings; a malformed value names its variable. */
 function notificationsFromEnv(env: Env): NotificationOptions {
-  try {
-    return parseNotificationEnv(env);
-  } catch (error) {
-    if (error instanceof InvalidOptionError) {
-      throw new InvalidSettingError(error.option, error.message.slice(error.option.length + 2));
-    }
-    throw error;
-  }
+  return setting(() => parseNotificationEnv(env));
 }
 
 /** Splits `MTA_STS_NGINX_ARGS` like a shell would for simple words and quoted strings. */
@@ -160,8 +152,7 @@ export function loadPanelConfig(env: Env = process.env): PanelConfig {
     return { port, host, users, sessionSecret, mtaSts: options, resolved: resolveMtaStsOptions(options) };
   } catch (error) {
     if (error instanceof InvalidOptionError) {
-      const variable = VARIABLE_OF_OPTION[error.option] ?? error.option;
-      throw new InvalidSettingError(variable, error.message.slice(error.option.length + 2));
+      throw InvalidSettingError.fromOption(error, VARIABLE_OF_OPTION[error.option]);
     }
     throw error;
   }

@@ -1,7 +1,5 @@
-import { InvalidOptionError } from '../../domain/errors';
+import { Env, envBoolean, envInteger } from '../../env-values';
 import type { NotificationOptions } from './notify-settings';
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * Which environment variable feeds which notification option, so that an
@@ -42,32 +40,6 @@ function list(env: Env, variable: string): string[] {
     .filter((item) => item !== '');
 }
 
-function port(env: Env, variable: string): number | undefined {
-  const raw = env[variable]?.trim();
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < 1 || value > 65_535) {
-    throw new InvalidOptionError(variable, `"${raw}" must be a whole number from 1 to 65535`);
-  }
-  return value;
-}
-
-function boolean(env: Env, variable: string): boolean | undefined {
-  const raw = env[variable]?.trim().toLowerCase();
-  if (raw === undefined || raw === '') return undefined;
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
-  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
-  throw new InvalidOptionError(variable, `"${env[variable]}" must be true or false`);
-}
-
-/**
- * Reads the standalone panel's notification variables. Pure: no defaults beyond what
- * `resolveNotificationOptions` applies, no file or network access. A malformed value
- * throws `InvalidOptionError` whose `option` is the variable's name; the e-mail block is
- * present as soon as one of its variables is set, so a half-configured relay is reported
- * by the resolver (map its option names with {@link NOTIFICATION_VARIABLE_OF_OPTION}).
- * Secrets are taken as given, without trimming, and never appear in errors.
- */
 export function parseNotificationEnv(env: Env = process.env): NotificationOptions {
   const options: NotificationOptions = {
     webhookUrl: text(env, 'MTA_STS_NOTIFY_WEBHOOK_URL'),
@@ -78,9 +50,9 @@ export function parseNotificationEnv(env: Env = process.env): NotificationOption
       to: list(env, 'MTA_STS_NOTIFY_EMAIL_TO'),
       from: text(env, 'MTA_STS_NOTIFY_EMAIL_FROM') ?? '',
       host: text(env, 'MTA_STS_SMTP_HOST') ?? '',
-      port: port(env, 'MTA_STS_SMTP_PORT'),
-      secure: boolean(env, 'MTA_STS_SMTP_SECURE'),
-      requireTls: boolean(env, 'MTA_STS_SMTP_REQUIRE_TLS'),
+      port: envInteger(env, 'MTA_STS_SMTP_PORT', 1, 65_535),
+      secure: envBoolean(env, 'MTA_STS_SMTP_SECURE'),
+      requireTls: envBoolean(env, 'MTA_STS_SMTP_REQUIRE_TLS'),
       user: text(env, 'MTA_STS_SMTP_USER'),
       pass: env.MTA_STS_SMTP_PASSWORD || undefined,
     };
