@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and the demo use, skipping those already there:
 # nginx (the web server the module configures), Pebble (Let's Encrypt's test CA), dnsmasq
-# (DNS), postfix-mta-sts-resolver (an independent MTA-STS client), openssl, util-linux
-# (unshare), knot-dnsutils (kdig, for looking at the lab's DNS by hand) and chromium (the
+# (DNS), postfix-mta-sts-resolver (an independent MTA-STS client, and mta-sts-daemon, the
+# policy cache of a real sender), postfix (that sender), openssl, util-linux (unshare,
+# nsenter), knot-dnsutils (kdig, for looking at the lab's DNS by hand) and chromium (the
 # browser the page tests drive with playwright-core; no browser is ever downloaded).
 set -euo pipefail
 
-packages=(pebble dnsmasq-base postfix-mta-sts-resolver openssl util-linux knot-dnsutils chromium)
+packages=(pebble dnsmasq-base postfix-mta-sts-resolver postfix openssl util-linux knot-dnsutils chromium)
 # Any nginx on the PATH will do; nginx-light is the smallest package that has one.
 command -v nginx >/dev/null 2>&1 || packages+=(nginx-light)
 

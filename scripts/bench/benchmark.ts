@@ -20,7 +20,7 @@ import {
 } from '../../src/mta-sts/adapters/nginx/nginx-config';
 import { NginxLayout } from '../../src/mta-sts/mta-sts.options';
 import { renewalDueFromLifetime } from '../../src/mta-sts/domain/renewal';
-import { renderPolicyWithId } from '../../src/mta-sts/domain/policy';
+import { NO_POLICY_IDENTITY, nextPolicyIdentity } from '../../src/mta-sts/domain/policy-id';
 import { describeCertificate } from '../../src/mta-sts/domain/certificate';
 import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS, MtaStsDomainEntity } from '../../src/mta-sts/persistence';
 import { DataLayout } from '../../src/mta-sts/services/data-layout';
@@ -99,7 +99,8 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   const nginxLayout = options.layout ?? 'shared';
   const setupStarted = Date.now();
   const names = Array.from({ length: size }, (_, index) => domainName(index));
-  const policy = renderPolicyWithId({ mode: 'testing', mx: [MX], maxAge: 604_800 });
+  const identity = nextPolicyIdentity(NO_POLICY_IDENTITY, { mode: 'testing', mx: [MX], maxAge: 604_800 }, new Date());
+  const policy = { id: identity.policyId!, text: identity.policyText! };
 
   log(`[${size}] starting dnsmasq, Pebble and nginx`);
   const lab = await Lab.start({ dns: {} });
@@ -165,7 +166,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       }
       rows.push({
         name, state: 'active', badge: 'active', mode: 'testing', maxAge: 604_800, mx: [MX], mxProblem: null,
-        servedPolicyId: policy.id, certIssuer: info.issuer, certNotBefore: info.notBefore, certNotAfter: info.notAfter,
+        ...identity, servedPolicyId: policy.id, certIssuer: info.issuer, certNotBefore: info.notBefore, certNotAfter: info.notAfter,
         certDirectoryUrl: lab.pebble.directoryUrl, enabledAt: new Date(), renewAfter: renewalDueFromLifetime(info.notBefore, info.notAfter),
         renewFailures: 0, reissues: [],
         // Already announced in DNS, as on a server that has been running for a while.

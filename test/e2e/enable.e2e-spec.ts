@@ -167,9 +167,13 @@ describe('Enable a domain end to end', () => {
     const reverted = await panel.api<{ domain: DomainView }>('POST', `/api/domains/${domain}/mode`, {
       mode: 'testing',
     });
-    expect(reverted.body.domain.servedPolicyId).toBe(before.servedPolicyId);
+    // The testing text again, under a third id: the first one was replaced, so it is never
+    // announced again (RFC 8461 §3.1).
+    const revertedId = reverted.body.domain.servedPolicyId!;
+    expect(reverted.body.domain.policy!.text).toBe(before.policy!.text);
+    expect([before.servedPolicyId, after.servedPolicyId]).not.toContain(revertedId);
     expect(reverted.body.domain.state).toBe('changing');
-    await lab.dnsmasq.update({ txt: { [`_mta-sts.${domain}`]: [`v=STSv1; id=${before.servedPolicyId}`] } });
+    await lab.dnsmasq.update({ txt: { [`_mta-sts.${domain}`]: [`v=STSv1; id=${revertedId}`] } });
     expect((await runChecks(domain)).state).toBe('active');
     expect((await panel.api('POST', `/api/domains/${domain}/mode`, { mode: 'strict' })).status).toBe(400);
     // mode none is what retiring serves; it cannot be set directly.

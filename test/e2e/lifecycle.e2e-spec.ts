@@ -15,6 +15,7 @@ import { TestCa } from '../support/test-ca';
 interface PolicyChange {
   readonly domain: DomainView;
   readonly idChanged: boolean;
+  readonly publish: { readonly value: string } | null;
 }
 
 interface Refusal {
@@ -59,6 +60,8 @@ describe('Policy lifecycle end to end', () => {
   const notices: Notice[] = [];
   /** The policy id each domain served when it was enabled (testing mode). */
   const firstIds: Record<string, string> = {};
+  /** The id of the testing policy served again by Revert to testing. */
+  let revertId: string;
 
   const siteFile = (domain: string) => join(lab.nginx.sitesDir, `mta-sts.${domain}.conf`);
 
@@ -284,12 +287,15 @@ describe('Policy lifecycle end to end', () => {
       const reverted = await panel.api<PolicyChange>('POST', `/api/domains/${promo}/mode`, { mode: 'testing' });
       expect(reverted.status).toBe(200);
       expect(reverted.body.domain.mode).toBe('testing');
-      // Same text as before the promotion, so the same id.
-      expect(reverted.body.domain.servedPolicyId).toBe(firstIds[promo]);
+      // Same text as before the promotion, under a new id: a sender that cached the enforce
+      // text under the first id fetches again once this one is published.
+      revertId = reverted.body.domain.servedPolicyId!;
+      expect(revertId).not.toBe(firstIds[promo]);
+      expect(reverted.body.publish?.value).toBe(`v=STSv1; id=${revertId}`);
       const served = await lab.fetchHttps(`mta-sts.${promo}`, '/.well-known/mta-sts.txt');
       expect(served.body).toBe(reverted.body.domain.policy!.text);
       expect(served.body).toContain('mode: testing\r\n');
-      await publishId(promo, firstIds[promo]);
+      await publishId(promo, revertId);
     });
   });
 
@@ -444,7 +450,7 @@ describe('Policy lifecycle end to end', () => {
       expect(enforceId).toBeTruthy();
       // Newest first; the three refused promotions left no trace.
       expect(promoActions.filter((action) => ['enable', 'mode'].includes(action.action))).toEqual([
-        act('mode', 'api', enforceId, firstIds[promo]),
+        act('mode', 'api', enforceId, revertId),
         act('mode', 'api', firstIds[promo], enforceId),
         act('enable', 'api', null, firstIds[promo]),
       ]);

@@ -27,6 +27,8 @@ describe('The panel in a browser', () => {
   let page: Page;
   let base: string;
   let cardUrl: string;
+  /** The id of the testing policy before the promotion. */
+  let testingId: string;
 
   /** Console errors, page errors, CSP violations and failed loads, with the page they happened on. */
   const problems: string[] = [];
@@ -349,6 +351,7 @@ describe('The panel in a browser', () => {
 
   step('promotes to enforce after a confirmation: a new policy id to publish', async () => {
     const before = await policyId();
+    testingId = before;
     await page.getByRole('link', { name: 'Promote to enforce' }).click();
     await page.waitForURL(`${cardUrl}/confirm/promote`);
     expect(await text(page.locator('h1'))).toBe('Switch to enforce mode?');
@@ -380,11 +383,20 @@ describe('The panel in a browser', () => {
     expect(await modePill()).toBe('Mode: Testing');
     const after = await policyId();
     expect(after).not.toBe(before);
-    // Back to the id DNS still announces: active again at once, nothing to publish.
+    // The testing text again, under an id never announced before (RFC 8461 §3.1).
+    expect(after).not.toBe(testingId);
     expect(await flash()).toBe(
-      `The policy is back in testing mode. The policy id is now ${after}, which _mta-sts TXT already announces: nothing to publish.`,
+      `The policy is back in testing mode. The policy id is now ${after}: publish _mta-sts TXT "v=STSv1; id=${after}" so senders fetch the new policy.`,
     );
     expect(await text(page.locator('pre.policy'))).toContain('mode: testing');
+    expect(await badge()).toBe('Verifying');
+    expect(await page.locator('p.notice').allTextContents()).toEqual([
+      `New policy id ${after} not yet visible in DNS: publish _mta-sts.${domain} TXT "v=STSv1; id=${after}" so senders fetch the new policy.`,
+    ]);
+    // Published as asked: active again at the next check.
+    await lab.dnsmasq.update({ txt: { [`_mta-sts.${domain}`]: [`v=STSv1; id=${after}`] } });
+    await page.getByRole('button', { name: 'Run checks now' }).click();
+    await page.locator('main > .flash', { hasText: 'Checks ran' }).waitFor();
     expect(await badge()).toBe('Active');
     expect(await page.locator('p.notice').count()).toBe(0);
   });

@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,10 +149,11 @@ describe('MtaStsModule hosted by another panel', () => {
       dns.mx.set('example.com', [{ exchange: 'mx.example.com', priority: 10 }]);
       await startPanel(withAuthorizeApi());
       const policyText = 'version: STSv1\r\nmode: testing\r\nmx: mx.example.com\r\nmax_age: 604800\r\n';
-      const id = createHash('sha256').update(policyText).digest('hex').slice(0, 32);
-
       const added = await call('POST', '/api/domains', admin, '{"domain":"example.com"}');
       expect(added.status).toBe(201);
+      // The domain's first policy id: the UTC time it was minted and sequence number 1.
+      const id = (added.body.policy as { id: string }).id;
+      expect(id).toMatch(/^\d{8}T\d{6}n1$/);
       expect(added.body).toMatchObject({
         domain: 'example.com',
         state: 'inactive',

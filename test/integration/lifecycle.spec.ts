@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { PromotionRefusedError } from '../../src/mta-sts/domain/errors';
-import { policyId, renderPolicy } from '../../src/mta-sts/domain/policy';
+import { renderPolicy } from '../../src/mta-sts/domain/policy';
 import { ScheduledJobs } from '../../src/mta-sts/jobs/scheduled-jobs';
 import { MtaStsModuleOptions } from '../../src/mta-sts/mta-sts.options';
 import { MtaStsDomainEntity } from '../../src/mta-sts/persistence';
@@ -13,7 +13,7 @@ import { MtaStsNotification, Notifier } from '../../src/mta-sts/ports';
 import { AuditService } from '../../src/mta-sts/services/audit.service';
 import { DomainsService } from '../../src/mta-sts/services/domains.service';
 import { NotificationsService } from '../../src/mta-sts/services/notifications.service';
-import { PolicyService } from '../../src/mta-sts/services/policy.service';
+import { PolicyChange, PolicyService } from '../../src/mta-sts/services/policy.service';
 import { ProvisioningService } from '../../src/mta-sts/services/provisioning.service';
 import { RetirementService } from '../../src/mta-sts/services/retirement.service';
 import { makePagesFakes } from './helpers/pages-app';
@@ -101,7 +101,7 @@ describe('Lifecycle safety through the real MtaStsModule (fake clock, fake ports
       const newId = change.domain.servedPolicyId!;
       expect(newId).not.toBe(oldId);
       expect(policyFile()).toContain('max_age: 86400');
-      expect(policyId(policyFile())).toBe(newId);
+      expect(change.domain.policy).toEqual({ id: newId, text: policyFile() });
       expect(change.domain.state).toBe('changing');
       expect(change.domain.lifecycle.policyVisibleAt).toBeNull();
       expect(change.domain.alerts.join(' ')).toMatch(
@@ -132,6 +132,129 @@ describe('Lifecycle safety through the real MtaStsModule (fake clock, fake ports
     });
   });
 
+  describe('a policy id is never announced again once replaced (RFC 8461 §3.1)', () => {
+    /** Asserts what the admin is asked after a change of the served text, everywhere it is said. */
+    async function expectPublishAsked(ctx: Ctx, change: PolicyChange, previousIds: readonly string[]) {
+      const id = change.domain.servedPolicyId!;
+      expect(previousIds).not.toContain(id);
+      expect(change.idChanged).toBe(true);
+      expect(change.domain.state).toBe('changing');
+      expect(change.domain.policy).toEqual({ id, text: policyFile() });
+      expect(change.publish).toEqual({
+        name: `_mta-sts.${DOMAIN}`,
+        type: 'TXT',
+        value: `v=STSv1; id=${id}`,
+        purpose: expect.any(String),
+      });
+      expect(change.note).toContain(
+        `Publish _mta-sts.${DOMAIN} TXT "v=STSv1; id=${id}" so senders fetch the new policy.`,
+      );
+      expect(change.domain.alerts).toContain(
+        `New policy id ${id} not yet visible in DNS: publish _mta-sts.${DOMAIN} TXT "v=STSv1; id=${id}" so senders fetch the new policy.`,
+      );
+      expect(change.domain.records.find((record) => record.name === `_mta-sts.${DOMAIN}`)?.value).toBe(
+        `v=STSv1; id=${id}`,
+      );
+      // The old id still in DNS: the policy-record check says the new one is missing.
+      const checked = await ctx.domains.runChecks(DOMAIN);
+      expect(checked.state).toBe('changing');
+      expect(checked.checks.find((check) => check.check === 'policy-record')?.status).toBe('fail');
+      const [action] = await ctx.audit.recent(DOMAIN);
+      expect(action.policyIdAfter).toBe(id);
+      expect(action.policyIdBefore).toBe(previousIds.at(-1));
+      return id;
+    }
+
+    it('Revert to testing after a promotion whose id was never published announces a third id', async () => {
+      const ctx = await start();
+      const testingId = await activeDomain(ctx);
+      const testingText = policyFile();
+      const promoted = await ctx.policies.setMode(DOMAIN, 'enforce', 'alice');
+      const enforceId = await expectPublishAsked(ctx, promoted, [testingId]);
+      // A sender may now hold the enforce text under the testing id; only a new id releases it.
+      clock.advance(60_000);
+      const reverted = await ctx.policies.setMode(DOMAIN, 'testing', 'alice');
+      expect(policyFile()).toBe(testingText);
+      const revertId = await expectPublishAsked(ctx, reverted, [testingId, enforceId]);
+      publishId(revertId);
+      await ctx.jobs.runChecks();
+      expect((await ctx.domains.get(DOMAIN)).state).toBe('active');
+    });
+
+    it('Cancel retirement serves the testing text under an id never used before', async () => {
+      const ctx = await start();
+      const testingId = await activeDomain(ctx);
+      const testingText = policyFile();
+      const retiring = await ctx.retirement.retire(DOMAIN, 'alice');
+      const noneId = retiring.domain.servedPolicyId!;
+      expect(noneId).not.toBe(testingId);
+      publishId(noneId);
+      await ctx.jobs.runChecks();
+      const { domain } = await ctx.provisioning.enable(DOMAIN, 'alice');
+      expect(policyFile()).toBe(testingText);
+      expect([testingId, noneId]).not.toContain(domain.servedPolicyId);
+      expect(domain.state).toBe('changing');
+      expect(domain.alerts).toContain(
+        `New policy id ${domain.servedPolicyId} not yet visible in DNS: publish _mta-sts.${DOMAIN} TXT "v=STSv1; id=${domain.servedPolicyId}" so senders fetch the new policy.`,
+      );
+    });
+
+    it('a max_age changed and changed back gives three ids, and setting the same value changes nothing', async () => {
+      const ctx = await start();
+      const first = await activeDomain(ctx);
+      const text = policyFile();
+      const shorter = await expectPublishAsked(ctx, await ctx.policies.setMaxAge(DOMAIN, 86_400, 'alice'), [first]);
+      const back = await ctx.policies.setMaxAge(DOMAIN, 604_800, 'alice');
+      expect(policyFile()).toBe(text);
+      const third = await expectPublishAsked(ctx, back, [first, shorter]);
+
+      const actions = (await ctx.audit.recent(DOMAIN)).length;
+      const same = await ctx.policies.setMaxAge(DOMAIN, 604_800, 'alice');
+      expect(same).toMatchObject({ idChanged: false, policyChanged: false, publish: null });
+      expect(same.note).toBe('Nothing changed: the policy and its id stay as they were.');
+      expect(same.domain.servedPolicyId).toBe(third);
+      expect((await ctx.audit.recent(DOMAIN)).length).toBe(actions + 1);
+    });
+
+    it('an MX set that goes A → B → A gives three ids (MX watch and Refresh MX)', async () => {
+      const ctx = await start();
+      const first = await activeDomain(ctx);
+      const text = policyFile();
+      fakes.dns.mx.set(DOMAIN, [{ exchange: 'mx2.example.com', priority: 10 }]);
+      await ctx.jobs.runChecks();
+      const second = (await ctx.domains.get(DOMAIN)).servedPolicyId!;
+      expect(policyFile()).toContain('mx: mx2.example.com');
+      expect(second).not.toBe(first);
+      await ctx.notifications.drained();
+      const notice = notifier.sent.find((sent) => sent.kind === 'mx-changed');
+      expect(notice?.text).toContain(
+        `Publish _mta-sts.${DOMAIN} TXT "v=STSv1; id=${second}" so senders fetch the new policy.`,
+      );
+
+      fakes.dns.mx.set(DOMAIN, [{ exchange: 'mx1.example.com', priority: 10 }]);
+      const back = await ctx.policies.refreshMx(DOMAIN, 'alice');
+      expect(policyFile()).toBe(text);
+      await expectPublishAsked(ctx, back, [first, second]);
+    });
+
+    it('keeps ids unique across a restart, and the database holds the exact text of each', async () => {
+      let ctx = await start();
+      const first = await activeDomain(ctx);
+      const second = (await ctx.policies.setMode(DOMAIN, 'enforce', 'alice')).domain.servedPolicyId!;
+      await app!.close();
+      app = undefined;
+      ctx = await start();
+      const third = (await ctx.policies.setMode(DOMAIN, 'testing', 'alice')).domain.servedPolicyId!;
+      expect(new Set([first, second, third]).size).toBe(3);
+      const row = await ctx.rows.findOneByOrFail({ name: DOMAIN });
+      expect({ id: row.policyId, text: row.policyText, serial: row.policySerial }).toEqual({
+        id: third,
+        text: policyFile(),
+        serial: 3,
+      });
+    });
+  });
+
   describe('promotion to enforce', () => {
     it('is refused with every reason while an MX host fails the STARTTLS probe and the id is not in DNS', async () => {
       const ctx = await start();
@@ -145,7 +268,7 @@ describe('Lifecycle safety through the real MtaStsModule (fake clock, fake ports
       expect(reasons).toHaveLength(2);
       expect(reasons[0]).toMatch(/^Policy id in DNS matches: /);
       expect(reasons[1]).toBe(
-        'MX hosts accept TLS (STARTTLS probe): mx1.example.com (192.0.2.25) does not offer STARTTLS',
+        'MX hosts accept TLS (STARTTLS probe): mx1.example.com (192.0.2.25) does not offer STARTTLS.',
       );
       // Nothing changed: same file, same mode, and the probe result is stored with the checks.
       expect(policyFile()).toBe(before);
@@ -213,9 +336,10 @@ describe('Lifecycle safety through the real MtaStsModule (fake clock, fake ports
       expect(result.publish).toEqual({
         name: `_mta-sts.${DOMAIN}`,
         type: 'TXT',
-        value: `v=STSv1; id=${policyId(policyFile())}`,
+        value: `v=STSv1; id=${result.domain.servedPolicyId}`,
         purpose: expect.any(String),
       });
+      expect(result.domain.policy).toEqual({ id: result.domain.servedPolicyId, text: policyFile() });
       expect(result.domain.alerts[0]).toMatch(
         /^Retiring: mode none is served; the policy host is removed in 30 days 1 h/,
       );
@@ -411,7 +535,8 @@ describe('Lifecycle safety through the real MtaStsModule (fake clock, fake ports
       );
       ctx = await start();
       expect(policyFile()).toBe(wanted);
-      expect((await ctx.domains.get(DOMAIN)).servedPolicyId).toBe(policyId(wanted));
+      const restored = await ctx.domains.get(DOMAIN);
+      expect(restored.policy).toEqual({ id: restored.servedPolicyId, text: wanted });
     });
 
     it('serializes concurrent actions on one domain, and a repeated request is harmless', async () => {
@@ -427,7 +552,7 @@ describe('Lifecycle safety through the real MtaStsModule (fake clock, fake ports
       expect((results[3] as PromiseRejectedResult).reason.message).toMatch(/is retiring/);
       const view = await ctx.domains.get(DOMAIN);
       expect(view.state).toBe('retiring');
-      expect(policyId(policyFile())).toBe(view.servedPolicyId);
+      expect(view.policy).toEqual({ id: view.servedPolicyId, text: policyFile() });
       const retires = (await ctx.audit.recent(DOMAIN)).filter((action) => action.action === 'retire');
       expect(retires).toHaveLength(1);
     });

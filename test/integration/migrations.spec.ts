@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
@@ -81,6 +81,44 @@ describe('MTA-STS migrations on a fresh sqlite database', () => {
     );
     await dataSource.query("DELETE FROM mta_sts_domains WHERE name = 'example.com'");
     expect(await dataSource.query('SELECT COUNT(*) AS n FROM mta_sts_checks')).toEqual([{ n: 0 }]);
+  });
+
+  it('upgrades domains from hash ids keeping each current id, which DNS already announces', async () => {
+    // The database as the version before policy instances left it.
+    await dataSource.destroy();
+    const before = new DataSource({
+      type: 'sqlite',
+      database: join(dir, 'test.sqlite'),
+      migrations: MTA_STS_MIGRATIONS.slice(0, -1),
+    });
+    await before.initialize();
+    await before.runMigrations();
+    // The id of test/golden/policy-testing.txt as that version announced it (SHA-256, checked with openssl).
+    const announced = '57c0b2e9044f1929fd313349db8c6c5d';
+    await before.query(
+      `INSERT INTO mta_sts_domains (name, state, mode, maxAge, mx, servedPolicyId) VALUES
+         ('served.example', 'active', 'testing', 604800, '["mx1.example.com","mx2.example.com"]', '${announced}'),
+         ('nomx.example', 'inactive', 'testing', 604800, '[]', NULL)`,
+    );
+    await before.destroy();
+
+    await dataSource.initialize();
+    expect((await dataSource.runMigrations()).map((migration) => migration.name)).toEqual([
+      MTA_STS_MIGRATIONS.at(-1)!.name,
+    ]);
+    const rows: Record<string, unknown>[] = await dataSource.query(
+      'SELECT name, servedPolicyId, policyId, policyText, policySerial FROM mta_sts_domains ORDER BY name',
+    );
+    expect(rows).toEqual([
+      { name: 'nomx.example', servedPolicyId: null, policyId: null, policyText: null, policySerial: 0 },
+      {
+        name: 'served.example',
+        servedPolicyId: announced,
+        policyId: announced,
+        policyText: readFileSync(join(__dirname, '..', 'golden', 'policy-testing.txt'), 'utf8'),
+        policySerial: 0,
+      },
+    ]);
   });
 
   it('drops every table when the migrations are undone, newest first', async () => {

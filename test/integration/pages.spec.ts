@@ -381,7 +381,7 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
         expect(preOf(html, 'policy')).toBe(
           'version: STSv1\r\nmode: testing\r\nmx: mx.active.example\r\nmax_age: 604800\r\n',
         );
-        expect(view.policy!.id).toMatch(/^[0-9a-f]{32}$/);
+        expect(view.policy!.id).toMatch(/^\d{8}T\d{6}n\d+$/);
         // Served since Enable; the first checks already saw the id in DNS.
         expect(textOf(html)).toContain(
           `Id ${view.policy!.id} (served since ${minuteOf(start)}; seen in DNS ${minuteOf(start)})`,
@@ -880,13 +880,18 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
         expect(reverted.location).toBe(cardPath(ACTIVE));
         const view = await app.domains.get(ACTIVE);
         expect(view.mode).toBe('testing');
-        // The same policy as before the promotion, so the same id, which DNS still announces
-        // (the enforce id was never published): nothing to publish.
-        expect(view.servedPolicyId).toBe(testingId);
+        // The same text as before the promotion, under an id never announced before: a
+        // sender that cached the enforce text under the testing id refetches once it is
+        // published (RFC 8461 §3.1).
+        expect(view.servedPolicyId).not.toBe(testingId);
+        expect(view.state).toBe('changing');
         const card = mainOf((await admin.get(cardPath(ACTIVE))).text);
         expect(textOf(card)).toContain('Mode: Testing');
         expect(flashOf(card)).toBe(
-          `success: The policy is back in testing mode. The policy id is now ${testingId}, which _mta-sts TXT already announces: nothing to publish.`,
+          `success: The policy is back in testing mode. The policy id is now ${view.servedPolicyId}: publish _mta-sts TXT "v=STSv1; id=${view.servedPolicyId}" so senders fetch the new policy.`,
+        );
+        expect(textOf(card)).toContain(
+          `New policy id ${view.servedPolicyId} not yet visible in DNS: publish _mta-sts.${ACTIVE} TXT "v=STSv1; id=${view.servedPolicyId}" so senders fetch the new policy.`,
         );
         expect(preOf(card, 'policy')).toContain('mode: testing\r\n');
       });
@@ -1007,7 +1012,7 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
         expect(retired.location).toBe(cardPath(ACTIVE));
         const view = await app.domains.get(ACTIVE);
         expect([view.state, view.mode, view.maxAge]).toEqual(['retiring', 'none', 86_400]);
-        expect(view.servedPolicyId).toMatch(/^[0-9a-f]{32}$/);
+        expect(view.servedPolicyId).toMatch(/^\d{8}T\d{6}n\d+$/);
         expect(view.servedPolicyId).not.toBe(servedId);
         const policy = readFileSync(join(dataDir, 'policies', `${ACTIVE}.txt`), 'utf8');
         expect(policy).toMatch(/^version: STSv1\r\nmode: none\r\n/);
@@ -1032,12 +1037,14 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
 
         const cancelled = await admin.post(`${cardPath(ACTIVE)}/enable`);
         expect(cancelled.location).toBe(cardPath(ACTIVE));
-        // The testing policy comes back with its old id, which DNS still announces: active at once.
+        // The testing text comes back under a new id: senders that fetched mode none must
+        // see the id change to fetch it again.
         const back = await app.domains.get(ACTIVE);
-        expect([back.state, back.mode, back.maxAge]).toEqual(['active', 'testing', 604_800]);
-        expect(back.servedPolicyId).toBe(servedId);
+        expect([back.state, back.mode, back.maxAge]).toEqual(['changing', 'testing', 604_800]);
+        expect(back.servedPolicyId).not.toBe(servedId);
+        expect(back.servedPolicyId).not.toBe(view.servedPolicyId);
         expect(flashOf((await admin.get(cardPath(ACTIVE))).text)).toBe(
-          `success: The retirement is cancelled; the policy is back in testing mode. The policy id is now ${servedId}, which _mta-sts TXT already announces: nothing to publish.`,
+          `success: The retirement is cancelled; the policy is back in testing mode. The policy id is now ${back.servedPolicyId}: publish _mta-sts TXT "v=STSv1; id=${back.servedPolicyId}" so senders fetch the new policy.`,
         );
         expect(readFileSync(join(dataDir, 'policies', `${ACTIVE}.txt`), 'utf8')).toContain('mode: testing\r\n');
       });
@@ -1063,7 +1070,7 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
         expect(flashOf(card)).toContain(
           `success: The policy is no longer served. Now delete these DNS records: _mta-sts.${ACTIVE} TXT, ${hostOf(ACTIVE)} A.`,
         );
-        expect(servedId).toMatch(/^[0-9a-f]{32}$/);
+        expect(servedId).toMatch(/^\d{8}T\d{6}n\d+$/);
         expect((await app.domains.get(ACTIVE)).state).toBe('removed');
         expect(textOf(elementsWithClass(card, 'span', 'badge')[0])).toBe('○ Inactive');
         expect(app.web.removed).toEqual([hostOf(ACTIVE)]);

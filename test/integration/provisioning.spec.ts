@@ -249,7 +249,7 @@ describe('Provisioning through the real MtaStsModule', () => {
   it('removes an active domain now: removes the site and the policy, keeps the certificate, lists records to remove', async () => {
     const app = await activeDomain();
     const servedId = (await app.domains.get(DOMAIN)).servedPolicyId;
-    expect(servedId).toMatch(/^[0-9a-f]{32}$/);
+    expect(servedId).toMatch(/^\d{8}T\d{6}n\d+$/);
 
     const result = await retirementOf(app).removeNow(DOMAIN);
     expect(fakes.web.removed).toEqual([POLICY_HOST]);

@@ -22,8 +22,18 @@ export interface LoopbackSmtpServerOptions extends ListenOn {
   readonly refuseWith?: { readonly code: number; readonly message: string };
 }
 
+export interface ReceivedMessage {
+  readonly from: string;
+  readonly to: readonly string[];
+  /** Whether the message came over a STARTTLS connection. */
+  readonly secure: boolean;
+  readonly data: string;
+}
+
 export interface LoopbackSmtpServer {
   readonly port: number;
+  /** Every message accepted, in order. */
+  readonly received: readonly ReceivedMessage[];
   stop(): Promise<void>;
 }
 
@@ -38,6 +48,7 @@ export async function startSmtpServer(options: LoopbackSmtpServerOptions = {}): 
       maxVersion: options.maxTlsVersion,
     }).filter(([, value]) => value !== undefined),
   );
+  const received: ReceivedMessage[] = [];
   const server = new SMTPServer({
     ...tls,
     name: 'mx1.example.com',
@@ -47,6 +58,19 @@ export async function startSmtpServer(options: LoopbackSmtpServerOptions = {}): 
     authOptional: true,
     logger: false,
     closeTimeout: 500,
+    onData(stream, session, callback) {
+      let data = '';
+      stream.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
+      stream.on('end', () => {
+        received.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((recipient) => recipient.address),
+          secure: session.secure,
+          data,
+        });
+        callback();
+      });
+    },
     onConnect(_session, callback) {
       if (!options.refuseWith) return callback();
       callback(Object.assign(new Error(options.refuseWith.message), { responseCode: options.refuseWith.code }));
@@ -61,6 +85,7 @@ export async function startSmtpServer(options: LoopbackSmtpServerOptions = {}): 
   const port = (server.server.address() as AddressInfo).port;
   return {
     port,
+    received,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

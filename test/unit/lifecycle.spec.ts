@@ -194,11 +194,26 @@ describe('the STARTTLS probe check (mx-tls)', () => {
     ];
     const testing = checkMxTls(domain, live, probes, 'testing', NOW);
     expect(testing.status).toBe('warn');
-    expect(testing.summary).toBe('mx2.example.com (192.0.2.1) does not offer STARTTLS');
+    expect(testing.summary).toBe('mx2.example.com (192.0.2.1) does not offer STARTTLS.');
     const enforce = checkMxTls(domain, live, probes, 'enforce', NOW);
     expect(enforce.status).toBe('fail');
     expect(enforce.summary).toMatch(/Senders enforcing MTA-STS will not deliver there\.$/);
     expect(enforce.detail).toContain('✗ mx2.example.com');
+  });
+
+  it('words each failing host as a sentence of its own', () => {
+    const probes = [
+      bad('mx2.example.com', 'mx2.example.com cannot be reached from this server on any address (192.0.2.2: timeout)'),
+      bad('mx1.example.com', 'mx1.example.com (192.0.2.1) presents a certificate that has expired'),
+    ];
+    expect(checkMxTls(domain, live, probes, 'enforce', NOW).summary).toBe(
+      'mx2.example.com cannot be reached from this server on any address (192.0.2.2: timeout). ' +
+        'mx1.example.com (192.0.2.1) presents a certificate that has expired. ' +
+        'Senders enforcing MTA-STS will not deliver there.',
+    );
+    expect(checkMxTls(domain, live, [bad('mx1.example.com', 'Already a sentence.')], 'testing', NOW).summary).toBe(
+      'Already a sentence.',
+    );
   });
 
   it('warns two weeks before an MX certificate expires', () => {

@@ -11,9 +11,7 @@ import {
   assertMaxAge,
   assertMode,
   mxPatternsFromExchanges,
-  policyId,
   renderPolicy,
-  renderPolicyWithId,
 } from '../../src/mta-sts/domain/policy';
 
 const GOLDEN = join(__dirname, '..', 'golden');
@@ -23,9 +21,6 @@ function golden(name: string): Buffer {
 }
 
 const testingPolicy: Policy = { mode: 'testing', mx: ['mx1.example.com', 'mx2.example.com'], maxAge: 604_800 };
-
-/** The id of test/golden/policy-testing.txt: first 32 hex digits of its SHA-256 (checked with `openssl dgst`). */
-const TESTING_POLICY_ID = '57c0b2e9044f1929fd313349db8c6c5d';
 
 function thrown(action: () => unknown): Error {
   try {
@@ -177,37 +172,6 @@ describe('mxPatternsFromExchanges', () => {
     expect(error.message).toContain(`"${exchange}"`);
     expect(error.message).toContain('example.com');
     expect(error.message).toMatch(reason);
-  });
-});
-
-describe('policyId', () => {
-  const text = renderPolicy(testingPolicy);
-
-  it('pins the id of the golden testing policy', () => {
-    expect(policyId(golden('policy-testing.txt').toString('utf8'))).toBe(TESTING_POLICY_ID);
-    expect(policyId(text)).toBe(TESTING_POLICY_ID);
-  });
-
-  it('is 32 lower-case letters or digits, as RFC 8461 §3.1 allows', () => {
-    expect(policyId(text)).toMatch(/^[a-z0-9]{32}$/);
-    expect(policyId('')).toMatch(/^[a-z0-9]{32}$/);
-  });
-
-  it('is the same for the same text', () => {
-    expect(policyId(renderPolicy({ ...testingPolicy, mx: [...testingPolicy.mx] }))).toBe(policyId(text));
-  });
-
-  it.each<[string, Policy]>([
-    ['the mode', { ...testingPolicy, mode: 'enforce' }],
-    ['max_age', { ...testingPolicy, maxAge: 1_209_600 }],
-    ['an mx', { ...testingPolicy, mx: ['mx1.example.com', 'mx3.example.com'] }],
-    ['the number of mx lines', { ...testingPolicy, mx: ['mx1.example.com'] }],
-  ])('changes when %s changes', (_what, changed) => {
-    expect(policyId(renderPolicy(changed))).not.toBe(policyId(text));
-  });
-
-  it('comes with the text from renderPolicyWithId', () => {
-    expect(renderPolicyWithId(testingPolicy)).toEqual({ text, id: TESTING_POLICY_ID });
   });
 });
 

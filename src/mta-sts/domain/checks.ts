@@ -389,7 +389,8 @@ export function checkMxTls(
     return {
       check: 'mx-tls',
       status: enforcing ? 'fail' : 'warn',
-      summary: `${failing.map((probe) => probe.summary).join(' ')}${enforcing ? ' Senders enforcing MTA-STS will not deliver there.' : ''}`,
+      // One sentence per host: a probe's summary is a clause without a full stop.
+      summary: `${failing.map((probe) => asSentence(probe.summary)).join(' ')}${enforcing ? ' Senders enforcing MTA-STS will not deliver there.' : ''}`,
       detail,
       remedy:
         'Fix the TLS set-up of the mail server named above (STARTTLS on port 25 with a certificate from a public CA for that exact host name), then run the checks again.',
@@ -419,6 +420,12 @@ export function checkMxTls(
       : `All ${hosts.length} MX hosts offer STARTTLS with a valid certificate.`,
     detail,
   );
+}
+
+/** A clause as a sentence of its own: ends with a full stop. */
+function asSentence(clause: string): string {
+  const trimmed = clause.trim();
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
 
 export const BADGES = ['active', 'verifying', 'retiring', 'error', 'inactive'] as const;

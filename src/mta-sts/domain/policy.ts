@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import { InvalidInputError } from './errors';
 import { hostnameProblem } from './hostname';
 
 /**
- * The MTA-STS policy file (RFC 8461 §3.2) and its id (§3.1). Every rule about what the
- * policy says lives in this file.
+ * The MTA-STS policy file (RFC 8461 §3.2). Every rule about what the policy says lives in
+ * this file; its id (§3.1) in `policy-id.ts`.
  */
 
 /** §5: `testing` reports only, `enforce` refuses delivery without valid TLS, `none` withdraws. */
@@ -110,21 +109,8 @@ export function renderPolicy(policy: Policy): string {
   return lines.map((line) => line + EOL).join('');
 }
 
-/**
- * The policy id: the first 32 hex digits of the SHA-256 of the exact policy text. It
- * changes exactly when the text changes, fits the 1-32 alphanumeric rule (§3.1) and does
- * not depend on any library's serialisation.
- */
-export function policyId(policyText: string): string {
-  return createHash('sha256').update(policyText, 'utf8').digest('hex').slice(0, 32);
-}
-
+/** A policy text and the id it is announced under (see `policy-id.ts`). */
 export interface RenderedPolicy {
   readonly text: string;
   readonly id: string;
-}
-
-export function renderPolicyWithId(policy: Policy): RenderedPolicy {
-  const text = renderPolicy(policy);
-  return { text, id: policyId(text) };
 }

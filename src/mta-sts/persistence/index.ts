@@ -2,6 +2,7 @@ import { ChecksAndRenewals1763900000000 } from './migrations/1763900000000-check
 import { CreateMtaStsDomains1763800000000 } from './migrations/1763800000000-create-mta-sts-domains';
 import { DomainBadge1764000000000 } from './migrations/1764000000000-domain-badge';
 import { Lifecycle1764100000000 } from './migrations/1764100000000-lifecycle';
+import { PolicyInstances1764200000000 } from './migrations/1764200000000-policy-instances';
 import { MtaStsActionEntity } from './mta-sts-action.entity';
 import { MtaStsCheckEntity, MtaStsCheckEventEntity } from './mta-sts-check.entity';
 import { MtaStsDomainEntity } from './mta-sts-domain.entity';
@@ -17,4 +18,5 @@ export const MTA_STS_MIGRATIONS = [
   ChecksAndRenewals1763900000000,
   DomainBadge1764000000000,
   Lifecycle1764100000000,
+  PolicyInstances1764200000000,
 ];

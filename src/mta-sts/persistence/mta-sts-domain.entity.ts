@@ -53,6 +53,21 @@ export class MtaStsDomainEntity {
   @Column({ type: Date, nullable: true })
   mxCheckedAt!: Date | null;
 
+  /**
+   * The id of the current policy instance (`policyText`): what the records ask to publish
+   * and what Enable or a change serves. Minted by `nextPolicyIdentity`, never reused.
+   */
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  policyId!: string | null;
+
+  /** The exact text `policyId` names, rendered from `mode`, `mx` and `maxAge`. */
+  @Column({ type: 'text', nullable: true })
+  policyText!: string | null;
+
+  /** How many policy ids this domain has minted (RFC 8461 §3.1: one id per instance). */
+  @Column({ type: 'integer', default: 0 })
+  policySerial!: number;
+
   /** The id of the policy file on disk, i.e. what the policy host serves. */
   @Column({ type: 'varchar', length: 32, nullable: true })
   servedPolicyId!: string | null;

@@ -6,6 +6,7 @@ import { Badge } from '../domain/checks';
 import { ConflictError, DomainNotFoundError } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
 import { INITIAL_MODE } from '../domain/policy';
+import { NO_POLICY_IDENTITY, nextPolicyIdentity } from '../domain/policy-id';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
@@ -70,18 +71,19 @@ export class DomainsService {
       throw new ConflictError(`${name.ascii} is already managed here.`);
     }
     const mx = await this.mxLookup.lookup(name);
+    const now = this.clock.now();
+    const settings = { mode: INITIAL_MODE, maxAge: this.options.defaultMaxAge, mx: mx.patterns };
     const entity = this.domains.create({
+      ...nextPolicyIdentity(NO_POLICY_IDENTITY, settings, now),
       name: name.ascii,
       unicodeName: name.unicode,
       state: 'inactive',
       step: null,
       errorStep: null,
       errorMessage: null,
-      mode: INITIAL_MODE,
-      maxAge: this.options.defaultMaxAge,
-      mx: mx.patterns,
+      ...settings,
       mxProblem: mx.problem,
-      mxCheckedAt: this.clock.now(),
+      mxCheckedAt: now,
       servedPolicyId: null,
       certIssuer: null,
       certNotBefore: null,

@@ -15,12 +15,13 @@ import { FileStore } from '../ports/file-store.port';
 import { Actor, AuditService, SYSTEM_ACTOR } from './audit.service';
 import { ChecksService } from './checks.service';
 import { DataLayout } from './data-layout';
-import { DomainView, enforceRisksOf, policyOf } from './domain-view';
+import { DomainView, enforceRisksOf, policyOf, withPolicyIdentity } from './domain-view';
 import { DomainLocks } from './domain-locks';
 import { DomainsService } from './domains.service';
 import { MxLookupService } from './mx-lookup.service';
 import { NotificationsService } from './notifications.service';
-import { policyIndicatorValue } from '../domain/dns-records';
+import { DnsRecord, policyIndicatorRecord } from '../domain/dns-records';
+import { publishPolicyIdSentence } from '../domain/messages';
 
 export interface PolicyChange {
   readonly domain: DomainView;
@@ -28,6 +29,10 @@ export interface PolicyChange {
   readonly policyChanged: boolean;
   /** True when the served policy (and so its id) changed: the `_mta-sts` TXT record must follow. */
   readonly idChanged: boolean;
+  /** The `_mta-sts` TXT record to publish now, when the id changed. */
+  readonly publish: DnsRecord | null;
+  /** What happened and what to do next, in one or two sentences. */
+  readonly note: string;
 }
 
 /** What an audit record says about a change. */
@@ -157,7 +162,7 @@ export class PolicyService {
             text:
               `${detail}\n\n` +
               (change.idChanged
-                ? `Publish the new policy id so senders fetch it: _mta-sts.${name} TXT "${policyIndicatorValue(change.domain.servedPolicyId!)}".`
+                ? publishPolicyIdSentence(DomainName.fromValidated(name), change.domain.servedPolicyId!)
                 : ''),
             details: { mx: transition.mx, drop, policyId: change.domain.servedPolicyId },
           });
@@ -190,7 +195,7 @@ export class PolicyService {
         subject: `${current.name}: reverted to testing mode automatically`,
         text:
           `MTA-STS for ${current.name} went back to testing mode because: ${risks.join(' ')}\n\n` +
-          `Publish the new policy id so senders fetch the testing policy: _mta-sts.${current.name} TXT "${policyIndicatorValue(change.domain.servedPolicyId!)}". ` +
+          `${publishPolicyIdSentence(DomainName.fromValidated(current.name), change.domain.servedPolicyId!)} ` +
           'Promote again once the checks pass.',
         details: { risks, policyId: change.domain.servedPolicyId },
       });
@@ -234,12 +239,12 @@ export class PolicyService {
     patch: Partial<MtaStsDomainEntity>,
     meta: ChangeMeta,
   ): Promise<PolicyChange> {
-    const updated: MtaStsDomainEntity = { ...entity, ...patch };
+    const now = this.clock.now();
+    const updated: MtaStsDomainEntity = { ...entity, ...withPolicyIdentity(entity, patch, now) };
     const policy = policyOf(updated);
-    const policyChanged = policy?.id !== policyOf(entity)?.id;
+    const policyChanged = policy?.id !== entity.policyId;
     const publish = isServing(entity.state) && policy !== null && policy.id !== entity.servedPolicyId;
     if (publish) {
-      const now = this.clock.now();
       updated.servedPolicyId = policy.id;
       updated.policyPublishedAt = now;
       updated.policyVisibleAt = null;
@@ -266,10 +271,18 @@ export class PolicyService {
     // The policy-record check now reports the new id as not yet visible in DNS.
     if (publish) await this.checks.run(await this.catalogue.find(DomainName.fromValidated(entity.name)));
     else await this.checks.refreshBadge(entity.id);
+    const name = DomainName.fromValidated(entity.name);
+    const view = await this.catalogue.view(await this.catalogue.find(name));
     return {
-      domain: await this.catalogue.view(await this.catalogue.find(DomainName.fromValidated(entity.name))),
+      domain: view,
       policyChanged,
       idChanged: publish,
+      publish: publish ? policyIndicatorRecord(name, policy.id) : null,
+      note: publish
+        ? `The policy changed and is served under the new id ${policy.id}. ${publishPolicyIdSentence(name, policy.id)}`
+        : policyChanged
+          ? 'The policy changed; it is served from the next Enable.'
+          : 'Nothing changed: the policy and its id stay as they were.',
     };
   }
 

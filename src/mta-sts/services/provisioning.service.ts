@@ -16,7 +16,7 @@ import { PolicySite, WebServer } from '../ports/web-server.port';
 import { installedCertificateFields, CertificateStore } from './certificate-store';
 import { ChallengeFiles } from './challenge-files';
 import { DataLayout } from './data-layout';
-import { DomainView, policyOf } from './domain-view';
+import { DomainView, policyOf, withPolicyIdentity } from './domain-view';
 import { DomainsService } from './domains.service';
 import { ChecksService } from './checks.service';
 import { DomainLocks } from './domain-locks';
@@ -171,10 +171,9 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
       }
       if (entity.state === 'retiring') return { domain: await this.catalogue.view(entity), started: false };
       const mx = await this.mxLookup.lookup(name);
-      await this.domains.update(
-        { id: entity.id },
-        { mx: mx.patterns, mxProblem: mx.problem, mxCheckedAt: this.clock.now() },
-      );
+      const now = this.clock.now();
+      const looked = withPolicyIdentity(entity, { mx: mx.patterns, mxProblem: mx.problem, mxCheckedAt: now }, now);
+      await this.domains.update({ id: entity.id }, looked);
       if (mx.problem) throw new ConflictError(`${name.ascii} cannot be enabled: ${mx.problem}`);
       await this.domains.update(
         { id: entity.id },
@@ -185,7 +184,7 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
         action: 'enable',
         actor,
         policyIdBefore: entity.servedPolicyId,
-        policyIdAfter: policyOf({ ...entity, mx: mx.patterns })?.id ?? null,
+        policyIdAfter: looked.policyId ?? null,
         detail: `Enable started (mode ${entity.mode}, max_age ${entity.maxAge}).`,
       });
       await this.checks.refreshBadge(entity.id);

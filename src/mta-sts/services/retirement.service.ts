@@ -14,7 +14,7 @@ import { WebServer } from '../ports/web-server.port';
 import { Actor, AuditService, SYSTEM_ACTOR } from './audit.service';
 import { ChecksService } from './checks.service';
 import { DataLayout } from './data-layout';
-import { DomainView, policyOf } from './domain-view';
+import { DomainView, policyOf, withPolicyIdentity } from './domain-view';
 import { DomainLocks } from './domain-locks';
 import { DomainsService } from './domains.service';
 import { NotificationsService } from './notifications.service';
@@ -182,21 +182,26 @@ export class RetirementService {
     await this.web.removeSite(name.policyHost);
     await this.files.remove(this.layout.policyFile(name.ascii));
     const everServed = (entity.largestMaxAgeServed ?? 0) > 0;
+    const now = this.clock.now();
     await this.domains.update(
       { id: entity.id },
-      {
-        state: everServed ? 'removed' : 'inactive',
-        step: null,
-        errorStep: null,
-        errorMessage: null,
-        servedPolicyId: null,
-        enabledAt: null,
-        mxDrop: null,
-        retireUntil: null,
-        removedAt: this.clock.now(),
-        // The next Enable starts over in testing mode.
-        ...(entity.mode === 'none' ? { mode: 'testing' as const, maxAge: this.options.defaultMaxAge } : {}),
-      },
+      withPolicyIdentity(
+        entity,
+        {
+          state: everServed ? 'removed' : 'inactive',
+          step: null,
+          errorStep: null,
+          errorMessage: null,
+          servedPolicyId: null,
+          enabledAt: null,
+          mxDrop: null,
+          retireUntil: null,
+          removedAt: now,
+          // The next Enable starts over in testing mode (under a new id).
+          ...(entity.mode === 'none' ? { mode: 'testing' as const, maxAge: this.options.defaultMaxAge } : {}),
+        },
+        now,
+      ),
     );
     await this.audit.record({
       domain: name.ascii,

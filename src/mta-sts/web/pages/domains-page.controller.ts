@@ -161,15 +161,13 @@ export class DomainsPageController {
     body: Record<string, unknown>,
     actor: string,
   ): Promise<Flash | undefined> {
-    // After a change to a served policy, the TXT record must follow (RFC 8461 §8.1).
-    // The checks run right after a change, so DNS may already announce the new id: a policy
-    // back to one served before (Revert, Cancel retirement) often has the id still published.
-    const publish = (change: PolicyChange) => {
+    // After a change to a served policy, the TXT record must follow (RFC 8461 §8.1). Every
+    // change mints an id never announced before, so there is always something to publish.
+    const publish = (change: Pick<PolicyChange, 'domain' | 'idChanged' | 'policyChanged'>) => {
       const id = change.idChanged ? change.domain.servedPolicyId : null;
-      if (!id) return '';
-      return change.domain.lifecycle.policyVisibleAt
-        ? ` The policy id is now ${id}, which _mta-sts TXT already announces: nothing to publish.`
-        : ` The policy id is now ${id}: publish _mta-sts TXT "${policyIndicatorValue(id)}" so senders fetch the new policy.`;
+      if (id)
+        return ` The policy id is now ${id}: publish _mta-sts TXT "${policyIndicatorValue(id)}" so senders fetch the new policy.`;
+      return change.policyChanged ? '' : ' Nothing changed, so there is nothing to publish.';
     };
     switch (action) {
       case 'enable': {
