@@ -119,7 +119,11 @@ describe('Certificate renewal against Pebble', () => {
     expect(report).toMatchObject({ processed: 1, failed: 0 });
     const after = await view();
     expect(after.renewal.failures).toBe(1);
-    expect(after.renewal.lastError).toMatch(/could not be reached|refused/);
+    // Which URL failed and why, in words, with what to check; no internal error text.
+    expect(after.renewal.lastError).toMatch(
+      /^The certificate authority could not be reached at https:\/\/127\.0\.0\.1:\d+\/\S* \(connection refused\)\. Check that this server can open HTTPS connections to it/,
+    );
+    expect(after.renewal.lastError).not.toMatch(/Cannot read properties|config/);
     const next = Date.parse(after.renewal.nextAttemptAt!);
     expect(next).toBeGreaterThanOrEqual(started + 60_000);
     expect(next).toBeLessThanOrEqual(Date.now() + 60_000);
@@ -140,5 +144,28 @@ describe('Certificate renewal against Pebble', () => {
     expect(certificate.status).toBe('fail');
     expect(certificate.summary).toMatch(/expired/);
     expect(checked.body.badge).toBe('error');
+  }, 60_000);
+
+  it('registers the ACME account again when the CA no longer knows it, and records it in the audit trail', async () => {
+    // A CA reset or restored from a backup forgets every account (RFC 8555 §7.3.1
+    // accountDoesNotExist); Pebble does so at every restart.
+    await lab.pebble.restart();
+    const second = 'forgotten.test';
+    await lab.publishDomain(second);
+    expect((await panel.api('POST', '/api/domains', { domain: second })).status).toBe(201);
+    expect((await panel.api('POST', `/api/domains/${second}/enable`)).status).toBe(202);
+    const enabled = await panel.settle(second);
+    expect({ state: enabled.state, error: enabled.error }).toEqual({ state: 'active', error: null });
+    const { actions } = (
+      await panel.api<{ actions: Array<{ action: string; actor: string; detail: string }> }>(
+        'GET',
+        `/api/domains/${second}/actions`,
+      )
+    ).body;
+    const recovery = actions.find((action) => action.action === 'acme-account');
+    expect(recovery).toMatchObject({ actor: 'system' });
+    expect(recovery!.detail).toMatch(
+      /^The certificate authority at https:\/\/127\.0\.0\.1:\d+\/dir no longer knew the ACME account \(https:\/\/.+\); the account was registered again\.$/,
+    );
   }, 60_000);
 });

@@ -399,6 +399,44 @@ describe('Lifecycle safety through the real MtaStsModule (fake clock, fake ports
       expect(fakes.web.removed).toEqual([]);
     });
 
+    it('cancels a retirement with the max_age the domain had before retiring, and says so', async () => {
+      const ctx = await start();
+      await activeDomain(ctx);
+      await ctx.policies.setMaxAge(DOMAIN, 1_209_600, 'alice');
+      await ctx.retirement.retire(DOMAIN, 'alice');
+      expect((await ctx.domains.get(DOMAIN)).maxAge).toBe(86_400);
+      const { domain, cancelledRetirement } = await ctx.provisioning.enable(DOMAIN, 'alice');
+      expect(cancelledRetirement).toBe(true);
+      expect([domain.mode, domain.maxAge]).toEqual(['testing', 1_209_600]);
+      expect(policyFile()).toContain('max_age: 1209600\r\n');
+      const [action] = await ctx.audit.recent(DOMAIN);
+      expect(action).toMatchObject({
+        action: 'cancel-retire',
+        detail: 'Retirement cancelled; the policy is back in testing mode with max_age 1209600 seconds.',
+      });
+    });
+
+    it('an Enable queued behind a Disable cancels the retirement it finds, never answering with nothing done', async () => {
+      const ctx = await start();
+      await activeDomain(ctx);
+      const [retired, first, second] = await Promise.all([
+        ctx.retirement.retire(DOMAIN, 'alice'),
+        ctx.provisioning.enable(DOMAIN, 'bob'),
+        ctx.provisioning.enable(DOMAIN, 'carol'),
+      ]);
+      expect(retired.domain.state).toBe('retiring');
+      expect(first).toMatchObject({ started: false, cancelledRetirement: true });
+      expect(first.domain.mode).toBe('testing');
+      // The second finds the domain serving again: nothing left to do, and it says so.
+      expect(second.cancelledRetirement).toBeUndefined();
+      const view = await ctx.domains.get(DOMAIN);
+      expect([view.state, view.mode]).toEqual(['changing', 'testing']);
+      expect((await ctx.audit.recent(DOMAIN)).map((action) => action.action).slice(0, 2)).toEqual([
+        'cancel-retire',
+        'retire',
+      ]);
+    });
+
     it('removes at once on request, and names how long senders may hold the policy', async () => {
       const ctx = await start();
       await activeDomain(ctx);

@@ -1044,7 +1044,7 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
         expect(back.servedPolicyId).not.toBe(servedId);
         expect(back.servedPolicyId).not.toBe(view.servedPolicyId);
         expect(flashOf((await admin.get(cardPath(ACTIVE))).text)).toBe(
-          `success: The retirement is cancelled; the policy is back in testing mode. The policy id is now ${back.servedPolicyId}: publish _mta-sts TXT "v=STSv1; id=${back.servedPolicyId}" so senders fetch the new policy.`,
+          `success: The retirement is cancelled; the policy is back in testing mode with max_age 604800 seconds. The policy id is now ${back.servedPolicyId}: publish _mta-sts TXT "v=STSv1; id=${back.servedPolicyId}" so senders fetch the new policy.`,
         );
         expect(readFileSync(join(dataDir, 'policies', `${ACTIVE}.txt`), 'utf8')).toContain('mode: testing\r\n');
       });

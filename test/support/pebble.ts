@@ -73,9 +73,12 @@ export class Pebble {
         throw new Error(`${(error as Error).message}; pebble.log: ${log || '(empty)'}`);
       }
     }
-    const ca = this.apiCaFile;
+    await this.fetchRoots();
+  }
+
+  private async fetchRoots(): Promise<void> {
     const management = `https://127.0.0.1:${this.ports.management}`;
-    const apiCa = readFileSync(ca, 'utf8');
+    const apiCa = readFileSync(this.apiCaFile, 'utf8');
     const root = await get(`${management}/roots/0`, apiCa);
     const intermediate = await get(`${management}/intermediates/0`, apiCa);
     writeFileSync(this.rootFile, root);
@@ -115,6 +118,16 @@ export class Pebble {
       if (!this.service?.running) throw new Error(`pebble ${this.service?.describeExit()}`);
       return (await tcpOpen('127.0.0.1', this.ports.listen)) && (await tcpOpen('127.0.0.1', this.ports.management));
     });
+  }
+
+  /**
+   * Starts Pebble again on the same ports, as a CA that was reset: it keeps no accounts,
+   * orders or certificates across a restart, and it has a new root.
+   */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.launch(join(this.dir, 'pebble-api.key'));
+    await this.fetchRoots();
   }
 
   async stop(): Promise<void> {

@@ -82,7 +82,14 @@ export function hostnameProblem(ascii: string): string | undefined {
  * is not a plain host name. The refusal message says why.
  */
 export function parseDomainName(input: unknown): DomainName {
-  if (typeof input !== 'string') refuse(String(input), 'a domain name must be a string');
+  if (typeof input !== 'string') {
+    // Never String() an object from a request body: `{toString: "x"}` would throw.
+    const shown =
+      input === null || typeof input !== 'object' ? String(input) : Array.isArray(input) ? 'A list' : 'An object';
+    throw new InvalidInputError(
+      `${shown} is not a valid domain name: a domain name must be a string, e.g. example.com.`,
+    );
+  }
   const raw = input.trim();
   if (raw.length === 0) refuse(input, 'it is empty');
   // Anything outside printable characters, and characters that URL host parsing would

@@ -3,6 +3,7 @@ import { CreateMtaStsDomains1763800000000 } from './migrations/1763800000000-cre
 import { DomainBadge1764000000000 } from './migrations/1764000000000-domain-badge';
 import { Lifecycle1764100000000 } from './migrations/1764100000000-lifecycle';
 import { PolicyInstances1764200000000 } from './migrations/1764200000000-policy-instances';
+import { MaxAgeBeforeRetire1764300000000 } from './migrations/1764300000000-max-age-before-retire';
 import { MtaStsActionEntity } from './mta-sts-action.entity';
 import { MtaStsCheckEntity, MtaStsCheckEventEntity } from './mta-sts-check.entity';
 import { MtaStsDomainEntity } from './mta-sts-domain.entity';
@@ -19,4 +20,5 @@ export const MTA_STS_MIGRATIONS = [
   DomainBadge1764000000000,
   Lifecycle1764100000000,
   PolicyInstances1764200000000,
+  MaxAgeBeforeRetire1764300000000,
 ];

@@ -138,6 +138,10 @@ export class MtaStsDomainEntity {
   @Column({ type: Date, nullable: true })
   retireStartedAt!: Date | null;
 
+  /** The max_age the domain had before retiring; Cancel retirement puts it back. */
+  @Column({ type: 'integer', nullable: true })
+  maxAgeBeforeRetire!: number | null;
+
   /** When the policy host may be removed (state `retiring`). */
   @Column({ type: Date, nullable: true })
   retireUntil!: Date | null;

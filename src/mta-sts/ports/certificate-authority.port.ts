@@ -8,6 +8,12 @@ export interface IssuedCertificate {
   /** Leaf first, then the chain, as nginx's `ssl_certificate` wants it. */
   readonly certificatePem: string;
   readonly privateKeyPem: string;
+  /**
+   * Set when the CA no longer knew the stored ACME account (RFC 8555 §7.3.1
+   * `accountDoesNotExist`, or a deactivated account) and the order succeeded after
+   * registering again: what happened, for the audit trail.
+   */
+  readonly accountRecovered?: string;
 }
 
 export interface IssueOptions {

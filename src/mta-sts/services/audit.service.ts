@@ -50,6 +50,12 @@ export class AuditService {
     });
   }
 
+  /** Records that the CA had forgotten the ACME account and it was registered again (RFC 8555 §7.3.1). */
+  async recordAccountRecovery(domain: string, issued: { readonly accountRecovered?: string }): Promise<void> {
+    if (!issued.accountRecovered) return;
+    await this.record({ domain, action: 'acme-account', actor: SYSTEM_ACTOR, detail: issued.accountRecovered });
+  }
+
   /** The domain's recent actions, newest first. */
   async recent(domain: string, limit = 50): Promise<ActionRecord[]> {
     const rows = await this.actions.find({ where: { domain }, order: { at: 'DESC', id: 'DESC' }, take: limit });

@@ -29,6 +29,8 @@ export interface EnableResult {
   readonly domain: DomainView;
   /** False when provisioning was already running (or the domain is already active). */
   readonly started: boolean;
+  /** True when the domain was retiring and Enable cancelled the retirement. */
+  readonly cancelledRetirement?: boolean;
 }
 
 /** The temporary names `FileStore.writeAtomic` and `symlinkAtomic` use. */
@@ -159,17 +161,20 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
    */
   async enable(input: unknown, actor: Actor = SYSTEM_ACTOR): Promise<EnableResult> {
     const name = parseDomainName(input);
-    const existing = await this.catalogue.find(name);
-    // Enable on a retiring domain cancels the retirement: the host is still there.
-    if (existing.state === 'retiring') {
-      return { domain: await this.retirement.cancel(existing, actor), started: false };
-    }
     return this.locks.run(name.ascii, async () => {
       const entity = await this.catalogue.find(name);
+      // Enable on a retiring domain cancels the retirement: the host is still there. Read
+      // under the lock, so an Enable queued behind a Disable cancels what it finds.
+      if (entity.state === 'retiring') {
+        return {
+          domain: await this.retirement.cancelLocked(entity, actor),
+          started: false,
+          cancelledRetirement: true,
+        };
+      }
       if (entity.state === 'provisioning' || entity.state === 'active' || entity.state === 'changing') {
         return { domain: await this.catalogue.view(entity), started: false };
       }
-      if (entity.state === 'retiring') return { domain: await this.catalogue.view(entity), started: false };
       const mx = await this.mxLookup.lookup(name);
       const now = this.clock.now();
       const looked = withPolicyIdentity(entity, { mx: mx.patterns, mxProblem: mx.problem, mxCheckedAt: now }, now);
@@ -256,6 +261,7 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
       await step('http-probe', () => this.preflight.assertServesChallenges(name));
       certificate = await step('certificate', async () => {
         const issued = await this.ca.issue(name.policyHost, this.challenges);
+        await this.audit.recordAccountRecovery(name.ascii, issued);
         return (await this.certificates.save(name.ascii, issued)).info;
       });
       await this.domains.update({ id: entity.id }, installedCertificateFields(certificate, this.ca.directoryUrl));

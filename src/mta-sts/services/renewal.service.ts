@@ -151,6 +151,7 @@ export class RenewalService {
     const name = DomainName.fromValidated(entity.name);
     try {
       const issued = await this.ca.issue(name.policyHost, this.challenges, { replaces });
+      await this.audit.recordAccountRecovery(name.ascii, issued);
       const { info, previous } = await this.certificates.save(name.ascii, issued);
       try {
         await this.web.reload();

@@ -85,6 +85,7 @@ export class RetirementService {
           state: 'retiring',
           mode: 'none',
           maxAge: RETIRE_MAX_AGE,
+          maxAgeBeforeRetire: entity.maxAge,
           mxDrop: null,
           retireStartedAt: now,
           retireUntil: until,
@@ -125,18 +126,23 @@ export class RetirementService {
     });
   }
 
-  /** Cancels a retirement: the domain serves a testing policy again (new id). */
-  cancel(entity: MtaStsDomainEntity, actor: Actor): Promise<DomainView> {
-    return this.locks.run(entity.name, async () => {
-      const current = await this.catalogue.find(DomainName.fromValidated(entity.name));
-      if (current.state !== 'retiring') return this.catalogue.view(current);
-      const change = await this.policies.applyLocked(
-        { ...current, state: 'changing' },
-        { mode: 'testing', maxAge: this.options.defaultMaxAge, retireStartedAt: null, retireUntil: null },
-        { action: 'cancel-retire', actor, detail: 'Retirement cancelled; the policy is back in testing mode.' },
-      );
-      return change.domain;
-    });
+  /**
+   * Cancels a retirement of a domain whose lock the caller holds: the domain serves a
+   * testing policy again, with the max_age it had before retiring, under a new id.
+   */
+  async cancelLocked(current: MtaStsDomainEntity, actor: Actor): Promise<DomainView> {
+    if (current.state !== 'retiring') return this.catalogue.view(current);
+    const maxAge = current.maxAgeBeforeRetire ?? this.options.defaultMaxAge;
+    const change = await this.policies.applyLocked(
+      { ...current, state: 'changing' },
+      { mode: 'testing', maxAge, maxAgeBeforeRetire: null, retireStartedAt: null, retireUntil: null },
+      {
+        action: 'cancel-retire',
+        actor,
+        detail: `Retirement cancelled; the policy is back in testing mode with max_age ${maxAge} seconds.`,
+      },
+    );
+    return change.domain;
   }
 
   /** Removes the policy hosts whose retirement time has come. Run by the scheduled checks and at start-up. */
@@ -198,7 +204,10 @@ export class RetirementService {
           retireUntil: null,
           removedAt: now,
           // The next Enable starts over in testing mode (under a new id).
-          ...(entity.mode === 'none' ? { mode: 'testing' as const, maxAge: this.options.defaultMaxAge } : {}),
+          ...(entity.mode === 'none'
+            ? { mode: 'testing' as const, maxAge: entity.maxAgeBeforeRetire ?? this.options.defaultMaxAge }
+            : {}),
+          maxAgeBeforeRetire: null,
         },
         now,
       ),

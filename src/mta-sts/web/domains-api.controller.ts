@@ -32,6 +32,7 @@ import { AddDomainDto } from './add-domain.dto';
 import { DEFAULT_API_PAGE_SIZE, ListDomainsQueryDto } from './list-domains.dto';
 import { ApiAuthGuard } from './api-auth.guard';
 import { MtaStsErrorFilter } from './mta-sts-error.filter';
+import { BodyShapePipe } from './body-shape.pipe';
 
 export interface DomainListAnswer {
   readonly domains: DomainView[];
@@ -45,7 +46,7 @@ export interface DomainListAnswer {
 @Controller('api/domains')
 @UseGuards(ApiAuthGuard)
 @UseFilters(MtaStsErrorFilter)
-@UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }))
+@UsePipes(new BodyShapePipe(), new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }))
 export class DomainsApiController {
   constructor(
     private readonly domains: DomainsService,

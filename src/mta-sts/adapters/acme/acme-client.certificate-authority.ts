@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Agent } from 'node:https';
+import { Agent, get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import * as acme from 'acme-client';
@@ -41,6 +41,13 @@ export function parseRetryAfter(value: unknown, now: Date): Date | undefined {
 
 /** The last Retry-After seen on a failed ACME response (acme-client drops headers from its errors). */
 let lastRetryAfter: string | undefined;
+/** The problem type (RFC 8555 §6.7) of the last failed ACME response: acme-client keeps only its detail. */
+let lastProblemType: string | undefined;
+/** The URL of the last ACME request, to name it when the CA could not be reached. */
+let lastRequestUrl: string | undefined;
+
+const ACCOUNT_DOES_NOT_EXIST = 'urn:ietf:params:acme:error:accountDoesNotExist';
+const UNAUTHORIZED = 'urn:ietf:params:acme:error:unauthorized';
 
 let configured = false;
 function configureAcmeClient(options: AcmeOptions): void {
@@ -55,11 +62,24 @@ function configureAcmeClient(options: AcmeOptions): void {
   }
   if (!configured) {
     configured = true;
+    const remember = (response?: { status?: number; headers?: Record<string, unknown>; data?: unknown }) => {
+      if (!response || (response.status ?? 0) < 400) return;
+      const header = response.headers?.['retry-after'];
+      if (typeof header === 'string') lastRetryAfter = header;
+      const type = (response.data as { type?: unknown } | undefined)?.type;
+      if (typeof type === 'string') lastProblemType = type;
+    };
+    acme.axios.interceptors.request.use((config) => {
+      lastRequestUrl = config.url;
+      return config;
+    });
     acme.axios.interceptors.response.use(
-      (response) => response,
-      (error: { response?: { headers?: Record<string, unknown> } }) => {
-        const header = error.response?.headers?.['retry-after'];
-        if (typeof header === 'string') lastRetryAfter = header;
+      (response) => {
+        remember(response);
+        return response;
+      },
+      (error: { response?: { status?: number; headers?: Record<string, unknown>; data?: unknown } }) => {
+        remember(error.response);
         return Promise.reject(error);
       },
     );
@@ -89,20 +109,40 @@ export class AcmeClientCertificateAuthority extends CertificateAuthority {
     const accountKey = await this.accountKey();
     const stored = await this.storedAccount();
     lastRetryAfter = undefined;
+    lastProblemType = undefined;
     try {
       try {
         return await this.order(host, responder, accountKey, stored?.url, options);
       } catch (error) {
-        // The CA forgot the account (a test CA restarted, or the account was deactivated):
-        // register the same key again once.
-        if (stored && /accountDoesNotExist|account does not exist|unable to find account/i.test(String(error))) {
-          return await this.order(host, responder, accountKey, undefined, options);
-        }
-        throw error;
+        const lost = stored ? this.lostAccount(error) : undefined;
+        if (!lost) throw error;
+        // The CA no longer knows the account (a CA reset or restored, RFC 8555 §7.3.1) or
+        // refuses it (deactivated, §7.3.6): register again, once, and say so. A deactivated
+        // account's key can never be used again, so it gets a new one.
+        const key = lost === 'deactivated' ? await this.accountKey(true) : accountKey;
+        lastProblemType = undefined;
+        const issued = await this.order(host, responder, key, undefined, options);
+        return {
+          ...issued,
+          accountRecovered:
+            lost === 'deactivated'
+              ? `The certificate authority at ${this.options.directoryUrl} refused the ACME account (${stored!.url}) as deactivated; a new account with a new key was registered.`
+              : `The certificate authority at ${this.options.directoryUrl} no longer knew the ACME account (${stored!.url}); the account was registered again.`,
+        };
       }
     } catch (error) {
-      throw this.explain(error, host);
+      throw await this.explain(error, host);
     }
+  }
+
+  /** Whether an order failed because the CA forgot (or deactivated) the stored account. */
+  private lostAccount(error: unknown): 'missing' | 'deactivated' | undefined {
+    const detail = String(error);
+    if (lastProblemType === ACCOUNT_DOES_NOT_EXIST || /accountDoesNotExist|account does not exist/i.test(detail)) {
+      return 'missing';
+    }
+    if (lastProblemType === UNAUTHORIZED && /deactivated|account is not valid/i.test(detail)) return 'deactivated';
+    return undefined;
   }
 
   async renewalInfo(certificateId: string): Promise<RenewalInfo | undefined> {
@@ -169,9 +209,24 @@ export class AcmeClientCertificateAuthority extends CertificateAuthority {
     return { certificatePem, privateKeyPem: privateKey.toString('utf8') };
   }
 
-  private explain(error: unknown, host: string): CertificateAuthorityError {
+  private async explain(error: unknown, host: string): Promise<CertificateAuthorityError> {
     const detail = error instanceof Error ? error.message : String(error);
     const retryAfter = parseRetryAfter(lastRetryAfter, new Date());
+    const unreachable =
+      /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|ECONNRESET|socket hang up|timeout/i.test(detail) ||
+      // acme-client 5.4 with retries off: a request that got no HTTP response at all fails
+      // inside its retry interceptor with this TypeError instead of the network error.
+      (error instanceof TypeError && /reading 'config'/.test(detail));
+    if (unreachable) {
+      const url = lastRequestUrl ?? this.options.directoryUrl;
+      const cause = await reachability(url, this.options);
+      return new CertificateAuthorityError(
+        `The certificate authority could not be reached at ${url}${cause ? ` (${cause})` : ''}. ` +
+          'Check that this server can open HTTPS connections to it (firewall, DNS, proxy) and that MTA_STS_ACME_DIRECTORY_URL is right.',
+        cause ?? detail,
+        retryAfter,
+      );
+    }
     let advice = 'The certificate authority refused the order.';
     if (/rateLimited|too many/i.test(detail)) {
       advice = 'The certificate authority is rate-limiting this account or name.';
@@ -180,13 +235,6 @@ export class AcmeClientCertificateAuthority extends CertificateAuthority {
       /challenge|authoriz|validat|http-01|fetch/i.test(detail)
     ) {
       advice = `The certificate authority could not fetch the HTTP-01 answer from http://${host}/.well-known/acme-challenge/: check that port 80 of this server is reachable from the internet.`;
-    } else if (
-      /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|ECONNRESET|socket hang up|timeout/i.test(detail) ||
-      // acme-client 5.4 with retries off: a request that got no HTTP response at all fails
-      // inside its retry interceptor with this TypeError instead of the network error.
-      (error instanceof TypeError && /reading 'config'/.test(detail))
-    ) {
-      advice = `The certificate authority at ${this.options.directoryUrl} could not be reached.`;
     }
     const when = retryAfter ? ` It asks to retry after ${retryAfter.toISOString()}.` : '';
     return new CertificateAuthorityError(`${advice}${when} (${detail})`, detail, retryAfter);
@@ -208,13 +256,45 @@ export class AcmeClientCertificateAuthority extends CertificateAuthority {
     await this.files.writeAtomic(this.accountPath('account.json'), `${JSON.stringify(account, null, 2)}\n`, PRIVATE);
   }
 
-  private async accountKey(): Promise<string> {
+  /** The account key; `fresh` replaces it (a deactivated account's key is refused for good). */
+  private async accountKey(fresh = false): Promise<string> {
     const path = this.accountPath('account.key');
-    const existing = await this.files.read(path);
+    const existing = fresh ? undefined : await this.files.read(path);
     if (existing) return existing;
     await this.files.ensureDir(join(path, '..'), 0o700);
     const key = (await acme.crypto.createPrivateEcdsaKey('P-256')).toString('utf8');
     await this.files.writeAtomic(path, key, PRIVATE);
     return key;
   }
+}
+
+/** Network error codes in the words the card shows. */
+const NETWORK_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'the name does not resolve',
+  EAI_AGAIN: 'the name could not be looked up',
+  ETIMEDOUT: 'timed out',
+  ECONNRESET: 'the connection was reset',
+  EHOSTUNREACH: 'no route to the host',
+  ENETUNREACH: 'no route to the network',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'its TLS certificate is not trusted',
+  SELF_SIGNED_CERT_IN_CHAIN: 'its TLS certificate is not trusted',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its TLS certificate is not trusted',
+  CERT_HAS_EXPIRED: 'its TLS certificate has expired',
+};
+
+/** Why a URL cannot be reached, in a few words, or undefined when it answers at all. */
+async function reachability(url: string, options: AcmeOptions): Promise<string | undefined> {
+  // Not through acme-client's axios instance: its retry interceptor loses the network error.
+  const code = await new Promise<string | undefined>((resolve) => {
+    const agent = acme.axios.defaults.httpsAgent as Agent | undefined;
+    const request = httpsGet(url, { agent, timeout: Math.min(options.requestTimeoutMs, 10_000) }, (response) => {
+      response.resume();
+      resolve(undefined);
+    });
+    request.on('timeout', () => request.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+    request.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'no answer'));
+  });
+  if (code === undefined) return undefined;
+  return Object.hasOwn(NETWORK_WORDS, code) ? NETWORK_WORDS[code] : code;
 }

@@ -70,7 +70,7 @@ export class DomainsPageController {
   ): Promise<void> {
     const query = {
       search: typeof q === 'string' ? q.slice(0, MAX_NAME) : '',
-      badge: typeof badge === 'string' && badge in BADGE_LABELS ? (badge as Badge) : ('' as const),
+      badge: typeof badge === 'string' && Object.hasOwn(BADGE_LABELS, badge) ? (badge as Badge) : ('' as const),
     };
     const result = await this.domains.page({
       search: query.search,
@@ -109,7 +109,8 @@ export class DomainsPageController {
     @Param('domain') domain: string,
     @Param('action') action: string,
   ): Promise<void> {
-    if (!(action in CONFIRMATIONS)) throw new NotFoundException();
+    // Own keys only: a name from the URL must not reach Object.prototype (`constructor`).
+    if (!Object.hasOwn(CONFIRMATIONS, action)) throw new NotFoundException();
     const view = await this.domains.get(domain);
     const confirmation = CONFIRMATIONS[action as ConfirmedAction];
     const cached = view.lifecycle.largestMaxAgeServed;
@@ -139,7 +140,7 @@ export class DomainsPageController {
     @Body() body: Record<string, unknown>,
   ): Promise<void> {
     const card = this.cardUrl(request, domain);
-    if (action in CONFIRMATIONS && body.confirm !== 'yes') {
+    if (Object.hasOwn(CONFIRMATIONS, action) && body.confirm !== 'yes') {
       response.redirect(303, `${card}/confirm/${action}`);
       return;
     }
@@ -171,12 +172,11 @@ export class DomainsPageController {
     };
     switch (action) {
       case 'enable': {
-        const before = await this.domains.get(domain);
-        const { domain: view } = await this.provisioning.enable(domain, actor);
-        if (before.state === 'retiring') {
+        const { domain: view, cancelledRetirement } = await this.provisioning.enable(domain, actor);
+        if (cancelledRetirement) {
           return {
             kind: 'success',
-            text: `The retirement is cancelled; the policy is back in testing mode.${publish({ domain: view, policyChanged: true, idChanged: true })}`,
+            text: `The retirement is cancelled; the policy is back in testing mode with max_age ${view.maxAge} seconds.${publish({ domain: view, policyChanged: true, idChanged: true })}`,
           };
         }
         return {

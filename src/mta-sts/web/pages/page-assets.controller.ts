@@ -4,10 +4,11 @@ import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { VIEWS_DIR } from '../../../paths';
 
-const ASSETS: Record<string, string> = {
-  'panel.css': 'text/css; charset=utf-8',
-  'panel.js': 'text/javascript; charset=utf-8',
-};
+/** A Map, not an object: a name from the URL must never reach `Object.prototype`. */
+const ASSETS = new Map<string, string>([
+  ['panel.css', 'text/css; charset=utf-8'],
+  ['panel.js', 'text/javascript; charset=utf-8'],
+]);
 
 /** The pages' stylesheet and script: public (a sign-in page needs them too), nothing else. */
 @Controller('mta-sts/assets')
@@ -16,7 +17,7 @@ export class PageAssetsController {
 
   @Get(':file')
   asset(@Param('file') file: string, @Res() response: Response): void {
-    const type = ASSETS[file];
+    const type = ASSETS.get(file);
     if (!type) throw new NotFoundException();
     if (!this.cache.has(file)) this.cache.set(file, readFileSync(join(VIEWS_DIR, 'assets', file), 'utf8'));
     response.type(type).setHeader('Cache-Control', 'public, max-age=3600');
