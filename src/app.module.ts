@@ -11,6 +11,10 @@ import { SessionCookies } from './panel/auth/session';
 import { PANEL_USERS, SESSIONS } from './panel/auth/tokens';
 import { PanelConfig } from './panel/env';
 import { HomeController } from './panel/home.controller';
+import { DATABASE_BUSY_TIMEOUT_MS, prepareDatabaseFile } from './panel/database-file';
+
+/** The standalone panel's database, in its data directory. */
+export const DATABASE_FILE = 'mta-sts.sqlite';
 
 /**
  * The standalone panel: it owns the singletons (database, scheduler) and hosts
@@ -36,18 +40,26 @@ export class AppModule implements OnModuleInit {
         { provide: SESSIONS, useValue: sessions },
       ],
       imports: [
-        TypeOrmModule.forRoot({
-          type: 'sqlite',
-          database: join(config.resolved.dataDir, 'mta-sts.sqlite'),
-          entities: MTA_STS_ENTITIES,
-          migrations: MTA_STS_MIGRATIONS,
-          migrationsRun: true,
-          synchronize: false,
-          // Readers never wait for the writer; with synchronous=NORMAL (set below) a commit
-          // does not wait for the disk, and the database cannot be corrupted by a crash.
-          enableWAL: true,
-          retryAttempts: 2,
-          retryDelay: 500,
+        TypeOrmModule.forRootAsync({
+          useFactory: () => {
+            const database = join(config.resolved.dataDir, DATABASE_FILE);
+            prepareDatabaseFile(database);
+            return {
+              type: 'sqlite' as const,
+              database,
+              entities: MTA_STS_ENTITIES,
+              migrations: MTA_STS_MIGRATIONS,
+              migrationsRun: true,
+              synchronize: false,
+              // Readers never wait for the writer; with synchronous=NORMAL (set below) a commit
+              // does not wait for the disk, and the database cannot be corrupted by a crash.
+              enableWAL: true,
+              // A lock held by another program is waited for, within bounds, not failed at once.
+              busyTimeout: DATABASE_BUSY_TIMEOUT_MS,
+              retryAttempts: 2,
+              retryDelay: 500,
+            };
+          },
         }),
         ScheduleModule.forRoot(),
         MtaStsModule.forRoot({

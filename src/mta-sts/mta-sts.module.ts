@@ -43,6 +43,8 @@ import { JobsApiController } from './web/jobs-api.controller';
 import { DomainsPageController } from './web/pages/domains-page.controller';
 import { PageAccessGuard } from './web/pages/page-access.guard';
 import { PageErrorFilter } from './web/pages/page-error.filter';
+import { MtaStsErrorFilter } from './web/mta-sts-error.filter';
+import { StorageFailures } from './web/storage-locations';
 import { PageAssetsController } from './web/pages/page-assets.controller';
 import { PolicyService } from './services/policy.service';
 import { PageRenderer } from './web/page-renderer';
@@ -146,6 +148,8 @@ import { PageRenderer } from './web/page-renderer';
     PageRenderer,
     PageAccessGuard,
     PageErrorFilter,
+    MtaStsErrorFilter,
+    StorageFailures,
     PolicyService,
     RetirementService,
     AuditService,

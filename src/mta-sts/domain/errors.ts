@@ -4,7 +4,7 @@
  * to the user: `message` is written for the admin.
  */
 export abstract class MtaStsError extends Error {
-  abstract readonly kind: 'invalid' | 'not-found' | 'conflict' | 'failed';
+  abstract readonly kind: 'invalid' | 'not-found' | 'conflict' | 'failed' | 'unavailable';
   constructor(message: string) {
     super(message);
     this.name = new.target.name;
@@ -57,6 +57,20 @@ export class CertificateAuthorityError extends OperationFailedError {
     readonly retryAfter?: Date,
   ) {
     super(message, detail);
+  }
+}
+
+/**
+ * The data could not be saved: a read-only or full disk, a database locked by another
+ * program. The message names what failed and what to do; what was serving keeps serving.
+ */
+export class StorageFailedError extends MtaStsError {
+  readonly kind = 'unavailable' as const;
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
   }
 }
 

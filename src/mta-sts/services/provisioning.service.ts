@@ -5,6 +5,7 @@ import { Repository } from 'typeorm';
 import { CertificateInfo, isReusable } from '../domain/certificate';
 import { ProvisioningStep, SERVING_STATES } from '../domain/domain-state';
 import { ConflictError, MtaStsError, OperationFailedError } from '../domain/errors';
+import { storageFailure } from '../domain/storage-failure';
 import { DomainName, parseDomainName } from '../domain/hostname';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
@@ -317,6 +318,8 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
 }
 
 function describe(error: unknown): string {
+  const storage = storageFailure(error);
+  if (storage) return storage.message;
   if (error instanceof OperationFailedError && error.detail && !error.message.includes(error.detail)) {
     return `${error.message} Details: ${error.detail}`;
   }

@@ -92,6 +92,8 @@ export interface ModuleAppOptions {
   readonly notifier?: Notifier;
   /** Runs before `init()`, e.g. the standalone panel's HTTP hardening. */
   readonly beforeInit?: (app: INestApplication) => void;
+  /** SQLite's busy timeout in milliseconds (none by default: a lock fails at once). */
+  readonly busyTimeout?: number;
 }
 
 /**
@@ -115,6 +117,7 @@ export async function createModuleApp(
         migrationsRun: true,
         synchronize: false,
         retryAttempts: 0,
+        ...(setup.busyTimeout ? { busyTimeout: setup.busyTimeout } : {}),
       }),
       ScheduleModule.forRoot(),
       MtaStsModule.forRoot({

@@ -28,6 +28,7 @@ import { AuditService } from '../../services/audit.service';
 import { cachedUntil } from '../../domain/lifecycle';
 import { actorOf } from '../actor';
 import { PageRenderer } from '../page-renderer';
+import { StorageFailures } from '../storage-locations';
 import { CSRF_FIELD, csrfToken } from './csrf';
 import { Flash, setFlash, takeFlash } from './flash';
 import { pageBase } from './page-base';
@@ -58,6 +59,7 @@ export class DomainsPageController {
     private readonly retirement: RetirementService,
     private readonly audit: AuditService,
     private readonly pages: PageRenderer,
+    private readonly storage: StorageFailures,
   ) {}
 
   @Get()
@@ -269,8 +271,9 @@ export class DomainsPageController {
   }
 
   private flashError(request: PageRequest, response: Response, error: unknown): void {
-    if (error instanceof MtaStsError) {
-      setFlash(request, response, { kind: 'error', text: error.message });
+    const known = error instanceof MtaStsError ? error : this.storage.recognize(error);
+    if (known) {
+      setFlash(request, response, { kind: 'error', text: known.message });
       return;
     }
     this.logger.error(`Page action failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { MtaStsError } from '../../domain/errors';
 import { PageRenderer } from '../page-renderer';
 import { pageBase } from './page-base';
+import { StorageFailures } from '../storage-locations';
 
 /**
  * Errors on the pages are pages too: an unknown domain is a 404 page in plain words,
@@ -13,16 +14,24 @@ import { pageBase } from './page-base';
 export class PageErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('MtaSts');
 
-  constructor(private readonly pages: PageRenderer) {}
+  constructor(
+    private readonly pages: PageRenderer,
+    private readonly storage: StorageFailures,
+  ) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<Request>();
     const response = host.switchToHttp().getResponse<Response>();
     let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
     let message = 'Something unexpected went wrong; the details are in the panel’s log.';
+    const storage = this.storage.recognize(error);
     if (error instanceof MtaStsError && (error.kind === 'not-found' || error.kind === 'invalid')) {
       status = HttpStatus.NOT_FOUND;
       message = error.message;
+    } else if (storage) {
+      status = HttpStatus.SERVICE_UNAVAILABLE;
+      message = storage.message;
+      this.logger.warn(storage.message);
     } else if (error instanceof HttpException) {
       status = error.getStatus();
       message = status === HttpStatus.NOT_FOUND ? 'There is no such page.' : error.message;
