@@ -6,9 +6,13 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { join } from 'node:path';
 import { MtaStsModule } from './mta-sts/mta-sts.module';
 import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS } from './mta-sts/persistence';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { LoginController } from './panel/auth/login.controller';
-import { SessionCookies } from './panel/auth/session';
-import { PANEL_USERS, SESSIONS } from './panel/auth/tokens';
+import { PanelAuthModule, derivedSecret } from './panel/auth/panel-auth.module';
+import { PanelSessionEntity } from './panel/auth/panel-session.entity';
+import { PanelSessions } from './panel/auth/panel-sessions';
+import { SESSIONS } from './panel/auth/tokens';
+import { PanelSessions1764400000000 } from './panel/migrations/1764400000000-panel-sessions';
 import { PanelConfig } from './panel/env';
 import { HomeController } from './panel/home.controller';
 import { DATABASE_BUSY_TIMEOUT_MS, prepareDatabaseFile } from './panel/database-file';
@@ -31,14 +35,10 @@ export class AppModule implements OnModuleInit {
   }
 
   static forConfig(config: PanelConfig): DynamicModule {
-    const sessions = new SessionCookies(config.sessionSecret);
+    const auth = PanelAuthModule.forConfig(config);
     return {
       module: AppModule,
       controllers: [HomeController, LoginController],
-      providers: [
-        { provide: PANEL_USERS, useValue: config.users },
-        { provide: SESSIONS, useValue: sessions },
-      ],
       imports: [
         TypeOrmModule.forRootAsync({
           useFactory: () => {
@@ -47,8 +47,8 @@ export class AppModule implements OnModuleInit {
             return {
               type: 'sqlite' as const,
               database,
-              entities: MTA_STS_ENTITIES,
-              migrations: MTA_STS_MIGRATIONS,
+              entities: [...MTA_STS_ENTITIES, PanelSessionEntity],
+              migrations: [...MTA_STS_MIGRATIONS, PanelSessions1764400000000],
               migrationsRun: true,
               synchronize: false,
               // Readers never wait for the writer; with synchronous=NORMAL (set below) a commit
@@ -62,19 +62,30 @@ export class AppModule implements OnModuleInit {
           },
         }),
         ScheduleModule.forRoot(),
-        MtaStsModule.forRoot({
-          ...config.mtaSts,
-          resolveActor: (request) => sessions.read(request as Request)?.user ?? null,
-          pages: {
-            // The role comes from the current MTA_STS_USERS, not from the cookie: a demoted or
-            // removed user loses access at the next restart, whatever cookie they still hold.
-            resolveRole: (request) => {
-              const session = sessions.read(request as Request);
-              return config.users.find((user) => user.name === session?.user)?.role ?? null;
+        // Requests to the sign-in form per client address; failed passwords are counted
+        // per account and per address by SignInThrottle.
+        ThrottlerModule.forRoot([{ name: 'sign-in', ttl: 60_000, limit: 30 }]),
+        auth,
+        MtaStsModule.forRootAsync({
+          imports: [auth],
+          inject: [SESSIONS],
+          useFactory: (sessions: PanelSessions) => ({
+            ...config.mtaSts,
+            resolveActor: async (request) => (await sessions.current(request as Request))?.user ?? null,
+            pages: {
+              // The role comes from the current MTA_STS_USERS, not from the cookie: a demoted or
+              // removed user loses access at the next restart, whatever cookie they still hold.
+              resolveRole: async (request) => {
+                const session = await sessions.current(request as Request);
+                return config.users.find((user) => user.name === session?.user)?.role ?? null;
+              },
+              // Every form's CSRF token is bound to the session it was shown in.
+              sessionKey: async (request) => (await sessions.current(request as Request))?.sid ?? null,
+              csrfSecret: derivedSecret(config.sessionSecret, 'mta-sts pages csrf'),
+              loginUrl: '/login',
+              logoutUrl: '/logout',
             },
-            loginUrl: '/login',
-            logoutUrl: '/logout',
-          },
+          }),
         }),
       ],
     };

@@ -43,6 +43,7 @@ import { JobsApiController } from './web/jobs-api.controller';
 import { DomainsPageController } from './web/pages/domains-page.controller';
 import { PageAccessGuard } from './web/pages/page-access.guard';
 import { PageErrorFilter } from './web/pages/page-error.filter';
+import { PageCsrf } from './web/pages/page-csrf';
 import { MtaStsErrorFilter } from './web/mta-sts-error.filter';
 import { StorageFailures } from './web/storage-locations';
 import { PageAssetsController } from './web/pages/page-assets.controller';
@@ -148,6 +149,7 @@ import { PageRenderer } from './web/page-renderer';
     PageRenderer,
     PageAccessGuard,
     PageErrorFilter,
+    PageCsrf,
     MtaStsErrorFilter,
     StorageFailures,
     PolicyService,

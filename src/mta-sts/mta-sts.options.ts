@@ -193,6 +193,18 @@ export interface MtaStsModuleOptions {
     loginUrl?: string;
     /** A sign-out form target shown in the page header (POST). */
     logoutUrl?: string;
+    /**
+     * The signed-in session a request belongs to (a session id, or a hash of one). The
+     * CSRF token of every form is bound to it, so a token planted by someone who can set
+     * cookies on the panel's host is refused. Without it, tokens are bound to a random
+     * cookie, which protects against cross-site forms but not against such a planted pair.
+     */
+    sessionKey?: (request: unknown) => string | null | undefined | Promise<string | null | undefined>;
+    /**
+     * Signs the CSRF tokens (at least 32 characters).
+     * @default a random secret per process: forms left open across a restart expire
+     */
+    csrfSecret?: string;
   };
 }
 
@@ -257,6 +269,8 @@ export interface ResolvedMtaStsOptions {
     readonly resolveRole?: (request: unknown) => PageRole | null | Promise<PageRole | null>;
     readonly loginUrl?: string;
     readonly logoutUrl?: string;
+    readonly sessionKey?: (request: unknown) => string | null | undefined | Promise<string | null | undefined>;
+    readonly csrfSecret?: string;
   };
 }
 
@@ -493,6 +507,15 @@ export function resolveMtaStsOptions(options: MtaStsModuleOptions): ResolvedMtaS
       resolveRole: options.pages?.resolveRole,
       loginUrl: options.pages?.loginUrl,
       logoutUrl: options.pages?.logoutUrl,
+      sessionKey: options.pages?.sessionKey,
+      csrfSecret: assertCsrfSecret(options.pages?.csrfSecret),
     },
   };
+}
+
+function assertCsrfSecret(secret: string | undefined): string | undefined {
+  if (secret !== undefined && (typeof secret !== 'string' || secret.length < 32)) {
+    throw new InvalidOptionError('pages.csrfSecret', 'must be a string of at least 32 characters');
+  }
+  return secret;
 }

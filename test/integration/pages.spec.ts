@@ -435,7 +435,10 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
           [`/mta-sts/domains/${IDLE}/refresh-mx`, ['Refresh MX from DNS']],
           [`/mta-sts/domains/${IDLE}/max-age`, ['Set max age']],
         ]);
-        expect(idle.every((form) => form.fields._csrf === admin.csrfCookie)).toBe(true);
+        // One token for every form of the page, signed for this browser: not the cookie itself.
+        expect(admin.csrfToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        expect(admin.csrfToken).not.toBe(admin.csrfCookie);
+        expect(idle.every((form) => form.fields._csrf === admin.csrfToken)).toBe(true);
         const idleLinks = links(mainOf((await admin.get(cardPath(IDLE))).text)).map((link) => link.text);
         // Promotion needs a domain that serves its testing policy and passes its checks.
         expect(idleLinks).toEqual(['All domains', 'Delete']);
@@ -484,6 +487,10 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
       it('refuses a viewer’s POST with a valid CSRF token with a 403 page, and changes nothing', async () => {
         await viewer.get(cardPath(IDLE));
         expect(viewer.csrfCookie).toMatch(/^[0-9a-f]{64}$/);
+        // A viewer's pages have no forms to post; a valid pair is one an admin's page gave.
+        await admin.get(cardPath(IDLE));
+        viewer.cookies.set('mta_sts_csrf', admin.csrfCookie!);
+        viewer.csrfToken = admin.csrfToken;
         const lookups = app.dns.lookups.length;
 
         for (const [path, form] of [
@@ -723,7 +730,8 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
         expect(cookie.attributes.path).toBe('/');
         const second = await admin.get('/mta-sts');
         expect(second.cookies.find((c) => c.name === 'mta_sts_csrf')).toBeUndefined();
-        expect(forms(second.text).find((form) => form.method === 'post')!.fields._csrf).toBe(cookie.value);
+        expect(forms(second.text).find((form) => form.method === 'post')!.fields._csrf).toBe(admin.csrfToken);
+        expect(admin.csrfToken).not.toBe(cookie.value);
       });
     });
 
@@ -826,7 +834,7 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
         expect(form).toMatchObject({
           method: 'post',
           action: `${cardPath(ACTIVE)}/promote`,
-          fields: { _csrf: admin.csrfCookie, confirm: 'yes' },
+          fields: { _csrf: admin.csrfToken, confirm: 'yes' },
           buttons: ['Switch to enforce'],
         });
         expect(links(confirm).map((link) => [link.text, link.href])).toContainEqual(['Cancel', cardPath(ACTIVE)]);

@@ -88,8 +88,10 @@ describe('The standalone panel’s sign-in (AppModule from the environment)', ()
     const [form] = forms(page.text);
     expect(form.method).toBe('post');
     expect(form.action).toBe('/login');
-    expect(form.fields).toEqual({ _csrf: browser.csrfCookie, next: '/mta-sts?q=example', username: '', password: '' });
+    expect(form.fields).toEqual({ _csrf: browser.csrfToken, next: '/mta-sts?q=example', username: '', password: '' });
+    // The field is signed for this browser's cookie, not a copy of it.
     expect(browser.csrfCookie).toMatch(/^[0-9a-f]{64}$/);
+    expect(browser.csrfToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(unlabelledControls(page.text)).toEqual([]);
     const labels = [...page.text.matchAll(/<label for="([^"]+)">([\s\S]*?)<\/label>/g)];
     expect(labels.map((label) => [label[1], textOf(label[2])])).toEqual([
@@ -159,10 +161,12 @@ describe('The standalone panel’s sign-in (AppModule from the environment)', ()
     expect(textOf(mainOf(list.text))).toContain('No domains yet.');
     expect(list.text).toContain('Signed in as administrator');
     const posting = forms(list.text).filter((form) => form.method === 'post');
+    // Bound to the session now: another token than the sign-in form's.
     expect(posting.map((form) => [form.action, form.fields._csrf])).toEqual([
-      ['/logout', browser.csrfCookie],
-      ['/mta-sts/domains', browser.csrfCookie],
+      ['/logout', browser.csrfToken],
+      ['/mta-sts/domains', browser.csrfToken],
     ]);
+    expect(browser.csrfToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
   it('marks the session cookie Secure behind a local HTTPS reverse proxy', async () => {
@@ -259,6 +263,101 @@ describe('The standalone panel’s sign-in (AppModule from the environment)', ()
 
     // The genuine cookie still works where it was issued.
     expect((await browser.get('/mta-sts')).status).toBe(200);
+  });
+
+  it('ends the session on the server at sign-out: a copy of the old cookie no longer works, also after a restart', async () => {
+    const app = await startPanel();
+    const browser = new Browser(app.getHttpServer());
+    await signIn(browser, 'alice', ALICE_PASSWORD);
+    const copy = browser.cookies.get('mta_sts_session')!;
+    const other = new Browser(app.getHttpServer());
+    await signIn(other, 'alice', ALICE_PASSWORD);
+    expect((await browser.post('/logout')).status).toBe(303);
+
+    const thief = new Browser(app.getHttpServer());
+    thief.cookies.set('mta_sts_session', copy);
+    expect((await thief.get('/mta-sts')).status).toBe(303);
+    // Only that session ended: the same user elsewhere stays signed in, across a restart too.
+    expect((await other.get('/mta-sts')).status).toBe(200);
+    await app.close();
+    apps.splice(apps.indexOf(app), 1);
+    const restarted = await startPanel();
+    const again = new Browser(restarted.getHttpServer());
+    again.cookies.set('mta_sts_session', copy);
+    expect((await again.get('/mta-sts')).status).toBe(303);
+    const still = new Browser(restarted.getHttpServer());
+    still.cookies.set('mta_sts_session', other.cookies.get('mta_sts_session')!);
+    expect((await still.get('/mta-sts')).status).toBe(200);
+  });
+
+  it('refuses a CSRF cookie and field planted by someone who can set cookies on the panel’s host', async () => {
+    const app = await startPanel();
+    // The attacker's own visit gives a cookie and a token that belong together.
+    const attacker = new Browser(app.getHttpServer());
+    await attacker.get('/login');
+    const planted = { cookie: attacker.csrfCookie!, token: attacker.csrfToken! };
+
+    const victim = new Browser(app.getHttpServer());
+    await signIn(victim, 'alice', ALICE_PASSWORD);
+    expect((await victim.get('/mta-sts')).status).toBe(200);
+    const rows = async () => (await victim.get('/mta-sts')).text.match(/class="card"/g)?.length ?? 0;
+    const before = await rows();
+    for (const [cookie, field] of [
+      [planted.cookie, planted.token],
+      // The double-submit pair of earlier versions: the same value in cookie and field.
+      ['c'.repeat(64), 'c'.repeat(64)],
+      ['c'.repeat(64), 'not a token'],
+    ]) {
+      victim.cookies.set('mta_sts_csrf', cookie);
+      const refused = await victim.post('/mta-sts/domains', { domain: 'planted.example' }, { csrf: field });
+      expect({ cookie, status: refused.status }).toEqual({ cookie, status: 403 });
+    }
+    expect(await rows()).toBe(before);
+    // Sign-in takes no such pair either.
+    const stranger = new Browser(app.getHttpServer());
+    stranger.cookies.set('mta_sts_csrf', 'd'.repeat(64));
+    const signInRefused = await stranger.post(
+      '/login',
+      { username: 'alice', password: ALICE_PASSWORD, next: '/mta-sts' },
+      { csrf: 'd'.repeat(64) },
+    );
+    expect(signInRefused.status).toBe(403);
+    expect(stranger.cookies.has('mta_sts_session')).toBe(false);
+  });
+
+  it('slows down guessing: after 5 failures an account waits, even for the right password, and says so', async () => {
+    const app = await startPanel();
+    const browser = new Browser(app.getHttpServer());
+    const answers: number[] = [];
+    for (let attempt = 1; attempt <= 6; attempt++) {
+      const refused = await signIn(browser, 'alice', `wrong ${attempt}`);
+      answers.push(refused.status);
+      if (attempt === 6) {
+        expect(textOf(mainOf(refused.text))).toContain(
+          'Wrong user name or password. After 5 failed attempts, sign-in waits: try again in 2 s.',
+        );
+      }
+    }
+    expect(answers).toEqual([401, 401, 401, 401, 401, 401]);
+    const locked = await signIn(browser, 'alice', ALICE_PASSWORD);
+    expect(locked.status).toBe(429);
+    expect(locked.headers['retry-after']).toMatch(/^[12]$/);
+    expect(textOf(mainOf(locked.text))).toMatch(/Too many failed sign-ins for this account\. Try again in [12] s\./);
+    expect(browser.cookies.has('mta_sts_session')).toBe(false);
+    // Another account from another address is not held up.
+    const victor = new Browser(app.getHttpServer(), null, { 'X-Forwarded-For': '192.0.2.77' });
+    expect((await signIn(victor, 'victor', VICTOR_PASSWORD)).status).toBe(303);
+  });
+
+  it('slows down guessing across accounts from one address', async () => {
+    const app = await startPanel();
+    const browser = new Browser(app.getHttpServer());
+    for (let attempt = 1; attempt <= 6; attempt++) {
+      expect((await signIn(browser, `user${attempt}`, 'guess')).status).toBe(401);
+    }
+    const locked = await signIn(browser, 'victor', VICTOR_PASSWORD);
+    expect(locked.status).toBe(429);
+    expect(textOf(mainOf(locked.text))).toMatch(/Too many failed sign-ins from your address\. Try again in/);
   });
 
   it('warns on the sign-in page when no users are configured', async () => {

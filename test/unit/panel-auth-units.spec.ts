@@ -191,6 +191,7 @@ describe('SessionCookies', () => {
       user: 'victor',
       role: 'viewer',
       expires: START + 12 * HOUR,
+      sid: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
     });
     // Among other cookies, and URL-encoded as a browser may send it.
     expect(
@@ -240,18 +241,21 @@ describe('SessionCookies', () => {
     expect(new SessionCookies(SECRET, () => START).read(requestWith(`${SESSION_COOKIE}=${value}`))).toBeUndefined();
   });
 
-  it('refuses a correctly signed payload without a known role or a numeric expiry, or that is not JSON', () => {
+  it('refuses a correctly signed payload without a known role, a numeric expiry or a session id, or that is not JSON', () => {
     const sessions = new SessionCookies(SECRET, () => START);
     for (const payload of [
       encode({ user: 'alice', role: 'root', expires: START + HOUR }),
       encode({ user: 'alice', expires: START + HOUR }),
       encode({ user: 'alice', role: 'admin', expires: String(START + HOUR) }),
       encode({ user: 'alice', role: 'admin' }),
+      // No session id, or one the panel could not have made: nothing to revoke it by.
+      encode({ user: 'alice', role: 'admin', expires: START + HOUR }),
+      encode({ user: 'alice', role: 'admin', expires: START + HOUR, sid: 'short' }),
       Buffer.from('not json').toString('base64url'),
     ]) {
       expect(sessions.read(requestWith(`${SESSION_COOKIE}=${payload}.${sign(payload)}`))).toBeUndefined();
     }
-    const good = encode({ user: 'alice', role: 'admin', expires: START + HOUR });
+    const good = encode({ user: 'alice', role: 'admin', expires: START + HOUR, sid: 'x'.repeat(43) });
     expect(sessions.read(requestWith(`${SESSION_COOKIE}=${good}.${sign(good)}`))?.role).toBe('admin');
   });
 

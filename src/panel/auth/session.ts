@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { readCookies } from '../../mta-sts/web/pages/cookies';
 import type { PageRole } from '../../mta-sts/mta-sts.options';
@@ -7,15 +7,20 @@ export const SESSION_COOKIE = 'mta_sts_session';
 /** A session lasts a working day; signing in again is cheap. */
 const SESSION_MS = 12 * 3_600_000;
 
-interface Session {
+export interface Session {
   readonly user: string;
   readonly role: PageRole;
   readonly expires: number;
+  /** The session's id: the server keeps the sessions it opened and forgets one at sign-out. */
+  readonly sid: string;
 }
 
+const SID = /^[A-Za-z0-9_-]{43}$/;
+
 /**
- * Sessions in a signed cookie (HMAC-SHA256), so the panel keeps no session store:
- * httpOnly, SameSite=Lax, Secure over HTTPS. Changing the secret signs everyone out.
+ * The session cookie, signed (HMAC-SHA256): httpOnly, SameSite=Lax, Secure over HTTPS.
+ * It names a session id that the server must still hold open (`SessionRegistry`), so
+ * signing out ends the session everywhere. Changing the secret signs everyone out.
  */
 export class SessionCookies {
   constructor(
@@ -23,8 +28,15 @@ export class SessionCookies {
     private readonly now: () => number = Date.now,
   ) {}
 
-  issue(request: Request, response: Response, user: string, role: PageRole): void {
-    const payload = Buffer.from(JSON.stringify({ user, role, expires: this.now() + SESSION_MS })).toString('base64url');
+  /** Sets the cookie of a new session and answers it, with its random id. */
+  issue(request: Request, response: Response, user: string, role: PageRole): Session {
+    const session: Session = {
+      user,
+      role,
+      expires: this.now() + SESSION_MS,
+      sid: randomBytes(32).toString('base64url'),
+    };
+    const payload = Buffer.from(JSON.stringify(session)).toString('base64url');
     response.cookie(SESSION_COOKIE, `${payload}.${this.sign(payload)}`, {
       httpOnly: true,
       sameSite: 'lax',
@@ -32,6 +44,7 @@ export class SessionCookies {
       path: '/',
       maxAge: SESSION_MS,
     });
+    return session;
   }
 
   clear(response: Response): void {
@@ -49,6 +62,7 @@ export class SessionCookies {
       const session = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Session;
       if (typeof session.expires !== 'number' || session.expires < this.now()) return undefined;
       if (session.role !== 'admin' && session.role !== 'viewer') return undefined;
+      if (typeof session.sid !== 'string' || !SID.test(session.sid)) return undefined;
       return session;
     } catch {
       return undefined;

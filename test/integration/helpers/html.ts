@@ -167,10 +167,13 @@ export interface PageAnswer {
 /**
  * A browser stand-in: keeps cookies like a browser would (set, replace, clear), sends a
  * role header when given one, and posts urlencoded forms. `csrf` on a post adds the
- * `_csrf` field from the CSRF cookie; a string posts that string instead.
+ * `_csrf` field of the last page that had forms, as submitting one of them would; a
+ * string posts that string instead.
  */
 export class Browser {
   readonly cookies = new Map<string, string>();
+  /** The `_csrf` field of the forms on the last page that had one. */
+  csrfToken: string | undefined;
 
   constructor(
     private readonly app: App,
@@ -193,8 +196,8 @@ export class Browser {
   ): Promise<PageAnswer> {
     const fields = { ...form };
     if (csrf === true) {
-      if (!this.csrfCookie) throw new Error('no CSRF cookie yet: get a page first');
-      fields._csrf = this.csrfCookie;
+      if (!this.csrfToken) throw new Error('no CSRF token yet: get a page with a form first');
+      fields._csrf = this.csrfToken;
     } else if (typeof csrf === 'string') {
       fields._csrf = csrf;
     }
@@ -220,6 +223,8 @@ export class Browser {
       if (clears(cookie)) this.cookies.delete(cookie.name);
       else this.cookies.set(cookie.name, cookie.value);
     }
+    const token = /<input type="hidden" name="_csrf" value="([^"]+)"/.exec(response.text ?? '');
+    if (token) this.csrfToken = token[1];
     return {
       status: response.status,
       text: response.text,

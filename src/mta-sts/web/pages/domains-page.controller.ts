@@ -29,7 +29,8 @@ import { cachedUntil } from '../../domain/lifecycle';
 import { actorOf } from '../actor';
 import { PageRenderer } from '../page-renderer';
 import { StorageFailures } from '../storage-locations';
-import { CSRF_FIELD, csrfToken } from './csrf';
+import { CSRF_FIELD } from './csrf';
+import { PageCsrf } from './page-csrf';
 import { Flash, setFlash, takeFlash } from './flash';
 import { pageBase } from './page-base';
 import { PageAccessGuard, PageRequest } from './page-access.guard';
@@ -60,6 +61,7 @@ export class DomainsPageController {
     private readonly audit: AuditService,
     private readonly pages: PageRenderer,
     private readonly storage: StorageFailures,
+    private readonly csrf: PageCsrf,
   ) {}
 
   @Get()
@@ -79,7 +81,7 @@ export class DomainsPageController {
       badge: query.badge || undefined,
       page: typeof page === 'string' && /^\d{1,6}$/.test(page) ? Number(page) : 1,
     });
-    this.render(request, response, 'domains', listModel(result, query, request.mtaStsRole!, this.clock.now()));
+    await this.render(request, response, 'domains', listModel(result, query, request.mtaStsRole!, this.clock.now()));
   }
 
   @Post('domains')
@@ -101,7 +103,7 @@ export class DomainsPageController {
   async card(@Req() request: PageRequest, @Res() response: Response, @Param('domain') domain: string): Promise<void> {
     const view = await this.domains.get(domain);
     const actions = await this.audit.recent(view.domain, 10);
-    this.render(request, response, 'domain', cardModel(view, request.mtaStsRole!, this.clock.now(), actions));
+    await this.render(request, response, 'domain', cardModel(view, request.mtaStsRole!, this.clock.now(), actions));
   }
 
   @Get('domains/:domain/confirm/:action')
@@ -116,7 +118,7 @@ export class DomainsPageController {
     const view = await this.domains.get(domain);
     const confirmation = CONFIRMATIONS[action as ConfirmedAction];
     const cached = view.lifecycle.largestMaxAgeServed;
-    this.render(request, response, 'confirm', {
+    await this.render(request, response, 'confirm', {
       title: confirmation.heading,
       ...confirmation,
       // Remove now names the senders' cache time (RFC 8461 §8.3).
@@ -257,11 +259,16 @@ export class DomainsPageController {
     }
   }
 
-  private render(request: PageRequest, response: Response, view: string, model: Record<string, unknown>): void {
+  private async render(
+    request: PageRequest,
+    response: Response,
+    view: string,
+    model: Record<string, unknown>,
+  ): Promise<void> {
     const html = this.pages.render(view, {
       ...model,
       base: pageBase(request),
-      csrf: { field: CSRF_FIELD, token: csrfToken(request, response) },
+      csrf: { field: CSRF_FIELD, token: await this.csrf.token(request, response) },
       flash: takeFlash(request, response),
       role: request.mtaStsRole,
       logoutUrl: this.options.pages.logoutUrl,

@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { PageRole, ResolvedMtaStsOptions } from '../../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../../mta-sts.tokens';
 import { PageRenderer } from '../page-renderer';
-import { csrfValid } from './csrf';
+import { PageCsrf } from './page-csrf';
 import { pageBase } from './page-base';
 
 /** The role of the person a page request comes from, set by `PageAccessGuard`. */
@@ -24,6 +24,7 @@ export class PageAccessGuard implements CanActivate {
   constructor(
     @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
     private readonly pages: PageRenderer,
+    private readonly csrf: PageCsrf,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -48,7 +49,7 @@ export class PageAccessGuard implements CanActivate {
         this.refuse(request, response, HttpStatus.FORBIDDEN, 'Your account can look at domains but not change them.');
         return false;
       }
-      if (!csrfValid(request)) {
+      if (!(await this.csrf.valid(request))) {
         this.refuse(
           request,
           response,
