@@ -18,6 +18,9 @@ import { readPemOption } from './pem-option';
 export const LETSENCRYPT_PRODUCTION = 'https://acme-v02.api.letsencrypt.org/directory';
 export const LETSENCRYPT_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';
 
+/** nginx's `server_names_hash_bucket_size` for the longest policy host name (measured on nginx 1.22). */
+export const NGINX_HASH_BUCKET_SIZE = 512;
+
 /**
  * Options of `MtaStsModule`. A host panel passes them to `forRoot`/`forRootAsync`; the
  * standalone panel builds them from environment variables.
@@ -144,7 +147,11 @@ export interface MtaStsModuleOptions {
     httpsListen?: string[];
     /** Adds the catch-all 443 server that refuses unknown SNI names. @default true */
     rejectUnknownSni?: boolean;
-    /** `server_names_hash_bucket_size`; 0 leaves nginx's own setting. @default 128 */
+    /**
+     * `server_names_hash_bucket_size`; 0 leaves nginx's own setting. 512 fits the longest
+     * policy host Add accepts (250 characters; nginx 1.22 needs more than 256 for it).
+     * @default 512
+     */
     serverNamesHashBucketSize?: number;
     /** Time limit of one nginx command, in milliseconds. @default 30000 */
     commandTimeoutMs?: number;
@@ -494,7 +501,7 @@ export function resolveMtaStsOptions(options: MtaStsModuleOptions): ResolvedMtaS
       serverNamesHashBucketSize: positiveInt(
         'nginx.serverNamesHashBucketSize',
         options.nginx?.serverNamesHashBucketSize,
-        128,
+        NGINX_HASH_BUCKET_SIZE,
       ),
       commandTimeoutMs: positiveInt('nginx.commandTimeoutMs', options.nginx?.commandTimeoutMs, 30_000),
       layout,

@@ -9,6 +9,7 @@ import { InvalidSettingError } from './settings-error';
 export { InvalidSettingError };
 import {
   MtaStsModuleOptions,
+  NGINX_HASH_BUCKET_SIZE,
   NginxLayout,
   ResolvedMtaStsOptions,
   resolveMtaStsOptions,
@@ -135,7 +136,7 @@ export function loadPanelConfig(env: Env = process.env): PanelConfig {
       httpListen: list(env.MTA_STS_HTTP_LISTEN),
       httpsListen: list(env.MTA_STS_HTTPS_LISTEN),
       rejectUnknownSni: boolean(env, 'MTA_STS_NGINX_REJECT_UNKNOWN_SNI'),
-      serverNamesHashBucketSize: integer(env, 'MTA_STS_NGINX_HASH_BUCKET_SIZE', 128, 0, 4096),
+      serverNamesHashBucketSize: integer(env, 'MTA_STS_NGINX_HASH_BUCKET_SIZE', NGINX_HASH_BUCKET_SIZE, 0, 4096),
       // Checked by resolveMtaStsOptions, which names the variable when the value is wrong.
       layout: (env.MTA_STS_NGINX_LAYOUT?.trim() || undefined) as NginxLayout | undefined,
       workerUser: env.MTA_STS_NGINX_WORKER_USER?.trim() || undefined,

@@ -72,6 +72,14 @@ describe('FsFileStore.writeAtomic', () => {
     expect(readdirSync(dir).sort()).toEqual(['a.conf', 'b.conf']);
   });
 
+  it('writes a file whose name has the full 255 bytes a file system allows', async () => {
+    // mta-sts.<242-character domain>.conf, the longest vhost name the module writes.
+    const name = `${'a'.repeat(250)}.conf`;
+    await store.writeAtomic(join(dir, name), 'x', 0o644);
+    await store.symlinkAtomic(join(dir, name), join(dir, `${'b'.repeat(251)}.pem`));
+    expect(readdirSync(dir).sort()).toEqual([name, `${'b'.repeat(251)}.pem`]);
+  });
+
   it('replaces existing content completely, also with shorter content', async () => {
     const path = join(dir, 'site.conf');
     writeFileSync(path, 'a much longer previous content\n'.repeat(10));

@@ -62,7 +62,7 @@ describe('resolveMtaStsOptions', () => {
           httpListen: ['80'],
           httpsListen: ['443'],
           rejectUnknownSni: true,
-          serverNamesHashBucketSize: 128,
+          serverNamesHashBucketSize: 512,
           commandTimeoutMs: 30_000,
           layout: 'per-domain',
         },

@@ -17,8 +17,14 @@ function missing(error: unknown): boolean {
  * recognisable.
  */
 function temporaryName(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  // A file name has at most 255 bytes (NAME_MAX); a long domain's name is shortened here,
+  // the random part keeps it unique. Names are A-labels, so characters are bytes.
+  const suffix = `.${randomBytes(6).toString('hex')}.tmp`;
+  return join(dirname(path), `.${basename(path).slice(0, NAME_MAX - 1 - suffix.length)}${suffix}`);
 }
+
+/** The longest file name Linux file systems take, in bytes. */
+const NAME_MAX = 255;
 
 async function syncDir(dir: string): Promise<void> {
   const dirHandle = await fs.open(dir, 'r');

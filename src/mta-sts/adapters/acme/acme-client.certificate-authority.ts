@@ -31,6 +31,9 @@ interface StoredAccount {
 
 const PRIVATE = 0o600;
 
+/** RFC 5280 ub-common-name. */
+const MAX_COMMON_NAME = 64;
+
 /** Parses a Retry-After header (seconds or an HTTP date, RFC 9110 §10.2.3). */
 export function parseRetryAfter(value: unknown, now: Date): Date | undefined {
   if (typeof value !== 'string' || value.trim() === '') return undefined;
@@ -182,7 +185,9 @@ export class AcmeClientCertificateAuthority extends CertificateAuthority {
     await this.rememberAccount(client.getAccountUrl());
 
     const [privateKey, csr] = await acme.crypto.createCsr(
-      { commonName: host, altNames: [host] },
+      // A common name has at most 64 characters (RFC 5280 ub-common-name); a longer host
+      // name goes in the subjectAltName alone, which is what senders check anyway.
+      host.length <= MAX_COMMON_NAME ? { commonName: host, altNames: [host] } : { altNames: [host] },
       await acme.crypto.createPrivateEcdsaKey('P-256'),
     );
     // `replaces` is not in acme-client's types yet (RFC 9773 §5).
