@@ -270,13 +270,16 @@ describe('The panel in a browser', () => {
         page,
         `({
           flash: document.querySelector('main > .flash')?.textContent.trim(),
-          progress: document.querySelector('p.progress[role="status"]')?.textContent.trim() ?? '',
+          progress: document.querySelector('section.progress[role="status"]')?.textContent.replace(/\\s+/g, ' ').trim() ?? '',
           refresh: document.querySelector('meta[http-equiv="refresh"]')?.getAttribute('content') ?? null,
           enable: [...document.querySelectorAll('button')].filter((b) => b.textContent.trim() === 'Enable').length,
         })`,
       );
       expect(first.flash).toBe('Enabling: the steps run in the background and this card follows them.');
-      expect(first.progress).toMatch(/^In progress: .+… This page refreshes itself until it is done\.$/);
+      // Every step, the one running among them, and what the page does meanwhile.
+      expect(first.progress).toMatch(
+        /^Enabling( \(running for .+\))? Looking up the MX records: done .+: running .*This page refreshes itself until Enable is done\.$/,
+      );
       expect(first.refresh).toBe('3');
       expect(first.enable).toBe(0);
 
@@ -284,11 +287,12 @@ describe('The panel in a browser', () => {
       const problem = (await page.locator('.problem').allTextContents()).join(' ');
       expect([await badge(), problem]).toEqual(['Active', '']);
       console.info(`provisioning took ${Date.now() - started} ms, the card refreshed itself ${loads} time(s)`);
-      expect(await page.locator('p.progress').count()).toBe(0);
+      expect(await page.locator('.progress').count()).toBe(0);
       expect(await text(page.locator('section[aria-labelledby="cert-h"] dd').first())).toMatch(/Pebble/);
       // The TXT record was published before Enable, so the first checks already saw the id.
       expect(await text(page.locator('section[aria-labelledby="policy-h"] p').first())).toMatch(
-        /\(served since \d{4}-\d\d-\d\d \d\d:\d\d UTC; seen in DNS \d{4}-\d\d-\d\d \d\d:\d\d UTC\)$/,
+        // Times in the viewer's time zone (this browser's is UTC; en-GB writes "26 Nov 2026, 09:45").
+        /\(served since \d{1,2} \w{3} \d{4}, \d\d:\d\d; seen in DNS \d{1,2} \w{3} \d{4}, \d\d:\d\d\)$/,
       );
     },
     PROVISION_MS + 30_000,
@@ -325,6 +329,33 @@ describe('The panel in a browser', () => {
     await page.waitForURL(cardUrl);
   });
 
+  step('shows times in the viewer’s time zone, with the exact time in a tooltip', async () => {
+    const tokyo = await newContext({ storageState: await context.storageState(), timezoneId: 'Asia/Tokyo' });
+    try {
+      const card = watch(await tokyo.newPage(), 'tokyo');
+      await card.goto(cardUrl);
+      const times = await inPage<Array<{ text: string; iso: string; title: string }>>(
+        card,
+        `[...document.querySelectorAll('time[data-local]')].map((t) => ({ text: t.textContent, iso: t.dateTime, title: t.title }))`,
+      );
+      expect(times.length).toBeGreaterThan(2);
+      for (const time of times) {
+        expect(time.title).toBe(time.iso);
+        expect(time.iso).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        // Tokyo is 9 hours ahead of UTC: the text shows the local hour, not the UTC one.
+        const local = new Date(time.iso).toLocaleString('en-GB', {
+          timeZone: 'Asia/Tokyo',
+          hour: '2-digit',
+          minute: '2-digit',
+        });
+        expect(time.text).toContain(local);
+        expect(time.text).not.toContain('UTC');
+      }
+    } finally {
+      await tokyo.close();
+    }
+  });
+
   step('renders the card on a phone without horizontal scrolling', async () => {
     const phone = await newContext({
       storageState: await context.storageState(),
@@ -343,6 +374,22 @@ describe('The panel in a browser', () => {
       );
       expect(size.innerWidth).toBe(390);
       expect(size.scrollWidth).toBeLessThanOrEqual(391);
+      // The recent actions keep every column, as labelled lines, and a policy id stays on
+      // one line where it fits.
+      const log = small.locator('table.actions-log');
+      const who = log.locator('td[data-label="Who"]').first();
+      expect(await who.isVisible()).toBe(true);
+      expect(
+        await inPage<string>(
+          small,
+          `getComputedStyle(document.querySelector('table.actions-log td[data-label="Who"]'), '::before').content`,
+        ),
+      ).toBe('"Who: "');
+      const idHeight = await inPage<number>(
+        small,
+        `Math.max(...[...document.querySelectorAll('table.actions-log td.ids code')].map((code) => code.getBoundingClientRect().height))`,
+      );
+      expect(idHeight).toBeLessThan(40);
       await screenshot(small, 'card-phone.png');
     } finally {
       await phone.close();
@@ -416,7 +463,11 @@ describe('The panel in a browser', () => {
     expect(await flash()).toMatch(
       new RegExp(`^Retiring\\. Publish _mta-sts\\.${domain.replace('.', '\\.')} TXT "v=STSv1; id=${after}" now`),
     );
-    expect(await text(page.locator('p.countdown'))).toMatch(/^Policy host removed in 7 days( 1 h)? \(.+ UTC\)\.$/);
+    // The moment in the viewer's time zone, the exact time in its tooltip.
+    expect(await text(page.locator('p.countdown'))).toMatch(
+      /^Policy host removed in 7 days( 1 h)? \(\d{1,2} \w{3} \d{4}, \d\d:\d\d\)\.$/,
+    );
+    expect(await page.locator('p.countdown time').getAttribute('title')).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(await page.getByRole('button', { name: 'Cancel retirement', exact: true }).count()).toBe(1);
     expect(await page.getByRole('link', { name: 'Disable (retire)', exact: true }).count()).toBe(0);
     const served = await lab.fetchHttps(`mta-sts.${domain}`, '/.well-known/mta-sts.txt');
@@ -511,7 +562,7 @@ describe('The panel in a browser', () => {
     const csrf = page.locator('form[action="/logout"] input[type="hidden"]');
     const field = (await csrf.getAttribute('name'))!;
     const token = (await csrf.getAttribute('value'))!;
-    expect(token).toMatch(/^[a-f0-9]{64}$/);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const attempts: Array<[string, Record<string, string>]> = [
       [`${cardUrl}/enable`, {}],
       [`${cardUrl}/retire`, { confirm: 'yes' }],

@@ -364,14 +364,15 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
         expect(copies.every((button) => 'hidden' in button)).toBe(true);
       });
 
-      it('shows a domain that was never checked as "Not checked yet"', async () => {
+      it('says when the records of a domain not enabled yet will be checked', async () => {
         const html = mainOf(expectHtml(await admin.get(cardPath(IDLE))));
         expect(recordRows(html).map((cells) => cells[3])).toEqual([
-          'Not checked yet',
-          'Not checked yet',
-          'Not checked yet',
+          'Checked once enabled',
+          'Checked once enabled',
+          'Checked once enabled',
         ]);
-        expect(textOf(html)).toContain('The checks run once the domain is active.');
+        expect(textOf(html)).toContain('The checks run once the domain is enabled.');
+        expect(textOf(html)).toContain('(not served yet: the policy host serves it once Enable has finished)');
         expect(textOf(html)).toContain('No certificate yet; Enable obtains one.');
       });
 
@@ -402,11 +403,20 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
       it('refreshes itself while provisioning and names the running step', async () => {
         const page = expectHtml(await admin.get(cardPath(PENDING)));
         expect(page).toContain('<meta http-equiv="refresh" content="3">');
+        // Every step, with the ones done, the one running and the ones to come.
         expect(textOf(mainOf(page))).toContain(
-          'In progress: Obtaining the certificate… This page refreshes itself until it is done.',
+          'Enabling Looking up the MX records: done Writing the policy file: done ' +
+            'Configuring nginx for the ACME challenge (port 80): done ' +
+            'Checking that the policy host resolves to this server: done ' +
+            'Checking that this server answers for the policy host on port 80: done ' +
+            'Obtaining the certificate: running Configuring nginx to serve the policy over HTTPS: to come ' +
+            'Fetching the policy over HTTPS: to come This page refreshes itself until Enable is done.',
         );
-        // No action while a run is under way (except leaving it alone).
+        // No action while a run is under way (except leaving it alone), and no empty Actions heading.
         expect(forms(mainOf(page)).filter((form) => form.method === 'post')).toEqual([]);
+        expect(textOf(mainOf(page))).not.toContain('Actions');
+        // The policy file is written, but no sender can fetch it before the HTTPS host exists.
+        expect(textOf(mainOf(page))).toContain('(not served yet: the policy host serves it once Enable has finished)');
         // Other cards do not refresh.
         expect((await admin.get(cardPath(ACTIVE))).text).not.toContain('http-equiv="refresh"');
         expect((await admin.get('/mta-sts')).text).not.toContain('http-equiv="refresh"');
@@ -1086,6 +1096,37 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
         // Enable and Delete are offered again.
         expect(forms(card).map((f) => f.buttons[0])).toContain('Enable');
         expect(links(card).map((link) => link.text)).toContain('Delete');
+        // The card says one thing: delete the records. No check result of the host that is
+        // gone, no "publish this id", no record in red as if it were missing.
+        const text = textOf(card);
+        expect(text).toContain('The checks stopped when the policy host was removed.');
+        expect(checksOf(card)).toEqual([]);
+        expect(text).toContain('DNS records to delete');
+        expect(recordRows(card).map((cells) => [cells[0], cells[3]])).toEqual([
+          [`_mta-sts.${ACTIVE}`, 'Delete it'],
+          [hostOf(ACTIVE), 'Delete it'],
+          [`_smtp._tls.${ACTIVE}`, 'May stay'],
+        ]);
+        expect(text).not.toMatch(/publish _mta-sts|Not published|served since/);
+        expect(card).not.toContain('visibility-not-published');
+      });
+
+      it('says each message once at the top of a card', async () => {
+        app.dns.mx.set(IDLE, []);
+        await app.domains.add(IDLE);
+        await admin.get(cardPath(IDLE));
+        await admin.post(`${cardPath(IDLE)}/enable`);
+        const card = mainOf((await admin.get(cardPath(IDLE))).text);
+        const problem = (await app.domains.get(IDLE)).mxProblem!;
+        expect(problem).toMatch(/has no MX records/);
+        // The flash of the refused Enable says it; the card does not say it again at the top
+        // or in the policy section.
+        expect(flashOf(card)).toContain(problem);
+        expect(textOf(card).split(problem).length - 1).toBe(1);
+        // Without the flash, the card says it once.
+        const again = mainOf((await admin.get(cardPath(IDLE))).text);
+        expect(textOf(again).split(problem).length - 1).toBe(1);
+        expect(textOf(card)).toContain('No policy yet: the MX records cannot back one (see above).');
       });
 
       it('no longer knows the old Disable action or its confirmation', async () => {

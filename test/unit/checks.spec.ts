@@ -18,6 +18,8 @@ import { parseDomainName } from '../../src/mta-sts/domain/hostname';
 import { renderPolicy } from '../../src/mta-sts/domain/policy';
 
 const DAY = 86_400_000;
+/** Dates as admins read them in a summary. */
+const readable = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 const HOUR = 3_600_000;
 
 const domain = parseDomainName('example.com');
@@ -285,16 +287,14 @@ describe('checkCertificate', () => {
     const notAfter = new Date(now.getTime() - DAY);
     const verdict = checkCertificate(domain, presented(certificate({ notAfter })), now);
     expectProblem(verdict, 'certificate', 'fail');
-    expect(verdict.summary).toBe(`The certificate of mta-sts.example.com expired on ${notAfter.toISOString()}.`);
+    expect(verdict.summary).toBe(`The certificate of mta-sts.example.com expired on ${readable(notAfter)}.`);
   });
 
   it('fails for a certificate that is not yet valid, naming its start', () => {
     const notBefore = new Date(now.getTime() + HOUR);
     const verdict = checkCertificate(domain, presented(certificate({ notBefore })), now);
     expectProblem(verdict, 'certificate', 'fail');
-    expect(verdict.summary).toBe(
-      `The certificate of mta-sts.example.com is not valid before ${notBefore.toISOString()}.`,
-    );
+    expect(verdict.summary).toBe(`The certificate of mta-sts.example.com is not valid before ${readable(notBefore)}.`);
   });
 
   it('fails for a certificate of another name, naming the names it has', () => {

@@ -114,24 +114,33 @@ describe('cardModel', () => {
     });
   });
 
-  it('offers nothing while provisioning, and refreshes the page', () => {
+  it('offers nothing while provisioning (no Actions at all), shows every step, and refreshes the page', () => {
     const model = cardModel(
       view({ state: 'provisioning', badge: 'verifying', step: 'certificate', stepLabel: 'Obtaining the certificate' }),
       'admin',
       NOW,
+      [
+        {
+          action: 'enable',
+          actor: 'alice',
+          at: new Date(NOW.getTime() - 60_000).toISOString(),
+          policyIdBefore: null,
+          policyIdAfter: 'x1',
+          detail: '',
+        },
+      ],
     );
-    expect(model.actions).toEqual({
-      enable: false,
-      cancelRetirement: false,
-      retire: false,
-      removeNow: false,
-      promote: false,
-      revert: false,
-      settings: false,
-      checks: false,
-      reissue: false,
-      remove: false,
+    expect(model.actions).toBeNull();
+    expect(model.progress).toEqual({
+      elapsed: '60 s',
+      steps: expect.arrayContaining([
+        { label: 'Looking up the MX records', status: 'done', key: 'done' },
+        { label: 'Obtaining the certificate', status: 'running', key: 'running' },
+        { label: 'Fetching the policy over HTTPS', status: 'to come', key: 'pending' },
+      ]),
     });
+    expect(model.progress!.steps).toHaveLength(8);
+    expect(model.policyServed).toBe(false);
     expect(model.refreshing).toBe(true);
     expect(model.stepLabel).toBe('Obtaining the certificate');
     expect(cardModel(view(), 'admin', NOW).refreshing).toBe(false);
@@ -233,7 +242,12 @@ describe('cardModel', () => {
       NOW,
     );
     expect(changing.alerts).toEqual([alert]);
-    expect(changing.policyTimes).toEqual({ published: '2025-06-01 11:30 UTC', visible: null });
+    expect(changing.policyTimes).toEqual({
+      published: '2025-06-01 11:30 UTC',
+      publishedIso: '2025-06-01T11:30:00.000Z',
+      visible: null,
+      visibleIso: null,
+    });
     expect(changing.retirement).toBeNull();
     expect(cardModel(active(), 'viewer', NOW).alerts).toEqual([]);
 
@@ -253,8 +267,12 @@ describe('cardModel', () => {
       'viewer',
       NOW,
     );
-    expect(retiring.retirement).toEqual({ until: '2025-06-02 15:00 UTC', left: '1 day 3 h' });
-    expect(retiring.policyTimes).toEqual({ published: '2025-06-01 11:00 UTC', visible: '2025-06-01 11:10 UTC' });
+    expect(retiring.retirement).toEqual({
+      until: '2025-06-02 15:00 UTC',
+      untilIso: '2025-06-02T15:00:00.000Z',
+      left: '1 day 3 h',
+    });
+    expect(retiring.policyTimes).toMatchObject({ published: '2025-06-01 11:00 UTC', visible: '2025-06-01 11:10 UTC' });
     expect(retiring.badge).toEqual({ key: 'retiring', label: 'Retiring', symbol: '↘' });
   });
 
@@ -361,10 +379,11 @@ describe('cardModel', () => {
       ['A', 'live', 'Live', undefined],
       ['TXT', 'not-published', 'Not published', undefined],
     ]);
+    // Before Enable nothing checks the records yet: say when they will be.
     expect(cardModel(view(), 'viewer', NOW).records.map((r) => r.visibilityLabel)).toEqual([
-      'Not checked yet',
-      'Not checked yet',
-      'Not checked yet',
+      'Checked once enabled',
+      'Checked once enabled',
+      'Checked once enabled',
     ]);
     expect(model.zone.split('\n')[1]).toBe('mta-sts.example.com.\t3600\tIN\tA\t192.0.2.10');
   });

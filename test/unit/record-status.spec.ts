@@ -61,9 +61,9 @@ describe('recordStatuses', () => {
       ]);
     });
 
-    it('is unknown for a family whose look-up failed (no answer stored)', () => {
+    it('says the look-up failed for a family with no answer stored, not that it was never checked', () => {
       expect(statuses([dns({ AAAA: [AAAA.value] })], [A, AAAA])).toEqual([
-        ['unknown', undefined],
+        ['lookup-failed', undefined],
         ['live', undefined],
       ]);
     });
@@ -111,8 +111,15 @@ describe('recordStatuses', () => {
       ]);
     });
 
-    it('is unknown when the check stored no answer (the look-up failed)', () => {
+    it('says the look-up failed when the check ran but stored no answer', () => {
       expect(statuses([{ check: 'policy-record' }, { check: 'tls-rpt', observed: {} }], [STS, TLSRPT])).toEqual([
+        ['lookup-failed', undefined],
+        ['lookup-failed', undefined],
+      ]);
+    });
+
+    it('is unknown when the check never ran', () => {
+      expect(statuses([], [STS, TLSRPT])).toEqual([
         ['unknown', undefined],
         ['unknown', undefined],
       ]);

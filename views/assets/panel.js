@@ -15,3 +15,11 @@ document.querySelectorAll('button.copy[data-copy]').forEach((button) => {
     }, 2000);
   });
 });
+
+// Times in the viewer's own time zone; the UTC text stays in the page, the exact ISO time
+// in the tooltip.
+document.querySelectorAll('time[data-local][datetime]').forEach((element) => {
+  const when = new Date(element.dateTime);
+  if (Number.isNaN(when.getTime())) return;
+  element.textContent = when.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+});

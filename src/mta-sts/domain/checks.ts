@@ -1,4 +1,5 @@
 import { certificateCoversHost, CertificateInfo } from './certificate';
+import { readableTime } from './messages';
 import { canonicalIp, policyIndicatorValue } from './dns-records';
 import { DomainName } from './hostname';
 import { mxMatches, parsePolicy } from './policy-parser';
@@ -187,7 +188,7 @@ export function checkCertificate(domain: DomainName, presented: Lookup<Presented
   }
   const { info, trusted, trustError } = presented.value;
   const daysLeft = Math.floor((info.notAfter.getTime() - now.getTime()) / 86_400_000);
-  const detail = `Issuer ${info.issuer}; valid ${info.notBefore.toISOString()} to ${info.notAfter.toISOString()}; names ${info.dnsNames.join(', ') || 'none'}.`;
+  const detail = `Issuer ${info.issuer}; valid ${readableTime(info.notBefore)} to ${readableTime(info.notAfter)}; names ${info.dnsNames.join(', ') || 'none'}.`;
   const fail = (summary: string, remedy: string): CheckVerdict => ({
     check: 'certificate',
     status: 'fail',
@@ -196,11 +197,11 @@ export function checkCertificate(domain: DomainName, presented: Lookup<Presented
     remedy,
   });
   if (now > info.notAfter) {
-    return fail(`The certificate of ${host} expired on ${info.notAfter.toISOString()}.`, 'Re-issue the certificate.');
+    return fail(`The certificate of ${host} expired on ${readableTime(info.notAfter)}.`, 'Re-issue the certificate.');
   }
   if (now < info.notBefore) {
     return fail(
-      `The certificate of ${host} is not valid before ${info.notBefore.toISOString()}.`,
+      `The certificate of ${host} is not valid before ${readableTime(info.notBefore)}.`,
       "Check this server's clock.",
     );
   }

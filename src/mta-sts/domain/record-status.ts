@@ -4,9 +4,10 @@ import { DnsRecord } from './dns-records';
 /**
  * Whether each record the admin should publish is visible in DNS, from the last check run:
  * Live (exactly as expected), Mismatch (something else is there: `found` says what), Not
- * published (nothing of that kind), or Unknown (not checked yet, or the look-up failed).
+ * published (nothing of that kind), Look-up failed (the check ran, DNS gave no answer), or
+ * Unknown (not checked yet).
  */
-export type RecordVisibility = 'live' | 'mismatch' | 'not-published' | 'unknown';
+export type RecordVisibility = 'live' | 'mismatch' | 'not-published' | 'lookup-failed' | 'unknown';
 
 export interface RecordStatus extends DnsRecord {
   readonly visibility: RecordVisibility;
@@ -30,17 +31,19 @@ export function recordStatuses(
   checks: readonly Pick<CheckResult, 'check' | 'observed'>[],
 ): RecordStatus[] {
   const observed = (check: string, type: string) => checks.find((result) => result.check === check)?.observed?.[type];
+  const ran = (check: string) => checks.some((result) => result.check === check);
+  const missing = (check: string): RecordStatus['visibility'] => (ran(check) ? 'lookup-failed' : 'unknown');
   return records.map((record) => {
     if (record.type === 'A' || record.type === 'AAAA') {
       const seen = observed('dns', record.type);
-      if (!seen) return { ...record, visibility: 'unknown' };
+      if (!seen) return { ...record, visibility: missing('dns') };
       if (seen.length === 0) return { ...record, visibility: 'not-published' };
       if (seen.length === 1 && seen[0] === record.value) return { ...record, visibility: 'live' };
       return { ...record, visibility: 'mismatch', found: seen.join(', ') };
     }
     const isPolicy = record.name.startsWith('_mta-sts.');
     const seen = observed(isPolicy ? 'policy-record' : 'tls-rpt', 'TXT');
-    if (!seen) return { ...record, visibility: 'unknown' };
+    if (!seen) return { ...record, visibility: missing(isPolicy ? 'policy-record' : 'tls-rpt') };
     const prefix = isPolicy ? /^v=STSv1\s*(;|$)/ : /^v=TLSRPTv1\s*(;|$)/;
     const candidates = seen.filter((value) => prefix.test(value));
     if (candidates.length === 0) return { ...record, visibility: 'not-published' };

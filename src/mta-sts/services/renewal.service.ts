@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { readableTime } from '../domain/messages';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { CertificateAuthorityError, ConflictError, MtaStsError } from '../domain/errors';
@@ -88,7 +89,7 @@ export class RenewalService {
       );
       if (allowance.remaining === 0) {
         throw new ConflictError(
-          `The certificate of ${name.ascii} was re-issued 3 times in the last 7 days; the next re-issue is allowed from ${allowance.nextAllowedAt!.toISOString()}.`,
+          `The certificate of ${name.ascii} was re-issued 3 times in the last 7 days; the next re-issue is allowed from ${readableTime(allowance.nextAllowedAt!)}.`,
         );
       }
       const reissues = [...allowance.recent, now].map((at) => at.toISOString());
@@ -204,8 +205,8 @@ export class RenewalService {
         subject: `${name.ascii}: certificate renewal failed`,
         text:
           `Renewing the certificate of ${name.policyHost} failed: ${message}\n\n` +
-          `The current certificate keeps serving until ${entity.certNotAfter ? new Date(entity.certNotAfter).toISOString() : 'it expires'}. ` +
-          `The next attempt is at ${next.toISOString()}.`,
+          `The current certificate keeps serving until ${entity.certNotAfter ? readableTime(entity.certNotAfter) : 'it expires'}. ` +
+          `The next attempt is at ${readableTime(next)}.`,
         details: { failures, nextAttemptAt: next.toISOString() },
       });
     }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { readableTime } from '../domain/messages';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThanOrEqual, Repository } from 'typeorm';
 import { DnsRecord, addressRecords, policyIndicatorRecord, policyIndicatorValue } from '../domain/dns-records';
@@ -94,7 +95,7 @@ export class RetirementService {
         {
           action: 'retire',
           actor,
-          detail: `Retiring: mode none is served until ${until.toISOString()}, then the policy host is removed.`,
+          detail: `Retiring: mode none is served until ${readableTime(until)}, then the policy host is removed.`,
         },
       );
       this.logger.log(`${name.ascii} is retiring until ${until.toISOString()}`);
@@ -120,7 +121,7 @@ export class RetirementService {
       }
       const detail =
         entity.largestMaxAgeServed > 0 && entity.state !== 'retiring'
-          ? `Removed at once; senders may apply a cached policy until ${cachedUntil(this.clock.now(), entity.largestMaxAgeServed).toISOString()}.`
+          ? `Removed at once; senders may apply a cached policy until ${readableTime(cachedUntil(this.clock.now(), entity.largestMaxAgeServed))}.`
           : 'Removed at once.';
       return this.removeHost(entity, { action: 'remove-now', actor, detail });
     });
@@ -247,7 +248,7 @@ export class RetirementService {
       publish: policyIndicatorRecord(name, entity.servedPolicyId!),
       note:
         `Publish ${name.policyRecordName} TXT "${policyIndicatorValue(entity.servedPolicyId!)}" now, so senders fetch mode none. ` +
-        `The policy host keeps serving until ${until.toISOString()} (in ${describeDuration(until.getTime() - this.clock.now().getTime())}), ` +
+        `The policy host keeps serving until ${readableTime(until)} (in ${describeDuration(until.getTime() - this.clock.now().getTime())}), ` +
         'when every policy senders may have cached has expired; then it is removed and the card lists the records to delete.',
     };
   }

@@ -28,7 +28,8 @@ export function decode(html: string): string {
 
 /** The visible text of a fragment: tags dropped, references decoded, white space collapsed. */
 export function textOf(html: string): string {
-  return decode(html.replace(/<[^>]*>/g, ' '))
+  // `<time>` is inline and adds no space of its own, as a browser shows it.
+  return decode(html.replace(/<\/?time\b[^>]*>/g, '').replace(/<[^>]*>/g, ' '))
     .replace(/\s+/g, ' ')
     .trim();
 }

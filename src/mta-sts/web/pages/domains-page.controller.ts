@@ -265,11 +265,16 @@ export class DomainsPageController {
     view: string,
     model: Record<string, unknown>,
   ): Promise<void> {
+    const flash = takeFlash(request, response);
+    // What the flash just said is not said again at the top of the card.
+    const said = (text: unknown) => typeof text === 'string' && text !== '' && Boolean(flash?.text.includes(text));
     const html = this.pages.render(view, {
       ...model,
+      ...(Array.isArray(model.alerts) ? { alerts: model.alerts.filter((alert) => !said(alert)) } : {}),
+      ...(said(model.mxProblem) ? { mxProblem: null } : {}),
       base: pageBase(request),
       csrf: { field: CSRF_FIELD, token: await this.csrf.token(request, response) },
-      flash: takeFlash(request, response),
+      flash,
       role: request.mtaStsRole,
       logoutUrl: this.options.pages.logoutUrl,
     });

@@ -1,6 +1,6 @@
 import { Badge, CHECK_TITLES, CheckId, CheckStatus } from '../../domain/checks';
 import { zoneSnippet } from '../../domain/dns-records';
-import { isProvisioningStep, STEP_LABELS } from '../../domain/domain-state';
+import { isProvisioningStep, PROVISIONING_STEPS, STEP_LABELS } from '../../domain/domain-state';
 import { MAX_AGE_DEFAULT, PolicyMode } from '../../domain/policy';
 import { RecordVisibility, recordStatuses } from '../../domain/record-status';
 import { PageRole } from '../../mta-sts.options';
@@ -32,6 +32,7 @@ const VISIBILITY_LABELS: Record<RecordVisibility, string> = {
   live: 'Live',
   mismatch: 'Mismatch',
   'not-published': 'Not published',
+  'lookup-failed': 'Look-up failed',
   unknown: 'Not checked yet',
 };
 
@@ -46,6 +47,41 @@ export const MAX_AGE_CHOICES = [
 const DAY_MS = 86_400_000;
 const date = (iso: string | null | undefined) => (iso ? iso.slice(0, 10) : null);
 const dateTime = (iso: string | null | undefined) => (iso ? `${iso.slice(0, 16).replace('T', ' ')} UTC` : null);
+
+/**
+ * Sentences said once: a message that repeats another, or is contained in a longer one,
+ * is dropped (an Enable error often repeats the MX problem, alerts repeat each other).
+ */
+function once(messages: ReadonlyArray<string | null | undefined>): string[] {
+  const kept: string[] = [];
+  for (const message of messages) {
+    if (!message) continue;
+    if (kept.some((other) => other.includes(message))) continue;
+    for (let index = kept.length - 1; index >= 0; index--) if (message.includes(kept[index])) kept.splice(index, 1);
+    kept.push(message);
+  }
+  return kept;
+}
+
+/** A running time: seconds under two minutes, then minutes and hours. */
+function elapsedTime(ms: number): string {
+  return ms < 120_000 ? `${Math.floor(ms / 1000)} s` : describeDuration(ms);
+}
+
+/** Where Enable is: the steps done, the one running, the ones to come. */
+function provisioningSteps(view: DomainView, recentActions: readonly ActionLine[], now: Date) {
+  if (view.state !== 'provisioning' || !isProvisioningStep(view.step)) return null;
+  const current = PROVISIONING_STEPS.indexOf(view.step);
+  const started = recentActions.find((line) => line.action === 'enable')?.at;
+  return {
+    elapsed: started ? elapsedTime(Math.max(0, now.getTime() - Date.parse(started))) : null,
+    steps: PROVISIONING_STEPS.map((step, index) => ({
+      label: STEP_LABELS[step],
+      status: index < current ? 'done' : index === current ? 'running' : 'to come',
+      key: index < current ? 'done' : index === current ? 'running' : 'pending',
+    })),
+  };
+}
 
 function maxAgeLabel(seconds: number): string {
   return MAX_AGE_CHOICES.find((choice) => choice.value === seconds)?.label ?? `${seconds} seconds`;
@@ -128,31 +164,57 @@ export function cardModel(view: DomainView, role: PageRole, now: Date, recentAct
   const canAct = role === 'admin';
   const state = view.state;
   const serving = state === 'active' || state === 'changing' || state === 'retiring';
+  const error = summary(view, now).error;
+  const actions = canAct
+    ? {
+        enable: state === 'inactive' || state === 'error' || state === 'removed',
+        cancelRetirement: state === 'retiring',
+        retire: state === 'active' || state === 'changing',
+        removeNow: state === 'active' || state === 'changing' || state === 'retiring' || state === 'error',
+        promote: (state === 'active' || state === 'changing') && view.mode !== 'enforce',
+        revert: state !== 'provisioning' && state !== 'retiring' && view.mode === 'enforce',
+        settings: state !== 'provisioning' && state !== 'retiring',
+        checks: serving,
+        reissue: serving && view.reissue.remaining > 0,
+        remove: state === 'inactive' || state === 'removed',
+      }
+    : null;
+  // Top-of-card sentences, each said once.
+  const messages = once([error?.message, view.mxProblem, ...view.alerts]);
   return {
     ...summary(view, now),
     title: `MTA-STS for ${view.displayName}`,
     canAct,
     state,
     refreshing: state === 'provisioning',
-    mxProblem: view.mxProblem,
+    progress: provisioningSteps(view, recentActions, now),
+    mxProblem: messages.includes(view.mxProblem ?? '') ? view.mxProblem : null,
+    error: error && messages.includes(error.message) ? error : error ? { ...error, message: null } : null,
     maxAge: { seconds: view.maxAge, label: maxAgeLabel(view.maxAge) },
     policy: view.policy,
     servedPolicyId: view.servedPolicyId,
-    alerts: view.alerts,
+    alerts: view.alerts.filter((alert) => messages.includes(alert)),
     retirement:
       state === 'retiring' && view.lifecycle.retireUntil
         ? {
             until: dateTime(view.lifecycle.retireUntil),
+            untilIso: view.lifecycle.retireUntil,
             left: describeDuration(Date.parse(view.lifecycle.retireUntil) - now.getTime()),
           }
         : null,
+    // Served means the HTTPS host answers with it: not yet while Enable runs or after it failed.
+    policyServed: serving,
+    policyBlocked: Boolean(view.mxProblem),
     policyTimes: {
       published: dateTime(view.lifecycle.policyPublishedAt),
+      publishedIso: view.lifecycle.policyPublishedAt,
       visible: dateTime(view.lifecycle.policyVisibleAt),
+      visibleIso: view.lifecycle.policyVisibleAt,
     },
     recentActions: recentActions.slice(0, 10).map((line) => ({
       ...line,
       at: dateTime(line.at),
+      atIso: line.at,
       idChanged: line.policyIdBefore !== line.policyIdAfter,
     })),
     certificateDetail: view.certificate
@@ -163,16 +225,38 @@ export function cardModel(view: DomainView, role: PageRole, now: Date, recentAct
           daysLeft: Math.floor((Date.parse(view.certificate.notAfter) - now.getTime()) / DAY_MS),
         }
       : null,
-    checks: view.checks.map((check) => ({
+    // Results of a host that is gone would read as current: they stop with it.
+    checks: (state === 'removed' || state === 'inactive' ? [] : view.checks).map((check) => ({
       ...check,
       title: CHECK_TITLES[check.check as CheckId],
       status: { key: check.status, ...STATUS_LABELS[check.status] },
     })),
     checksRanAt: dateTime(view.checksRanAt),
-    records: recordStatuses(view.records, view.checks).map((record) => ({
-      ...record,
-      visibilityLabel: VISIBILITY_LABELS[record.visibility],
-    })),
+    checksRanAtIso: view.checksRanAt,
+    checksNote:
+      state === 'removed'
+        ? 'The checks stopped when the policy host was removed.'
+        : state === 'provisioning'
+          ? 'The checks run once Enable has finished.'
+          : 'The checks run once the domain is enabled.',
+    removed: state === 'removed',
+    records:
+      state === 'removed'
+        ? view.records.map((record) => ({
+            ...record,
+            // The id published before may differ from the one a new Enable would use.
+            value: record.name.startsWith('_mta-sts.') ? 'v=STSv1; id=… (whatever it holds)' : record.value,
+            visibility: 'delete',
+            found: undefined,
+            visibilityLabel: record.name.startsWith('_smtp._tls.') ? 'May stay' : 'Delete it',
+          }))
+        : recordStatuses(view.records, view.checks).map((record) => ({
+            ...record,
+            visibilityLabel:
+              record.visibility === 'unknown' && !serving && state !== 'error'
+                ? 'Checked once enabled'
+                : VISIBILITY_LABELS[record.visibility],
+          })),
     zone: zoneSnippet(view.records),
     renewal: {
       dueAt: dateTime(view.renewal.dueAt),
@@ -182,20 +266,8 @@ export function cardModel(view: DomainView, role: PageRole, now: Date, recentAct
       retryAfter: dateTime(view.renewal.retryAfter),
     },
     reissue: { ...view.reissue, nextAllowedAt: dateTime(view.reissue.nextAllowedAt) },
-    actions: canAct
-      ? {
-          enable: state === 'inactive' || state === 'error' || state === 'removed',
-          cancelRetirement: state === 'retiring',
-          retire: state === 'active' || state === 'changing',
-          removeNow: state === 'active' || state === 'changing' || state === 'retiring' || state === 'error',
-          promote: (state === 'active' || state === 'changing') && view.mode !== 'enforce',
-          revert: state !== 'provisioning' && state !== 'retiring' && view.mode === 'enforce',
-          settings: state !== 'provisioning' && state !== 'retiring',
-          checks: serving,
-          reissue: serving && view.reissue.remaining > 0,
-          remove: state === 'inactive' || state === 'removed',
-        }
-      : null,
+    // No Actions heading over nothing (while Enable runs, nothing can be done).
+    actions: actions && Object.values(actions).some(Boolean) ? actions : null,
     maxAgeChoices: [
       ...MAX_AGE_CHOICES.map((choice) => ({ ...choice, selected: choice.value === view.maxAge })),
       // A value set elsewhere (the API, the default option) stays selectable, so submitting
