@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import type { DomainView } from '../src/mta-sts/services/domain-view';
 import { Lab } from '../test/support/lab';
 import { panelStart } from './panel-start';
-import { waitFor } from '../test/support/processes';
+import { tcpOpen, waitFor } from '../test/support/processes';
 
 const DOMAIN = 'mail-demo.test';
 const PORT = process.env.PORT ?? '3000';
@@ -26,27 +26,52 @@ async function api(
   return { status: response.status, body: (await response.json().catch(() => ({}))) as DomainView };
 }
 
+/** What the demo started, stopped in reverse order whatever happens. */
+const started: Array<() => Promise<void> | void> = [];
+let stopping: Promise<never> | undefined;
+
+function stopAll(code: number): Promise<never> {
+  stopping ??= (async () => {
+    for (const stop of started.reverse()) await (async () => stop())().catch(() => undefined);
+    process.exit(code);
+  })();
+  return stopping;
+}
+
 async function main(): Promise<void> {
+  // A second demo (or anything else) on the panel's port: say so before starting anything.
+  if (await tcpOpen(HOST, Number(PORT))) {
+    console.error(
+      `Port ${PORT} on ${HOST} is already in use, perhaps by another \`npm run demo\`. ` +
+        `Stop that one first, or choose another port: PORT=${Number(PORT) + 1} npm run demo`,
+    );
+    process.exit(2);
+  }
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
   console.log('Starting dnsmasq, Pebble and nginx on loopback…');
   const lab = await Lab.start({ dns: {} });
+  started.push(() => lab.stop());
   await lab.publishDomain(DOMAIN);
   const env = { ...process.env, ...lab.env(), PORT, HOST };
   const start = panelStart();
   const panel = spawn(process.execPath, [...start.nodeOptions, start.script], { env, stdio: 'inherit' });
-  const stop = async () => {
-    panel.kill('SIGTERM');
-    await lab.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
+  let exited = false;
+  started.push(() => {
+    if (!exited) panel.kill('SIGTERM');
+  });
   panel.on('exit', (code) => {
-    console.error(`The panel exited (${code}).`);
-    void lab.stop().then(() => process.exit(1));
+    exited = true;
+    if (stopping) return;
+    console.error(`The panel exited (${code}); stopping nginx, Pebble and dnsmasq.`);
+    void stopAll(1);
   });
 
   await waitFor('the panel to listen', async () => (await api('/api/domains', lab.apiToken)).status === 200, 30_000);
   const added = await api('/api/domains', lab.apiToken, 'POST', { domain: DOMAIN });
+  if (added.status !== 201) {
+    throw new Error(`Adding ${DOMAIN} failed with ${added.status}: ${JSON.stringify(added.body)}`);
+  }
   const id = added.body.policy?.id ?? '';
   console.log(`\nAdded ${DOMAIN}. The records an admin would publish:`);
   for (const record of added.body.records) {
@@ -91,6 +116,6 @@ Press Ctrl-C to stop the panel, nginx, Pebble and dnsmasq.`);
 }
 
 main().catch((error) => {
-  console.error(error);
-  process.exit(1);
+  console.error(error instanceof Error ? error.message : error);
+  void stopAll(1);
 });
