@@ -1,0 +1,277 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect } from 'node:tls';
+import * as sqlite3 from 'sqlite3';
+import { DomainView } from '../../src/mta-sts/services/domain-view';
+import { Lab } from '../support/lab';
+import { Panel } from '../support/panel';
+
+interface Answer {
+  readonly status: number;
+  /** The error the admin reads: the API's message, or the failed step's message. */
+  readonly message: string;
+}
+
+/**
+ * Faults made for real against the real panel, nginx, Pebble and dnsmasq: each is
+ * injected, an action runs into it, and the test asserts that the error names the cause
+ * and that the domain already enabled is served throughout, byte for byte. The fault is
+ * then removed and the next action succeeds.
+ */
+describe('Faults against real services: what was served keeps being served, and the error names the cause', () => {
+  const served = 'served.test';
+  let lab: Lab;
+  let panel: Panel;
+  let policy: string;
+  let servedRoot: string;
+  const mounts: string[] = [];
+  let next = 0;
+
+  async function view(domain: string): Promise<DomainView> {
+    return (await panel.api<DomainView>('GET', `/api/domains/${domain}`)).body;
+  }
+
+  /** A domain of its own for each Enable, with its records published. */
+  async function freshDomain(): Promise<string> {
+    const domain = `fault${++next}.test`;
+    await lab.publishDomain(domain);
+    const added = await panel.api<DomainView>('POST', '/api/domains', { domain });
+    expect(added.status).toBe(201);
+    return domain;
+  }
+
+  /** Enable, then wait for the outcome: the step's error when it failed. */
+  async function enable(domain: string): Promise<Answer> {
+    const started = await panel.api<{ message?: string }>('POST', `/api/domains/${domain}/enable`);
+    if (started.status !== 202) return { status: started.status, message: started.body.message ?? '' };
+    const settled = await panel.settle(domain);
+    return { status: settled.state === 'active' ? 200 : 500, message: settled.error?.message ?? '' };
+  }
+
+  async function setMaxAge(maxAge: number): Promise<Answer> {
+    const answer = await panel.api<{ message?: string }>('POST', `/api/domains/${served}/max-age`, { maxAge });
+    return { status: answer.status, message: answer.body.message ?? '' };
+  }
+
+  /** The policy as a sender fetches it, trusting the CA that issued its certificate (Pebble's root changes at a restart). */
+  function fetchPolicy(): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(
+        {
+          host: lab.address,
+          port: lab.ports.https,
+          servername: `mta-sts.${served}`,
+          ca: servedRoot,
+          minVersion: 'TLSv1.2',
+        },
+        () =>
+          socket.write(`GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.${served}\r\nConnection: close\r\n\r\n`),
+      );
+      let raw = '';
+      socket.setTimeout(5_000, () => socket.destroy(new Error('timeout')));
+      socket.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
+      socket.on('error', reject);
+      socket.on('end', () => {
+        const [head, ...rest] = raw.split('\r\n\r\n');
+        resolve({ status: Number(head.split(' ')[1]), body: rest.join('\r\n\r\n') });
+      });
+    });
+  }
+
+  async function expectStillServed(): Promise<void> {
+    expect(await fetchPolicy()).toEqual({ status: 200, body: policy });
+  }
+
+  function readOnly(dir: string): void {
+    execFileSync('mount', ['--bind', dir, dir]);
+    mounts.push(dir);
+    execFileSync('mount', ['-o', 'remount,bind,ro', dir]);
+  }
+
+  function unmountAll(): void {
+    for (const dir of mounts.splice(0).reverse()) execFileSync('umount', ['-l', dir]);
+  }
+
+  const pid = (file: string) => Number(readFileSync(file, 'utf8').trim());
+
+  beforeAll(async () => {
+    lab = await Lab.start({ dns: {} });
+    panel = await Panel.start(lab.env({ MTA_STS_SMTP_PROBE: 'false' }));
+    await lab.publishDomain(served);
+    const added = await panel.api<DomainView>('POST', '/api/domains', { domain: served });
+    for (const record of added.body.records.filter((candidate) => candidate.type === 'TXT')) {
+      await lab.dnsmasq.update({ txt: { [record.name]: [record.value] } });
+    }
+    await panel.api('POST', `/api/domains/${served}/enable`);
+    const enabled = await panel.settle(served);
+    if (enabled.state !== 'active') throw new Error(`enabling ${served} failed: ${JSON.stringify(enabled.error)}`);
+    policy = enabled.policy!.text;
+    servedRoot = readFileSync(lab.pebble.rootFile, 'utf8');
+    await expectStillServed();
+  }, 120_000);
+
+  afterEach(async () => {
+    unmountAll();
+    await expectStillServed();
+  });
+
+  afterAll(async () => {
+    unmountAll();
+    await panel?.close();
+    await lab?.stop();
+  });
+
+  it('nginx refuses the configuration (another site on the server is broken)', async () => {
+    const broken = join(lab.nginx.sitesDir, 'zz-other-site.conf');
+    writeFileSync(broken, 'this_is_not_a_directive;\n');
+    try {
+      const answer = await enable(await freshDomain());
+      expect(answer.message).toMatch(
+        /nginx rejected the new configuration \(nginx -t failed\); the previous configuration is still serving/,
+      );
+      expect(answer.message).toContain('unknown directive "this_is_not_a_directive"');
+      await expectStillServed();
+    } finally {
+      rmSync(broken);
+    }
+  });
+
+  it('the certificate authority is down', async () => {
+    await lab.pebble.stop();
+    try {
+      const answer = await enable(await freshDomain());
+      expect(answer.message).toMatch(
+        /^The certificate authority could not be reached at https:\/\/127\.0\.0\.1:\d+\/\S* \(connection refused\)\./,
+      );
+      await expectStillServed();
+    } finally {
+      await lab.pebble.restart();
+    }
+  });
+
+  it('the certificate authority forgot the ACME account (a CA reset): registered again, audited', async () => {
+    await lab.pebble.restart();
+    const domain = await freshDomain();
+    expect(await enable(domain)).toEqual({ status: 200, message: '' });
+    const { actions } = (
+      await panel.api<{ actions: Array<{ action: string; detail: string }> }>('GET', `/api/domains/${domain}/actions`)
+    ).body;
+    expect(actions.find((action) => action.action === 'acme-account')?.detail).toMatch(
+      /no longer knew the ACME account/,
+    );
+  });
+
+  it('the policy host does not point at this server', async () => {
+    const domain = await freshDomain();
+    await lab.dnsmasq.update({ hosts: { [`mta-sts.${domain}`]: ['192.0.2.99'] } });
+    const answer = await enable(domain);
+    expect(answer.message).toContain(`mta-sts.${domain}`);
+    expect(answer.message).toContain('192.0.2.99');
+  });
+
+  it('the DNS server is down: the checks say so and change nothing that is served', async () => {
+    await lab.dnsmasq.stop();
+    try {
+      const checked = await panel.api<DomainView>('POST', `/api/domains/${served}/checks`);
+      expect(checked.status).toBe(200);
+      const dns = checked.body.checks.find((check) => check.check === 'dns')!;
+      expect(dns.status).toBe('fail');
+      expect(dns.summary).toMatch(/ECONNREFUSED|ETIMEOUT|could not|failed/i);
+      expect(checked.body.state).toBe('active');
+      await expectStillServed();
+    } finally {
+      await lab.dnsmasq.update({});
+    }
+  });
+
+  it('the DNS server is frozen: Add answers with the look-up failure, nothing is stored', async () => {
+    const dnsPid = pid(join(lab.dir, 'dnsmasq.pid'));
+    process.kill(dnsPid, 'SIGSTOP');
+    try {
+      const answer = await panel.api<{ message?: string }>('POST', '/api/domains', { domain: 'frozen.test' });
+      expect(answer.status).not.toBe(201);
+      expect(answer.body.message ?? '').toMatch(/MX|DNS|look/i);
+      await expectStillServed();
+    } finally {
+      process.kill(dnsPid, 'SIGCONT');
+    }
+    expect((await panel.api('GET', '/api/domains/frozen.test')).status).toBe(404);
+  });
+
+  it('the policy directory is read-only: a max_age change is refused naming it', async () => {
+    readOnly(join(lab.dataDir, 'policies'));
+    const answer = await setMaxAge(86_400);
+    expect(answer.status).toBe(503);
+    expect(answer.message).toMatch(/is on a read-only file system\. Make the data directory writable/);
+    expect((await view(served)).maxAge).toBe(604_800);
+  });
+
+  it('the disk holding the policies is full: a max_age change is refused naming it', async () => {
+    const dir = join(lab.dataDir, 'policies');
+    const saved = readFileSync(join(dir, `${served}.txt`));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16k,mode=755', 'tmpfs', dir]);
+    mounts.push(dir);
+    writeFileSync(join(dir, `${served}.txt`), saved);
+    try {
+      writeFileSync(join(dir, 'filler'), Buffer.alloc(64 * 1024));
+    } catch {
+      // full now
+    }
+    const answer = await setMaxAge(86_400);
+    expect(answer.status).toBe(503);
+    expect(answer.message).toMatch(/the disk holding .+ is full\. Free some space on it/);
+  });
+
+  it('the database is locked by another program: a change waits, then is refused naming the lock', async () => {
+    const other = new sqlite3.Database(join(lab.dataDir, 'mta-sts.sqlite'));
+    const run = (sql: string) =>
+      new Promise<void>((resolve, reject) => other.run(sql, (error) => (error ? reject(error) : resolve())));
+    await run('BEGIN IMMEDIATE');
+    try {
+      const answer = await setMaxAge(86_400);
+      expect(answer.status).toBe(503);
+      expect(answer.message).toMatch(/mta-sts\.sqlite stayed locked by another program for 5 s/);
+    } finally {
+      await run('ROLLBACK');
+      await new Promise((resolve) => other.close(resolve));
+    }
+    expect((await view(served)).maxAge).toBe(604_800);
+  }, 30_000);
+
+  it('the nginx sites directory is read-only: Enable stops naming it', async () => {
+    const domain = await freshDomain();
+    readOnly(lab.nginx.sitesDir);
+    const answer = await enable(domain);
+    expect(answer.message).toMatch(/read-only file system/);
+    expect(answer.message).toContain(lab.nginx.sitesDir);
+  });
+
+  it('the ACME challenge directory is read-only: Enable stops before ordering, naming it', async () => {
+    const domain = await freshDomain();
+    readOnly(join(lab.dataDir, 'webroot', '.well-known', 'acme-challenge'));
+    const answer = await enable(domain);
+    expect(answer.message).toMatch(/read-only file system/);
+    expect(answer.message).toContain('acme-challenge');
+  });
+
+  it('the policy file is deleted behind the panel’s back: start-up writes it again', async () => {
+    rmSync(join(lab.dataDir, 'policies', `${served}.txt`));
+    expect((await fetchPolicy()).status).toBe(404);
+    await panel.close();
+    panel = await Panel.start(lab.env({ MTA_STS_SMTP_PROBE: 'false' }));
+    await expectStillServed();
+  });
+
+  it('nginx was stopped: Enable stops naming nginx, and the next start serves everything again', async () => {
+    const domain = await freshDomain();
+    await lab.nginx.stop();
+    try {
+      const answer = await enable(domain);
+      expect(answer.message).toMatch(/nginx/);
+    } finally {
+      await lab.nginx.start();
+    }
+    expect(await enable(domain)).toEqual({ status: 200, message: '' });
+  });
+});
