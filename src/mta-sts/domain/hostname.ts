@@ -92,6 +92,12 @@ export function parseDomainName(input: unknown): DomainName {
   }
   const raw = input.trim();
   if (raw.length === 0) refuse(input, 'it is empty');
+  // Invisible characters that IDNA mapping drops (a zero-width space, a soft hyphen, a byte
+  // order mark) or that reorder what people read (bidi controls) would make one name look
+  // like another: refused, whatever they map to.
+  if (/[\u00ad\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/u.test(input)) {
+    refuse(input, 'it contains invisible characters (zero-width spaces or direction marks)');
+  }
   // Anything outside printable characters, and characters that URL host parsing would
   // silently drop or reinterpret, are refused before conversion.
   if (/[\s\u0000-\u001f\u007f/\\:@[\]%?#<>^|*;'"`{}(),=!$&+~]/u.test(raw)) {

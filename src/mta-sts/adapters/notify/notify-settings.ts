@@ -94,6 +94,10 @@ function given(value: string | undefined): string | undefined {
 /** The URL's text is never echoed: a webhook URL often carries a token in its path or query. */
 function webhookUrl(value: string): string {
   const option = `${PREFIX}.webhookUrl`;
+  // The URL parser drops tabs and line breaks silently: a value holding them is a mistake.
+  if (/[\u0000-\u001f\u007f\s]/.test(value.trim())) {
+    throw new InvalidOptionError(option, 'must not contain spaces or control characters');
+  }
   let url: URL;
   try {
     url = new URL(value);
