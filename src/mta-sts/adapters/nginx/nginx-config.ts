@@ -62,6 +62,8 @@ function templates() {
 export function renderSiteConfig(site: PolicySite, listen: NginxListenSettings): string {
   return templates().site({
     host: site.host,
+    // A validated host name: letters, digits, hyphens and dots; the dots are escaped.
+    hostPattern: site.host.replace(/\./g, '\\.'),
     policyFile: site.policyFile,
     acmeWebroot: site.acmeWebroot,
     tls: site.tls ?? false,
