@@ -278,11 +278,13 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     log(`[${size}] page renders`);
     const login = await httpJson(`${base}/login`);
     const csrf = /mta_sts_csrf=([a-f0-9]+)/.exec(login.headers.get('set-cookie') ?? '')![1];
+    // The form's token is signed for that cookie; a browser posts what the form holds.
+    const token = /name="_csrf" value="([^"]+)"/.exec(await login.text())![1];
     const signedIn = await httpJson(`${base}/login`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: `mta_sts_csrf=${csrf}` },
       body: new URLSearchParams({
-        _csrf: csrf,
+        _csrf: token,
         username: lab.users.viewer.name,
         password: lab.users.viewer.password,
         next: '/mta-sts',

@@ -102,12 +102,14 @@ describe('Policy lifecycle end to end', () => {
     const form = await fetch(`${panel.url}/login`);
     const csrfCookie = form.headers.getSetCookie().find((cookie) => cookie.startsWith('mta_sts_csrf='))!;
     const csrf = csrfCookie.split(';')[0];
+    // The form's token, signed for that cookie, as a browser posts it.
+    const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1];
     const signIn = await fetch(`${panel.url}/login`, {
       method: 'POST',
       redirect: 'manual',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: csrf },
       body: new URLSearchParams({
-        _csrf: csrf.slice(csrf.indexOf('=') + 1),
+        _csrf: token,
         username: lab.users.admin.name,
         password: lab.users.admin.password,
         next: '/mta-sts',

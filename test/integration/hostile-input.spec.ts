@@ -88,7 +88,10 @@ describe('Hostile input against the standalone panel', () => {
   const bearer = { Authorization: `Bearer ${TOKEN}` };
 
   /** Sends `send()`, expects `status`, and that nothing changed. */
-  async function refused(status: number | number[], send: () => Promise<request.Response>): Promise<request.Response> {
+  async function refused<T extends { readonly status: number; readonly text: string }>(
+    status: number | number[],
+    send: () => PromiseLike<T>,
+  ): Promise<T> {
     const before = await snapshot();
     const answer = await send();
     expect([status].flat()).toContain(answer.status);
@@ -286,6 +289,27 @@ describe('Hostile input against the standalone panel', () => {
       expect(list.text).not.toContain('Something unexpected went wrong');
       expect(list.text).not.toContain('<img src=x');
     });
+    it.each<[string, unknown]>([
+      ['an object', { toString: 'x' }],
+      ['a list', ['example.org']],
+      ['a number', 7],
+    ])('Add posted as JSON with %s as the domain shows the validation message', async (_what, domain) => {
+      const cookies = [...admin.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+      const answer = await refused(303, () =>
+        api()
+          .post('/mta-sts/domains')
+          .set('Cookie', cookies)
+          .set('Content-Type', 'application/json')
+          .send(JSON.stringify({ _csrf: admin.csrfToken, domain })),
+      );
+      // The flash travels in the cookie the answer set, as a browser would send it back.
+      const flash = ([answer.headers['set-cookie']].flat() as string[]).map((cookie) => cookie.split(';')[0]);
+      const list = await api()
+        .get(answer.headers.location as string)
+        .set('Cookie', [cookies, ...flash].join('; '));
+      expect(list.text).toMatch(/is not a valid domain name: a domain name must be a string/);
+      expect(list.text).not.toContain('Something unexpected went wrong');
+    });
     it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])(
       'GET the confirmation page %s is 404',
       async (action) => {
@@ -336,7 +360,7 @@ describe('Hostile input against the standalone panel', () => {
       const answer = await visitor.post('/login', { username: 'alice', password: PASSWORD, next });
       expect(answer.status).toBe(303);
       // A path on the panel, never another host, never a line break in the header.
-      expect(answer.location).toMatch(/^\/(?![\/\\])/);
+      expect(answer.location).toMatch(/^\/(?![/\\])/);
       expect(answer.location).not.toMatch(/[\r\n]/);
       expect(answer.headers['set-cookie']?.toString() ?? '').not.toMatch(/x=1/);
     });
