@@ -1,10 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect } from 'node:tls';
 import * as sqlite3 from 'sqlite3';
 import { DomainView } from '../../src/mta-sts/services/domain-view';
 import { Lab } from '../support/lab';
+import { FaultMounts } from '../support/mounts';
 import { Panel } from '../support/panel';
 
 interface Answer {
@@ -25,7 +24,7 @@ describe('Faults against real services: what was served keeps being served, and 
   let panel: Panel;
   let policy: string;
   let servedRoot: string;
-  const mounts: string[] = [];
+  const mounts = new FaultMounts();
   let next = 0;
 
   async function view(domain: string): Promise<DomainView> {
@@ -55,43 +54,17 @@ describe('Faults against real services: what was served keeps being served, and 
   }
 
   /** The policy as a sender fetches it, trusting the CA that issued its certificate (Pebble's root changes at a restart). */
-  function fetchPolicy(): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(
-        {
-          host: lab.address,
-          port: lab.ports.https,
-          servername: `mta-sts.${served}`,
-          ca: servedRoot,
-          minVersion: 'TLSv1.2',
-        },
-        () =>
-          socket.write(`GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.${served}\r\nConnection: close\r\n\r\n`),
-      );
-      let raw = '';
-      socket.setTimeout(5_000, () => socket.destroy(new Error('timeout')));
-      socket.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
-      socket.on('error', reject);
-      socket.on('end', () => {
-        const [head, ...rest] = raw.split('\r\n\r\n');
-        resolve({ status: Number(head.split(' ')[1]), body: rest.join('\r\n\r\n') });
-      });
-    });
+  async function fetchPolicy(): Promise<{ status: number; body: string }> {
+    const { status, body } = await lab.fetchHttps(`mta-sts.${served}`, '/.well-known/mta-sts.txt', servedRoot);
+    return { status, body };
   }
 
   async function expectStillServed(): Promise<void> {
     expect(await fetchPolicy()).toEqual({ status: 200, body: policy });
   }
 
-  function readOnly(dir: string): void {
-    execFileSync('mount', ['--bind', dir, dir]);
-    mounts.push(dir);
-    execFileSync('mount', ['-o', 'remount,bind,ro', dir]);
-  }
-
-  function unmountAll(): void {
-    for (const dir of mounts.splice(0).reverse()) execFileSync('umount', ['-l', dir]);
-  }
+  const readOnly = (dir: string) => mounts.readOnly(dir);
+  const unmountAll = () => mounts.undo();
 
   const pid = (file: string) => Number(readFileSync(file, 'utf8').trim());
 
@@ -210,8 +183,7 @@ describe('Faults against real services: what was served keeps being served, and 
   it('the disk holding the policies is full: a max_age change is refused naming it', async () => {
     const dir = join(lab.dataDir, 'policies');
     const saved = readFileSync(join(dir, `${served}.txt`));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16k,mode=755', 'tmpfs', dir]);
-    mounts.push(dir);
+    mounts.small(dir, '16k');
     writeFileSync(join(dir, `${served}.txt`), saved);
     try {
       writeFileSync(join(dir, 'filler'), Buffer.alloc(64 * 1024));

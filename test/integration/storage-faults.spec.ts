@@ -8,6 +8,7 @@ import * as sqlite3 from 'sqlite3';
 import request from 'supertest';
 import { DomainsService } from '../../src/mta-sts/services/domains.service';
 import { ProvisioningService } from '../../src/mta-sts/services/provisioning.service';
+import { FaultMounts } from '../support/mounts';
 import { makePagesFakes } from './helpers/pages-app';
 import { Fakes, SERVER_IPV4, createModuleApp } from './helpers/provisioning-app';
 import { makeCertificate } from './helpers/renewal-app';
@@ -27,7 +28,7 @@ describe.skipIf(!root)('Storage faults through the real MtaStsModule', () => {
   let dataDir: string;
   let fakes: Fakes;
   let app: INestApplication | undefined;
-  const mounted: string[] = [];
+  const mounts = new FaultMounts();
 
   beforeEach(() => {
     dataDir = mkdtempSync(join(tmpdir(), 'mta-sts-storage-'));
@@ -40,7 +41,7 @@ describe.skipIf(!root)('Storage faults through the real MtaStsModule', () => {
   });
 
   afterEach(async () => {
-    for (const path of mounted.splice(0).reverse()) execFileSync('umount', ['-l', path]);
+    mounts.undo();
     await app?.close();
     app = undefined;
     rmSync(dataDir, { recursive: true, force: true });
@@ -60,12 +61,7 @@ describe.skipIf(!root)('Storage faults through the real MtaStsModule', () => {
     request(app!.getHttpServer())[method](path).set('Authorization', `Bearer ${TOKEN}`).send(body);
   const policyFile = () => readFileSync(join(dataDir, 'policies', `${DOMAIN}.txt`), 'utf8');
 
-  /** Mounts `dir` over itself read-only (the file system, not permissions, refuses root). */
-  function readOnly(dir: string): void {
-    execFileSync('mount', ['--bind', dir, dir]);
-    mounted.push(dir);
-    execFileSync('mount', ['-o', 'remount,bind,ro', dir]);
-  }
+  const readOnly = (dir: string) => mounts.readOnly(dir);
 
   it('answers 503 naming the read-only file system when the policy file cannot be written, and keeps serving the old policy', async () => {
     const before = await activeApp();
@@ -89,8 +85,7 @@ describe.skipIf(!root)('Storage faults through the real MtaStsModule', () => {
     const served = policyFile();
     const policies = join(dataDir, 'policies');
     // A tiny file system of its own, holding the served policy and then filled up.
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', policies]);
-    mounted.push(policies);
+    mounts.small(policies, '16k');
     writeFileSync(join(policies, `${DOMAIN}.txt`), served);
     try {
       writeFileSync(join(policies, 'filler'), Buffer.alloc(64 * 1024));

@@ -139,8 +139,13 @@ export class Lab {
    * GET `https://<host>/<path>` on this lab's address with SNI, trusting only Pebble's
    * chain, as a strict sender would (no redirects).
    */
-  fetchHttps(host: string, path: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
-    const ca = readFileSync(this.pebble.rootFile, 'utf8');
+  fetchHttps(
+    host: string,
+    path: string,
+    /** The CA to trust instead of Pebble's current root (Pebble has a new one after a restart). */
+    trust?: string,
+  ): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+    const ca = trust ?? readFileSync(this.pebble.rootFile, 'utf8');
     return new Promise((resolve, reject) => {
       const socket = connect(
         { host: this.address, port: this.ports.https, servername: host, ca, minVersion: 'TLSv1.2' },
