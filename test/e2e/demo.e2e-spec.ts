@@ -1,11 +1,9 @@
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/processes';
-
-const labDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith('mta-sts-lab-'));
 
 /** Runs `scripts/demo.ts` as `npm run demo` does after its set-up, and answers how it ended. */
 function runDemo(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
@@ -40,12 +38,14 @@ describe('npm run demo while another one runs', () => {
   });
 
   it('refuses to start when the panel port is taken, says what to do, and starts nothing', async () => {
-    const before = labDirs();
-    const { code, output } = await runDemo({ PORT: String(port), HOST: '127.0.0.1' });
+    // A temporary directory of its own: other specs make labs of their own meanwhile.
+    const scratch = mkdtempSync(join(tmpdir(), 'mta-sts-demo-'));
+    const { code, output } = await runDemo({ PORT: String(port), HOST: '127.0.0.1', TMPDIR: scratch });
     expect(code).toBe(2);
     expect(output).toContain(`Port ${port} on 127.0.0.1 is already in use, perhaps by another \`npm run demo\`.`);
     expect(output).toContain(`PORT=${port + 1} npm run demo`);
     expect(output).not.toContain('Starting dnsmasq');
-    expect(labDirs()).toEqual(before);
+    expect(readdirSync(scratch).filter((name) => name.startsWith('mta-sts-lab-'))).toEqual([]);
+    rmSync(scratch, { recursive: true });
   });
 });
