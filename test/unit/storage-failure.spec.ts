@@ -59,6 +59,15 @@ describe('storageFailure', () => {
     expect(storageFailure(error, where)).toBeUndefined();
   });
 
+  it('never blames the database for a file system error without a path', () => {
+    const failure = storageFailure(
+      Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }),
+      where,
+    );
+    expect(failure!.message).toMatch(/^Saving failed: the disk holding the data directory is full\./);
+    expect(failure!.message).not.toContain('mta-sts.sqlite');
+  });
+
   it('names the database generically when it does not know the file', () => {
     expect(storageFailure(queryFailed('SQLITE_BUSY'))!.message).toMatch(
       /^Saving failed: the database stayed locked by another program \(/,

@@ -31,7 +31,8 @@ export function storageFailure(error: unknown, where: StorageLocations = {}): St
   const { code, path } = codeOf(error);
   if (!code) return undefined;
   const database = where.databaseFile ? `the database ${where.databaseFile}` : 'the database';
-  const place = path ?? where.databaseFile ?? 'the data directory';
+  // A file system error names its file when it has one (a failed write() has none).
+  const place = path ?? 'the data directory';
   switch (code) {
     case 'EROFS':
       return new StorageFailedError(
