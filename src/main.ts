@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
-import { InvalidSettingError, loadPanelConfig } from './panel/env';
+import { InvalidSettingError, loadPanelConfig, startupWarnings } from './panel/env';
 import { configurePanel } from './panel/setup';
 
 async function bootstrap(): Promise<void> {
@@ -23,7 +23,9 @@ async function bootstrap(): Promise<void> {
   configurePanel(app);
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);
-  new Logger('Panel').log(`Listening on http://${config.host}:${config.port}`);
+  const logger = new Logger('Panel');
+  for (const warning of startupWarnings(config)) logger.warn(warning);
+  logger.log(`Listening on http://${config.host}:${config.port}`);
 }
 
 void bootstrap();

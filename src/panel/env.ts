@@ -23,6 +23,8 @@ export interface PanelConfig {
   readonly users: readonly PanelUser[];
   /** Signs session cookies; random per start when not configured (sessions end at restart). */
   readonly sessionSecret: string;
+  /** Whether the session secret came from the settings (else it is random per start). */
+  readonly sessionSecretConfigured: boolean;
   /** The module options as given, for `MtaStsModule.forRoot`. */
   readonly mtaSts: MtaStsModuleOptions;
   /** The same options checked and with defaults applied. */
@@ -150,11 +152,42 @@ export function loadPanelConfig(env: Env = process.env): PanelConfig {
   }
   const sessionSecret = configuredSecret || randomBytes(32).toString('hex');
   try {
-    return { port, host, users, sessionSecret, mtaSts: options, resolved: resolveMtaStsOptions(options) };
+    return {
+      port,
+      host,
+      users,
+      sessionSecret,
+      sessionSecretConfigured: Boolean(configuredSecret),
+      mtaSts: options,
+      resolved: resolveMtaStsOptions(options),
+    };
   } catch (error) {
     if (error instanceof InvalidOptionError) {
       throw InvalidSettingError.fromOption(error, VARIABLE_OF_OPTION[error.option]);
     }
     throw error;
   }
+}
+
+/**
+ * Settings that start a panel nobody can fully use, said at start-up: a panel started from
+ * `.env.example` as it is has no user and no API token, and should say so rather than
+ * answer every sign-in with "Wrong user name or password".
+ */
+export function startupWarnings(config: PanelConfig): string[] {
+  const warnings: string[] = [];
+  if (config.users.length === 0) {
+    warnings.push(
+      'No one can sign in to the pages: MTA_STS_USERS is empty. Add name:role:hash entries; `npm run -s hash-password` makes the hash.',
+    );
+  }
+  if (!config.mtaSts.apiToken) {
+    warnings.push('The JSON API refuses every request: MTA_STS_API_TOKEN is not set (openssl rand -hex 32 makes one).');
+  }
+  if (!config.sessionSecretConfigured) {
+    warnings.push(
+      'MTA_STS_SESSION_SECRET is not set: a random one is used, so everyone signs in again after each restart.',
+    );
+  }
+  return warnings;
 }
