@@ -110,6 +110,23 @@ describe('Faults against real services: what was served keeps being served, and 
     }
   });
 
+  it('another site on the server is already the default_server on 443', async () => {
+    const other = join(lab.nginx.sitesDir, 'zz-shop.conf');
+    writeFileSync(
+      other,
+      `server {\n    listen ${lab.address}:${lab.ports.https} ssl default_server;\n    ssl_reject_handshake on;\n}\n`,
+    );
+    try {
+      const answer = await enable(await freshDomain());
+      expect(answer.message).toContain(
+        `Another server block is already the default_server for ${lab.address}:${lab.ports.https} (${other}:2). Set MTA_STS_NGINX_REJECT_UNKNOWN_SNI=false`,
+      );
+      await expectStillServed();
+    } finally {
+      rmSync(other);
+    }
+  });
+
   it('the certificate authority is down', async () => {
     await lab.pebble.stop();
     try {

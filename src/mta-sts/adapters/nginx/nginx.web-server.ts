@@ -1,6 +1,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { dirname, join, relative } from 'node:path';
 import { splitPemChain } from '../../domain/certificate';
+import { nginxTestAdvice } from './nginx-errors';
 import { OperationFailedError } from '../../domain/errors';
 import { NginxLayout } from '../../mta-sts.options';
 import { FileOwner, FileStore } from '../../ports/file-store.port';
@@ -385,8 +386,9 @@ export class NginxWebServer extends WebServer {
   private async testConfig(): Promise<void> {
     const result = await this.nginx(['-t']);
     if (result.code !== 0) {
+      const advice = nginxTestAdvice(result.stderr);
       throw new OperationFailedError(
-        'nginx rejected the new configuration (nginx -t failed); the previous configuration is still serving.',
+        `nginx rejected the new configuration (nginx -t failed); the previous configuration is still serving.${advice ? ` ${advice}` : ''}`,
         result.stderr,
       );
     }
