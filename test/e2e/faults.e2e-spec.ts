@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as sqlite3 from 'sqlite3';
 import { DomainView } from '../../src/mta-sts/services/domain-view';
@@ -124,6 +124,21 @@ describe('Faults against real services: what was served keeps being served, and 
       await expectStillServed();
     } finally {
       rmSync(other);
+    }
+  });
+
+  it('nginx’s workers cannot traverse the ACME webroot: Enable names the directory, not the include', async () => {
+    const domain = await freshDomain();
+    const webroot = join(lab.dataDir, 'webroot');
+    chmodSync(webroot, 0o700);
+    try {
+      const answer = await enable(domain);
+      expect(answer.message).toContain(
+        `permission denied on ${webroot} (mode 0700). Make it traversable (chmod o+x ${webroot})`,
+      );
+      expect(answer.message).not.toContain('includes');
+    } finally {
+      chmodSync(webroot, 0o755);
     }
   });
 

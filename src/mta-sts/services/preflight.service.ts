@@ -103,6 +103,16 @@ export class PreflightService {
         path: `/.well-known/acme-challenge/${token}`,
         domain,
       });
+      if (response.status !== 200 || response.body !== token) {
+        // nginx answers a file it may not reach with 403 or, through try_files, with 404:
+        // look for the directory that stops its worker user before blaming the vhost.
+        const blocked = await this.untraversable(this.layout.challengeDir);
+        if (blocked) {
+          throw new OperationFailedError(
+            `nginx answered ${response.status} for ${url}: its worker user cannot reach the ACME webroot, permission denied on ${blocked.dir} (mode ${blocked.mode}). Make it traversable (chmod o+x ${blocked.dir}) and try again.`,
+          );
+        }
+      }
       if (response.status === 403) {
         throw new OperationFailedError(
           `nginx answered 403 for ${url}: its worker user cannot read ${this.layout.acmeWebroot}. Make every directory on that path traversable (chmod o+x) and try again.`,
@@ -116,6 +126,28 @@ export class PreflightService {
     } finally {
       await this.files.remove(path);
     }
+  }
+
+  /**
+   * The first directory on the way to `dir` that nginx's worker user cannot traverse:
+   * without execute permission for others and, when the worker user is known (shared
+   * layout), neither its owner nor its group with execute permission.
+   */
+  private async untraversable(dir: string): Promise<{ dir: string; mode: string } | undefined> {
+    const worker = this.options.nginx.workerUser;
+    const parts = dir.split('/').filter(Boolean);
+    for (let depth = 1; depth <= parts.length; depth++) {
+      const path = `/${parts.slice(0, depth).join('/')}`;
+      const status = await this.files.stat(path);
+      if (!status) return undefined;
+      const traversable =
+        (status.mode & 0o001) !== 0 ||
+        (worker !== undefined &&
+          ((status.uid === worker.uid && (status.mode & 0o100) !== 0) ||
+            (status.gid === worker.gid && (status.mode & 0o010) !== 0)));
+      if (!traversable) return { dir: path, mode: status.mode.toString(8).padStart(4, '0') };
+    }
+    return undefined;
   }
 
   /**
