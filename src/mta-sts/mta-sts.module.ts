@@ -44,6 +44,8 @@ import { DomainsPageController } from './web/pages/domains-page.controller';
 import { PageAccessGuard } from './web/pages/page-access.guard';
 import { PageErrorFilter } from './web/pages/page-error.filter';
 import { PageCsrf } from './web/pages/page-csrf';
+import { OperationsController } from './web/operations.controller';
+import { OperationsService } from './services/operations.service';
 import { MtaStsErrorFilter } from './web/mta-sts-error.filter';
 import { StorageFailures } from './web/storage-locations';
 import { PageAssetsController } from './web/pages/page-assets.controller';
@@ -57,7 +59,13 @@ import { PageRenderer } from './web/page-renderer';
  */
 @Module({
   imports: [TypeOrmModule.forFeature(MTA_STS_ENTITIES)],
-  controllers: [DomainsApiController, JobsApiController, PageAssetsController, DomainsPageController],
+  controllers: [
+    DomainsApiController,
+    JobsApiController,
+    PageAssetsController,
+    DomainsPageController,
+    OperationsController,
+  ],
   providers: [
     {
       provide: MTA_STS_OPTIONS,
@@ -150,6 +158,7 @@ import { PageRenderer } from './web/page-renderer';
     PageAccessGuard,
     PageErrorFilter,
     PageCsrf,
+    OperationsService,
     MtaStsErrorFilter,
     StorageFailures,
     PolicyService,

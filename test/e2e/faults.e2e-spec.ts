@@ -105,6 +105,15 @@ describe('Faults against real services: what was served keeps being served, and 
       );
       expect(answer.message).toContain('unknown directive "this_is_not_a_directive"');
       await expectStillServed();
+      // Monitoring sees it too: /healthz names nginx's problem.
+      const health = await fetch(`${panel.url}/healthz`);
+      expect(health.status).toBe(503);
+      const report = (await health.json()) as { nginx: { ok: boolean; problem: string }; database: { ok: boolean } };
+      expect(report.database.ok).toBe(true);
+      expect(report.nginx.ok).toBe(false);
+      expect(report.nginx.problem).toMatch(
+        /^nginx -t fails: unknown directive "this_is_not_a_directive" in .+zz-other-site\.conf:1/,
+      );
     } finally {
       rmSync(broken);
     }

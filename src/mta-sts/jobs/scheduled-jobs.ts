@@ -25,6 +25,14 @@ const RENEWAL_TIMEOUT_MS = 5 * 60_000;
  * host's own `ScheduleModule.forRoot()`), so they run once per process however the module
  * is imported, and they only walk domains and call services.
  */
+/** What the last run of a sweep did. */
+export interface LastRun {
+  readonly finishedAt: Date;
+  readonly seconds: number;
+  readonly processed: number;
+  readonly failed: number;
+}
+
 @Injectable()
 export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('MtaSts');
@@ -132,8 +140,34 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
     this.registry!.addCronJob(name, job as unknown as Parameters<SchedulerRegistry['addCronJob']>[1]);
   }
 
+  /** The last finished run of each sweep, for health and metrics. */
+  readonly lastRuns = new Map<'checks' | 'renewals', LastRun>();
+
+  /** Why scheduled work would not run, or undefined when both jobs are scheduled. */
+  schedulerProblem(): string | undefined {
+    for (const name of [CHECKS_JOB, RENEWALS_JOB]) {
+      if (!this.registry?.doesExist('cron', name)) return `the ${name} job is not scheduled`;
+      const job = this.registry.getCronJob(name) as unknown as {
+        isActive?: boolean;
+        nextDate(): { toMillis(): number };
+      };
+      if (job.isActive === false) return `the ${name} job is stopped`;
+      if (job.nextDate().toMillis() <= Date.now() - 60_000) return `the ${name} job has no next run`;
+    }
+    return undefined;
+  }
+
   private async report(what: string, run: Promise<SweepReport | undefined>): Promise<SweepReport | undefined> {
+    const started = Date.now();
     const report = await run;
+    if (report && (what === 'checks' || what === 'renewals')) {
+      this.lastRuns.set(what, {
+        finishedAt: new Date(),
+        seconds: (Date.now() - started) / 1000,
+        processed: report.processed,
+        failed: report.failed,
+      });
+    }
     if (!report) {
       this.logger.warn(`Skipped a ${what} run: the previous one is still running.`);
     } else if (report.failed > 0) {

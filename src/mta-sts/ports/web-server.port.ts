@@ -36,4 +36,9 @@ export abstract class WebServer {
    * not running.
    */
   abstract resync(): Promise<void>;
+  /**
+   * Why the server's configuration on disk would not load (nginx -t), or undefined when it
+   * would. For health checks; it changes nothing.
+   */
+  abstract configurationProblem(): Promise<string | undefined>;
 }

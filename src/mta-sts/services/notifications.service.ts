@@ -12,6 +12,8 @@ import { Clock } from '../ports/clock.port';
 export class NotificationsService {
   private readonly logger = new Logger('MtaSts');
   private readonly inFlight = new Set<Promise<void>>();
+  /** Notices that could not be delivered since start, for the metrics. */
+  failures = 0;
 
   constructor(
     @Inject(Clock) private readonly clock: Clock,
@@ -23,6 +25,7 @@ export class NotificationsService {
     this.logger.log(`Notice for ${full.domain}: ${full.subject}`);
     if (!this.notifier) return;
     const delivery = this.notifier.notify(full).catch((error: unknown) => {
+      this.failures++;
       this.logger.warn(
         `Could not deliver the notice "${full.subject}": ${error instanceof Error ? error.message : String(error)}`,
       );

@@ -110,6 +110,13 @@ export class FakeWebServer extends WebServer {
     this.resyncs++;
   }
 
+  /** What `configurationProblem` answers; a test sets it to make nginx -t fail. */
+  configurationError: string | undefined;
+
+  async configurationProblem(): Promise<string | undefined> {
+    return this.configurationError;
+  }
+
   async removeSite(host: string): Promise<void> {
     if (!this.allowedHosts.has(host)) this.unexpected.fail(`WebServer.removeSite(${host})`);
     this.removed.push(host);

@@ -383,6 +383,21 @@ export class NginxWebServer extends WebServer {
     }
   }
 
+  configurationProblem(): Promise<string | undefined> {
+    // In the queue: never between two files of one change.
+    return this.serialized(async () => {
+      const result = await this.nginx(['-t']);
+      if (result.code === 0) return undefined;
+      const advice = nginxTestAdvice(result.stderr);
+      const last =
+        result.stderr
+          .trim()
+          .split('\n')
+          .find((line) => /\[emerg\]|\[crit\]/.test(line)) ?? result.stderr.trim();
+      return `nginx -t fails: ${last.replace(/^.*\[(emerg|crit)\] \d+#\d+: /, '')}${advice ? ` ${advice}` : ''}`;
+    });
+  }
+
   private async testConfig(): Promise<void> {
     const result = await this.nginx(['-t']);
     if (result.code !== 0) {

@@ -1,0 +1,158 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Gauge, Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { ScheduledJobs } from '../jobs/scheduled-jobs';
+import { Clock } from '../ports/clock.port';
+import { WebServer } from '../ports/web-server.port';
+import { NotificationsService } from './notifications.service';
+
+export interface HealthPart {
+  readonly ok: boolean;
+  readonly problem?: string;
+}
+
+export interface HealthReport {
+  readonly ok: boolean;
+  readonly database: HealthPart;
+  readonly nginx: HealthPart;
+  readonly scheduler: HealthPart;
+}
+
+/** How long one `nginx -t` answers health checks: probes come every few seconds. */
+const NGINX_CHECK_CACHE_MS = 30_000;
+
+/**
+ * What an operator's monitoring asks: is the panel healthy (database, nginx's
+ * configuration, the scheduler), and the figures worth a graph or an alert, in
+ * Prometheus's format. The figures are read from the database when scraped.
+ */
+@Injectable()
+export class OperationsService {
+  private nginxChecked: { at: number; problem: string | undefined } | undefined;
+  readonly registry = new Registry();
+
+  constructor(
+    private readonly database: DataSource,
+    @Inject(WebServer) private readonly web: WebServer,
+    @Inject(Clock) private readonly clock: Clock,
+    private readonly jobs: ScheduledJobs,
+    private readonly notifications: NotificationsService,
+  ) {
+    this.defineMetrics();
+  }
+
+  async health(): Promise<HealthReport> {
+    const [database, nginx] = await Promise.all([this.databaseHealth(), this.nginxHealth()]);
+    const problem = this.jobs.schedulerProblem();
+    const scheduler = problem ? { ok: false, problem } : { ok: true };
+    return { ok: database.ok && nginx.ok && scheduler.ok, database, nginx, scheduler };
+  }
+
+  private async databaseHealth(): Promise<HealthPart> {
+    try {
+      await this.database.query('SELECT 1');
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, problem: `the database does not answer: ${(error as Error).message}` };
+    }
+  }
+
+  private async nginxHealth(): Promise<HealthPart> {
+    const now = this.clock.now().getTime();
+    if (!this.nginxChecked || now - this.nginxChecked.at > NGINX_CHECK_CACHE_MS) {
+      const problem = await this.web
+        .configurationProblem()
+        .catch((error: Error) => `nginx -t could not run: ${error.message}`);
+      this.nginxChecked = { at: now, problem };
+    }
+    const { problem } = this.nginxChecked;
+    return problem ? { ok: false, problem } : { ok: true };
+  }
+
+  private defineMetrics(): void {
+    const rows = <T>(sql: string) => this.database.query(sql) as Promise<T[]>;
+    const registers = [this.registry];
+    new Gauge({
+      name: 'mta_sts_domains',
+      help: 'Managed domains by badge and lifecycle state.',
+      labelNames: ['badge', 'state'],
+      registers,
+      collect: async function (this: Gauge) {
+        this.reset();
+        for (const row of await rows<{ badge: string; state: string; n: number }>(
+          'SELECT "badge", "state", COUNT(*) AS "n" FROM "mta_sts_domains" GROUP BY "badge", "state"',
+        )) {
+          this.set({ badge: row.badge, state: row.state }, Number(row.n));
+        }
+      },
+    });
+    new Gauge({
+      name: 'mta_sts_checks_failing',
+      help: 'Domains whose latest result of a readiness check is a failure, by check.',
+      labelNames: ['check'],
+      registers,
+      collect: async function (this: Gauge) {
+        this.reset();
+        for (const row of await rows<{ check: string; n: number }>(
+          `SELECT "check", COUNT(*) AS "n" FROM "mta_sts_checks" WHERE "status" = 'fail' GROUP BY "check"`,
+        )) {
+          this.set({ check: row.check }, Number(row.n));
+        }
+      },
+    });
+    const clock = this.clock;
+    new Gauge({
+      name: 'mta_sts_certificate_expiry_days',
+      help: 'Days until the earliest certificate of a serving domain expires.',
+      registers,
+      collect: async function (this: Gauge) {
+        this.reset();
+        const [row] = await rows<{ first: string | Date | null }>(
+          `SELECT MIN("certNotAfter") AS "first" FROM "mta_sts_domains" WHERE "state" IN ('active', 'changing', 'retiring') AND "certNotAfter" IS NOT NULL`,
+        );
+        if (row?.first) this.set((new Date(row.first).getTime() - clock.now().getTime()) / 86_400_000);
+      },
+    });
+    new Gauge({
+      name: 'mta_sts_renewals_failing',
+      help: 'Serving domains whose certificate renewal failed at its last attempt.',
+      registers,
+      collect: async function (this: Gauge) {
+        const [row] = await rows<{ n: number }>(
+          `SELECT COUNT(*) AS "n" FROM "mta_sts_domains" WHERE "renewFailures" > 0 AND "state" IN ('active', 'changing', 'retiring')`,
+        );
+        this.set(Number(row?.n ?? 0));
+      },
+    });
+    const jobs = this.jobs;
+    for (const sweep of ['checks', 'renewals'] as const) {
+      new Gauge({
+        name: `mta_sts_${sweep}_sweep_seconds`,
+        help: `How long the last ${sweep} sweep took.`,
+        registers,
+        collect: function (this: Gauge) {
+          const last = jobs.lastRuns.get(sweep);
+          if (last) this.set(last.seconds);
+        },
+      });
+      new Gauge({
+        name: `mta_sts_${sweep}_sweep_last_success_timestamp_seconds`,
+        help: `When the last ${sweep} sweep with no failed domain finished (Unix time).`,
+        registers,
+        collect: function (this: Gauge) {
+          const last = jobs.lastRuns.get(sweep);
+          if (last && last.failed === 0) this.set(last.finishedAt.getTime() / 1000);
+        },
+      });
+    }
+    const notifications = this.notifications;
+    new Gauge({
+      name: 'mta_sts_notification_failures',
+      help: 'Notices that could not be delivered since the panel started.',
+      registers,
+      collect: function (this: Gauge) {
+        this.set(notifications.failures);
+      },
+    });
+  }
+}
