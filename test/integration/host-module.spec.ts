@@ -115,6 +115,20 @@ describe('MtaStsModule hosted by another panel', () => {
   const admin = { 'x-role': 'admin' };
 
   describe('with the host’s own authorizeApi', () => {
+    it('gives its pages a strict CSP and frame protection inside a host that sets none', async () => {
+      await startPanel(withAuthorizeApi());
+      for (const path of ['/mta-sts', '/mta-sts/assets/panel.css', '/mta-sts/assets/nothing.js']) {
+        const response = await fetch(`${url}${path}`);
+        expect([path, response.status]).toEqual([path, path === '/mta-sts' ? 401 : path.endsWith('css') ? 200 : 404]);
+        expect(response.headers.get('content-security-policy')).toBe(
+          "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        );
+        expect(response.headers.get('x-frame-options')).toBe('DENY');
+        expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+        expect(response.headers.get('referrer-policy')).toBe('same-origin');
+      }
+    });
+
     it('lets the host decide who may use the API', async () => {
       await startPanel(withAuthorizeApi());
 

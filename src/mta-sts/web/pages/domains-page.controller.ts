@@ -38,6 +38,7 @@ import { PageErrorFilter } from './page-error.filter';
 import { BADGE_LABELS, cardModel, CONFIRMATIONS, ConfirmedAction, listModel } from './page-models';
 import { policyIndicatorValue } from '../../domain/dns-records';
 import { MAX_NAME } from '../../domain/hostname';
+import { setPageSecurityHeaders } from './page-headers';
 
 /**
  * The server-rendered pages: the domain list and one card per domain, with every action a
@@ -278,6 +279,7 @@ export class DomainsPageController {
       role: request.mtaStsRole,
       logoutUrl: this.options.pages.logoutUrl,
     });
+    setPageSecurityHeaders(response);
     response.status(200).type('html').setHeader('Cache-Control', 'no-store');
     response.send(html);
   }

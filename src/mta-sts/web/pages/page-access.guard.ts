@@ -6,6 +6,7 @@ import { MTA_STS_OPTIONS } from '../../mta-sts.tokens';
 import { PageRenderer } from '../page-renderer';
 import { PageCsrf } from './page-csrf';
 import { pageBase } from './page-base';
+import { setPageSecurityHeaders } from './page-headers';
 
 /** The role of the person a page request comes from, set by `PageAccessGuard`. */
 export interface PageRequest extends Request {
@@ -74,6 +75,7 @@ export class PageAccessGuard implements CanActivate {
 
   private refuse(request: Request, response: Response, status: number, message: string): void {
     const title = status === 401 ? 'Sign in' : 'Not allowed';
+    setPageSecurityHeaders(response);
     response
       .status(status)
       .type('html')

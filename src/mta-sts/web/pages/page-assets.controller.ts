@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { VIEWS_DIR } from '../../../paths';
+import { setPageSecurityHeaders } from './page-headers';
 
 /** A Map, not an object: a name from the URL must never reach `Object.prototype`. */
 const ASSETS = new Map<string, string>([
@@ -17,6 +18,7 @@ export class PageAssetsController {
 
   @Get(':file')
   asset(@Param('file') file: string, @Res() response: Response): void {
+    setPageSecurityHeaders(response);
     const type = ASSETS.get(file);
     if (!type) throw new NotFoundException();
     if (!this.cache.has(file)) this.cache.set(file, readFileSync(join(VIEWS_DIR, 'assets', file), 'utf8'));

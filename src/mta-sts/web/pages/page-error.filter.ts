@@ -4,6 +4,7 @@ import { MtaStsError } from '../../domain/errors';
 import { PageRenderer } from '../page-renderer';
 import { pageBase } from './page-base';
 import { StorageFailures } from '../storage-locations';
+import { setPageSecurityHeaders } from './page-headers';
 
 /**
  * Errors on the pages are pages too: an unknown domain is a 404 page in plain words,
@@ -39,6 +40,7 @@ export class PageErrorFilter implements ExceptionFilter {
       this.logger.error(`Page failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
     if (response.headersSent) return;
+    setPageSecurityHeaders(response);
     const title = status === HttpStatus.NOT_FOUND ? 'Not found' : 'Something went wrong';
     response
       .status(status)
