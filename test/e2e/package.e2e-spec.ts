@@ -28,6 +28,7 @@ describe('The npm package', () => {
     for (const path of [
       'package.json',
       'README.md',
+      'CHANGELOG.md',
       '.env.example',
       'dist/index.js',
       'dist/index.d.ts',
