@@ -16,9 +16,9 @@ import { NotificationsService } from '../../src/mta-sts/services/notifications.s
 import { PolicyChange, PolicyService } from '../../src/mta-sts/services/policy.service';
 import { ProvisioningService } from '../../src/mta-sts/services/provisioning.service';
 import { RetirementService } from '../../src/mta-sts/services/retirement.service';
-import { makePagesFakes } from './helpers/pages-app';
+import { oneDomainFakes } from './helpers/pages-app';
 import { Fakes, SERVER_IPV4, createModuleApp } from './helpers/provisioning-app';
-import { FakeClock, makeCertificate } from './helpers/renewal-app';
+import { FakeClock } from './helpers/renewal-app';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -42,12 +42,7 @@ describe('Lifecycle safety through the real MtaStsModule (fake clock, fake ports
 
   beforeEach(() => {
     dataDir = mkdtempSync(join(tmpdir(), 'mta-sts-lifecycle-'));
-    fakes = makePagesFakes(dataDir, new Map([[HOST, makeCertificate(HOST, 90)]]));
-    fakes.web.allowReload = true;
-    fakes.dns.mx.set(DOMAIN, [{ exchange: 'mx1.example.com', priority: 10 }]);
-    fakes.dns.addresses.set(HOST, { 4: [SERVER_IPV4], 6: [] });
-    fakes.dns.txt.set(`_mta-sts.${DOMAIN}`, []);
-    fakes.dns.txt.set(`_smtp._tls.${DOMAIN}`, [`v=TLSRPTv1; rua=mailto:tls-reports@${DOMAIN}`]);
+    fakes = oneDomainFakes(dataDir, DOMAIN);
     clock = new FakeClock(new Date(Date.now() + 60_000));
     notifier = new CapturingNotifier();
     app = undefined;

@@ -7,12 +7,10 @@ import request from 'supertest';
 import { ScheduledJobs } from '../../src/mta-sts/jobs/scheduled-jobs';
 import { DomainsService } from '../../src/mta-sts/services/domains.service';
 import { ProvisioningService } from '../../src/mta-sts/services/provisioning.service';
-import { makePagesFakes } from './helpers/pages-app';
-import { Fakes, SERVER_IPV4, createModuleApp } from './helpers/provisioning-app';
-import { makeCertificate } from './helpers/renewal-app';
+import { oneDomainFakes } from './helpers/pages-app';
+import { Fakes, createModuleApp } from './helpers/provisioning-app';
 
 const DOMAIN = 'example.com';
-const HOST = `mta-sts.${DOMAIN}`;
 const TOKEN = 'operations-api-token-0123456789';
 
 describe('Health and metrics through the real MtaStsModule', () => {
@@ -22,12 +20,7 @@ describe('Health and metrics through the real MtaStsModule', () => {
 
   beforeEach(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'mta-sts-operations-'));
-    fakes = makePagesFakes(dataDir, new Map([[HOST, makeCertificate(HOST, 90)]]));
-    fakes.web.allowReload = true;
-    fakes.dns.mx.set(DOMAIN, [{ exchange: 'mx1.example.com', priority: 10 }]);
-    fakes.dns.addresses.set(HOST, { 4: [SERVER_IPV4], 6: [] });
-    fakes.dns.txt.set(`_mta-sts.${DOMAIN}`, []);
-    fakes.dns.txt.set(`_smtp._tls.${DOMAIN}`, [`v=TLSRPTv1; rua=mailto:tls-reports@${DOMAIN}`]);
+    fakes = oneDomainFakes(dataDir, DOMAIN);
     app = await createModuleApp(dataDir, fakes, { options: { apiToken: TOKEN } });
   });
 

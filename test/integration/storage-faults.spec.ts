@@ -9,12 +9,10 @@ import request from 'supertest';
 import { DomainsService } from '../../src/mta-sts/services/domains.service';
 import { ProvisioningService } from '../../src/mta-sts/services/provisioning.service';
 import { FaultMounts } from '../support/mounts';
-import { makePagesFakes } from './helpers/pages-app';
-import { Fakes, SERVER_IPV4, createModuleApp } from './helpers/provisioning-app';
-import { makeCertificate } from './helpers/renewal-app';
+import { oneDomainFakes } from './helpers/pages-app';
+import { Fakes, createModuleApp } from './helpers/provisioning-app';
 
 const DOMAIN = 'example.com';
-const HOST = `mta-sts.${DOMAIN}`;
 const TOKEN = 'storage-faults-token-0123456789';
 const root = process.getuid?.() === 0;
 
@@ -32,12 +30,7 @@ describe.skipIf(!root)('Storage faults through the real MtaStsModule', () => {
 
   beforeEach(() => {
     dataDir = mkdtempSync(join(tmpdir(), 'mta-sts-storage-'));
-    fakes = makePagesFakes(dataDir, new Map([[HOST, makeCertificate(HOST, 90)]]));
-    fakes.web.allowReload = true;
-    fakes.dns.mx.set(DOMAIN, [{ exchange: 'mx1.example.com', priority: 10 }]);
-    fakes.dns.addresses.set(HOST, { 4: [SERVER_IPV4], 6: [] });
-    fakes.dns.txt.set(`_mta-sts.${DOMAIN}`, []);
-    fakes.dns.txt.set(`_smtp._tls.${DOMAIN}`, [`v=TLSRPTv1; rua=mailto:tls-reports@${DOMAIN}`]);
+    fakes = oneDomainFakes(dataDir, DOMAIN);
   });
 
   afterEach(async () => {

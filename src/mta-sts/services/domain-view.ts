@@ -7,6 +7,7 @@ import { PolicyMode, RenderedPolicy } from '../domain/policy';
 import { nextPolicyIdentity } from '../domain/policy-id';
 import { reissueAllowance, REISSUE_LIMIT } from '../domain/renewal';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
+import { readableTime } from '../domain/messages';
 
 /** What the API (and the cards) say about one domain. */
 export interface DomainView {
@@ -165,7 +166,7 @@ function alertsOf(entity: MtaStsDomainEntity, name: DomainName, checks: readonly
   if (entity.state === 'retiring' && entity.retireUntil) {
     const until = new Date(entity.retireUntil);
     alerts.push(
-      `Retiring: mode none is served; the policy host is removed in ${describeDuration(until.getTime() - now.getTime())} (${until.toISOString().slice(0, 16).replace('T', ' ')} UTC).` +
+      `Retiring: mode none is served; the policy host is removed in ${describeDuration(until.getTime() - now.getTime())} (${readableTime(until)}).` +
         (entity.policyVisibleAt
           ? ''
           : ` Publish ${name.policyRecordName} TXT "${policyIndicatorValue(entity.servedPolicyId!)}" now.`),
@@ -178,7 +179,7 @@ function alertsOf(entity: MtaStsDomainEntity, name: DomainName, checks: readonly
   }
   if (entity.mxDrop && entity.mxDrop.hosts.length > 0) {
     alerts.push(
-      `The MX records changed: ${entity.mxDrop.hosts.join(', ')} ${entity.mxDrop.hosts.length === 1 ? 'stays' : 'stay'} in the enforce policy until ${entity.mxDrop.after.slice(0, 16).replace('T', ' ')} UTC, as senders may still hold the previous policy.`,
+      `The MX records changed: ${entity.mxDrop.hosts.join(', ')} ${entity.mxDrop.hosts.length === 1 ? 'stays' : 'stay'} in the enforce policy until ${readableTime(entity.mxDrop.after)}, as senders may still hold the previous policy.`,
     );
   }
   alerts.push(

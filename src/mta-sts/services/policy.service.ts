@@ -268,10 +268,10 @@ export class PolicyService {
       policyIdAfter: updated.servedPolicyId,
       detail: meta.detail,
     });
-    // The policy-record check now reports the new id as not yet visible in DNS.
-    if (publish) await this.checks.run(await this.catalogue.find(DomainName.fromValidated(entity.name)));
-    else await this.checks.refreshBadge(entity.id);
     const name = DomainName.fromValidated(entity.name);
+    // The policy-record check now reports the new id as not yet visible in DNS.
+    if (publish) await this.checks.run(await this.catalogue.find(name));
+    else await this.checks.refreshBadge(entity.id);
     const view = await this.catalogue.view(await this.catalogue.find(name));
     return {
       domain: view,

@@ -11,8 +11,8 @@ import { DomainsService } from '../../../src/mta-sts/services/domains.service';
 import { ProvisioningService } from '../../../src/mta-sts/services/provisioning.service';
 import { configurePanel } from '../../../src/panel/setup';
 import { FakeCertificateAuthority, FakeDnsResolver, FakeWebServer, UnexpectedCalls, FakeSmtpProber } from './fakes';
-import { createModuleApp, Fakes, issuing } from './provisioning-app';
-import { BundleServingHttpClient, FakeClock } from './renewal-app';
+import { createModuleApp, Fakes, issuing, SERVER_IPV4 } from './provisioning-app';
+import { BundleServingHttpClient, FakeClock, makeCertificate } from './renewal-app';
 
 /**
  * `BundleServingHttpClient` whose TLS answers say the chain verified, as if the test
@@ -50,6 +50,21 @@ export function makePagesFakes(
     http: new TrustingHttpClient(unexpected, dataDir),
     smtp: new FakeSmtpProber(),
   };
+}
+
+/**
+ * Fakes for one domain ready to enable: its certificate, one MX host, the policy host at
+ * this server, no `_mta-sts` record yet and the TLS-RPT record in place; nginx may reload.
+ */
+export function oneDomainFakes(dataDir: string, domain: string): Fakes {
+  const host = `mta-sts.${domain}`;
+  const fakes = makePagesFakes(dataDir, new Map([[host, makeCertificate(host, 90)]]));
+  fakes.web.allowReload = true;
+  fakes.dns.mx.set(domain, [{ exchange: 'mx1.example.com', priority: 10 }]);
+  fakes.dns.addresses.set(host, { 4: [SERVER_IPV4], 6: [] });
+  fakes.dns.txt.set(`_mta-sts.${domain}`, []);
+  fakes.dns.txt.set(`_smtp._tls.${domain}`, [`v=TLSRPTv1; rua=mailto:tls-reports@${domain}`]);
+  return fakes;
 }
 
 export interface PagesApp extends Fakes {

@@ -386,27 +386,28 @@ export class NginxWebServer extends WebServer {
   configurationProblem(): Promise<string | undefined> {
     // In the queue: never between two files of one change.
     return this.serialized(async () => {
-      const result = await this.nginx(['-t']);
-      if (result.code === 0) return undefined;
-      const advice = nginxTestAdvice(result.stderr);
-      const last =
-        result.stderr
-          .trim()
-          .split('\n')
-          .find((line) => /\[emerg\]|\[crit\]/.test(line)) ?? result.stderr.trim();
-      return `nginx -t fails: ${last.replace(/^.*\[(emerg|crit)\] \d+#\d+: /, '')}${advice ? ` ${advice}` : ''}`;
+      const failure = await this.runConfigTest();
+      if (!failure) return undefined;
+      const stderr = failure.stderr.trim();
+      const last = stderr.split('\n').find((line) => /\[emerg\]|\[crit\]/.test(line)) ?? stderr;
+      return `nginx -t fails: ${last.replace(/^.*\[(emerg|crit)\] \d+#\d+: /, '')}${failure.advice ? ` ${failure.advice}` : ''}`;
     });
   }
 
   private async testConfig(): Promise<void> {
-    const result = await this.nginx(['-t']);
-    if (result.code !== 0) {
-      const advice = nginxTestAdvice(result.stderr);
+    const failure = await this.runConfigTest();
+    if (failure) {
       throw new OperationFailedError(
-        `nginx rejected the new configuration (nginx -t failed); the previous configuration is still serving.${advice ? ` ${advice}` : ''}`,
-        result.stderr,
+        `nginx rejected the new configuration (nginx -t failed); the previous configuration is still serving.${failure.advice ? ` ${failure.advice}` : ''}`,
+        failure.stderr,
       );
     }
+  }
+
+  /** Runs `nginx -t`: undefined when the configuration loads, else its output and the fix it points to. */
+  private async runConfigTest(): Promise<{ stderr: string; advice?: string } | undefined> {
+    const result = await this.nginx(['-t']);
+    return result.code === 0 ? undefined : { stderr: result.stderr, advice: nginxTestAdvice(result.stderr) };
   }
 
   private async reloadNginx(): Promise<void> {

@@ -39,6 +39,7 @@ import { BADGE_LABELS, cardModel, CONFIRMATIONS, ConfirmedAction, listModel } fr
 import { policyIndicatorValue } from '../../domain/dns-records';
 import { MAX_NAME } from '../../domain/hostname';
 import { setPageSecurityHeaders } from './page-headers';
+import { readableTime } from '../../domain/messages';
 
 /**
  * The server-rendered pages: the domain list and one card per domain, with every action a
@@ -125,7 +126,7 @@ export class DomainsPageController {
       // Remove now names the senders' cache time (RFC 8461 §8.3).
       warning:
         action === 'remove-now' && cached > 0 && view.state !== 'retiring'
-          ? `Senders may keep a cached policy for this domain for up to ${Math.round(cached / 86_400)} day(s), until ${cachedUntil(this.clock.now(), cached).toISOString().slice(0, 16).replace('T', ' ')} UTC.`
+          ? `Senders may keep a cached policy for this domain for up to ${Math.round(cached / 86_400)} day(s), until ${readableTime(cachedUntil(this.clock.now(), cached))}.`
           : null,
       action,
       domain: view.domain,

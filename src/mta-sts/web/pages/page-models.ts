@@ -7,6 +7,7 @@ import { PageRole } from '../../mta-sts.options';
 import { DomainPage } from '../../services/domains.service';
 import { DomainView } from '../../services/domain-view';
 import { describeDuration } from '../../domain/lifecycle';
+import { readableTime } from '../../domain/messages';
 
 /**
  * What the templates show, worked out here so the templates stay free of logic. Status is
@@ -46,7 +47,7 @@ export const MAX_AGE_CHOICES = [
 
 const DAY_MS = 86_400_000;
 const date = (iso: string | null | undefined) => (iso ? iso.slice(0, 10) : null);
-const dateTime = (iso: string | null | undefined) => (iso ? `${iso.slice(0, 16).replace('T', ' ')} UTC` : null);
+const dateTime = (iso: string | null | undefined) => (iso ? readableTime(iso) : null);
 
 /**
  * Sentences said once: a message that repeats another, or is contained in a longer one,
@@ -164,7 +165,8 @@ export function cardModel(view: DomainView, role: PageRole, now: Date, recentAct
   const canAct = role === 'admin';
   const state = view.state;
   const serving = state === 'active' || state === 'changing' || state === 'retiring';
-  const error = summary(view, now).error;
+  const base = summary(view, now);
+  const error = base.error;
   const actions = canAct
     ? {
         enable: state === 'inactive' || state === 'error' || state === 'removed',
@@ -182,14 +184,15 @@ export function cardModel(view: DomainView, role: PageRole, now: Date, recentAct
   // Top-of-card sentences, each said once.
   const messages = once([error?.message, view.mxProblem, ...view.alerts]);
   return {
-    ...summary(view, now),
+    ...base,
     title: `MTA-STS for ${view.displayName}`,
     canAct,
     state,
     refreshing: state === 'provisioning',
     progress: provisioningSteps(view, recentActions, now),
     mxProblem: messages.includes(view.mxProblem ?? '') ? view.mxProblem : null,
-    error: error && messages.includes(error.message) ? error : error ? { ...error, message: null } : null,
+    // An error whose message another line already says keeps its step, not its words.
+    error: error && { ...error, message: messages.includes(error.message) ? error.message : null },
     maxAge: { seconds: view.maxAge, label: maxAgeLabel(view.maxAge) },
     policy: view.policy,
     servedPolicyId: view.servedPolicyId,
