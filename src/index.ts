@@ -1,11 +1,20 @@
 /**
  * What a host panel imports: the module, its options, its entities and migrations, and
- * the services it may call from its own controllers.
+ * the services it may call from its own controllers and buttons.
+ *
+ * A host's own "Enable" button, for instance, calls `ProvisioningService.enable(domain)`
+ * and shows `EnableResult`; every service method takes the domain as the user typed it
+ * (checked and normalised inside) and an optional `Actor` for the audit trail, and
+ * throws one of the `MtaStsError` classes below with a sentence fit to show as it is.
  */
 export { MtaStsModule } from './mta-sts/mta-sts.module';
-export type { MtaStsModuleOptions, NginxLayout, PageRole, ResolvedMtaStsOptions } from './mta-sts/mta-sts.options';
+export type { MtaStsModuleOptions, NginxLayout, ResolvedMtaStsOptions } from './mta-sts/mta-sts.options';
 export { LETSENCRYPT_PRODUCTION, LETSENCRYPT_STAGING, resolveMtaStsOptions } from './mta-sts/mta-sts.options';
-export { MTA_STS_OPTIONS } from './mta-sts/mta-sts.tokens';
+export type { MtaStsPage, PageBackLink, PageLayout, PageRole } from './mta-sts/web/pages/page-options';
+export { PAGE_CSP } from './mta-sts/web/pages/page-headers';
+export type { MtaStsRoutes, ResolvedMtaStsRoutes } from './mta-sts/web/routes';
+export { DEFAULT_ROUTES } from './mta-sts/web/routes';
+export { MTA_STS_OPTIONS, MTA_STS_ROUTES } from './mta-sts/mta-sts.tokens';
 export { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS, MtaStsDomainEntity } from './mta-sts/persistence';
 export { DomainsService } from './mta-sts/services/domains.service';
 export { ProvisioningService } from './mta-sts/services/provisioning.service';
@@ -15,6 +24,7 @@ export type { RemoveResult, RetireResult } from './mta-sts/services/retirement.s
 export type { PolicyChange } from './mta-sts/services/policy.service';
 export { PolicyService } from './mta-sts/services/policy.service';
 export { RetirementService } from './mta-sts/services/retirement.service';
+export { RenewalService } from './mta-sts/services/renewal.service';
 export type { Actor } from './mta-sts/services/audit.service';
 export {
   ConflictError,

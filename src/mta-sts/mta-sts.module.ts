@@ -9,7 +9,7 @@ import { NodeHttpClient } from './adapters/node-http.client';
 import { SystemClock } from './adapters/system.clock';
 import { MTA_STS_MODULE_OPTIONS, MtaStsConfigurableModule } from './mta-sts.module-definition';
 import { MtaStsModuleOptions, ResolvedMtaStsOptions, resolveMtaStsOptions } from './mta-sts.options';
-import { MTA_STS_OPTIONS, MTA_STS_RANDOM } from './mta-sts.tokens';
+import { MTA_STS_OPTIONS, MTA_STS_RANDOM, MTA_STS_ROUTES } from './mta-sts.tokens';
 import { ScheduledJobs } from './jobs/scheduled-jobs';
 import { ChecksService } from './services/checks.service';
 import { DomainLocks } from './services/domain-locks';
@@ -38,34 +38,23 @@ import { DomainsService } from './services/domains.service';
 import { MxLookupService } from './services/mx-lookup.service';
 import { PreflightService } from './services/preflight.service';
 import { ProvisioningService } from './services/provisioning.service';
-import { DomainsApiController } from './web/domains-api.controller';
-import { JobsApiController } from './web/jobs-api.controller';
-import { DomainsPageController } from './web/pages/domains-page.controller';
 import { PageAccessGuard } from './web/pages/page-access.guard';
 import { PageErrorFilter } from './web/pages/page-error.filter';
 import { PageCsrf } from './web/pages/page-csrf';
-import { OperationsController } from './web/operations.controller';
 import { OperationsService } from './services/operations.service';
 import { MtaStsErrorFilter } from './web/mta-sts-error.filter';
 import { StorageFailures } from './web/storage-locations';
-import { PageAssetsController } from './web/pages/page-assets.controller';
 import { PolicyService } from './services/policy.service';
 import { PageRenderer } from './web/page-renderer';
 
 /**
  * MTA-STS provisioning. The host panel owns the singletons: it registers
  * `MTA_STS_ENTITIES` and `MTA_STS_MIGRATIONS` with its own TypeORM data source and calls
- * `ScheduleModule.forRoot()` itself; this module only uses them.
+ * `ScheduleModule.forRoot()` itself; this module only uses them. Its controllers are
+ * added by `forRoot`/`forRootAsync`, at the route prefixes given there (`routes`).
  */
 @Module({
   imports: [TypeOrmModule.forFeature(MTA_STS_ENTITIES)],
-  controllers: [
-    DomainsApiController,
-    JobsApiController,
-    PageAssetsController,
-    DomainsPageController,
-    OperationsController,
-  ],
   providers: [
     {
       provide: MTA_STS_OPTIONS,
@@ -186,6 +175,7 @@ import { PageRenderer } from './web/page-renderer';
     ScheduledJobs,
     PageRenderer,
     MTA_STS_OPTIONS,
+    MTA_STS_ROUTES,
   ],
 })
 export class MtaStsModule extends MtaStsConfigurableModule {}

@@ -13,6 +13,8 @@ import {
   resolveNotificationOptions,
 } from './adapters/notify/notify-settings';
 import { readPemOption } from './pem-option';
+import type { PageBackLink, PageLayout, PageRole } from './web/pages/page-options';
+import { PAGE_CSP } from './web/pages/page-headers';
 
 /** Let's Encrypt's directories (acme-client has the same constants). */
 export const LETSENCRYPT_PRODUCTION = 'https://acme-v02.api.letsencrypt.org/directory';
@@ -212,14 +214,28 @@ export interface MtaStsModuleOptions {
      * @default a random secret per process: forms left open across a restart expire
      */
     csrfSecret?: string;
+    /**
+     * Renders every page inside the host panel's own layout (its menu, its header). It gets
+     * the page's title, the tags for `<head>` and the content, and returns the whole
+     * document. Without it, the pages have a layout of their own.
+     */
+    layout?: PageLayout;
+    /** A link back to the host panel in the header of the pages' own layout, e.g. `{ label: '← Panel', url: '/' }`. */
+    backLink?: PageBackLink;
+    /**
+     * The Content-Security-Policy the module sets on its pages and assets. The default
+     * allows only the panel's own scripts and styles (none inline) and no framing; a host
+     * whose layout needs more (its own inline script, a CDN) widens it here.
+     * @default PAGE_CSP
+     */
+    contentSecurityPolicy?: string;
   };
 }
 
 /** See `nginx.layout`. */
 export type NginxLayout = 'per-domain' | 'shared';
 
-/** What a signed-in person may do on the pages. */
-export type PageRole = 'admin' | 'viewer';
+export type { PageRole } from './web/pages/page-options';
 
 /** The options with every default applied and every value checked. */
 export interface ResolvedMtaStsOptions {
@@ -278,6 +294,9 @@ export interface ResolvedMtaStsOptions {
     readonly logoutUrl?: string;
     readonly sessionKey?: (request: unknown) => string | null | undefined | Promise<string | null | undefined>;
     readonly csrfSecret?: string;
+    readonly layout?: PageLayout;
+    readonly backLink?: PageBackLink;
+    readonly contentSecurityPolicy: string;
   };
 }
 
@@ -516,6 +535,9 @@ export function resolveMtaStsOptions(options: MtaStsModuleOptions): ResolvedMtaS
       logoutUrl: options.pages?.logoutUrl,
       sessionKey: options.pages?.sessionKey,
       csrfSecret: assertCsrfSecret(options.pages?.csrfSecret),
+      layout: assertFunction('pages.layout', options.pages?.layout),
+      backLink: backLink(options.pages?.backLink),
+      contentSecurityPolicy: contentSecurityPolicy(options.pages?.contentSecurityPolicy),
     },
   };
 }
@@ -525,4 +547,39 @@ function assertCsrfSecret(secret: string | undefined): string | undefined {
     throw new InvalidOptionError('pages.csrfSecret', 'must be a string of at least 32 characters');
   }
   return secret;
+}
+
+function assertFunction<T>(option: string, value: T | undefined): T | undefined {
+  if (value !== undefined && typeof value !== 'function') throw new InvalidOptionError(option, 'must be a function');
+  return value;
+}
+
+function backLink(link: PageBackLink | undefined): PageBackLink | undefined {
+  if (link === undefined) return undefined;
+  const { label, url } = link ?? {};
+  if (typeof label !== 'string' || label.trim() === '') {
+    throw new InvalidOptionError('pages.backLink', 'needs a label, e.g. { label: "Back to the panel", url: "/" }');
+  }
+  // A path on the panel or an http(s) URL: never `javascript:` or a protocol-relative `//host`.
+  if (typeof url !== 'string' || !(/^\/(?!\/)/.test(url) || /^https?:\/\/[^\s]+$/i.test(url))) {
+    throw new InvalidOptionError('pages.backLink', `url must be a path such as "/" or an http(s) URL`);
+  }
+  return { label: label.trim(), url };
+}
+
+function contentSecurityPolicy(value: string | undefined): string {
+  if (value === undefined) return PAGE_CSP;
+  if (typeof value !== 'string' || value.trim() === '' || /[\r\n]/.test(value)) {
+    throw new InvalidOptionError(
+      'pages.contentSecurityPolicy',
+      'must be one header value, e.g. "default-src \'self\'"',
+    );
+  }
+  if (!/(^|;)\s*frame-ancestors\s/.test(value)) {
+    throw new InvalidOptionError(
+      'pages.contentSecurityPolicy',
+      "must keep a frame-ancestors directive (e.g. frame-ancestors 'none'), so the pages cannot be framed by another site",
+    );
+  }
+  return value.trim();
 }

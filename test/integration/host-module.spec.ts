@@ -249,6 +249,123 @@ describe('MtaStsModule hosted by another panel', () => {
     });
   });
 
+  describe('with route prefixes and the host’s layout', () => {
+    const role = (request: unknown) => ((request as HeaderBag).headers['x-role'] === 'admin' ? 'admin' : null);
+
+    /** A host layout that escapes the title, as a real one would, and marks its own menu. */
+    const hostLayout = (page: { title: string; head: string; content: string; role: string | null; base: string }) =>
+      `<!doctype html><html><head><title>Panel · ${page.title.replace(/[<&>"]/g, '')}</title>${page.head}</head>` +
+      `<body><nav id="host-menu">Host menu (${page.role ?? 'anonymous'}) ${page.base}</nav><main>${page.content}</main></body></html>`;
+
+    it('serves the API, the pages, their assets and the health check below the host’s prefixes only', async () => {
+      dns.mx.set('example.com', [{ exchange: 'mx.example.com', priority: 10 }]);
+      await startPanel(
+        MtaStsModule.forRoot({
+          dataDir,
+          serverIpv4: SERVER_IPV4,
+          authorizeApi: (request) => (request as HeaderBag).headers['x-role'] === 'admin',
+          pages: { resolveRole: role },
+          routes: { api: '/api/mta-sts/', pages: 'settings/mta-sts', operations: 'ops' },
+        }),
+      );
+      expect(await call('GET', '/api/mta-sts/domains', admin)).toEqual({ status: 200, body: EMPTY_LIST });
+      expect((await call('POST', '/api/mta-sts/domains', admin, '{"domain":"example.com"}')).status).toBe(201);
+      expect((await call('POST', '/api/mta-sts/checks', admin)).status).toBe(200);
+      // The default paths are free for the host's own routes.
+      for (const path of ['/api/domains', '/mta-sts', '/mta-sts/assets/panel.css', '/healthz', '/api/checks']) {
+        expect([path, (await fetch(`${url}${path}`, { headers: admin })).status]).toEqual([path, 404]);
+      }
+      expect((await fetch(`${url}/settings/mta-sts/assets/panel.css`)).status).toBe(200);
+      expect((await fetch(`${url}/ops/healthz`)).status).toBeOneOf([200, 503]);
+
+      const list = await fetch(`${url}/settings/mta-sts`, { headers: admin });
+      const html = await list.text();
+      expect(list.status).toBe(200);
+      expect(html).toContain('href="/settings/mta-sts/domains/example.com"');
+      expect(html).toContain('<link rel="stylesheet" href="/settings/mta-sts/assets/panel.css">');
+      expect(html).toContain('action="/settings/mta-sts/domains"');
+
+      const card = await fetch(`${url}/settings/mta-sts/domains/example.com`, { headers: admin });
+      expect(card.status).toBe(200);
+    });
+
+    it('puts every page, refusals and errors included, inside the host’s layout with the module’s CSP', async () => {
+      dns.mx.set('example.com', [{ exchange: 'mx.example.com', priority: 10 }]);
+      await startPanel(
+        MtaStsModule.forRoot({
+          dataDir,
+          serverIpv4: SERVER_IPV4,
+          authorizeApi: (request) => (request as HeaderBag).headers['x-role'] === 'admin',
+          pages: { resolveRole: role, layout: hostLayout },
+        }),
+      );
+      expect((await call('POST', '/api/domains', admin, '{"domain":"example.com"}')).status).toBe(201);
+
+      const card = await fetch(`${url}/mta-sts/domains/example.com`, { headers: admin });
+      const html = await card.text();
+      expect(card.status).toBe(200);
+      expect(html).toMatch(/^<!doctype html><html><head><title>Panel · MTA-STS for example\.com<\/title>/);
+      expect(html).toContain('<nav id="host-menu">Host menu (admin) /mta-sts</nav>');
+      expect(html).toContain('<link rel="stylesheet" href="/mta-sts/assets/panel.css">');
+      expect(html).toContain('<main><div class="mta-sts mta-sts-embedded">');
+      // The module's own chrome (its header and <html>) is not there a second time.
+      expect(html.match(/<html/g)).toHaveLength(1);
+      expect(html).not.toContain('class="top"');
+      expect(card.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+
+      const refused = await fetch(`${url}/mta-sts`);
+      expect(refused.status).toBe(401);
+      expect(await refused.text()).toContain('<nav id="host-menu">Host menu (anonymous) /mta-sts</nav>');
+      const missing = await fetch(`${url}/mta-sts/domains/unknown.example`, { headers: admin });
+      expect(missing.status).toBe(404);
+      const missingHtml = await missing.text();
+      expect(missingHtml).toContain('Host menu (admin)');
+      expect(missingHtml).toContain('not managed here');
+    });
+
+    it('shows the back link in its own layout and takes the host’s CSP when it widens it', async () => {
+      const csp = "default-src 'self'; script-src 'self' 'nonce-abc'; frame-ancestors 'self'";
+      await startPanel(
+        MtaStsModule.forRoot({
+          dataDir,
+          serverIpv4: SERVER_IPV4,
+          pages: { resolveRole: role, backLink: { label: '← Mail panel', url: '/panel' }, contentSecurityPolicy: csp },
+        }),
+      );
+      const page = await fetch(`${url}/mta-sts`, { headers: admin });
+      expect(await page.text()).toContain('<a class="back" href="/panel">← Mail panel</a>');
+      expect(page.headers.get('content-security-policy')).toBe(csp);
+      expect((await fetch(`${url}/mta-sts/assets/panel.js`)).headers.get('content-security-policy')).toBe(csp);
+    });
+
+    it('refuses route prefixes and page options it cannot use, naming them', async () => {
+      const refused = async (options: Partial<MtaStsModuleOptions> & { routes?: Record<string, unknown> }) => {
+        const creation = (async () =>
+          NestFactory.create(
+            HostPanelModule.register(
+              ':memory:',
+              MtaStsModule.forRoot({ dataDir, serverIpv4: SERVER_IPV4, ...(options as MtaStsModuleOptions) }),
+            ),
+            { logger: false, abortOnError: false },
+          ))();
+        return creation.then(
+          () => 'started',
+          (error: Error) => error.message,
+        );
+      };
+      expect(await refused({ routes: { api: 'api/:id' } })).toMatch(/^routes\.api: "api\/:id" is not a plain path/);
+      expect(await refused({ routes: { pages: '/' } })).toMatch(/^routes\.pages: cannot be the root/);
+      expect(await refused({ routes: { pages: '../x' } })).toMatch(/^routes\.pages: "..\/x" is not a plain path/);
+      expect(await refused({ routes: { api: 'admin', pages: 'admin' } })).toMatch(/^routes\.pages: must differ/);
+      expect(await refused({ pages: { backLink: { label: 'x', url: 'javascript:alert(1)' } } })).toMatch(
+        /^pages\.backLink: url must be a path/,
+      );
+      expect(await refused({ pages: { contentSecurityPolicy: "default-src 'self'" } })).toMatch(
+        /^pages\.contentSecurityPolicy: must keep a frame-ancestors directive/,
+      );
+    });
+  });
+
   describe('with forRoot options', () => {
     it('keeps the API closed when neither apiToken nor authorizeApi is set', async () => {
       await startPanel(MtaStsModule.forRoot({ dataDir, serverIpv4: SERVER_IPV4 }));

@@ -154,6 +154,7 @@ export class DomainsService {
     }
   }
 
+  /** One domain as the card and the API show it; `DomainNotFoundError` when it is not managed here. */
   async get(input: unknown): Promise<DomainView> {
     return this.view(await this.find(parseDomainName(input)));
   }

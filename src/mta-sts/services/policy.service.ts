@@ -87,6 +87,7 @@ export class PolicyService {
     });
   }
 
+  /** Sets the policy's `max_age` (86400 to 31557600 seconds); a new policy id when it changes. */
   setMaxAge(input: unknown, maxAge: unknown, actor: Actor = SYSTEM_ACTOR): Promise<PolicyChange> {
     const wanted = assertMaxAge(typeof maxAge === 'string' && /^\d+$/.test(maxAge) ? Number(maxAge) : maxAge);
     return this.change(input, (entity) => ({

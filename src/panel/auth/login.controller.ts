@@ -23,10 +23,14 @@ import { LOGIN_CSRF_SECRET, PANEL_USERS, SESSIONS, SIGN_IN_THROTTLE } from './to
 import { authenticate, PanelUser } from './users';
 import { PanelSessions } from './panel-sessions';
 import { FREE_ATTEMPTS, SignInThrottle, describeWait } from './sign-in-throttle';
+import { DEFAULT_ROUTES } from '../../mta-sts/web/routes';
+
+/** The module's pages, where the standalone panel leaves them. */
+const PAGES = `/${DEFAULT_ROUTES.pages}`;
 
 /** Only local paths: a `next` parameter must not send people to another site. */
 function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/(?!\/)[^\s\\]*$/.test(next) ? next : '/mta-sts';
+  return typeof next === 'string' && /^\/(?!\/)[^\s\\]*$/.test(next) ? next : PAGES;
 }
 
 /** Too many sign-in requests from one address (`ThrottlerGuard`): a page that says so, not JSON. */
@@ -45,7 +49,7 @@ export class SignInFloodFilter implements ExceptionFilter {
         this.pages.render('message', {
           title: 'Too many requests',
           message: 'Too many sign-in requests from your address. Wait a minute, then try again.',
-          base: '/mta-sts',
+          base: PAGES,
         }),
       );
   }
@@ -130,7 +134,7 @@ export class LoginController {
   private show(request: Request, response: Response, status: number, next: string, error?: string, name = ''): void {
     const html = this.pages.render('login', {
       title: 'Sign in',
-      base: '/mta-sts',
+      base: PAGES,
       csrf: { field: CSRF_FIELD, token: csrfToken(request, response, { secret: this.csrfSecret }) },
       next,
       name,

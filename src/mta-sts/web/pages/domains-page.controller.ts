@@ -32,13 +32,11 @@ import { StorageFailures } from '../storage-locations';
 import { CSRF_FIELD } from './csrf';
 import { PageCsrf } from './page-csrf';
 import { Flash, setFlash, takeFlash } from './flash';
-import { pageBase } from './page-base';
 import { PageAccessGuard, PageRequest } from './page-access.guard';
 import { PageErrorFilter } from './page-error.filter';
 import { BADGE_LABELS, cardModel, CONFIRMATIONS, ConfirmedAction, listModel } from './page-models';
 import { policyIndicatorValue } from '../../domain/dns-records';
 import { MAX_NAME } from '../../domain/hostname';
-import { setPageSecurityHeaders } from './page-headers';
 import { readableTime } from '../../domain/messages';
 
 /**
@@ -97,7 +95,7 @@ export class DomainsPageController {
       response.redirect(303, this.cardUrl(request, view.domain));
     } catch (error) {
       this.flashError(request, response, error);
-      response.redirect(303, pageBase(request));
+      response.redirect(303, this.pages.base(request));
     }
   }
 
@@ -154,7 +152,7 @@ export class DomainsPageController {
       const flash = await this.perform(domain, action, body, await actorOf(this.options, request, 'admin'));
       if (!flash) throw new NotFoundException();
       setFlash(request, response, flash);
-      response.redirect(303, action === 'remove' ? pageBase(request) : card);
+      response.redirect(303, action === 'remove' ? this.pages.base(request) : card);
     } catch (error) {
       if (error instanceof NotFoundException) throw error;
       this.flashError(request, response, error);
@@ -270,19 +268,15 @@ export class DomainsPageController {
     const flash = takeFlash(request, response);
     // What the flash just said is not said again at the top of the card.
     const said = (text: unknown) => typeof text === 'string' && text !== '' && Boolean(flash?.text.includes(text));
-    const html = this.pages.render(view, {
+    await this.pages.send(request, response, 200, view, {
       ...model,
       ...(Array.isArray(model.alerts) ? { alerts: model.alerts.filter((alert) => !said(alert)) } : {}),
       ...(said(model.mxProblem) ? { mxProblem: null } : {}),
-      base: pageBase(request),
       csrf: { field: CSRF_FIELD, token: await this.csrf.token(request, response) },
       flash,
       role: request.mtaStsRole,
       logoutUrl: this.options.pages.logoutUrl,
     });
-    setPageSecurityHeaders(response);
-    response.status(200).type('html').setHeader('Cache-Control', 'no-store');
-    response.send(html);
   }
 
   private flashError(request: PageRequest, response: Response, error: unknown): void {
@@ -299,6 +293,6 @@ export class DomainsPageController {
   }
 
   private cardUrl(request: PageRequest, domain: string): string {
-    return `${pageBase(request)}/domains/${encodeURIComponent(domain)}`;
+    return `${this.pages.base(request)}/domains/${encodeURIComponent(domain)}`;
   }
 }

@@ -5,8 +5,6 @@ import { PageRole, ResolvedMtaStsOptions } from '../../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../../mta-sts.tokens';
 import { PageRenderer } from '../page-renderer';
 import { PageCsrf } from './page-csrf';
-import { pageBase } from './page-base';
-import { setPageSecurityHeaders } from './page-headers';
 
 /** The role of the person a page request comes from, set by `PageAccessGuard`. */
 export interface PageRequest extends Request {
@@ -40,18 +38,23 @@ export class PageAccessGuard implements CanActivate {
         if (!this.options.pages.resolveRole) {
           response.setHeader('WWW-Authenticate', 'Basic realm="MTA-STS", charset="UTF-8"');
         }
-        this.refuse(request, response, HttpStatus.UNAUTHORIZED, 'Sign in to see this page.');
+        await this.refuse(request, response, HttpStatus.UNAUTHORIZED, 'Sign in to see this page.');
       }
       return false;
     }
     request.mtaStsRole = role;
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       if (role !== 'admin') {
-        this.refuse(request, response, HttpStatus.FORBIDDEN, 'Your account can look at domains but not change them.');
+        await this.refuse(
+          request,
+          response,
+          HttpStatus.FORBIDDEN,
+          'Your account can look at domains but not change them.',
+        );
         return false;
       }
       if (!(await this.csrf.valid(request))) {
-        this.refuse(
+        await this.refuse(
           request,
           response,
           HttpStatus.FORBIDDEN,
@@ -73,12 +76,8 @@ export class PageAccessGuard implements CanActivate {
     return timingSafeEqual(digest(password), digest(token)) ? 'admin' : null;
   }
 
-  private refuse(request: Request, response: Response, status: number, message: string): void {
+  private async refuse(request: PageRequest, response: Response, status: number, message: string): Promise<void> {
     const title = status === 401 ? 'Sign in' : 'Not allowed';
-    setPageSecurityHeaders(response);
-    response
-      .status(status)
-      .type('html')
-      .send(this.pages.render('message', { title, status, message, base: pageBase(request) }));
+    await this.pages.send(request, response, status, 'message', { title, status, message, role: request.mtaStsRole });
   }
 }

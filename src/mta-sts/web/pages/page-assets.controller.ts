@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
+import { Controller, Get, Inject, NotFoundException, Param, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { VIEWS_DIR } from '../../../paths';
+import type { ResolvedMtaStsOptions } from '../../mta-sts.options';
+import { MTA_STS_OPTIONS } from '../../mta-sts.tokens';
 import { setPageSecurityHeaders } from './page-headers';
 
 /** A Map, not an object: a name from the URL must never reach `Object.prototype`. */
@@ -16,9 +18,11 @@ const ASSETS = new Map<string, string>([
 export class PageAssetsController {
   private readonly cache = new Map<string, string>();
 
+  constructor(@Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions) {}
+
   @Get(':file')
   asset(@Param('file') file: string, @Res() response: Response): void {
-    setPageSecurityHeaders(response);
+    setPageSecurityHeaders(response, this.options.pages.contentSecurityPolicy);
     const type = ASSETS.get(file);
     if (!type) throw new NotFoundException();
     if (!this.cache.has(file)) this.cache.set(file, readFileSync(join(VIEWS_DIR, 'assets', file), 'utf8'));

@@ -1,10 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { MtaStsError } from '../../domain/errors';
 import { PageRenderer } from '../page-renderer';
-import { pageBase } from './page-base';
 import { StorageFailures } from '../storage-locations';
-import { setPageSecurityHeaders } from './page-headers';
+import { PageRequest } from './page-access.guard';
 
 /**
  * Errors on the pages are pages too: an unknown domain is a 404 page in plain words,
@@ -20,8 +19,8 @@ export class PageErrorFilter implements ExceptionFilter {
     private readonly storage: StorageFailures,
   ) {}
 
-  catch(error: unknown, host: ArgumentsHost): void {
-    const request = host.switchToHttp().getRequest<Request>();
+  async catch(error: unknown, host: ArgumentsHost): Promise<void> {
+    const request = host.switchToHttp().getRequest<PageRequest>();
     const response = host.switchToHttp().getResponse<Response>();
     let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
     let message = 'Something unexpected went wrong; the details are in the panel’s log.';
@@ -40,11 +39,13 @@ export class PageErrorFilter implements ExceptionFilter {
       this.logger.error(`Page failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
     if (response.headersSent) return;
-    setPageSecurityHeaders(response);
     const title = status === HttpStatus.NOT_FOUND ? 'Not found' : 'Something went wrong';
-    response
-      .status(status)
-      .type('html')
-      .send(this.pages.render('message', { title, message, base: pageBase(request) }));
+    try {
+      await this.pages.send(request, response, status, 'message', { title, message, role: request.mtaStsRole });
+    } catch (failure) {
+      // The host's layout itself failed: a plain answer rather than none.
+      this.logger.error(`Error page failed: ${failure instanceof Error ? failure.message : String(failure)}`);
+      if (!response.headersSent) response.status(status).type('text').send(`${title}. ${message}`);
+    }
   }
 }

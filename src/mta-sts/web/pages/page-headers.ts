@@ -16,9 +16,9 @@ export const PAGE_CSP = [
   "base-uri 'none'",
 ].join('; ');
 
-/** Security headers of every page and asset the module serves. */
-export function setPageSecurityHeaders(response: Response): void {
-  response.setHeader('Content-Security-Policy', PAGE_CSP);
+/** Security headers of every page and asset the module serves (`csp`: the host's `pages.contentSecurityPolicy`). */
+export function setPageSecurityHeaders(response: Response, csp: string = PAGE_CSP): void {
+  response.setHeader('Content-Security-Policy', csp);
   response.setHeader('X-Frame-Options', 'DENY');
   response.setHeader('X-Content-Type-Options', 'nosniff');
   response.setHeader('Referrer-Policy', 'same-origin');
