@@ -5,7 +5,18 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', 'test-artifacts/**', '*.js', '*.mjs'] },
+  {
+    ignores: [
+      'dist/**',
+      'examples/*/dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'data/**',
+      'test-artifacts/**',
+      '*.js',
+      '*.mjs',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

@@ -1,0 +1,1 @@
+export const HOST_CONFIG = Symbol('HOST_CONFIG');
