@@ -5,6 +5,8 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { InvalidSettingError, loadPanelConfig, startupWarnings } from './panel/env';
 import { configurePanel } from './panel/setup';
+import { Logger as PinoLogger } from 'nestjs-pino';
+import { PanelTextLogger } from './panel/logging';
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -19,8 +21,14 @@ async function bootstrap(): Promise<void> {
   }
   // The data directory holds the database; nginx's workers traverse it to the policy files.
   mkdirSync(config.resolved.dataDir, { recursive: true, mode: 0o755 });
-  const app = await NestFactory.create(AppModule.forConfig(config));
-  configurePanel(app);
+  const json = config.logFormat === 'json';
+  const app = await NestFactory.create(AppModule.forConfig(config), {
+    // JSON: everything, start-up included, goes through pino once it is ready.
+    bufferLogs: json,
+    logger: json ? undefined : new PanelTextLogger(),
+  });
+  if (json) app.useLogger(app.get(PinoLogger));
+  configurePanel(app, config.trustProxy);
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);
   const logger = new Logger('Panel');

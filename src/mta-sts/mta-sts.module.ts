@@ -30,6 +30,7 @@ import { NodeSmtpProber } from './adapters/smtp/node-smtp.prober';
 import { createNotifier } from './adapters/notify/notify-settings';
 import { RetirementService } from './services/retirement.service';
 import { AuditService } from './services/audit.service';
+import { ActionLog } from './services/action-log';
 import { NotificationsService } from './services/notifications.service';
 import { CertificateStore } from './services/certificate-store';
 import { ChallengeFiles } from './services/challenge-files';
@@ -153,6 +154,7 @@ import { PageRenderer } from './web/page-renderer';
     PolicyService,
     RetirementService,
     AuditService,
+    ActionLog,
     NotificationsService,
     DomainLocks,
     ChecksService,

@@ -1,10 +1,12 @@
 import { NOTIFICATION_VARIABLE_OF_OPTION, parseNotificationEnv } from '../mta-sts/adapters/notify/notify-env';
 import type { NotificationOptions } from '../mta-sts/adapters/notify/notify-settings';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { InvalidOptionError } from '../mta-sts/domain/errors';
 import { Env, envBoolean, envInteger } from '../mta-sts/env-values';
 import { parseUsers, PanelUser } from './auth/users';
 import { InvalidSettingError } from './settings-error';
+import type { LogFormat } from './logging';
 
 export { InvalidSettingError };
 import {
@@ -29,6 +31,10 @@ export interface PanelConfig {
   readonly mtaSts: MtaStsModuleOptions;
   /** The same options checked and with defaults applied. */
   readonly resolved: ResolvedMtaStsOptions;
+  /** `MTA_STS_LOG_FORMAT`. */
+  readonly logFormat: LogFormat;
+  /** `MTA_STS_TRUST_PROXY`: Express's `trust proxy` (which proxies may set X-Forwarded-*). */
+  readonly trustProxy: string | number | false;
 }
 
 /** Which environment variable feeds which module option, so errors can name the variable. */
@@ -102,6 +108,32 @@ function words(variable: string, value: string | undefined): string[] {
   return result;
 }
 
+/**
+ * Which reverse proxies the panel believes about the client's address and HTTPS
+ * (`X-Forwarded-For`, `X-Forwarded-Proto`): `loopback` (a proxy on this machine, the
+ * default), `false` (none), a number of hops, or addresses and CIDR ranges, comma-separated,
+ * with Express's names `loopback`, `linklocal` and `uniquelocal`.
+ */
+function trustProxy(value: string | undefined): string | number | false {
+  const given = value?.trim() || 'loopback';
+  if (given === 'false') return false;
+  if (/^\d{1,2}$/.test(given)) return Number(given);
+  const entries = given.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    const [address, bits, extra] = entry.split('/');
+    const named = ['loopback', 'linklocal', 'uniquelocal'].includes(entry);
+    const family = isIP(address ?? '');
+    const maskOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (!named && (family === 0 || !maskOk || extra !== undefined)) {
+      throw new InvalidSettingError(
+        'MTA_STS_TRUST_PROXY',
+        `"${entry}" is not loopback, linklocal, uniquelocal, an IP address or a CIDR range (or give false, or a number of hops)`,
+      );
+    }
+  }
+  return entries.join(',');
+}
+
 export function loadPanelConfig(env: Env = process.env): PanelConfig {
   const port = integer(env, 'PORT', 3000, 1, 65535);
   const host = env.HOST?.trim() || '127.0.0.1';
@@ -151,10 +183,16 @@ export function loadPanelConfig(env: Env = process.env): PanelConfig {
     throw new InvalidSettingError('MTA_STS_SESSION_SECRET', 'must be at least 32 characters long');
   }
   const sessionSecret = configuredSecret || randomBytes(32).toString('hex');
+  const logFormat = (env.MTA_STS_LOG_FORMAT?.trim() || 'text') as LogFormat;
+  if (logFormat !== 'text' && logFormat !== 'json') {
+    throw new InvalidSettingError('MTA_STS_LOG_FORMAT', `"${logFormat}" must be text or json`);
+  }
   try {
     return {
       port,
       host,
+      logFormat,
+      trustProxy: trustProxy(env.MTA_STS_TRUST_PROXY),
       users,
       sessionSecret,
       sessionSecretConfigured: Boolean(configuredSecret),

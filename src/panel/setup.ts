@@ -4,12 +4,12 @@ import helmet from 'helmet';
 
 /**
  * HTTP hardening of the standalone panel: security headers with a Content-Security-Policy
- * the pages satisfy (no inline script or style anywhere), and `req.secure` from a local
- * reverse proxy so cookies get `Secure` behind HTTPS.
+ * the pages satisfy (no inline script or style anywhere), and `req.secure` from the
+ * trusted reverse proxy (`MTA_STS_TRUST_PROXY`) so cookies get `Secure` behind HTTPS.
  */
-export function configurePanel(app: INestApplication): void {
+export function configurePanel(app: INestApplication, trustProxy: string | number | false = 'loopback'): void {
   const express = app as NestExpressApplication;
-  express.set('trust proxy', 'loopback');
+  express.set('trust proxy', trustProxy);
   express.disable('x-powered-by');
   express.use(
     helmet({

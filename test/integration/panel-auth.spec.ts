@@ -44,11 +44,12 @@ describe('The standalone panel’s sign-in (AppModule from the environment)', ()
 
   /** The panel as `main.ts` builds it: config from the environment, AppModule, configurePanel. */
   async function startPanel(variables: Record<string, string> = env()): Promise<INestApplication> {
-    const app = await NestFactory.create(AppModule.forConfig(loadPanelConfig(variables)), {
+    const config = loadPanelConfig(variables);
+    const app = await NestFactory.create(AppModule.forConfig(config), {
       logger: false,
       abortOnError: false,
     });
-    configurePanel(app);
+    configurePanel(app, config.trustProxy);
     await app.init();
     apps.push(app);
     return app;
@@ -167,6 +168,15 @@ describe('The standalone panel’s sign-in (AppModule from the environment)', ()
       ['/mta-sts/domains', browser.csrfToken],
     ]);
     expect(browser.csrfToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('believes X-Forwarded-Proto only from the proxies MTA_STS_TRUST_PROXY names', async () => {
+    // The test's requests come from loopback; with no proxy trusted, the header is anyone's word.
+    const app = await startPanel(env({ MTA_STS_TRUST_PROXY: 'false' }));
+    const browser = new Browser(app.getHttpServer(), null, { 'X-Forwarded-Proto': 'https' });
+    const signedIn = await signIn(browser, 'alice', ALICE_PASSWORD);
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.cookies.find((cookie) => cookie.name === 'mta_sts_session')?.attributes.secure).toBeUndefined();
   });
 
   it('marks the session cookie Secure behind a local HTTPS reverse proxy', async () => {

@@ -281,6 +281,9 @@ describe('loadPanelConfig', () => {
     ['a negative hash bucket size', { MTA_STS_NGINX_HASH_BUCKET_SIZE: '-1' }, 'MTA_STS_NGINX_HASH_BUCKET_SIZE'],
     ['an unbalanced quote in the nginx arguments', { MTA_STS_NGINX_ARGS: '-p "/tmp/x' }, 'MTA_STS_NGINX_ARGS'],
     ['an unknown nginx layout', { MTA_STS_NGINX_LAYOUT: 'flat' }, 'MTA_STS_NGINX_LAYOUT'],
+    ['an unknown log format', { MTA_STS_LOG_FORMAT: 'xml' }, 'MTA_STS_LOG_FORMAT'],
+    ['a trusted proxy that is no address', { MTA_STS_TRUST_PROXY: 'proxy.example' }, 'MTA_STS_TRUST_PROXY'],
+    ['a trusted range with a wrong mask', { MTA_STS_TRUST_PROXY: '10.0.0.0/33' }, 'MTA_STS_TRUST_PROXY'],
     [
       'a worker user the system does not have',
       { MTA_STS_NGINX_LAYOUT: 'shared', MTA_STS_NGINX_WORKER_USER: 'no-such-user-mta-sts' },
@@ -293,6 +296,15 @@ describe('loadPanelConfig', () => {
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
     // The module's option name is replaced by the variable, not repeated after it.
     expect(error.message.slice(variable.length + 2)).not.toMatch(/^[a-zA-Z.]+: /);
+  });
+
+  it('reads the log format and the trusted proxies', () => {
+    expect(loadPanelConfig(base)).toMatchObject({ logFormat: 'text', trustProxy: 'loopback' });
+    expect(loadPanelConfig({ ...base, MTA_STS_LOG_FORMAT: 'json' }).logFormat).toBe('json');
+    const trusted = (value: string) => loadPanelConfig({ ...base, MTA_STS_TRUST_PROXY: value }).trustProxy;
+    expect(trusted('false')).toBe(false);
+    expect(trusted('2')).toBe(2);
+    expect(trusted('loopback, 10.0.0.0/8,fd00::/8')).toBe('loopback,10.0.0.0/8,fd00::/8');
   });
 
   it('shows the refused value in the message', () => {

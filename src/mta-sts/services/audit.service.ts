@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { MtaStsActionEntity } from '../persistence/mta-sts-action.entity';
 import { Clock } from '../ports/clock.port';
+import { ActionLog, LoggedAction } from './action-log';
 
 /** Who did something: a user name from the host panel, `api`, or `system` for scheduled work. */
 export type Actor = string;
@@ -34,9 +35,10 @@ export class AuditService {
   constructor(
     @InjectRepository(MtaStsActionEntity) private readonly actions: Repository<MtaStsActionEntity>,
     @Inject(Clock) private readonly clock: Clock,
+    private readonly actionLog: ActionLog,
   ) {}
 
-  /** Records an action; pass `manager` to record it inside the caller's transaction. */
+  /** Records an action, and logs it once; pass `manager` to record it inside the caller's transaction. */
   async record(action: NewAction, manager?: EntityManager): Promise<void> {
     const repository = manager ? manager.getRepository(MtaStsActionEntity) : this.actions;
     await repository.insert({
@@ -48,6 +50,12 @@ export class AuditService {
       policyIdAfter: action.policyIdAfter ?? null,
       detail: action.detail,
     });
+    this.actionLog.record({ ...action, outcome: 'done' });
+  }
+
+  /** Logs an outcome the trail does not keep (a failure, a refusal, background work). */
+  log(entry: LoggedAction): void {
+    this.actionLog.record(entry);
   }
 
   /** Records that the CA had forgotten the ACME account and it was registered again (RFC 8555 §7.3.1). */

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { isServing } from '../domain/domain-state';
@@ -51,7 +51,6 @@ export interface ChangeMeta {
  */
 @Injectable()
 export class PolicyService {
-  private readonly logger = new Logger('MtaSts');
 
   constructor(
     @InjectRepository(MtaStsDomainEntity) private readonly domains: Repository<MtaStsDomainEntity>,
@@ -189,7 +188,6 @@ export class PolicyService {
         { mode: 'testing' },
         { action: 'downgrade', actor: SYSTEM_ACTOR, detail: `Reverted to testing automatically: ${risks.join(' ')}` },
       );
-      this.logger.warn(`${current.name} went back to testing automatically: ${risks.join(' ')}`);
       this.notifications.send({
         kind: 'downgraded',
         domain: current.name,

@@ -218,7 +218,7 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
     } catch (error) {
       const failure = error instanceof StepFailure ? error : new StepFailure('policy-file', error);
       const message = describe(failure.cause);
-      this.logger.warn(`Enabling ${name.ascii} failed at ${failure.step}: ${message}`);
+      this.audit.log({ domain: name.ascii, action: 'provisioned', outcome: 'failed', step: failure.step, detail: message });
       await this.domains.update(
         { name: name.ascii },
         { state: 'error', step: null, errorStep: failure.step, errorMessage: message },
@@ -292,9 +292,13 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
       },
     );
     await this.checks.refreshBadge(entity.id);
-    this.logger.log(
-      `${name.ascii} is active: policy ${policy.id} served at https://${name.policyHost}/.well-known/mta-sts.txt`,
-    );
+    this.audit.log({
+      domain: name.ascii,
+      action: 'provisioned',
+      outcome: 'done',
+      policyIdAfter: policy.id,
+      detail: `Active: policy ${policy.id} served at https://${name.policyHost}/.well-known/mta-sts.txt`,
+    });
   }
 
   private async reusableCertificate(

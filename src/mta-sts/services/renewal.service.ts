@@ -162,7 +162,12 @@ export class RenewalService {
         throw error;
       }
       await this.domains.update({ id: entity.id }, installedCertificateFields(info, this.ca.directoryUrl));
-      this.logger.log(`Renewed the certificate of ${name.policyHost}; valid until ${info.notAfter.toISOString()}`);
+      this.audit.log({
+        domain: name.ascii,
+        action: 'renew',
+        outcome: 'done',
+        detail: `Renewed the certificate of ${name.policyHost}; valid until ${info.notAfter.toISOString()}.`,
+      });
     } catch (error) {
       return this.recordFailure(entity, name, error);
     }
@@ -194,9 +199,12 @@ export class RenewalService {
         renewRetryAfter: retryAfter ?? null,
       },
     );
-    this.logger.warn(
-      `Renewing ${name.policyHost} failed (${failures} in a row), the current certificate keeps serving; next attempt ${next.toISOString()}: ${message}`,
-    );
+    this.audit.log({
+      domain: name.ascii,
+      action: 'renew',
+      outcome: 'failed',
+      detail: `Renewing ${name.policyHost} failed (${failures} in a row), the current certificate keeps serving; next attempt ${next.toISOString()}: ${message}`,
+    });
     // Once per run of failures; the card shows every later attempt.
     if (failures === 1) {
       this.notifications.send({

@@ -98,7 +98,6 @@ export class RetirementService {
           detail: `Retiring: mode none is served until ${readableTime(until)}, then the policy host is removed.`,
         },
       );
-      this.logger.log(`${name.ascii} is retiring until ${until.toISOString()}`);
       return this.retireResult(await this.catalogue.find(name), change.domain);
     });
   }

@@ -1,4 +1,6 @@
+import { MtaStsError } from '../domain/errors';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
+import { LoggedAction } from '../services/action-log';
 import { Actor } from '../services/audit.service';
 
 /**
@@ -8,4 +10,23 @@ import { Actor } from '../services/audit.service';
 export async function actorOf(options: ResolvedMtaStsOptions, request: unknown, fallback: Actor): Promise<Actor> {
   const named = options.resolveActor ? await options.resolveActor(request) : undefined;
   return typeof named === 'string' && named.trim() !== '' ? named.trim() : fallback;
+}
+
+/**
+ * The log entry of an action a person asked for that did not happen: `refused` when the
+ * module said no (bad input, a conflict, a refused promotion), `failed` otherwise.
+ */
+export function failedAction(
+  attempt: { readonly domain: unknown; readonly action: string; readonly actor?: string },
+  known: MtaStsError | undefined,
+  error: unknown,
+): LoggedAction {
+  const refused = known !== undefined && known.kind !== 'failed' && known.kind !== 'unavailable';
+  return {
+    domain: typeof attempt.domain === 'string' ? attempt.domain.slice(0, 253) : String(attempt.domain).slice(0, 253),
+    action: attempt.action,
+    actor: attempt.actor,
+    outcome: refused ? 'refused' : 'failed',
+    detail: known?.message ?? (error instanceof Error ? error.message : String(error)),
+  };
 }

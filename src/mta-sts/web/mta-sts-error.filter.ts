@@ -1,6 +1,19 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  Logger,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { MtaStsError, OperationFailedError, PromotionRefusedError } from '../domain/errors';
+import type { ResolvedMtaStsOptions } from '../mta-sts.options';
+import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
+import { AuditService } from '../services/audit.service';
+import { actorOf, failedAction } from './actor';
 import { StorageFailures } from './storage-locations';
 
 const STATUS: Record<MtaStsError['kind'], number> = {
@@ -22,10 +35,15 @@ const STATUS: Record<MtaStsError['kind'], number> = {
 export class MtaStsErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('MtaSts');
 
-  constructor(private readonly storage: StorageFailures) {}
+  constructor(
+    private readonly storage: StorageFailures,
+    private readonly audit: AuditService,
+    @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
+  ) {}
 
   catch(caught: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
+    const request = host.switchToHttp().getRequest<Request>();
     if (caught instanceof HttpException) {
       const body = caught.getResponse();
       response
@@ -34,6 +52,7 @@ export class MtaStsErrorFilter implements ExceptionFilter {
       return;
     }
     const error = caught instanceof MtaStsError ? caught : this.storage.recognize(caught);
+    void this.logAction(request, error, caught);
     if (!error) {
       this.logger.error(
         `Request failed: ${caught instanceof Error ? (caught.stack ?? caught.message) : String(caught)}`,
@@ -52,5 +71,22 @@ export class MtaStsErrorFilter implements ExceptionFilter {
       ...(error instanceof OperationFailedError && error.detail ? { detail: error.detail } : {}),
       ...(error instanceof PromotionRefusedError ? { reasons: error.reasons } : {}),
     });
+  }
+
+  /** A domain action the API refused or could not do (`POST /domains/x/enable`, `DELETE /domains/x`), logged once. */
+  private async logAction(request: Request, known: MtaStsError | undefined, caught: unknown): Promise<void> {
+    if (request.method === 'GET' || request.method === 'HEAD') return;
+    const body = request.body as { domain?: unknown } | undefined;
+    const domain = (request.params as Record<string, string | undefined>).domain ?? body?.domain;
+    if (domain === undefined) return;
+    const route = String((request.route as { path?: unknown } | undefined)?.path ?? '');
+    const last = route.split('/').pop() ?? '';
+    const action = last === ':domain' ? 'delete' : request.params.domain === undefined ? 'add' : last;
+    try {
+      const actor = await actorOf(this.options, request, 'api');
+      this.audit.log(failedAction({ domain, action, actor }, known, caught));
+    } catch (error) {
+      this.logger.warn(`Could not log a failed ${action}: ${String(error)}`);
+    }
   }
 }

@@ -26,7 +26,7 @@ import { RenewalService } from '../../services/renewal.service';
 import { RetirementService } from '../../services/retirement.service';
 import { AuditService } from '../../services/audit.service';
 import { cachedUntil } from '../../domain/lifecycle';
-import { actorOf } from '../actor';
+import { actorOf, failedAction } from '../actor';
 import { PageRenderer } from '../page-renderer';
 import { StorageFailures } from '../storage-locations';
 import { CSRF_FIELD } from './csrf';
@@ -86,15 +86,16 @@ export class DomainsPageController {
 
   @Post('domains')
   async add(@Req() request: PageRequest, @Res() response: Response, @Body('domain') domain: unknown): Promise<void> {
+    const actor = await actorOf(this.options, request, 'admin');
     try {
-      const view = await this.domains.add(domain, await actorOf(this.options, request, 'admin'));
+      const view = await this.domains.add(domain, actor);
       setFlash(request, response, {
         kind: 'success',
         text: `${view.displayName} was added. Publish the DNS records below, then Enable.`,
       });
       response.redirect(303, this.cardUrl(request, view.domain));
     } catch (error) {
-      this.flashError(request, response, error);
+      this.flashError(request, response, error, { domain, action: 'add', actor });
       response.redirect(303, this.pages.base(request));
     }
   }
@@ -148,14 +149,15 @@ export class DomainsPageController {
       response.redirect(303, `${card}/confirm/${action}`);
       return;
     }
+    const actor = await actorOf(this.options, request, 'admin');
     try {
-      const flash = await this.perform(domain, action, body, await actorOf(this.options, request, 'admin'));
+      const flash = await this.perform(domain, action, body, actor);
       if (!flash) throw new NotFoundException();
       setFlash(request, response, flash);
       response.redirect(303, action === 'remove' ? this.pages.base(request) : card);
     } catch (error) {
       if (error instanceof NotFoundException) throw error;
-      this.flashError(request, response, error);
+      this.flashError(request, response, error, { domain, action, actor });
       response.redirect(303, card);
     }
   }
@@ -279,8 +281,15 @@ export class DomainsPageController {
     });
   }
 
-  private flashError(request: PageRequest, response: Response, error: unknown): void {
+  /** Tells the admin what went wrong, and logs the action's outcome once. */
+  private flashError(
+    request: PageRequest,
+    response: Response,
+    error: unknown,
+    attempt: { domain: unknown; action: string; actor: string },
+  ): void {
     const known = error instanceof MtaStsError ? error : this.storage.recognize(error);
+    this.audit.log(failedAction(attempt, known, error));
     if (known) {
       setFlash(request, response, { kind: 'error', text: known.message });
       return;
