@@ -51,7 +51,6 @@ export interface ChangeMeta {
  */
 @Injectable()
 export class PolicyService {
-
   constructor(
     @InjectRepository(MtaStsDomainEntity) private readonly domains: Repository<MtaStsDomainEntity>,
     @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,

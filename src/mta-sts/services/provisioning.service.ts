@@ -218,7 +218,13 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
     } catch (error) {
       const failure = error instanceof StepFailure ? error : new StepFailure('policy-file', error);
       const message = describe(failure.cause);
-      this.audit.log({ domain: name.ascii, action: 'provisioned', outcome: 'failed', step: failure.step, detail: message });
+      this.audit.log({
+        domain: name.ascii,
+        action: 'provisioned',
+        outcome: 'failed',
+        step: failure.step,
+        detail: message,
+      });
       await this.domains.update(
         { name: name.ascii },
         { state: 'error', step: null, errorStep: failure.step, errorMessage: message },
