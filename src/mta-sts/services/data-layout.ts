@@ -1,5 +1,8 @@
 import { join } from 'node:path';
 
+/** Left in the data directory by a restore from backup (see `DataLayout.restoredMarker`). */
+export const RESTORED_MARKER = '.restored';
+
 /**
  * Where things live under the data directory. Policy files and the ACME webroot are read
  * by nginx's workers (0755 directories, 0644 files). Certificate bundles (0600) are read
@@ -40,6 +43,11 @@ export class DataLayout {
    */
   get servedDir(): string {
     return join(this.dataDir, 'served');
+  }
+
+  /** Left by a restore from backup: the next start writes every serving domain's nginx site again. */
+  get restoredMarker(): string {
+    return join(this.dataDir, RESTORED_MARKER);
   }
 
   /** `domain` is a validated A-label name, so it is safe as a file name. */

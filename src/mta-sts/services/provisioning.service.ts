@@ -85,18 +85,29 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
    * After a stop at any point: serving domains get their policy file back from the
    * database (the database is written first, so it holds the newest intent), retirements
    * that came due are finished, and domains that were provisioning pick up where they were.
+   * After a restore from backup (`.restored` in the data directory), every serving domain's
+   * site is written to nginx again, so a fresh machine serves them all.
    */
   async onApplicationBootstrap(): Promise<void> {
     await this.removeStaleTemporaries();
     await this.web.resync().catch((error: unknown) => {
       this.logger.error(`Could not make nginx load the current configuration at start-up: ${String(error)}`);
     });
+    const restored = (await this.files.read(this.layout.restoredMarker)) !== undefined;
+    let failures = 0;
     // A page at a time: a server with thousands of domains never holds them all at once.
     for await (const entity of this.catalogue.stream(SERVING_STATES)) {
       await this.restorePolicyFile(entity).catch((error: unknown) => {
         this.logger.error(`Could not restore the policy file of ${entity.name}: ${String(error)}`);
       });
+      if (!restored) continue;
+      await this.web.applySite(this.site(DomainName.fromValidated(entity.name), true)).catch((error: unknown) => {
+        failures++;
+        this.logger.error(`Could not serve ${entity.name} again after the restore: ${String(error)}`);
+      });
     }
+    // Kept while a site failed, so the next start tries again.
+    if (restored && failures === 0) await this.files.remove(this.layout.restoredMarker);
     await this.retirement.finishDue();
     const interrupted = await this.domains.findBy({ state: 'provisioning' });
     for (const entity of interrupted) {
