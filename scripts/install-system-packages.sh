@@ -3,11 +3,12 @@
 # nginx (the web server the module configures), Pebble (Let's Encrypt's test CA), dnsmasq
 # (DNS), postfix-mta-sts-resolver (an independent MTA-STS client, and mta-sts-daemon, the
 # policy cache of a real sender), postfix (that sender), openssl, util-linux (unshare,
-# nsenter), knot-dnsutils (kdig, for looking at the lab's DNS by hand) and chromium (the
-# browser the page tests drive with playwright-core; no browser is ever downloaded).
+# nsenter), knot-dnsutils (kdig, for looking at the lab's DNS by hand), chromium (the
+# browser the page tests drive with playwright-core; no browser is ever downloaded) and
+# systemd (systemd-analyze, which checks the service unit the README gives).
 set -euo pipefail
 
-packages=(pebble dnsmasq-base postfix-mta-sts-resolver postfix openssl util-linux knot-dnsutils chromium)
+packages=(pebble dnsmasq-base postfix-mta-sts-resolver postfix openssl util-linux knot-dnsutils chromium systemd)
 # Any nginx on the PATH will do; nginx-light is the smallest package that has one.
 command -v nginx >/dev/null 2>&1 || packages+=(nginx-light)
 

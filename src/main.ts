@@ -8,7 +8,21 @@ import { configurePanel } from './panel/setup';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { PanelTextLogger } from './panel/logging';
 
+/** The oldest Node the panel runs on (package.json `engines`); Debian 12's own is 18. */
+const NODE_MINIMUM = [20, 19];
+
+function assertNodeVersion(): void {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < NODE_MINIMUM[0] || (major === NODE_MINIMUM[0] && minor < NODE_MINIMUM[1])) {
+    process.stderr.write(
+      `Node ${process.versions.node} is too old: the panel needs Node ${NODE_MINIMUM.join('.')} or later (README: Production set-up).\n`,
+    );
+    process.exit(2);
+  }
+}
+
 async function bootstrap(): Promise<void> {
+  assertNodeVersion();
   let config;
   try {
     config = loadPanelConfig();
