@@ -15,7 +15,6 @@ import { SESSIONS } from './panel/auth/tokens';
 import { PanelSessions1764400000000 } from './panel/migrations/1764400000000-panel-sessions';
 import { PanelConfig } from './panel/env';
 import { HomeController } from './panel/home.controller';
-import { jsonLoggerModule } from './panel/logging';
 import { DATABASE_BUSY_TIMEOUT_MS, prepareDatabaseFile } from './panel/database-file';
 
 /** The standalone panel's database, in its data directory. */
@@ -63,7 +62,6 @@ export class AppModule implements OnModuleInit {
           },
         }),
         ScheduleModule.forRoot(),
-        ...(config.logFormat === 'json' ? [jsonLoggerModule()] : []),
         // Requests to the sign-in form per client address; failed passwords are counted
         // per account and per address by SignInThrottle.
         ThrottlerModule.forRoot([{ name: 'sign-in', ttl: 60_000, limit: 30 }]),

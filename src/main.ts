@@ -5,8 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { InvalidSettingError, loadPanelConfig, startupWarnings } from './panel/env';
 import { configurePanel } from './panel/setup';
-import { Logger as PinoLogger } from 'nestjs-pino';
-import { PanelTextLogger } from './panel/logging';
+import { PanelTextLogger, PinoNestLogger, requestLogger } from './panel/logging';
 
 /** The oldest Node the panel runs on (package.json `engines`); Debian 12's own is 18. */
 const NODE_MINIMUM = [20, 19];
@@ -35,13 +34,9 @@ async function bootstrap(): Promise<void> {
   }
   // The data directory holds the database; nginx's workers traverse it to the policy files.
   mkdirSync(config.resolved.dataDir, { recursive: true, mode: 0o755 });
-  const json = config.logFormat === 'json';
-  const app = await NestFactory.create(AppModule.forConfig(config), {
-    // JSON: everything, start-up included, goes through pino once it is ready.
-    bufferLogs: json,
-    logger: json ? undefined : new PanelTextLogger(),
-  });
-  if (json) app.useLogger(app.get(PinoLogger));
+  const json = config.logFormat === 'json' ? new PinoNestLogger() : undefined;
+  const app = await NestFactory.create(AppModule.forConfig(config), { logger: json ?? new PanelTextLogger() });
+  if (json) app.use(requestLogger(json));
   configurePanel(app, config.trustProxy);
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);

@@ -1,6 +1,8 @@
-import { ConsoleLogger, DynamicModule, LogLevel } from '@nestjs/common';
+import { ConsoleLogger, LoggerService, LogLevel } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import { LoggerModule } from 'nestjs-pino';
+import pino, { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import type { RequestHandler } from 'express';
 
 /** `MTA_STS_LOG_FORMAT`: lines for a person reading journalctl, or JSON for a log pipeline. */
 export type LogFormat = 'text' | 'json';
@@ -20,19 +22,67 @@ function quiet(request: IncomingMessage): boolean {
   return path === '/healthz' || path === '/metrics' || path.includes('/assets/');
 }
 
+const LEVELS: Record<LogLevel, 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal'> = {
+  log: 'info',
+  error: 'error',
+  warn: 'warn',
+  debug: 'debug',
+  verbose: 'trace',
+  fatal: 'fatal',
+};
+
 /**
- * JSON logs through pino (nestjs-pino): Nest's own messages, the module's (each domain
- * action once, with `event`, `domain`, `action`, `outcome`, `actor` and the policy ids as
- * fields) and one line per request, with credentials redacted.
+ * Nest's logger interface over pino: Nest's own messages and the module's go out as one
+ * JSON object per line, the context (`MtaSts`, `Panel`, `NestApplication`) as a field,
+ * and a structured entry's fields (each domain action's `event`, `domain`, `action`,
+ * `outcome`, …) as fields of their own. nestjs-pino does this too, but its releases for
+ * Nest 12 need Node 22, and the panel runs on Node 20.
  */
-export function jsonLoggerModule(): DynamicModule {
-  return LoggerModule.forRoot({
-    pinoHttp: {
-      level: 'info',
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      autoLogging: { ignore: quiet },
-    },
-  });
+export class PinoNestLogger implements LoggerService {
+  readonly pino: Logger;
+
+  constructor(destination?: pino.DestinationStream) {
+    this.pino = pino({ level: 'info', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination);
+  }
+
+  log(message: unknown, ...params: unknown[]): void {
+    this.write('log', message, params);
+  }
+  error(message: unknown, ...params: unknown[]): void {
+    this.write('error', message, params);
+  }
+  warn(message: unknown, ...params: unknown[]): void {
+    this.write('warn', message, params);
+  }
+  debug(message: unknown, ...params: unknown[]): void {
+    this.write('debug', message, params);
+  }
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.write('verbose', message, params);
+  }
+  fatal(message: unknown, ...params: unknown[]): void {
+    this.write('fatal', message, params);
+  }
+
+  /** Nest passes the context last, and for errors a stack before it. */
+  private write(level: LogLevel, message: unknown, params: unknown[]): void {
+    const context = typeof params.at(-1) === 'string' ? (params.at(-1) as string) : undefined;
+    const rest = context === undefined ? params : params.slice(0, -1);
+    const stack = level === 'error' && typeof rest[0] === 'string' ? rest[0] : undefined;
+    const fields: Record<string, unknown> = { ...(context ? { context } : {}), ...(stack ? { stack } : {}) };
+    if (message instanceof Error) {
+      this.pino[LEVELS[level]]({ ...fields, err: message }, message.message);
+    } else if (typeof message === 'object' && message !== null) {
+      this.pino[LEVELS[level]]({ ...fields, ...message });
+    } else {
+      this.pino[LEVELS[level]](fields, String(message));
+    }
+  }
+}
+
+/** One JSON line per request (pino-http), with credentials redacted; health checks and assets left out. */
+export function requestLogger(logger: PinoNestLogger): RequestHandler {
+  return pinoHttp({ logger: logger.pino, autoLogging: { ignore: quiet } }) as unknown as RequestHandler;
 }
 
 /**

@@ -24,7 +24,7 @@ const WARN_ACTIONS = new Set(['downgrade']);
  * One log entry per action on a domain, with its outcome: what the audit trail records,
  * plus what failed or was refused, plus the background work (provisioning, renewals).
  * The entry is an object with `msg` (the sentence) and the fields, so a JSON logger
- * (nestjs-pino) writes them as fields; Nest's console logger prints it as it prints any object.
+ * (pino in the standalone panel) writes them as fields; Nest's console logger prints it as it prints any object.
  */
 @Injectable()
 export class ActionLog {
