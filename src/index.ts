@@ -9,11 +9,22 @@
  */
 export { MtaStsModule } from './mta-sts/mta-sts.module';
 export type { MtaStsModuleOptions, NginxLayout, ResolvedMtaStsOptions } from './mta-sts/mta-sts.options';
-export { LETSENCRYPT_PRODUCTION, LETSENCRYPT_STAGING, resolveMtaStsOptions } from './mta-sts/mta-sts.options';
+export {
+  LETSENCRYPT_PRODUCTION,
+  LETSENCRYPT_STAGING,
+  NGINX_HASH_BUCKET_SIZE,
+  resolveMtaStsOptions,
+} from './mta-sts/mta-sts.options';
+export type { NotificationOptions } from './mta-sts/adapters/notify/notify-settings';
 export type { MtaStsPage, PageBackLink, PageLayout, PageRole } from './mta-sts/web/pages/page-options';
 export { PAGE_CSP } from './mta-sts/web/pages/page-headers';
-export type { MtaStsRoutes, ResolvedMtaStsRoutes } from './mta-sts/web/routes';
-export { DEFAULT_ROUTES } from './mta-sts/web/routes';
+/** The pages' renderer and form helpers, for a host's own pages in the same look (a sign-in form). */
+export { PageRenderer } from './mta-sts/web/page-renderer';
+export { CSRF_FIELD, csrfToken, csrfValid } from './mta-sts/web/pages/csrf';
+export { readCookies } from './mta-sts/web/pages/cookies';
+export { RESTORED_MARKER } from './mta-sts/services/data-layout';
+export type { MtaStsRoutes, ResolvedMtaStsRoutes } from './mta-sts/web/route-prefixes';
+export { DEFAULT_ROUTES } from './mta-sts/web/route-prefixes';
 export { MTA_STS_OPTIONS, MTA_STS_ROUTES } from './mta-sts/mta-sts.tokens';
 export { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS, MtaStsDomainEntity } from './mta-sts/persistence';
 export { DomainsService } from './mta-sts/services/domains.service';

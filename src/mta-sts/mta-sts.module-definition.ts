@@ -1,7 +1,8 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import { MtaStsModuleOptions } from './mta-sts.options';
 import { MTA_STS_ROUTES } from './mta-sts.tokens';
-import { MtaStsRoutes, resolveRoutes, routedControllers } from './web/routes';
+import { MtaStsRoutes, resolveRoutes } from './web/route-prefixes';
+import { routedControllers } from './web/routes';
 
 /**
  * `forRoot` and `forRootAsync`. The route prefixes (`routes`) sit beside the other options

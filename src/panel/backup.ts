@@ -3,7 +3,7 @@ import { lstatSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as tar from 'tar';
 import { Database, OPEN_READONLY, OPEN_READWRITE } from 'sqlite3';
-import { RESTORED_MARKER } from '../mta-sts/services/data-layout';
+import { RESTORED_MARKER } from '../index';
 import { DATABASE_BUSY_TIMEOUT_MS } from './database-file';
 
 /** The database file of the standalone panel, in its data directory. */

@@ -1,21 +1,22 @@
-import { NOTIFICATION_VARIABLE_OF_OPTION, parseNotificationEnv } from '../mta-sts/adapters/notify/notify-env';
-import type { NotificationOptions } from '../mta-sts/adapters/notify/notify-settings';
+import { NOTIFICATION_VARIABLE_OF_OPTION, parseNotificationEnv } from './notify-env';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { InvalidOptionError } from '../mta-sts/domain/errors';
-import { Env, envBoolean, envInteger } from '../mta-sts/env-values';
+import { Env, envBoolean, envInteger } from './env-values';
 import { parseUsers, PanelUser } from './auth/users';
 import { InvalidSettingError } from './settings-error';
 import type { LogFormat } from './logging';
 
-export { InvalidSettingError };
 import {
+  InvalidOptionError,
   MtaStsModuleOptions,
   NGINX_HASH_BUCKET_SIZE,
   NginxLayout,
+  NotificationOptions,
   ResolvedMtaStsOptions,
   resolveMtaStsOptions,
-} from '../mta-sts/mta-sts.options';
+} from '../index';
+
+export { InvalidSettingError };
 
 /** The standalone panel's settings, read from the environment (see README.md and .env.example). */
 export interface PanelConfig {

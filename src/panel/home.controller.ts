@@ -1,5 +1,5 @@
 import { Controller, Get, Redirect } from '@nestjs/common';
-import { DEFAULT_ROUTES } from '../mta-sts/web/routes';
+import { DEFAULT_ROUTES } from '../index';
 
 /** The standalone panel's front page is the module's overview. */
 @Controller()

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../mta-sts/domain/errors';
+import { InvalidOptionError } from '../index';
 
 /** A start-up setting is wrong; the message names the variable. */
 export class InvalidSettingError extends Error {

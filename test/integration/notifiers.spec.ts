@@ -8,12 +8,8 @@ import { SMTPServer, SMTPServerOptions } from 'smtp-server';
 import { OperationFailedError } from '../../src/mta-sts/domain/errors';
 import { EmailNotifier } from '../../src/mta-sts/adapters/notify/email.notifier';
 import { FanoutNotifier, NotificationDeliveryError } from '../../src/mta-sts/adapters/notify/fanout.notifier';
-import {
-  createNotifier,
-  NotificationOptions,
-  resolveNotificationOptions,
-  ResolvedEmailOptions,
-} from '../../src/mta-sts/adapters/notify/notify-settings';
+import { createNotifier, resolveNotificationOptions } from '../../src/mta-sts/adapters/notify/notify-settings';
+import type { NotificationOptions, ResolvedEmailOptions } from '../../src/mta-sts/adapters/notify/notify-options';
 import { WebhookNotifier } from '../../src/mta-sts/adapters/notify/webhook.notifier';
 import { MtaStsNotification, Notifier } from '../../src/mta-sts/ports/notifier.port';
 import { TestCa } from '../support/test-ca';

@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../../src/app.module';
 import { loadPanelConfig } from '../../src/panel/env';
 import { configurePanel } from '../../src/panel/setup';
+import { PanelTextLogger } from '../../src/panel/logging';
 import { DomainView } from '../../src/mta-sts/services/domain-view';
 import { Clock } from '../../src/mta-sts/ports/clock.port';
 import { waitFor } from './processes';
@@ -48,7 +49,7 @@ export class Panel {
     const config = loadPanelConfig(env);
     mkdirSync(config.resolved.dataDir, { recursive: true, mode: 0o755 });
     const app = await NestFactory.create(AppModule.forConfig(config), {
-      logger: ['error', 'warn'],
+      logger: new PanelTextLogger({ logLevels: ['error', 'warn'] }),
       abortOnError: false,
     });
     configurePanel(app);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { InvalidOptionError } from '../../src/mta-sts/domain/errors';
 import { EmailNotifier } from '../../src/mta-sts/adapters/notify/email.notifier';
 import { FanoutNotifier } from '../../src/mta-sts/adapters/notify/fanout.notifier';
-import { NOTIFICATION_VARIABLE_OF_OPTION, parseNotificationEnv } from '../../src/mta-sts/adapters/notify/notify-env';
+import { NOTIFICATION_VARIABLE_OF_OPTION, parseNotificationEnv } from '../../src/panel/notify-env';
 import {
   createNotifier,
   NotificationOptions,

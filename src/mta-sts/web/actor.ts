@@ -23,7 +23,8 @@ export function failedAction(
 ): LoggedAction {
   const refused = known !== undefined && known.kind !== 'failed' && known.kind !== 'unavailable';
   return {
-    domain: typeof attempt.domain === 'string' ? attempt.domain.slice(0, 253) : String(attempt.domain).slice(0, 253),
+    // Never String() an object from a form or JSON body: its toString may be anything.
+    domain: typeof attempt.domain === 'string' ? attempt.domain.slice(0, 253) : `(a ${typeof attempt.domain})`,
     action: attempt.action,
     actor: attempt.actor,
     outcome: refused ? 'refused' : 'failed',

@@ -8,7 +8,7 @@ import type { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS, MTA_STS_ROUTES } from '../mta-sts.tokens';
 import type { PageRole } from './pages/page-options';
 import { PAGE_CSP, setPageSecurityHeaders } from './pages/page-headers';
-import { DEFAULT_ROUTES, ResolvedMtaStsRoutes } from './routes';
+import { DEFAULT_ROUTES, ResolvedMtaStsRoutes } from './route-prefixes';
 
 interface Templates {
   readonly layout: Handlebars.TemplateDelegate;

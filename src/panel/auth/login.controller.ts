@@ -17,13 +17,12 @@ import {
 } from '@nestjs/common';
 import { SkipThrottle, ThrottlerException, ThrottlerGuard } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
-import { PageRenderer } from '../../mta-sts/web/page-renderer';
-import { CSRF_FIELD, csrfToken, csrfValid } from '../../mta-sts/web/pages/csrf';
+import { CSRF_FIELD, PageRenderer, csrfToken, csrfValid } from '../../index';
 import { LOGIN_CSRF_SECRET, PANEL_USERS, SESSIONS, SIGN_IN_THROTTLE } from './tokens';
 import { authenticate, PanelUser } from './users';
 import { PanelSessions } from './panel-sessions';
 import { FREE_ATTEMPTS, SignInThrottle, describeWait } from './sign-in-throttle';
-import { DEFAULT_ROUTES } from '../../mta-sts/web/routes';
+import { DEFAULT_ROUTES } from '../../index';
 
 /** The module's pages, where the standalone panel leaves them. */
 const PAGES = `/${DEFAULT_ROUTES.pages}`;

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { PageRole } from '../../mta-sts/mta-sts.options';
+import type { PageRole } from '../../index';
 import { Session, SessionCookies } from './session';
 import { SessionRegistry } from './session-registry';
 

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { readCookies } from '../../mta-sts/web/pages/cookies';
-import type { PageRole } from '../../mta-sts/mta-sts.options';
+import { readCookies } from '../../index';
+import type { PageRole } from '../../index';
 
 export const SESSION_COOKIE = 'mta_sts_session';
 /** A session lasts a working day; signing in again is cheap. */

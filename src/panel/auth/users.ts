@@ -1,4 +1,4 @@
-import type { PageRole } from '../../mta-sts/mta-sts.options';
+import type { PageRole } from '../../index';
 import { InvalidSettingError } from '../settings-error';
 import { hashPassword, isPasswordHash, verifyPassword } from './passwords';
 

@@ -3,7 +3,7 @@ import { createTransport } from 'nodemailer';
 import type { SMTPTransportOptions } from 'nodemailer';
 import { OperationFailedError } from '../../domain/errors';
 import { MtaStsNotification, Notifier } from '../../ports/notifier.port';
-import type { ResolvedEmailOptions } from './notify-settings';
+import type { ResolvedEmailOptions } from './notify-options';
 
 export const SUBJECT_PREFIX = '[MTA-STS] ';
 

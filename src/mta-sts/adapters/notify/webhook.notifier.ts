@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { OperationFailedError } from '../../domain/errors';
 import { MtaStsNotification, Notifier } from '../../ports/notifier.port';
-import type { ResolvedWebhookOptions } from './notify-settings';
+import type { ResolvedWebhookOptions } from './notify-options';
 
 /** The JSON body of a webhook POST. */
 export interface WebhookPayload {

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from './domain/errors';
+import { InvalidOptionError } from '../index';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

@@ -1,5 +1,5 @@
-import { Env, envBoolean, envInteger } from '../../env-values';
-import type { NotificationOptions } from './notify-settings';
+import type { NotificationOptions } from '../index';
+import { Env, envBoolean, envInteger } from './env-values';
 
 /**
  * Which environment variable feeds which notification option, so that an

@@ -1,0 +1,70 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+const SRC = join(ROOT, 'src');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sources(path);
+    return path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** Relative imports of a file (`import … from './x'`, `export … from '../y'`). */
+function relativeImports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^(?:import|export)\b[^;]*?from '(\.[^']+)';/gms)].map((match) => match[1]);
+}
+
+/** The file a relative import names (`./x` is `./x.ts` or `./x/index.ts`). */
+function resolveImport(from: string, path: string): string {
+  const base = resolve(dirname(from), path);
+  return existsSync(`${base}.ts`) ? `${base}.ts` : join(base, 'index.ts');
+}
+
+/** Every cycle of relative imports, type-only imports included, as a list of files. */
+function importCycles(files: string[]): string[][] {
+  const cycles: string[][] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (file: string) => {
+    state.set(file, 'open');
+    stack.push(file);
+    for (const next of relativeImports(file).map((path) => resolveImport(file, path))) {
+      if (state.get(next) === 'open') cycles.push(stack.slice(stack.indexOf(next)).map((f) => relative(SRC, f)));
+      else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(file, 'done');
+  };
+  for (const file of files) if (!state.has(file)) visit(file);
+  return cycles;
+}
+
+/** The rules of the source tree's shape, checked on every run. */
+describe('The source tree', () => {
+  it('has no import cycle', () => {
+    expect(importCycles(sources(SRC))).toEqual([]);
+  });
+
+  it('lets the standalone panel use the module through its public index only', () => {
+    const panelFiles = [...sources(join(SRC, 'panel')), join(SRC, 'app.module.ts'), join(SRC, 'main.ts')];
+    const reaching = panelFiles.flatMap((file) =>
+      relativeImports(file)
+        .filter((path) => /(^|\/)mta-sts\//.test(path) || path.endsWith('/mta-sts'))
+        .map((path) => `${relative(ROOT, file)} imports ${path}`),
+    );
+    expect(reaching).toEqual([]);
+  });
+
+  it('keeps the module free of the panel', () => {
+    const reaching = sources(join(SRC, 'mta-sts')).flatMap((file) =>
+      relativeImports(file)
+        .filter((path) => /(^|\/)panel\//.test(path))
+        .map((path) => `${relative(ROOT, file)} imports ${path}`),
+    );
+    expect(reaching).toEqual([]);
+  });
+});
