@@ -67,4 +67,13 @@ describe('The source tree', () => {
     );
     expect(reaching).toEqual([]);
   });
+
+  it('reaches the file system and child processes through one adapter each', () => {
+    const importers = (pattern: RegExp) =>
+      sources(join(SRC, 'mta-sts'))
+        .filter((file) => pattern.test(readFileSync(file, 'utf8')))
+        .map((file) => relative(SRC, file));
+    expect(importers(/from 'node:fs(\/promises)?'/)).toEqual(['mta-sts/adapters/fs.file-store.ts']);
+    expect(importers(/from 'node:child_process'/)).toEqual(['mta-sts/adapters/child-process.runner.ts']);
+  });
 });

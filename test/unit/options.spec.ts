@@ -4,6 +4,7 @@ import { InvalidOptionError } from '../../src/mta-sts/domain/errors';
 import {
   LETSENCRYPT_PRODUCTION,
   LETSENCRYPT_STAGING,
+  HostFacts,
   MtaStsModuleOptions,
   resolveMtaStsOptions,
 } from '../../src/mta-sts/mta-sts.options';
@@ -180,6 +181,59 @@ describe('resolveMtaStsOptions', () => {
     const error = optionError(options);
     expect(error.option).toBe(option);
     expect(error.message.startsWith(`${option}: `)).toBe(true);
+  });
+});
+
+describe('resolveMtaStsOptions with the facts of another machine', () => {
+  const facts = (overrides: Partial<HostFacts> = {}): HostFacts => ({
+    user: (name) => (name === 'nginx' ? { name: 'nginx', uid: 101, gid: 102 } : undefined),
+    readText: (file) => {
+      if (file === '/etc/ssl/extra.pem') return '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+      throw new Error(`ENOENT: no such file, open '${file}'`);
+    },
+    hostname: () => 'MX1.Example.NET',
+    ...overrides,
+  });
+  const base = { serverIpv4: '192.0.2.10' };
+
+  it('takes the worker user, the PEM files and the EHLO name from the facts, not from this machine', () => {
+    const resolved = resolveMtaStsOptions(
+      { ...base, nginx: { layout: 'shared', workerUser: 'nginx' }, checks: { caFile: '/etc/ssl/extra.pem' } },
+      facts(),
+    );
+    expect(resolved.nginx.workerUser).toEqual({ name: 'nginx', uid: 101, gid: 102 });
+    expect(resolved.checks.caPem).toContain('BEGIN CERTIFICATE');
+    expect(resolved.checks.smtpProbe.heloName).toBe('mx1.example.net');
+  });
+
+  it('names the option when a fact is missing or cannot be read', () => {
+    expect(() =>
+      resolveMtaStsOptions({ ...base, nginx: { layout: 'shared', workerUser: 'www-data' } }, facts()),
+    ).toThrow(/^nginx\.workerUser: there is no user "www-data" on this system/);
+    expect(() =>
+      resolveMtaStsOptions(
+        { ...base, nginx: { layout: 'shared' } },
+        facts({
+          user: () => {
+            throw new Error('getent timed out');
+          },
+        }),
+      ),
+    ).toThrow(/^nginx\.workerUser: cannot look up user "www-data": getent timed out/);
+    expect(() => resolveMtaStsOptions({ ...base, acme: { caFile: '/missing.pem' } }, facts())).toThrow(
+      /^acme\.caFile: cannot read \/missing\.pem: ENOENT/,
+    );
+    expect(() =>
+      resolveMtaStsOptions(
+        {
+          ...base,
+          notifications: {
+            email: { to: ['a@example.net'], from: 'b@example.net', host: 'smtp.example.net', caFile: '/missing.pem' },
+          },
+        },
+        facts(),
+      ),
+    ).toThrow(/^notifications\.email\.caFile: cannot read \/missing\.pem/);
   });
 });
 

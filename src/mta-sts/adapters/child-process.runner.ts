@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { ProcessResult, ProcessRunner } from '../ports/process-runner.port';
 
 /** Output beyond this is dropped; nginx's messages are short. */
@@ -31,4 +31,12 @@ export class ChildProcessRunner extends ProcessRunner {
       });
     });
   }
+}
+
+/**
+ * A short command at start-up, synchronously (a user look-up while the options are
+ * checked): its output, or the failure with `status` (its exit code) or `code` (ENOENT).
+ */
+export function runSync(command: string, args: readonly string[], timeoutMs: number): string {
+  return execFileSync(command, [...args], { encoding: 'utf8', timeout: timeoutMs, stdio: 'pipe' });
 }

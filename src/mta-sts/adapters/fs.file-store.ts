@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FileOwner, FileStatus, FileStore } from '../ports/file-store.port';
 
@@ -127,4 +127,17 @@ export class FsFileStore extends FileStore {
       throw error;
     }
   }
+}
+
+/**
+ * Reading at start-up, synchronously: the package's own templates and views, and the
+ * files options name (PEM files, /etc/passwd). Everything else goes through `FileStore`.
+ */
+export function readTextFileSync(path: string): string {
+  return readFileSync(path, 'utf8');
+}
+
+/** The names in a directory of the package (its views). */
+export function listDirSync(path: string): string[] {
+  return readdirSync(path);
 }

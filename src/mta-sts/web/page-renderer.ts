@@ -1,9 +1,9 @@
-import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import Handlebars from 'handlebars';
 import { VIEWS_DIR } from '../../paths';
+import { listDirSync, readTextFileSync } from '../adapters/fs.file-store';
 import type { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS, MTA_STS_ROUTES } from '../mta-sts.tokens';
 import type { PageRole } from './pages/page-options';
@@ -91,12 +91,12 @@ export class PageRenderer {
     const env = Handlebars.create();
     // Helpers live in this environment only, never in Handlebars' global one.
     env.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-    const read = (...path: string[]) => readFileSync(join(VIEWS_DIR, ...path), 'utf8');
-    for (const file of readdirSync(join(VIEWS_DIR, 'partials'))) {
+    const read = (...path: string[]) => readTextFileSync(join(VIEWS_DIR, ...path));
+    for (const file of listDirSync(join(VIEWS_DIR, 'partials'))) {
       env.registerPartial(basename(file, '.hbs'), read('partials', file));
     }
     const pages = new Map<string, Handlebars.TemplateDelegate>();
-    for (const file of readdirSync(VIEWS_DIR).filter((name) => name.endsWith('.hbs'))) {
+    for (const file of listDirSync(VIEWS_DIR).filter((name) => name.endsWith('.hbs'))) {
       pages.set(basename(file, '.hbs'), env.compile(read(file)));
     }
     this.compiled = {

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import { TEMPLATES_DIR } from '../../../paths';
 import { PolicySite } from '../../ports/web-server.port';
+import { readTextFileSync } from '../fs.file-store';
 
 /** What the nginx files depend on besides the site itself. */
 export interface NginxListenSettings {
@@ -37,7 +37,7 @@ export interface NginxSharedSettings extends NginxListenSettings {
 const files = Handlebars.create();
 
 function compile(name: string): Handlebars.TemplateDelegate {
-  const source = readFileSync(join(TEMPLATES_DIR, 'nginx', name), 'utf8');
+  const source = readTextFileSync(join(TEMPLATES_DIR, 'nginx', name));
   return files.compile(source, { noEscape: true, strict: true });
 }
 

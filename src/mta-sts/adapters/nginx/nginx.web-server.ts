@@ -3,7 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import { splitPemChain } from '../../domain/certificate';
 import { nginxTestAdvice } from './nginx-errors';
 import { OperationFailedError } from '../../domain/errors';
-import { NginxLayout } from '../../mta-sts.options';
+import type { NginxLayout } from '../../options/module-options';
 import { FileOwner, FileStore } from '../../ports/file-store.port';
 import { ProcessRunner } from '../../ports/process-runner.port';
 import { PolicySite, WebServer } from '../../ports/web-server.port';

@@ -4,7 +4,9 @@ import { Notifier } from '../../ports/notifier.port';
 import { EmailNotifier } from './email.notifier';
 import { FanoutNotifier } from './fanout.notifier';
 import { WebhookNotifier } from './webhook.notifier';
-import { readPemOption } from '../../pem-option';
+import { readPemOption } from '../../options/pem-option';
+import { SYSTEM_HOST_FACTS } from '../../options/host-facts';
+import type { HostFacts } from '../../options/host-facts';
 
 import type {
   NotificationOptions,
@@ -107,7 +109,7 @@ function resolveWebhook(raw: NotificationOptions): ResolvedWebhookOptions | unde
   };
 }
 
-function resolveEmail(raw: NotificationOptions['email']): ResolvedEmailOptions | undefined {
+function resolveEmail(raw: NotificationOptions['email'], facts: HostFacts): ResolvedEmailOptions | undefined {
   if (raw === undefined || raw === null) return undefined;
   const option = `${PREFIX}.email`;
   const recipients = Array.isArray(raw.to) ? raw.to : raw.to === undefined ? [] : [raw.to];
@@ -148,7 +150,7 @@ function resolveEmail(raw: NotificationOptions['email']): ResolvedEmailOptions |
     requireTls,
     user,
     pass,
-    caPem: readPemOption(`${option}.caFile`, given(raw.caFile)),
+    caPem: readPemOption(`${option}.caFile`, given(raw.caFile), facts),
   };
 }
 
@@ -157,9 +159,12 @@ function resolveEmail(raw: NotificationOptions['email']): ResolvedEmailOptions |
  * name (`notifications.webhookUrl`, `notifications.email.to`, ...). Secrets and webhook
  * URLs are never echoed in the messages. Reads `email.caFile`; nothing touches the network.
  */
-export function resolveNotificationOptions(raw: NotificationOptions | undefined): ResolvedNotificationOptions {
+export function resolveNotificationOptions(
+  raw: NotificationOptions | undefined,
+  facts: HostFacts = SYSTEM_HOST_FACTS,
+): ResolvedNotificationOptions {
   const options = raw ?? {};
-  return { webhook: resolveWebhook(options), email: resolveEmail(options.email) };
+  return { webhook: resolveWebhook(options), email: resolveEmail(options.email, facts) };
 }
 
 /** The notifier for the configured channels: none, one, or a fan-out to both. */

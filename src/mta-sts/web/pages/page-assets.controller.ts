@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Controller, Get, Inject, NotFoundException, Param, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { VIEWS_DIR } from '../../../paths';
+import { readTextFileSync } from '../../adapters/fs.file-store';
 import type { ResolvedMtaStsOptions } from '../../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../../mta-sts.tokens';
 import { setPageSecurityHeaders } from './page-headers';
@@ -25,7 +25,7 @@ export class PageAssetsController {
     setPageSecurityHeaders(response, this.options.pages.contentSecurityPolicy);
     const type = ASSETS.get(file);
     if (!type) throw new NotFoundException();
-    if (!this.cache.has(file)) this.cache.set(file, readFileSync(join(VIEWS_DIR, 'assets', file), 'utf8'));
+    if (!this.cache.has(file)) this.cache.set(file, readTextFileSync(join(VIEWS_DIR, 'assets', file)));
     response.type(type).setHeader('Cache-Control', 'public, max-age=3600');
     response.send(this.cache.get(file));
   }
