@@ -12,6 +12,7 @@ import { MtaStsModuleOptions, ResolvedMtaStsOptions, resolveMtaStsOptions } from
 import { MTA_STS_OPTIONS, MTA_STS_RANDOM, MTA_STS_ROUTES } from './mta-sts.tokens';
 import { ScheduledJobs } from './jobs/scheduled-jobs';
 import { ChecksService } from './services/checks.service';
+import { CheckEvidence } from './services/check-evidence';
 import { DomainLocks } from './services/domain-locks';
 import { RenewalService } from './services/renewal.service';
 import { MTA_STS_ENTITIES } from './persistence';
@@ -158,6 +159,7 @@ import { PageRenderer } from './web/page-renderer';
     NotificationsService,
     DomainLocks,
     ChecksService,
+    CheckEvidence,
     RenewalService,
     ScheduledJobs,
     MxLookupService,

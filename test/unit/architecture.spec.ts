@@ -76,4 +76,11 @@ describe('The source tree', () => {
     expect(importers(/from 'node:fs(\/promises)?'/)).toEqual(['mta-sts/adapters/fs.file-store.ts']);
     expect(importers(/from 'node:child_process'/)).toEqual(['mta-sts/adapters/child-process.runner.ts']);
   });
+
+  it('keeps every source file under 350 lines', () => {
+    const long = sources(SRC)
+      .map((file) => ({ file: relative(SRC, file), lines: readFileSync(file, 'utf8').split('\n').length - 1 }))
+      .filter(({ lines }) => lines > 350);
+    expect(long).toEqual([]);
+  });
 });

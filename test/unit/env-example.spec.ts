@@ -22,7 +22,7 @@ describe('.env.example', () => {
     const known = new Set([
       ...variables(read('README.md')),
       ...variables(read('src/panel/env.ts')),
-      ...variables(read('src/mta-sts/adapters/notify/notify-env.ts')),
+      ...variables(read('src/panel/notify-env.ts')),
     ]);
     // MTA_STS_ENTITIES and MTA_STS_MIGRATIONS are exports a host imports, not settings.
     const settings = [...known].filter((name) => !['MTA_STS_ENTITIES', 'MTA_STS_MIGRATIONS'].includes(name));

@@ -1,3 +1,5 @@
+import type { Badge } from './badges';
+import type { CheckResult } from './check-verdicts';
 import { policyIndicatorValue } from './dns-records';
 import { DomainName } from './hostname';
 
@@ -17,4 +19,50 @@ export function publishPolicyIdSentence(name: DomainName, id: string): string {
  */
 export function readableTime(at: Date | string): string {
   return `${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** A notice as the notifier sends it (the time is added when it is sent). */
+export interface NoticeText {
+  readonly kind: string;
+  readonly domain: string;
+  readonly subject: string;
+  readonly text: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+const BADGE_WORDS: Record<Badge, string> = {
+  active: 'active',
+  verifying: 'verifying',
+  retiring: 'retiring',
+  error: 'failing',
+  inactive: 'inactive',
+};
+
+/** The badge moved: what it is now, and what fails with the fix for each. */
+export function badgeChangedNotice(
+  domain: string,
+  before: Badge,
+  after: Badge,
+  results: readonly Pick<CheckResult, 'check' | 'status' | 'summary' | 'remedy'>[],
+): NoticeText {
+  const failing = results.filter((result) => result.status === 'fail');
+  const lines = failing.map((result) => `- ${result.summary}${result.remedy ? ` ${result.remedy}` : ''}`);
+  return {
+    kind: 'badge-changed',
+    domain,
+    subject: `${domain}: MTA-STS is now ${BADGE_WORDS[after]} (was ${BADGE_WORDS[before]})`,
+    text: lines.length ? `Failing checks:\n${lines.join('\n')}` : `Every check passes.`,
+    details: { before, after, failing: failing.map((result) => result.check) },
+  };
+}
+
+/** Under enforce, a check that warns now (a certificate close to expiry, an MX host's TLS) fails soon. */
+export function tlsWarningNotice(domain: string, warn: { check: string; status: string; summary: string }): NoticeText {
+  return {
+    kind: 'tls-warning',
+    domain,
+    subject: `${domain}: ${warn.summary}`,
+    text: `${warn.summary}\n\nThe domain is in enforce mode: senders refuse delivery once this fails.`,
+    details: { check: warn.check, status: warn.status },
+  };
 }

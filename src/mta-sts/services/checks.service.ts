@@ -1,53 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
-import {
-  CHECK_IDS,
-  CheckResult,
-  CheckVerdict,
-  Lookup,
-  POLICY_FETCH_TIMEOUT_MS,
-  POLICY_MAX_BYTES,
-  PolicyExchange,
-  PresentedCertificate,
-  checkAddresses,
-  checkCertificate,
-  checkMxCoverage,
-  checkPolicyEndpoint,
-  checkPolicyRecord,
-  checkTlsRpt,
-  checkMxTls,
-  CheckId,
-  domainBadge,
-  graceStart,
-  Badge,
-} from '../domain/checks';
-import { mxPatternsFromExchanges } from '../domain/policy';
-import { SmtpProber, SmtpProbeResult } from '../ports/smtp-prober.port';
+import { CHECK_IDS, CheckResult, CheckId, domainBadge, graceStart, Badge } from '../domain/checks';
 import { NotificationsService } from './notifications.service';
-import { tlsRptRua } from '../domain/dns-records';
-import { DomainName } from '../domain/hostname';
-import { parsePolicy } from '../domain/policy-parser';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { MtaStsCheckEntity, MtaStsCheckEventEntity } from '../persistence/mta-sts-check.entity';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { MtaStsActionEntity } from '../persistence/mta-sts-action.entity';
 import { SYSTEM_ACTOR } from './audit.service';
+import { CheckEvidence } from './check-evidence';
+import { badgeChangedNotice, tlsWarningNotice } from '../domain/messages';
 import { Clock } from '../ports/clock.port';
-import { DnsResolver } from '../ports/dns-resolver.port';
-import { FileStore } from '../ports/file-store.port';
-import { HttpClient, HttpResponse } from '../ports/http-client.port';
-import { DataLayout } from './data-layout';
-import { listenPort } from './preflight.service';
-
-async function settle<T>(work: () => Promise<T>): Promise<Lookup<T>> {
-  try {
-    return { ok: true, value: await work() };
-  } catch (error) {
-    return { ok: false, error: (error as NodeJS.ErrnoException).code ?? (error as Error).message };
-  }
-}
 
 export interface CheckEvent {
   readonly check: string;
@@ -72,13 +36,9 @@ export class ChecksService {
     @InjectRepository(MtaStsCheckEventEntity) private readonly events: Repository<MtaStsCheckEventEntity>,
     @InjectRepository(MtaStsDomainEntity) private readonly domains: Repository<MtaStsDomainEntity>,
     @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
-    @Inject(DnsResolver) private readonly dns: DnsResolver,
-    @Inject(HttpClient) private readonly http: HttpClient,
-    @Inject(FileStore) private readonly files: FileStore,
     @Inject(Clock) private readonly clock: Clock,
-    @Inject(SmtpProber) private readonly prober: SmtpProber,
-    private readonly layout: DataLayout,
     private readonly notifications: NotificationsService,
+    private readonly evidence: CheckEvidence,
   ) {}
 
   /** The checks that run here: all of them, less the STARTTLS probe when it is turned off. */
@@ -105,7 +65,7 @@ export class ChecksService {
     entity: MtaStsDomainEntity,
     options: { fresh?: boolean } = {},
   ): Promise<{ results: CheckResult[]; stored: Promise<void>; liveMx?: string[] }> {
-    const { verdicts, liveMx } = await this.evaluate(entity, options.fresh ?? false);
+    const { verdicts, liveMx } = await this.evidence.evaluate(entity, options.fresh ?? false);
     const observedAt = this.clock.now();
     const results = verdicts.map((verdict) => ({ ...verdict, observedAt }));
     return { results, stored: this.store(entity.id, entity.servedPolicyId, results), liveMx };
@@ -152,120 +112,6 @@ export class ChecksService {
       summary,
       at,
     }));
-  }
-
-  private async evaluate(
-    entity: MtaStsDomainEntity,
-    fresh: boolean,
-  ): Promise<{ verdicts: CheckVerdict[]; liveMx?: string[] }> {
-    const domain = DomainName.fromValidated(entity.name);
-    const expected = { ipv4: this.options.serverIpv4, ipv6: this.options.serverIpv6 };
-    const [a, aaaa, stsTxt, rptTxt, mx, servedText] = await Promise.all([
-      settle(() => this.dns.resolveAddresses(domain.policyHost, 4)),
-      settle(() => this.dns.resolveAddresses(domain.policyHost, 6)),
-      settle(() => this.dns.resolveTxt(domain.policyRecordName)),
-      settle(() => this.dns.resolveTxt(domain.tlsRptRecordName)),
-      settle(async () => (await this.dns.resolveMx(domain.ascii)).map((record) => record.exchange.replace(/\.$/, ''))),
-      this.files.read(this.layout.policyFile(domain.ascii)),
-    ]);
-    const probing = this.options.checks.smtpProbe.enabled;
-    const [fetched, probes] = await Promise.all([
-      this.fetchPolicy(domain, a, aaaa),
-      probing && mx.ok ? this.probeAll(mx.value, fresh) : Promise.resolve([]),
-    ]);
-    const served = servedText ? parsePolicy(servedText).policy : undefined;
-    const mode = served?.mode ?? entity.mode;
-    let liveMx: string[] | undefined;
-    try {
-      liveMx = mx.ok ? mxPatternsFromExchanges(domain.ascii, mx.value) : undefined;
-    } catch {
-      liveMx = undefined; // no MX or a null MX: nothing a policy could follow
-    }
-    const verdicts = [
-      checkAddresses(domain, expected, { a, aaaa }),
-      checkPolicyEndpoint(domain, fetched.exchange, servedText),
-      checkCertificate(domain, fetched.certificate, this.clock.now()),
-      checkPolicyRecord(domain, stsTxt, entity.servedPolicyId ?? undefined),
-      checkTlsRpt(domain, rptTxt, tlsRptRua(this.options.tlsRptRua, domain)),
-      checkMxCoverage(domain, mx, served?.mx ?? entity.mx, mode),
-      ...(probing ? [checkMxTls(domain, mx, probes, mode, this.clock.now())] : []),
-    ];
-    return { verdicts, liveMx };
-  }
-
-  private readonly probeCache = new Map<string, { at: number; result: Promise<SmtpProbeResult> }>();
-
-  /**
-   * Probes each MX host once per `cacheMs`: providers host thousands of domains on the
-   * same MX hosts, and a sweep should not knock on their port 25 thousands of times.
-   */
-  private probeAll(hosts: readonly string[], fresh: boolean): Promise<SmtpProbeResult[]> {
-    const now = this.clock.now().getTime();
-    const unique = [...new Set(hosts.map((host) => host.toLowerCase()))].slice(0, MAX_PROBED_MX);
-    return Promise.all(
-      unique.map((host) => {
-        const cached = this.probeCache.get(host);
-        if (!fresh && cached && now - cached.at < this.options.checks.smtpProbe.cacheMs) return cached.result;
-        const result = this.prober.probe(host);
-        this.probeCache.set(host, { at: now, result });
-        if (this.probeCache.size > MAX_CACHED_PROBES) {
-          for (const [key, entry] of this.probeCache) {
-            if (now - entry.at >= this.options.checks.smtpProbe.cacheMs) this.probeCache.delete(key);
-          }
-        }
-        return result;
-      }),
-    );
-  }
-
-  /** One HTTPS exchange, as a sender makes it: the address DNS gives, SNI, no redirects. */
-  private async fetchPolicy(
-    domain: DomainName,
-    a: Lookup<string[]>,
-    aaaa: Lookup<string[]>,
-  ): Promise<{ exchange: Lookup<PolicyExchange>; certificate: Lookup<PresentedCertificate> }> {
-    const address = (a.ok ? a.value[0] : undefined) ?? (aaaa.ok ? aaaa.value[0] : undefined);
-    if (!address) {
-      const error = `${domain.policyHost} has no address`;
-      return { exchange: { ok: false, error }, certificate: { ok: false, error } };
-    }
-    const response = await settle<HttpResponse>(async () =>
-      this.http.request({
-        host: domain.policyHost,
-        address,
-        port: listenPort(this.options.nginx.httpsListen[0]),
-        path: '/.well-known/mta-sts.txt',
-        tls: true,
-        verify: false,
-        extraCa: this.options.checks.caPem,
-        timeoutMs: POLICY_FETCH_TIMEOUT_MS,
-        maxBodyBytes: POLICY_MAX_BYTES,
-      }),
-    );
-    if (!response.ok) return { exchange: response, certificate: response };
-    const r = response.value;
-    const exchange: Lookup<PolicyExchange> = {
-      ok: true,
-      value: {
-        status: r.status,
-        contentType: r.headers['content-type'],
-        location: r.headers.location,
-        body: r.body,
-        truncated: r.truncated,
-        elapsedMs: r.elapsedMs ?? 0,
-      },
-    };
-    const certificate: Lookup<PresentedCertificate> = r.peerCertificate
-      ? {
-          ok: true,
-          value: {
-            info: r.peerCertificate,
-            trusted: r.tlsAuthorized === true,
-            trustError: r.tlsAuthorizationError,
-          },
-        }
-      : { ok: false, error: 'the server presented no certificate' };
-    return { exchange, certificate };
   }
 
   /**
@@ -429,27 +275,13 @@ export class ChecksService {
   /** One notice per badge change (not into Verifying, which is transient), and per TLS warning under enforce. */
   private notify(notice: Notice): void {
     const { domain, before, after, results, warn } = notice;
-    const name = domain.name;
     if (warn) {
-      this.notifications.send({
-        kind: 'tls-warning',
-        domain: name,
-        subject: `${name}: ${warn.summary}`,
-        text: `${warn.summary}\n\nThe domain is in enforce mode: senders refuse delivery once this fails.`,
-        details: { check: warn.check, status: warn.status },
-      });
-      return;
+      this.notifications.send(
+        tlsWarningNotice(domain.name, warn as { check: string; status: string; summary: string }),
+      );
+    } else if (after !== 'verifying') {
+      this.notifications.send(badgeChangedNotice(domain.name, before, after, results));
     }
-    if (after === 'verifying') return;
-    const failing = results.filter((result) => result.status === 'fail');
-    const lines = failing.map((result) => `- ${result.summary}${result.remedy ? ` ${result.remedy}` : ''}`);
-    this.notifications.send({
-      kind: 'badge-changed',
-      domain: name,
-      subject: `${name}: MTA-STS is now ${BADGE_WORDS[after]} (was ${BADGE_WORDS[before]})`,
-      text: lines.length ? `Failing checks:\n${lines.join('\n')}` : `Every check passes.`,
-      details: { before, after, failing: failing.map((result) => result.check) },
-    });
   }
 }
 
@@ -463,14 +295,6 @@ interface Notice {
 
 /** Checks whose warning, under enforce, means mail may soon bounce. */
 const TLS_RISK_CHECKS: readonly string[] = ['certificate', 'mx-tls'];
-
-const BADGE_WORDS: Record<Badge, string> = {
-  active: 'active',
-  verifying: 'verifying',
-  retiring: 'retiring',
-  error: 'failing',
-  inactive: 'inactive',
-};
 
 interface PendingWrite {
   readonly domainId: number;
@@ -486,12 +310,6 @@ const MAX_BATCH = 100;
 
 /** Domains whose results may wait for storing before a sweep slows down to let the writes catch up. */
 const MAX_BACKLOG = 2 * MAX_BATCH;
-
-/** MX hosts probed per domain; more is a misconfiguration the probe need not follow. */
-const MAX_PROBED_MX = 10;
-
-/** Above this many cached probe results, expired ones are dropped. */
-const MAX_CACHED_PROBES = 10_000;
 
 function toResult(row: MtaStsCheckEntity): CheckResult {
   return {
