@@ -11,6 +11,9 @@ import { MTA_STS_MODULE_OPTIONS, MtaStsConfigurableModule } from './mta-sts.modu
 import { MtaStsModuleOptions, ResolvedMtaStsOptions, resolveMtaStsOptions } from './mta-sts.options';
 import { MTA_STS_OPTIONS, MTA_STS_RANDOM, MTA_STS_ROUTES } from './mta-sts.tokens';
 import { ScheduledJobs } from './jobs/scheduled-jobs';
+import { DomainStore } from './ports/domain-store.port';
+import { TypeOrmDomainStore } from './persistence/typeorm-domain.store';
+import { Transactions } from './persistence/transactions';
 import { ChecksService } from './services/checks.service';
 import { CheckEvidence } from './services/check-evidence';
 import { DomainLocks } from './services/domain-locks';
@@ -64,6 +67,8 @@ import { PageRenderer } from './web/page-renderer';
       useFactory: (options: MtaStsModuleOptions) => resolveMtaStsOptions(options),
     },
     { provide: Clock, useClass: SystemClock },
+    Transactions,
+    { provide: DomainStore, useClass: TypeOrmDomainStore },
     { provide: MTA_STS_RANDOM, useValue: Math.random },
     { provide: FileStore, useClass: FsFileStore },
     { provide: ProcessRunner, useClass: ChildProcessRunner },

@@ -10,6 +10,7 @@ import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { MtaStsActionEntity } from '../persistence/mta-sts-action.entity';
 import { SYSTEM_ACTOR } from './audit.service';
 import { CheckEvidence } from './check-evidence';
+import { Transactions } from '../persistence/transactions';
 import { badgeChangedNotice, tlsWarningNotice } from '../domain/messages';
 import { Clock } from '../ports/clock.port';
 
@@ -39,6 +40,7 @@ export class ChecksService {
     @Inject(Clock) private readonly clock: Clock,
     private readonly notifications: NotificationsService,
     private readonly evidence: CheckEvidence,
+    private readonly transactions: Transactions,
   ) {}
 
   /** The checks that run here: all of them, less the STARTTLS probe when it is turned off. */
@@ -144,7 +146,7 @@ export class ChecksService {
   /** One transaction: the latest results (one upsert), an event per changed status, badges and run times. */
   private async write(batch: readonly PendingWrite[]): Promise<void> {
     const notices: Notice[] = [];
-    await this.checks.manager.transaction(async (manager) => {
+    await this.transactions.run(async (manager) => {
       const checks = manager.getRepository(MtaStsCheckEntity);
       const domains = manager.getRepository(MtaStsDomainEntity);
       const ids = [...new Set(batch.map((item) => item.domainId))];

@@ -1,7 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { join } from 'node:path';
-import { Repository } from 'typeorm';
 import { CertificateInfo, isReusable } from '../domain/certificate';
 import { ProvisioningStep, SERVING_STATES } from '../domain/domain-state';
 import { ConflictError, MtaStsError, OperationFailedError } from '../domain/errors';
@@ -10,6 +8,8 @@ import { DomainName, parseDomainName } from '../domain/hostname';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
+import { DomainStore } from '../ports/domain-store.port';
+import { activate, enableDecision, startEnable, stepFailed, stepReached } from '../domain/transitions';
 import { CertificateAuthority } from '../ports/certificate-authority.port';
 import { Clock } from '../ports/clock.port';
 import { FileStore } from '../ports/file-store.port';
@@ -63,7 +63,7 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
   private readonly running = new Map<string, Promise<void>>();
 
   constructor(
-    @InjectRepository(MtaStsDomainEntity) private readonly domains: Repository<MtaStsDomainEntity>,
+    @Inject(DomainStore) private readonly store: DomainStore,
     @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
     @Inject(WebServer) private readonly web: WebServer,
     @Inject(CertificateAuthority) private readonly ca: CertificateAuthority,
@@ -109,7 +109,7 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
     // Kept while a site failed, so the next start tries again.
     if (restored && failures === 0) await this.files.remove(this.layout.restoredMarker);
     await this.retirement.finishDue();
-    const interrupted = await this.domains.findBy({ state: 'provisioning' });
+    const interrupted = await this.store.findInStates(['provisioning']);
     for (const entity of interrupted) {
       this.logger.log(`Resuming provisioning of ${entity.name} (stopped at ${entity.step ?? 'start'})`);
       this.start(DomainName.fromValidated(entity.name));
@@ -154,10 +154,11 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
     await this.files.ensureDir(this.layout.policiesDir, 0o755);
     await this.files.writeAtomic(file, policy.text, 0o644);
     if (entity.servedPolicyId !== policy.id) {
-      await this.domains.update(
-        { id: entity.id },
-        { servedPolicyId: policy.id, policyPublishedAt: this.clock.now(), policyVisibleAt: null },
-      );
+      await this.store.update(entity.id, {
+        servedPolicyId: policy.id,
+        policyPublishedAt: this.clock.now(),
+        policyVisibleAt: null,
+      });
     }
   }
 
@@ -175,35 +176,23 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
     const name = parseDomainName(input);
     return this.locks.run(name.ascii, async () => {
       const entity = await this.catalogue.find(name);
+      const decision = enableDecision(entity.state);
       // Enable on a retiring domain cancels the retirement: the host is still there. Read
       // under the lock, so an Enable queued behind a Disable cancels what it finds.
-      if (entity.state === 'retiring') {
+      if (decision === 'cancel-retirement') {
         return {
           domain: await this.retirement.cancelLocked(entity, actor),
           started: false,
           cancelledRetirement: true,
         };
       }
-      if (entity.state === 'provisioning' || entity.state === 'active' || entity.state === 'changing') {
-        return { domain: await this.catalogue.view(entity), started: false };
-      }
+      if (decision === 'already-serving') return { domain: await this.catalogue.view(entity), started: false };
       const mx = await this.mxLookup.lookup(name);
       const now = this.clock.now();
       const looked = withPolicyIdentity(entity, { mx: mx.patterns, mxProblem: mx.problem, mxCheckedAt: now }, now);
-      await this.domains.update({ id: entity.id }, looked);
+      await this.store.update(entity.id, looked);
       if (mx.problem) throw new ConflictError(`${name.ascii} cannot be enabled: ${mx.problem}`);
-      await this.domains.update(
-        { id: entity.id },
-        { state: 'provisioning', step: 'policy-file', errorStep: null, errorMessage: null, removedAt: null },
-      );
-      await this.audit.record({
-        domain: name.ascii,
-        action: 'enable',
-        actor,
-        policyIdBefore: entity.servedPolicyId,
-        policyIdAfter: looked.policyId ?? null,
-        detail: `Enable started (mode ${entity.mode}, max_age ${entity.maxAge}).`,
-      });
+      await this.store.apply(entity, startEnable(entity, actor, looked.policyId ?? null));
       await this.checks.refreshBadge(entity.id);
       this.start(name);
       return { domain: await this.catalogue.view(await this.catalogue.find(name)), started: true };
@@ -236,18 +225,17 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
         step: failure.step,
         detail: message,
       });
-      await this.domains.update(
-        { name: name.ascii },
-        { state: 'error', step: null, errorStep: failure.step, errorMessage: message },
-      );
-      const failed = await this.domains.findOneBy({ name: name.ascii });
-      if (failed) await this.checks.refreshBadge(failed.id);
+      const failed = await this.store.findByName(name.ascii);
+      if (!failed) return;
+      await this.store.apply(failed, stepFailed(failure.step, message));
+      await this.checks.refreshBadge(failed.id);
     }
   }
 
   private async runSteps(name: DomainName): Promise<void> {
+    const entity = await this.catalogue.find(name);
     const step = async <T>(id: ProvisioningStep, work: () => Promise<T>): Promise<T> => {
-      await this.domains.update({ name: name.ascii }, { step: id });
+      await this.store.apply(entity, stepReached(id));
       try {
         return await work();
       } catch (error) {
@@ -255,14 +243,13 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
       }
     };
 
-    const entity = await this.catalogue.find(name);
     const policy = await step('policy-file', async () => {
       const rendered = policyOf(entity);
       if (!rendered) throw new ConflictError(entity.mxProblem ?? `${name.ascii} has no MX records.`);
       await this.files.ensureDir(this.layout.policiesDir, 0o755);
       await this.files.writeAtomic(this.layout.policyFile(name.ascii), rendered.text, 0o644);
       if (entity.servedPolicyId !== rendered.id) {
-        await this.domains.update({ id: entity.id }, { servedPolicyId: rendered.id, policyVisibleAt: null });
+        await this.store.update(entity.id, { servedPolicyId: rendered.id, policyVisibleAt: null });
       }
       return rendered;
     });
@@ -282,7 +269,7 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
         await this.audit.recordAccountRecovery(name.ascii, issued);
         return (await this.certificates.save(name.ascii, issued)).info;
       });
-      await this.domains.update({ id: entity.id }, installedCertificateFields(certificate, this.ca.directoryUrl));
+      await this.store.update(entity.id, installedCertificateFields(certificate, this.ca.directoryUrl));
       await step('https-vhost', () => this.web.applySite(this.site(name, true)));
     }
 
@@ -294,20 +281,7 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
     });
     const now = this.clock.now();
     const current = await this.catalogue.find(name);
-    await this.domains.update(
-      { id: entity.id },
-      {
-        state: 'active',
-        step: null,
-        errorStep: null,
-        errorMessage: null,
-        enabledAt: now,
-        policyPublishedAt: now,
-        // Visible already when the TXT record was published before Enable finished.
-        policyVisibleAt: current.policyVisibleAt,
-        largestMaxAgeServed: Math.max(current.largestMaxAgeServed ?? 0, current.maxAge),
-      },
-    );
+    await this.store.apply(current, activate(current, now));
     await this.checks.refreshBadge(entity.id);
     this.audit.log({
       domain: name.ascii,

@@ -1,0 +1,35 @@
+import { ConflictError } from '../domain/errors';
+import type { DomainState } from '../domain/domain-state';
+import type { Transition } from '../domain/transitions';
+import type { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
+
+/** The columns written outside the lifecycle (settings, certificate, look-up results); never `state`. */
+export type DomainFields = Partial<Omit<MtaStsDomainEntity, 'id' | 'name' | 'state'>>;
+
+/** Another writer moved the domain on between the decision and the write; nothing was written. */
+export class StaleDomainError extends ConflictError {
+  constructor(
+    readonly domain: string,
+    readonly found: DomainState | undefined,
+  ) {
+    super(
+      found === undefined
+        ? `${domain} was deleted meanwhile; nothing was changed.`
+        : `${domain} changed meanwhile (it is ${found} now); nothing was changed. Reload and try again.`,
+    );
+  }
+}
+
+/**
+ * The domains' storage. A lifecycle change is written by `apply` only: the row, guarded
+ * by the states the transition was decided in (compare-and-set, so of two writers that
+ * decided on the same state only one wins), and its audit entry, in one transaction.
+ */
+export abstract class DomainStore {
+  abstract findByName(name: string): Promise<MtaStsDomainEntity | null>;
+  abstract findInStates(states: readonly DomainState[]): Promise<MtaStsDomainEntity[]>;
+  /** Applies a lifecycle transition, or throws `StaleDomainError` and writes nothing. */
+  abstract apply(domain: Pick<MtaStsDomainEntity, 'id' | 'name'>, transition: Transition): Promise<void>;
+  /** Writes columns outside the lifecycle. */
+  abstract update(id: number, fields: DomainFields): Promise<void>;
+}
