@@ -1,7 +1,15 @@
 import { DOMAIN_STATES, DomainState } from '../../src/mta-sts/domain/domain-state';
+import type { DomainRecord } from '../../src/mta-sts/domain/domain-record';
+import { renderPolicy } from '../../src/mta-sts/domain/policy';
 import {
   DomainSnapshot,
   activate,
+  cancelRetirementSettings,
+  changePolicy,
+  removeHost,
+  retireRefusal,
+  retireSettings,
+  undoChange,
   enableDecision,
   startEnable,
   stepFailed,
@@ -16,7 +24,7 @@ const domain = (overrides: Partial<DomainSnapshot> = {}): DomainSnapshot => ({
   maxAge: 604_800,
   servedPolicyId: null,
   policyVisibleAt: null,
-  largestMaxAgeServed: null,
+  largestMaxAgeServed: 0,
   ...overrides,
 });
 
@@ -89,5 +97,155 @@ describe('The Enable transitions', () => {
       largestMaxAgeServed: 604_800,
     });
     expect(activate(domain({ state: 'provisioning', maxAge: 86_400 }), NOW).patch.largestMaxAgeServed).toBe(86_400);
+  });
+});
+
+/** A domain that serves its testing policy under id `…n1`, announced in DNS. */
+function serving(overrides: Partial<DomainRecord> = {}): DomainRecord {
+  const text = renderPolicy({ mode: 'testing', mx: ['mx.example.com'], maxAge: 604_800 });
+  return {
+    id: 1,
+    name: 'example.com',
+    unicodeName: 'example.com',
+    state: 'active',
+    badge: 'active',
+    step: null,
+    errorStep: null,
+    errorMessage: null,
+    mode: 'testing',
+    maxAge: 604_800,
+    mx: ['mx.example.com'],
+    mxProblem: null,
+    mxCheckedAt: null,
+    policyId: '20261120T080000n1',
+    policyText: text,
+    policySerial: 1,
+    servedPolicyId: '20261120T080000n1',
+    certIssuer: null,
+    certNotBefore: null,
+    certNotAfter: null,
+    certDirectoryUrl: null,
+    enabledAt: new Date('2026-11-20T08:00:00Z'),
+    checksRanAt: null,
+    renewAfter: null,
+    renewWindow: null,
+    renewFailures: 0,
+    renewNextAttemptAt: null,
+    renewLastError: null,
+    renewRetryAfter: null,
+    reissues: [],
+    policyPublishedAt: new Date('2026-11-20T08:00:00Z'),
+    policyVisibleAt: new Date('2026-11-20T09:00:00Z'),
+    largestMaxAgeServed: 604_800,
+    mxDrop: null,
+    retireStartedAt: null,
+    maxAgeBeforeRetire: null,
+    retireUntil: null,
+    removedAt: null,
+    ...overrides,
+  };
+}
+
+describe('The policy and retirement transitions', () => {
+  it('serves a changed policy at once under a new id, changing until DNS shows it', () => {
+    const decision = changePolicy(serving(), { maxAge: 1_209_600 }, NOW);
+    expect(decision.policyChanged).toBe(true);
+    expect(decision.publish?.id).toBe('20261126T120000n2');
+    expect(decision.publish?.text).toContain('max_age: 1209600');
+    expect(decision.transition.from).toEqual(['active']);
+    expect(decision.transition.patch).toMatchObject({
+      maxAge: 1_209_600,
+      policyId: '20261126T120000n2',
+      policySerial: 2,
+      servedPolicyId: '20261126T120000n2',
+      policyPublishedAt: NOW,
+      policyVisibleAt: null,
+      largestMaxAgeServed: 1_209_600,
+      state: 'changing',
+    });
+  });
+
+  it('changes nothing served on a domain that serves nothing, and nothing at all when the text stays', () => {
+    const inactive = changePolicy(serving({ state: 'inactive', servedPolicyId: null }), { maxAge: 86_400 }, NOW);
+    expect(inactive.publish).toBeNull();
+    expect(inactive.policyChanged).toBe(true);
+    expect(inactive.transition.patch.state).toBeUndefined();
+    const same = changePolicy(serving(), { maxAge: 604_800 }, NOW);
+    expect([same.publish, same.policyChanged, same.transition.patch.policyId]).toEqual([
+      null,
+      false,
+      '20261120T080000n1',
+    ]);
+  });
+
+  it('puts back exactly the columns a change wrote, from the state it left the domain in', () => {
+    const before = serving();
+    const decision = changePolicy(before, { maxAge: 1_209_600 }, NOW);
+    const undo = undoChange(before, decision);
+    expect(undo.from).toEqual(['changing']);
+    expect(Object.keys(undo.patch).sort()).toEqual(Object.keys(decision.transition.patch).sort());
+    expect(undo.patch).toMatchObject({ maxAge: 604_800, servedPolicyId: '20261120T080000n1', state: 'active' });
+  });
+
+  it('retires a serving domain only, with mode none until the largest max_age served has passed', () => {
+    expect(retireRefusal(serving())).toBeUndefined();
+    expect(retireRefusal(serving({ state: 'retiring' }))).toBeUndefined();
+    expect(retireRefusal(serving({ state: 'provisioning' }))).toBe(
+      'example.com is being provisioned; wait until it is active or failed.',
+    );
+    expect(retireRefusal(serving({ state: 'inactive' }))).toBe(
+      'example.com does not serve a policy, so there is nothing to retire; use Remove now.',
+    );
+    const settings = retireSettings(serving({ maxAge: 86_400, largestMaxAgeServed: 1_209_600 }), NOW, 3_600);
+    expect(settings).toEqual({
+      state: 'retiring',
+      mode: 'none',
+      maxAge: 86_400,
+      maxAgeBeforeRetire: 86_400,
+      mxDrop: null,
+      retireStartedAt: NOW,
+      retireUntil: new Date(NOW.getTime() + (1_209_600 + 3_600) * 1000),
+      largestMaxAgeServed: 1_209_600,
+    });
+    const retiring = changePolicy(serving(), settings, NOW);
+    expect(retiring.transition.patch.state).toBe('retiring');
+    expect(retiring.publish?.text).toContain('mode: none');
+  });
+
+  it('cancels a retirement back to testing with the max_age from before', () => {
+    expect(cancelRetirementSettings(serving({ state: 'retiring', maxAgeBeforeRetire: 1_209_600 }), 604_800)).toEqual({
+      state: 'changing',
+      mode: 'testing',
+      maxAge: 1_209_600,
+      maxAgeBeforeRetire: null,
+      retireStartedAt: null,
+      retireUntil: null,
+    });
+    expect(cancelRetirementSettings(serving({ state: 'retiring' }), 604_800).maxAge).toBe(604_800);
+  });
+
+  it('removes the host: removed once a policy was served, inactive otherwise, back to testing for the next Enable', () => {
+    const audit = { action: 'retired', actor: 'system', detail: 'Retirement finished.' };
+    const retired = removeHost(
+      serving({ state: 'retiring', mode: 'none', maxAge: 86_400, maxAgeBeforeRetire: 1_209_600 }),
+      NOW,
+      604_800,
+      audit,
+    );
+    expect(retired.from).toEqual(['retiring']);
+    expect(retired.audit).toBe(audit);
+    expect(retired.patch).toMatchObject({
+      state: 'removed',
+      servedPolicyId: null,
+      enabledAt: null,
+      removedAt: NOW,
+      mode: 'testing',
+      maxAge: 1_209_600,
+      maxAgeBeforeRetire: null,
+      policyId: '20261126T120000n2',
+    });
+    expect(removeHost(serving({ state: 'error', largestMaxAgeServed: 0 }), NOW, 604_800, audit).patch.state).toBe(
+      'inactive',
+    );
   });
 });

@@ -1,3 +1,5 @@
+import type { RenderedPolicy } from './policy';
+import type { DomainPatch, DomainRecord } from './domain-record';
 import { Policy, renderPolicy } from './policy';
 
 /**
@@ -76,3 +78,23 @@ export function nextPolicyIdentity(current: PolicyIdentity, settings: PolicySett
 
 /** A domain that has never had a policy instance. */
 export const NO_POLICY_IDENTITY: PolicyIdentity = { policyId: null, policyText: null, policySerial: 0 };
+
+/** The domain's current policy instance: the text and the id that names it (see `policy-id.ts`). */
+export function policyOf(entity: Pick<DomainRecord, 'policyId' | 'policyText'>): RenderedPolicy | null {
+  return entity.policyId && entity.policyText !== null ? { id: entity.policyId, text: entity.policyText } : null;
+}
+
+/**
+ * A patch to a domain, with the policy instance its mode, mx and max_age give: the same
+ * id while the text stays the same, a new one whenever it changes. Every write of those
+ * settings goes through here, so no text is ever served under another text's id.
+ */
+export function withPolicyIdentity(
+  entity: Pick<DomainRecord, 'mode' | 'mx' | 'maxAge' | 'policyId' | 'policyText' | 'policySerial'>,
+  patch: DomainPatch,
+  now: Date,
+): DomainPatch {
+  const merged = { ...entity, ...patch };
+  const identity = nextPolicyIdentity({ ...merged, policySerial: merged.policySerial ?? 0 }, merged, now);
+  return { ...patch, ...identity };
+}

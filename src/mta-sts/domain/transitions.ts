@@ -1,5 +1,8 @@
-import type { DomainState, ProvisioningStep } from './domain-state';
-import type { PolicyMode } from './policy';
+import type { DomainPatch, DomainRecord } from './domain-record';
+import { DomainState, ProvisioningStep, isServing } from './domain-state';
+import { RETIRE_MAX_AGE, retirementDeadline } from './lifecycle';
+import type { RenderedPolicy } from './policy';
+import { policyOf, withPolicyIdentity } from './policy-id';
 
 /**
  * The lifecycle's state changes, each a pure function from the domain as it is and the
@@ -8,29 +11,11 @@ import type { PolicyMode } from './policy';
  * services gather facts and do the work outside the database; the decisions are here.
  */
 
-/** The columns of a domain a transition reads. */
-export interface DomainSnapshot {
-  readonly name: string;
-  readonly state: DomainState;
-  readonly mode: PolicyMode;
-  readonly maxAge: number;
-  readonly servedPolicyId: string | null;
-  readonly policyVisibleAt: Date | null;
-  readonly largestMaxAgeServed: number | null;
-}
-
-/** The columns a transition may write. */
-export interface LifecyclePatch {
-  readonly state?: DomainState;
-  readonly step?: ProvisioningStep | null;
-  readonly errorStep?: string | null;
-  readonly errorMessage?: string | null;
-  readonly removedAt?: Date | null;
-  readonly enabledAt?: Date;
-  readonly policyPublishedAt?: Date;
-  readonly policyVisibleAt?: Date | null;
-  readonly largestMaxAgeServed?: number;
-}
+/** The columns of a domain the Enable transitions read. */
+export type DomainSnapshot = Pick<
+  DomainRecord,
+  'name' | 'state' | 'mode' | 'maxAge' | 'servedPolicyId' | 'policyVisibleAt' | 'largestMaxAgeServed'
+>;
 
 /** An entry of the audit trail, written in the same transaction as the change. */
 export interface AuditEntry {
@@ -44,7 +29,7 @@ export interface AuditEntry {
 export interface Transition {
   /** The states the decision was made in; the store refuses the write in any other. */
   readonly from: readonly DomainState[];
-  readonly patch: LifecyclePatch;
+  readonly patch: DomainPatch;
   readonly audit?: AuditEntry;
 }
 
@@ -103,4 +88,110 @@ export function activate(domain: DomainSnapshot, now: Date): Transition {
       largestMaxAgeServed: Math.max(domain.largestMaxAgeServed ?? 0, domain.maxAge),
     },
   };
+}
+
+/** The outcome of a change to a policy's settings (mode, max_age, mx, retirement). */
+export interface PolicyChangeDecision {
+  readonly transition: Transition;
+  /** The policy instance now served, when the change gives a serving domain a new one. */
+  readonly publish: RenderedPolicy | null;
+  /** Whether the policy text (and so its id) changed, served now or from the next Enable. */
+  readonly policyChanged: boolean;
+}
+
+/**
+ * A change of the policy's settings, and of the state with it (retire, cancel a
+ * retirement). The policy gets its id from `withPolicyIdentity`; on a serving domain a
+ * new instance is served at once: its id becomes the served one, not yet visible in DNS,
+ * the largest max_age served grows, and an active domain is `changing` until DNS shows it.
+ */
+export function changePolicy(domain: DomainRecord, settings: DomainPatch, now: Date): PolicyChangeDecision {
+  const patch: { -readonly [K in keyof DomainPatch]: DomainPatch[K] } = withPolicyIdentity(domain, settings, now);
+  const policy = policyOf({ ...domain, ...patch });
+  const policyChanged = policy?.id !== domain.policyId;
+  const publish = isServing(domain.state) && policy !== null && policy.id !== domain.servedPolicyId;
+  if (publish) {
+    patch.servedPolicyId = policy.id;
+    patch.policyPublishedAt = now;
+    patch.policyVisibleAt = null;
+    patch.largestMaxAgeServed = Math.max(domain.largestMaxAgeServed ?? 0, patch.maxAge ?? domain.maxAge);
+    if ((patch.state ?? domain.state) === 'active') patch.state = 'changing';
+  }
+  return { transition: { from: [domain.state], patch }, publish: publish ? policy : null, policyChanged };
+}
+
+/** What was written by `decision`, put back (a policy file that could not be written). */
+export function undoChange(before: DomainRecord, decision: PolicyChangeDecision): Transition {
+  const patch: Record<string, unknown> = {};
+  for (const key of Object.keys(decision.transition.patch)) patch[key] = before[key as keyof DomainRecord];
+  const after = decision.transition.patch.state ?? before.state;
+  return { from: [after], patch: patch as DomainPatch };
+}
+
+/** Why a domain cannot start retiring, or undefined when it can (`retiring` already: nothing to do). */
+export function retireRefusal(domain: Pick<DomainRecord, 'name' | 'state'>): string | undefined {
+  if (domain.state === 'active' || domain.state === 'changing' || domain.state === 'retiring') return undefined;
+  return domain.state === 'provisioning'
+    ? `${domain.name} is being provisioned; wait until it is active or failed.`
+    : `${domain.name} does not serve a policy, so there is nothing to retire; use Remove now.`;
+}
+
+/**
+ * Retire (RFC 8461 §8.3): `mode: none` with a short max_age under a new id, until every
+ * policy served so far has expired from senders' caches, counted from now, the last moment
+ * it was served, plus the TXT record's TTL.
+ */
+export function retireSettings(domain: DomainRecord, now: Date, txtTtlSeconds: number): DomainPatch {
+  const largest = Math.max(domain.largestMaxAgeServed ?? 0, domain.maxAge);
+  return {
+    state: 'retiring',
+    mode: 'none',
+    maxAge: RETIRE_MAX_AGE,
+    maxAgeBeforeRetire: domain.maxAge,
+    mxDrop: null,
+    retireStartedAt: now,
+    retireUntil: retirementDeadline(now, largest, txtTtlSeconds),
+    largestMaxAgeServed: largest,
+  };
+}
+
+/** Cancel a retirement: testing again, with the max_age the domain had before retiring. */
+export function cancelRetirementSettings(domain: DomainRecord, defaultMaxAge: number): DomainPatch {
+  return {
+    state: 'changing',
+    mode: 'testing',
+    maxAge: domain.maxAgeBeforeRetire ?? defaultMaxAge,
+    maxAgeBeforeRetire: null,
+    retireStartedAt: null,
+    retireUntil: null,
+  };
+}
+
+/**
+ * The policy host is gone (retirement finished, or Remove now): `removed` when senders may
+ * have cached a policy, `inactive` when none was ever served. The next Enable starts over
+ * in testing mode, under a new id.
+ */
+export function removeHost(domain: DomainRecord, now: Date, defaultMaxAge: number, audit: AuditEntry): Transition {
+  const everServed = (domain.largestMaxAgeServed ?? 0) > 0;
+  const patch = withPolicyIdentity(
+    domain,
+    {
+      state: everServed ? 'removed' : 'inactive',
+      step: null,
+      errorStep: null,
+      errorMessage: null,
+      servedPolicyId: null,
+      enabledAt: null,
+      mxDrop: null,
+      retireUntil: null,
+      removedAt: now,
+      ...(domain.mode === 'none'
+        ? { mode: 'testing' as const, maxAge: domain.maxAgeBeforeRetire ?? defaultMaxAge }
+        : {}),
+      maxAgeBeforeRetire: null,
+    },
+    now,
+  );
+  return { from: [domain.state], patch, audit };
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, Repository } from 'typeorm';
+import { In, LessThanOrEqual, Repository } from 'typeorm';
 import type { DomainState } from '../domain/domain-state';
 import type { Transition } from '../domain/transitions';
 import { Clock } from '../ports/clock.port';
@@ -26,8 +26,16 @@ export class TypeOrmDomainStore extends DomainStore {
     return this.domains.findOneBy({ name });
   }
 
+  findById(id: number): Promise<MtaStsDomainEntity | null> {
+    return this.domains.findOneBy({ id });
+  }
+
   findInStates(states: readonly DomainState[]): Promise<MtaStsDomainEntity[]> {
     return this.domains.findBy({ state: In([...states]) });
+  }
+
+  findRetirementsDue(now: Date): Promise<MtaStsDomainEntity[]> {
+    return this.domains.findBy({ state: 'retiring', retireUntil: LessThanOrEqual(now) });
   }
 
   async apply(domain: Pick<MtaStsDomainEntity, 'id' | 'name'>, transition: Transition): Promise<void> {

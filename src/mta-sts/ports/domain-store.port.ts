@@ -27,7 +27,10 @@ export class StaleDomainError extends ConflictError {
  */
 export abstract class DomainStore {
   abstract findByName(name: string): Promise<MtaStsDomainEntity | null>;
+  abstract findById(id: number): Promise<MtaStsDomainEntity | null>;
   abstract findInStates(states: readonly DomainState[]): Promise<MtaStsDomainEntity[]>;
+  /** Retiring domains whose retirement ends at or before `now`. */
+  abstract findRetirementsDue(now: Date): Promise<MtaStsDomainEntity[]>;
   /** Applies a lifecycle transition, or throws `StaleDomainError` and writes nothing. */
   abstract apply(domain: Pick<MtaStsDomainEntity, 'id' | 'name'>, transition: Transition): Promise<void>;
   /** Writes columns outside the lifecycle. */

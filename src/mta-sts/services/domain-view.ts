@@ -3,8 +3,8 @@ import { DnsRecord, ServerAddresses, expectedRecords, policyIndicatorValue } fro
 import { DomainState, STEP_LABELS, isProvisioningStep, isServing } from '../domain/domain-state';
 import { describeDuration, enforceRisks } from '../domain/lifecycle';
 import { DomainName } from '../domain/hostname';
-import { PolicyMode, RenderedPolicy } from '../domain/policy';
-import { nextPolicyIdentity } from '../domain/policy-id';
+import { PolicyMode } from '../domain/policy';
+import { policyOf } from '../domain/policy-id';
 import { reissueAllowance, REISSUE_LIMIT } from '../domain/renewal';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { readableTime } from '../domain/messages';
@@ -68,25 +68,7 @@ export interface DomainView {
   readonly updatedAt: string;
 }
 
-/** The domain's current policy instance: the text and the id that names it (see `policy-id.ts`). */
-export function policyOf(entity: Pick<MtaStsDomainEntity, 'policyId' | 'policyText'>): RenderedPolicy | null {
-  return entity.policyId && entity.policyText !== null ? { id: entity.policyId, text: entity.policyText } : null;
-}
-
-/**
- * A patch to a domain, with the policy instance its mode, mx and max_age give: the same
- * id while the text stays the same, a new one whenever it changes. Every write of those
- * settings goes through here, so no text is ever served under another text's id.
- */
-export function withPolicyIdentity(
-  entity: Pick<MtaStsDomainEntity, 'mode' | 'mx' | 'maxAge' | 'policyId' | 'policyText' | 'policySerial'>,
-  patch: Partial<MtaStsDomainEntity>,
-  now: Date,
-): Partial<MtaStsDomainEntity> {
-  const merged = { ...entity, ...patch };
-  const identity = nextPolicyIdentity({ ...merged, policySerial: merged.policySerial ?? 0 }, merged, now);
-  return { ...patch, ...identity };
-}
+export { policyOf, withPolicyIdentity } from '../domain/policy-id';
 
 const iso = (date: Date | null) => (date ? new Date(date).toISOString() : null);
 

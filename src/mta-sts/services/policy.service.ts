@@ -1,6 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { isServing } from '../domain/domain-state';
 import { ConflictError, InvalidInputError, PromotionRefusedError } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
@@ -10,12 +8,14 @@ import { CheckResult } from '../domain/checks';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
+import { DomainStore, StaleDomainError } from '../ports/domain-store.port';
+import { PolicyChangeDecision, changePolicy, undoChange } from '../domain/transitions';
 import { Clock } from '../ports/clock.port';
 import { FileStore } from '../ports/file-store.port';
 import { Actor, AuditService, SYSTEM_ACTOR } from './audit.service';
 import { ChecksService } from './checks.service';
 import { DataLayout } from './data-layout';
-import { DomainView, enforceRisksOf, policyOf, withPolicyIdentity } from './domain-view';
+import { DomainView, enforceRisksOf } from './domain-view';
 import { DomainLocks } from './domain-locks';
 import { DomainsService } from './domains.service';
 import { MxLookupService } from './mx-lookup.service';
@@ -52,7 +52,7 @@ export interface ChangeMeta {
 @Injectable()
 export class PolicyService {
   constructor(
-    @InjectRepository(MtaStsDomainEntity) private readonly domains: Repository<MtaStsDomainEntity>,
+    @Inject(DomainStore) private readonly store: DomainStore,
     @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
     @Inject(FileStore) private readonly files: FileStore,
     @Inject(Clock) private readonly clock: Clock,
@@ -119,7 +119,7 @@ export class PolicyService {
     const quick = mxTransition(entity.mode, entity.mx, live, entity.mxDrop, entity.maxAge, this.clock.now());
     if (quick.kind === 'none') return;
     await this.locks.run(entity.name, async () => {
-      const current = await this.domains.findOneBy({ id: entity.id });
+      const current = await this.store.findById(entity.id);
       if (!current || !isServing(current.state) || current.state === 'retiring') return;
       const now = this.clock.now();
       const transition = mxTransition(current.mode, current.mx, live, current.mxDrop, current.maxAge, now);
@@ -128,7 +128,7 @@ export class PolicyService {
         case 'none':
           return;
         case 'schedule-drop':
-          await this.domains.update({ id: current.id }, { mxDrop: transition.drop });
+          await this.store.update(current.id, { mxDrop: transition.drop });
           if (transition.drop) {
             await this.audit.record({
               domain: name,
@@ -180,7 +180,7 @@ export class PolicyService {
     const risks = enforceRisksOf(entity, results, this.clock.now());
     if (risks.length === 0 || !this.options.autoDowngrade) return risks;
     await this.locks.run(entity.name, async () => {
-      const current = await this.domains.findOneBy({ id: entity.id });
+      const current = await this.store.findById(entity.id);
       if (!current || current.mode !== 'enforce' || !isServing(current.state)) return;
       const change = await this.applyLocked(
         current,
@@ -237,35 +237,28 @@ export class PolicyService {
     patch: Partial<MtaStsDomainEntity>,
     meta: ChangeMeta,
   ): Promise<PolicyChange> {
-    const now = this.clock.now();
-    const updated: MtaStsDomainEntity = { ...entity, ...withPolicyIdentity(entity, patch, now) };
-    const policy = policyOf(updated);
-    const policyChanged = policy?.id !== entity.policyId;
-    const publish = isServing(entity.state) && policy !== null && policy.id !== entity.servedPolicyId;
-    if (publish) {
-      updated.servedPolicyId = policy.id;
-      updated.policyPublishedAt = now;
-      updated.policyVisibleAt = null;
-      updated.largestMaxAgeServed = Math.max(entity.largestMaxAgeServed ?? 0, updated.maxAge);
-      if (updated.state === 'active') updated.state = 'changing';
-    }
-    await this.domains.save(updated);
-    if (publish) {
+    const { decision, before } = await this.applyFresh(entity, patch);
+    entity = before;
+    const { publish: policy } = decision;
+    const publish = policy !== null;
+    if (policy) {
       try {
         await this.files.writeAtomic(this.layout.policyFile(entity.name), policy.text, 0o644);
       } catch (error) {
-        await this.domains.save({ ...entity });
+        await this.store.apply(entity, undoChange(entity, decision));
         throw error;
       }
     }
+    // Recorded once the new policy is served: a change undone by a failed write leaves no entry.
     await this.audit.record({
       domain: entity.name,
       action: meta.action,
       actor: meta.actor,
       policyIdBefore: entity.servedPolicyId,
-      policyIdAfter: updated.servedPolicyId,
+      policyIdAfter: decision.transition.patch.servedPolicyId ?? entity.servedPolicyId,
       detail: meta.detail,
     });
+    const policyChanged = decision.policyChanged;
     const name = DomainName.fromValidated(entity.name);
     // The policy-record check now reports the new id as not yet visible in DNS.
     if (publish) await this.checks.run(await this.catalogue.find(name));
@@ -282,6 +275,30 @@ export class PolicyService {
           ? 'The policy changed; it is served from the next Enable.'
           : 'Nothing changed: the policy and its id stay as they were.',
     };
+  }
+
+  /**
+   * Decides and writes the change. The caller holds the domain's lock, so no other change
+   * of its policy runs; only the checks may move it meanwhile (`changing` to `active` once
+   * DNS shows the id), and then the change is decided again on what is stored now.
+   */
+  private async applyFresh(
+    entity: MtaStsDomainEntity,
+    patch: Partial<MtaStsDomainEntity>,
+  ): Promise<{ decision: PolicyChangeDecision; before: MtaStsDomainEntity }> {
+    let current = entity;
+    for (let attempt = 1; ; attempt++) {
+      const decision = changePolicy(current, patch, this.clock.now());
+      try {
+        await this.store.apply(current, decision.transition);
+        return { decision, before: current };
+      } catch (error) {
+        if (!(error instanceof StaleDomainError) || attempt === 3) throw error;
+        const stored = await this.store.findById(current.id);
+        if (!stored) throw error;
+        current = stored;
+      }
+    }
   }
 
   /** Under enforce, live MX changes keep old hosts until they may leave (see `mxTransition`). */

@@ -1,7 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { readableTime } from '../domain/messages';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { CertificateAuthorityError, ConflictError, MtaStsError } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
 import {
@@ -14,6 +12,7 @@ import {
 } from '../domain/renewal';
 import { MTA_STS_RANDOM } from '../mta-sts.tokens';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
+import { DomainStore } from '../ports/domain-store.port';
 import { CertificateAuthority } from '../ports/certificate-authority.port';
 import { Clock } from '../ports/clock.port';
 import { WebServer } from '../ports/web-server.port';
@@ -39,7 +38,7 @@ export class RenewalService {
   private readonly logger = new Logger('MtaSts');
 
   constructor(
-    @InjectRepository(MtaStsDomainEntity) private readonly domains: Repository<MtaStsDomainEntity>,
+    @Inject(DomainStore) private readonly store: DomainStore,
     @Inject(CertificateAuthority) private readonly ca: CertificateAuthority,
     @Inject(WebServer) private readonly web: WebServer,
     @Inject(Clock) private readonly clock: Clock,
@@ -57,7 +56,7 @@ export class RenewalService {
   /** Renews the domain's certificate if it is due (and no backoff holds it back). */
   async renewIfDue(entity: MtaStsDomainEntity): Promise<RenewalOutcome> {
     return this.locks.run(entity.name, async () => {
-      const current = await this.domains.findOneBy({ id: entity.id });
+      const current = await this.store.findById(entity.id);
       if (!current || !isServing(current.state)) return 'skipped';
       const stored = await this.certificates.load(current.name);
       if (!stored) return 'skipped';
@@ -93,7 +92,7 @@ export class RenewalService {
         );
       }
       const reissues = [...allowance.recent, now].map((at) => at.toISOString());
-      await this.domains.update({ id: entity.id }, { reissues });
+      await this.store.update(entity.id, { reissues });
       const stored = await this.certificates.load(name.ascii);
       const replaces = stored ? (await this.schedule(entity, stored)).replaces : undefined;
       const outcome = await this.renew({ ...entity, reissues }, replaces);
@@ -143,7 +142,7 @@ export class RenewalService {
     }
     const storedDue = entity.renewAfter ? new Date(entity.renewAfter).getTime() : undefined;
     if (storedDue !== dueAt.getTime() || JSON.stringify(entity.renewWindow ?? null) !== JSON.stringify(picked)) {
-      await this.domains.update({ id: entity.id }, { renewAfter: dueAt, renewWindow: picked });
+      await this.store.update(entity.id, { renewAfter: dueAt, renewWindow: picked });
     }
     return { dueAt, replaces: window ? certificateId : undefined };
   }
@@ -161,7 +160,7 @@ export class RenewalService {
         await this.web.reload().catch(() => undefined);
         throw error;
       }
-      await this.domains.update({ id: entity.id }, installedCertificateFields(info, this.ca.directoryUrl));
+      await this.store.update(entity.id, installedCertificateFields(info, this.ca.directoryUrl));
       this.audit.log({
         domain: name.ascii,
         action: 'renew',
@@ -174,7 +173,7 @@ export class RenewalService {
     // The new certificate is in place; the checks confirm what senders now see. Their own
     // failure does not make the renewal a failure.
     try {
-      await this.checks.run(await this.domains.findOneByOrFail({ id: entity.id }));
+      await this.checks.run((await this.store.findById(entity.id)) ?? entity);
     } catch (error) {
       this.logger.warn(`Checks after renewing ${name.policyHost} failed to run: ${String(error)}`);
     }
@@ -190,15 +189,12 @@ export class RenewalService {
         ? error.message
         : `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
     const next = nextRetryAt(failures, now, retryAfter);
-    await this.domains.update(
-      { id: entity.id },
-      {
-        renewFailures: failures,
-        renewNextAttemptAt: next,
-        renewLastError: message,
-        renewRetryAfter: retryAfter ?? null,
-      },
-    );
+    await this.store.update(entity.id, {
+      renewFailures: failures,
+      renewNextAttemptAt: next,
+      renewLastError: message,
+      renewRetryAfter: retryAfter ?? null,
+    });
     this.audit.log({
       domain: name.ascii,
       action: 'renew',

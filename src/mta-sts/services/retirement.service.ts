@@ -1,21 +1,21 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { readableTime } from '../domain/messages';
-import { InjectRepository } from '@nestjs/typeorm';
-import { LessThanOrEqual, Repository } from 'typeorm';
 import { DnsRecord, addressRecords, policyIndicatorRecord, policyIndicatorValue } from '../domain/dns-records';
 import { ConflictError } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
-import { RETIRE_MAX_AGE, cachedUntil, describeDuration, retirementDeadline } from '../domain/lifecycle';
+import { cachedUntil, describeDuration } from '../domain/lifecycle';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
+import { DomainStore } from '../ports/domain-store.port';
+import { cancelRetirementSettings, removeHost, retireRefusal, retireSettings } from '../domain/transitions';
 import { Clock } from '../ports/clock.port';
 import { FileStore } from '../ports/file-store.port';
 import { WebServer } from '../ports/web-server.port';
 import { Actor, AuditService, SYSTEM_ACTOR } from './audit.service';
 import { ChecksService } from './checks.service';
 import { DataLayout } from './data-layout';
-import { DomainView, policyOf, withPolicyIdentity } from './domain-view';
+import { DomainView, policyOf } from './domain-view';
 import { DomainLocks } from './domain-locks';
 import { DomainsService } from './domains.service';
 import { NotificationsService } from './notifications.service';
@@ -48,7 +48,7 @@ export class RetirementService {
   private readonly logger = new Logger('MtaSts');
 
   constructor(
-    @InjectRepository(MtaStsDomainEntity) private readonly domains: Repository<MtaStsDomainEntity>,
+    @Inject(DomainStore) private readonly store: DomainStore,
     @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
     @Inject(WebServer) private readonly web: WebServer,
     @Inject(FileStore) private readonly files: FileStore,
@@ -67,37 +67,15 @@ export class RetirementService {
     const name = parseDomainName(input);
     return this.locks.run(name.ascii, async () => {
       const entity = await this.catalogue.find(name);
+      const refusal = retireRefusal(entity);
+      if (refusal) throw new ConflictError(refusal);
       if (entity.state === 'retiring') return this.retireResult(entity);
-      if (entity.state !== 'active' && entity.state !== 'changing') {
-        throw new ConflictError(
-          entity.state === 'provisioning'
-            ? `${name.ascii} is being provisioned; wait until it is active or failed.`
-            : `${name.ascii} does not serve a policy, so there is nothing to retire; use Remove now.`,
-        );
-      }
-      const now = this.clock.now();
-      // Senders may hold any policy served so far for its max_age, counted from now, the
-      // last moment it was served.
-      const largest = Math.max(entity.largestMaxAgeServed ?? 0, entity.maxAge);
-      const until = retirementDeadline(now, largest, this.options.retirement.txtTtlSeconds);
-      const change = await this.policies.applyLocked(
-        entity,
-        {
-          state: 'retiring',
-          mode: 'none',
-          maxAge: RETIRE_MAX_AGE,
-          maxAgeBeforeRetire: entity.maxAge,
-          mxDrop: null,
-          retireStartedAt: now,
-          retireUntil: until,
-          largestMaxAgeServed: largest,
-        },
-        {
-          action: 'retire',
-          actor,
-          detail: `Retiring: mode none is served until ${readableTime(until)}, then the policy host is removed.`,
-        },
-      );
+      const settings = retireSettings(entity, this.clock.now(), this.options.retirement.txtTtlSeconds);
+      const change = await this.policies.applyLocked(entity, settings, {
+        action: 'retire',
+        actor,
+        detail: `Retiring: mode none is served until ${readableTime(settings.retireUntil!)}, then the policy host is removed.`,
+      });
       return this.retireResult(await this.catalogue.find(name), change.domain);
     });
   }
@@ -132,27 +110,23 @@ export class RetirementService {
    */
   async cancelLocked(current: MtaStsDomainEntity, actor: Actor): Promise<DomainView> {
     if (current.state !== 'retiring') return this.catalogue.view(current);
-    const maxAge = current.maxAgeBeforeRetire ?? this.options.defaultMaxAge;
-    const change = await this.policies.applyLocked(
-      { ...current, state: 'changing' },
-      { mode: 'testing', maxAge, maxAgeBeforeRetire: null, retireStartedAt: null, retireUntil: null },
-      {
-        action: 'cancel-retire',
-        actor,
-        detail: `Retirement cancelled; the policy is back in testing mode with max_age ${maxAge} seconds.`,
-      },
-    );
+    const settings = cancelRetirementSettings(current, this.options.defaultMaxAge);
+    const change = await this.policies.applyLocked(current, settings, {
+      action: 'cancel-retire',
+      actor,
+      detail: `Retirement cancelled; the policy is back in testing mode with max_age ${settings.maxAge} seconds.`,
+    });
     return change.domain;
   }
 
   /** Removes the policy hosts whose retirement time has come. Run by the scheduled checks and at start-up. */
   async finishDue(): Promise<number> {
-    const due = await this.domains.findBy({ state: 'retiring', retireUntil: LessThanOrEqual(this.clock.now()) });
+    const due = await this.store.findRetirementsDue(this.clock.now());
     let finished = 0;
     for (const entity of due) {
       await this.locks
         .run(entity.name, async () => {
-          const current = await this.domains.findOneBy({ id: entity.id });
+          const current = await this.store.findById(entity.id);
           if (!current || current.state !== 'retiring' || !current.retireUntil) return;
           if (new Date(current.retireUntil).getTime() > this.clock.now().getTime()) return;
           const result = await this.removeHost(current, {
@@ -187,39 +161,16 @@ export class RetirementService {
     // Nginx first: if it refuses, the host keeps serving and the record stays as it was.
     await this.web.removeSite(name.policyHost);
     await this.files.remove(this.layout.policyFile(name.ascii));
-    const everServed = (entity.largestMaxAgeServed ?? 0) > 0;
-    const now = this.clock.now();
-    await this.domains.update(
-      { id: entity.id },
-      withPolicyIdentity(
-        entity,
-        {
-          state: everServed ? 'removed' : 'inactive',
-          step: null,
-          errorStep: null,
-          errorMessage: null,
-          servedPolicyId: null,
-          enabledAt: null,
-          mxDrop: null,
-          retireUntil: null,
-          removedAt: now,
-          // The next Enable starts over in testing mode (under a new id).
-          ...(entity.mode === 'none'
-            ? { mode: 'testing' as const, maxAge: entity.maxAgeBeforeRetire ?? this.options.defaultMaxAge }
-            : {}),
-          maxAgeBeforeRetire: null,
-        },
-        now,
-      ),
+    await this.store.apply(
+      entity,
+      removeHost(entity, this.clock.now(), this.options.defaultMaxAge, {
+        action: meta.action,
+        actor: meta.actor,
+        policyIdBefore: servedId,
+        policyIdAfter: null,
+        detail: meta.detail,
+      }),
     );
-    await this.audit.record({
-      domain: name.ascii,
-      action: meta.action,
-      actor: meta.actor,
-      policyIdBefore: servedId,
-      policyIdAfter: null,
-      detail: meta.detail,
-    });
     await this.checks.refreshBadge(entity.id);
     return this.removeResult(await this.catalogue.find(name), servedId);
   }
