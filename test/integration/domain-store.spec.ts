@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { startEnable, stepReached } from '../../src/mta-sts/domain/transitions';
+import { DELETABLE, newDomain, startEnable, stepReached } from '../../src/mta-sts/domain/transitions';
+import { DomainName } from '../../src/mta-sts/domain/hostname';
 import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS, MtaStsDomainEntity } from '../../src/mta-sts/persistence';
 import { MtaStsActionEntity } from '../../src/mta-sts/persistence/mta-sts-action.entity';
 import { TypeOrmDomainStore } from '../../src/mta-sts/persistence/typeorm-domain.store';
@@ -98,5 +99,47 @@ describe('TypeOrmDomainStore', () => {
     );
     await expect(store.apply(domain, startEnable(domain, 'alice', null))).rejects.toThrow('audit refused');
     expect((await store.findByName('example.com'))?.state).toBe('inactive');
+  });
+
+  it('adds a domain once: a second add of the name, also at the same moment, gets null and writes nothing', async () => {
+    const record = (name: string) =>
+      newDomain(DomainName.fromValidated(name), { patterns: [`mx.${name}`], problem: null }, 604_800, now);
+    const audit = { action: 'add', actor: 'alice', detail: 'Added to the panel.' };
+    const [first, second] = await Promise.all([
+      store.insert(record('new.example'), audit),
+      store.insert(record('new.example'), audit),
+    ]);
+    expect([first === null, second === null].sort()).toEqual([false, true]);
+    expect((await store.findByName('new.example'))?.state).toBe('inactive');
+    expect((await actions()).filter((action) => action.domain === 'new.example')).toHaveLength(1);
+  });
+
+  it('deletes only in the states it was asked for, with the audit entry', async () => {
+    const audit = { action: 'delete', actor: 'alice', detail: 'Deleted from the panel.' };
+    await store.apply(domain, startEnable(domain, 'alice', null));
+    expect(await store.delete(domain, DELETABLE, audit)).toBe(false);
+    expect(await store.findByName('example.com')).not.toBeNull();
+    await source.getRepository(MtaStsDomainEntity).update({ id: domain.id }, { state: 'removed' });
+    expect(await store.delete(domain, DELETABLE, audit)).toBe(true);
+    expect(await store.findByName('example.com')).toBeNull();
+    expect((await actions()).map((action) => action.action)).toEqual(['enable', 'delete']);
+  });
+
+  it('pages the list by name, filtered by badge and by a part of either form of the name', async () => {
+    for (const name of ['b.example', 'a.example', 'xn--bcher-kva.example']) {
+      await store.insert(newDomain(DomainName.fromValidated(name), { patterns: [], problem: 'no MX' }, 604_800, now), {
+        action: 'add',
+        actor: 'alice',
+        detail: 'Added.',
+      });
+    }
+    const names = async (query: Parameters<TypeOrmDomainStore['page']>[0]) =>
+      (await store.page(query)).entities.map((entity) => entity.name);
+    expect(await names({ page: 1, pageSize: 2 })).toEqual(['a.example', 'b.example']);
+    expect(await store.page({ page: 9, pageSize: 2 })).toMatchObject({ total: 4, page: 2, pages: 2 });
+    expect(await names({ page: 1, pageSize: 10, search: { ascii: 'xn--bcher', unicode: 'bücher' } })).toEqual([
+      'xn--bcher-kva.example',
+    ]);
+    expect(await names({ page: 1, pageSize: 10, badge: 'active' })).toEqual([]);
   });
 });

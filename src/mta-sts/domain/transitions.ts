@@ -1,8 +1,9 @@
 import type { DomainPatch, DomainRecord } from './domain-record';
 import { DomainState, ProvisioningStep, isServing } from './domain-state';
 import { RETIRE_MAX_AGE, retirementDeadline } from './lifecycle';
-import type { RenderedPolicy } from './policy';
-import { policyOf, withPolicyIdentity } from './policy-id';
+import { INITIAL_MODE, RenderedPolicy } from './policy';
+import { NO_POLICY_IDENTITY, nextPolicyIdentity, policyOf, withPolicyIdentity } from './policy-id';
+import type { DomainName } from './hostname';
 
 /**
  * The lifecycle's state changes, each a pure function from the domain as it is and the
@@ -194,4 +195,59 @@ export function removeHost(domain: DomainRecord, now: Date, defaultMaxAge: numbe
     now,
   );
   return { from: [domain.state], patch, audit };
+}
+
+/** A domain as Add stores it: inactive, in testing mode, with the policy its live MX records give. */
+export function newDomain(
+  name: DomainName,
+  mx: { readonly patterns: string[]; readonly problem: string | null },
+  defaultMaxAge: number,
+  now: Date,
+): Omit<DomainRecord, 'id'> {
+  const settings = { mode: INITIAL_MODE, maxAge: defaultMaxAge, mx: mx.patterns };
+  return {
+    ...nextPolicyIdentity(NO_POLICY_IDENTITY, settings, now),
+    name: name.ascii,
+    unicodeName: name.unicode,
+    state: 'inactive',
+    badge: 'inactive',
+    step: null,
+    errorStep: null,
+    errorMessage: null,
+    ...settings,
+    mxProblem: mx.problem,
+    mxCheckedAt: now,
+    servedPolicyId: null,
+    certIssuer: null,
+    certNotBefore: null,
+    certNotAfter: null,
+    certDirectoryUrl: null,
+    enabledAt: null,
+    checksRanAt: null,
+    renewAfter: null,
+    renewWindow: null,
+    renewFailures: 0,
+    renewNextAttemptAt: null,
+    renewLastError: null,
+    renewRetryAfter: null,
+    reissues: [],
+    policyPublishedAt: null,
+    policyVisibleAt: null,
+    largestMaxAgeServed: 0,
+    mxDrop: null,
+    retireStartedAt: null,
+    maxAgeBeforeRetire: null,
+    retireUntil: null,
+    removedAt: null,
+  };
+}
+
+/** States a domain may be deleted in: nothing is served, no sender can hold its policy. */
+export const DELETABLE: readonly DomainState[] = ['inactive', 'removed'];
+
+/** Why a domain cannot be deleted now, or undefined when it can. */
+export function deleteRefusal(domain: Pick<DomainRecord, 'name' | 'state'>): string | undefined {
+  return DELETABLE.includes(domain.state)
+    ? undefined
+    : `${domain.name} is ${domain.state}; disable it first, then delete it.`;
 }

@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, LessThanOrEqual, Repository } from 'typeorm';
+import { FindOptionsWhere, In, LessThanOrEqual, Like, MoreThan, QueryFailedError, Repository } from 'typeorm';
 import type { DomainState } from '../domain/domain-state';
-import type { Transition } from '../domain/transitions';
+import type { AuditEntry, Transition } from '../domain/transitions';
+import type { DomainRecord } from '../domain/domain-record';
 import { Clock } from '../ports/clock.port';
-import { DomainFields, DomainStore, StaleDomainError } from '../ports/domain-store.port';
+import { DomainFields, DomainListQuery, DomainStore, StaleDomainError } from '../ports/domain-store.port';
+import type { EntityManager } from 'typeorm';
 import { ActionLog } from '../services/action-log';
 import { MtaStsActionEntity } from './mta-sts-action.entity';
 import { MtaStsDomainEntity } from './mta-sts-domain.entity';
@@ -51,19 +53,86 @@ export class TypeOrmDomainStore extends DomainStore {
         const found = await manager.findOne(MtaStsDomainEntity, { where: { id: domain.id }, select: ['state'] });
         throw new StaleDomainError(domain.name, found?.state);
       }
-      if (transition.audit) {
-        await manager.getRepository(MtaStsActionEntity).insert({
-          domain: domain.name,
-          action: transition.audit.action,
-          actor: transition.audit.actor.slice(0, 128),
-          at: this.clock.now(),
-          policyIdBefore: transition.audit.policyIdBefore ?? null,
-          policyIdAfter: transition.audit.policyIdAfter ?? null,
-          detail: transition.audit.detail,
-        });
-      }
+      if (transition.audit) await this.recordAudit(manager, domain.name, transition.audit);
     });
     if (transition.audit) this.log.record({ ...transition.audit, domain: domain.name, outcome: 'done' });
+  }
+
+  async insert(record: Omit<DomainRecord, 'id'>, audit: AuditEntry): Promise<MtaStsDomainEntity | null> {
+    try {
+      const saved = await this.transactions.run(async (manager) => {
+        const entity = await manager.getRepository(MtaStsDomainEntity).save(this.domains.create(record));
+        await this.recordAudit(manager, record.name, audit);
+        return entity;
+      });
+      this.log.record({ ...audit, domain: record.name, outcome: 'done' });
+      return saved;
+    } catch (error) {
+      // Two adds of one name at once: the unique index decides.
+      if (error instanceof QueryFailedError && (await this.domains.existsBy({ name: record.name }))) return null;
+      throw error;
+    }
+  }
+
+  async delete(
+    domain: Pick<MtaStsDomainEntity, 'id' | 'name'>,
+    from: readonly DomainState[],
+    audit: AuditEntry,
+  ): Promise<boolean> {
+    const deleted = await this.transactions.run(async (manager) => {
+      const result = await manager.getRepository(MtaStsDomainEntity).delete({ id: domain.id, state: In([...from]) });
+      if (result.affected) await this.recordAudit(manager, domain.name, audit);
+      return Boolean(result.affected);
+    });
+    if (deleted) this.log.record({ ...audit, domain: domain.name, outcome: 'done' });
+    return deleted;
+  }
+
+  async page(query: DomainListQuery) {
+    const filter: FindOptionsWhere<MtaStsDomainEntity> = query.badge ? { badge: query.badge } : {};
+    // A part of a Unicode name has no A-label of its own, so both forms are searched.
+    const where = query.search
+      ? [
+          { ...filter, name: Like(`%${query.search.ascii}%`) },
+          { ...filter, unicodeName: Like(`%${query.search.unicode}%`) },
+        ]
+      : filter;
+    const total = await this.domains.countBy(where);
+    const pages = Math.max(1, Math.ceil(total / query.pageSize));
+    const page = Math.min(Math.max(query.page, 1), pages);
+    const entities = await this.domains.find({
+      where,
+      order: { name: 'ASC' },
+      skip: (page - 1) * query.pageSize,
+      take: query.pageSize,
+    });
+    return { entities, total, page, pages };
+  }
+
+  async *stream(states: readonly DomainState[], pageSize = 200): AsyncIterable<MtaStsDomainEntity> {
+    let after = 0;
+    for (;;) {
+      const page = await this.domains.find({
+        where: { state: In([...states]), id: MoreThan(after) },
+        order: { id: 'ASC' },
+        take: pageSize,
+      });
+      yield* page;
+      if (page.length < pageSize) return;
+      after = page[page.length - 1].id;
+    }
+  }
+
+  private async recordAudit(manager: EntityManager, domain: string, audit: AuditEntry): Promise<void> {
+    await manager.getRepository(MtaStsActionEntity).insert({
+      domain,
+      action: audit.action,
+      actor: audit.actor.slice(0, 128),
+      at: this.clock.now(),
+      policyIdBefore: audit.policyIdBefore ?? null,
+      policyIdAfter: audit.policyIdAfter ?? null,
+      detail: audit.detail,
+    });
   }
 
   async update(id: number, fields: DomainFields): Promise<void> {

@@ -1,10 +1,20 @@
 import { ConflictError } from '../domain/errors';
 import type { DomainState } from '../domain/domain-state';
-import type { Transition } from '../domain/transitions';
+import type { AuditEntry, Transition } from '../domain/transitions';
+import type { Badge } from '../domain/badges';
+import type { DomainRecord } from '../domain/domain-record';
 import type { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 
 /** The columns written outside the lifecycle (settings, certificate, look-up results); never `state`. */
 export type DomainFields = Partial<Omit<MtaStsDomainEntity, 'id' | 'name' | 'state'>>;
+
+export interface DomainListQuery {
+  readonly badge?: Badge;
+  /** A part of the name, as an A-label and as Unicode. */
+  readonly search?: { readonly ascii: string; readonly unicode: string };
+  readonly page: number;
+  readonly pageSize: number;
+}
 
 /** Another writer moved the domain on between the decision and the write; nothing was written. */
 export class StaleDomainError extends ConflictError {
@@ -33,6 +43,20 @@ export abstract class DomainStore {
   abstract findRetirementsDue(now: Date): Promise<MtaStsDomainEntity[]>;
   /** Applies a lifecycle transition, or throws `StaleDomainError` and writes nothing. */
   abstract apply(domain: Pick<MtaStsDomainEntity, 'id' | 'name'>, transition: Transition): Promise<void>;
+  /** Adds a domain and its audit entry in one transaction; null when the name is taken. */
+  abstract insert(record: Omit<DomainRecord, 'id'>, audit: AuditEntry): Promise<MtaStsDomainEntity | null>;
+  /** Deletes the domain if it is in one of `from`, with its audit entry; false when it was not. */
+  abstract delete(
+    domain: Pick<MtaStsDomainEntity, 'id' | 'name'>,
+    from: readonly DomainState[],
+    audit: AuditEntry,
+  ): Promise<boolean>;
+  /** One page of the list, by name, filtered by badge and by a part of the name in either form. */
+  abstract page(
+    query: DomainListQuery,
+  ): Promise<{ entities: MtaStsDomainEntity[]; total: number; page: number; pages: number }>;
+  /** Domains in some states, a page at a time, so a sweep never holds every domain in memory. */
+  abstract stream(states: readonly DomainState[], pageSize?: number): AsyncIterable<MtaStsDomainEntity>;
   /** Writes columns outside the lifecycle. */
   abstract update(id: number, fields: DomainFields): Promise<void>;
 }

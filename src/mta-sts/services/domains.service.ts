@@ -1,19 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { FindOptionsWhere, In, Like, MoreThan, Repository } from 'typeorm';
 import { domainToASCII } from 'node:url';
 import { Badge } from '../domain/checks';
 import { ConflictError, DomainNotFoundError } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
-import { INITIAL_MODE } from '../domain/policy';
-import { NO_POLICY_IDENTITY, nextPolicyIdentity } from '../domain/policy-id';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
+import { DomainStore } from '../ports/domain-store.port';
+import { DELETABLE, deleteRefusal, newDomain } from '../domain/transitions';
 import { Clock } from '../ports/clock.port';
 import { DomainView, toDomainView } from './domain-view';
 import { ChecksService } from './checks.service';
-import { Actor, AuditService, SYSTEM_ACTOR } from './audit.service';
+import { Actor, SYSTEM_ACTOR } from './audit.service';
 import { isServing } from '../domain/domain-state';
 import { MxLookupService } from './mx-lookup.service';
 
@@ -53,12 +51,11 @@ function searchPatterns(search: string | undefined): { ascii: string; unicode: s
 @Injectable()
 export class DomainsService {
   constructor(
-    @InjectRepository(MtaStsDomainEntity) private readonly domains: Repository<MtaStsDomainEntity>,
+    @Inject(DomainStore) private readonly store: DomainStore,
     @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
     @Inject(Clock) private readonly clock: Clock,
     private readonly mxLookup: MxLookupService,
     private readonly checks: ChecksService,
-    private readonly audit: AuditService,
   ) {}
 
   /**
@@ -67,41 +64,12 @@ export class DomainsService {
    */
   async add(input: unknown, actor: Actor = SYSTEM_ACTOR): Promise<DomainView> {
     const name = parseDomainName(input);
-    if (await this.domains.existsBy({ name: name.ascii })) {
-      throw new ConflictError(`${name.ascii} is already managed here.`);
-    }
+    if (await this.store.findByName(name.ascii)) throw new ConflictError(`${name.ascii} is already managed here.`);
     const mx = await this.mxLookup.lookup(name);
-    const now = this.clock.now();
-    const settings = { mode: INITIAL_MODE, maxAge: this.options.defaultMaxAge, mx: mx.patterns };
-    const entity = this.domains.create({
-      ...nextPolicyIdentity(NO_POLICY_IDENTITY, settings, now),
-      name: name.ascii,
-      unicodeName: name.unicode,
-      state: 'inactive',
-      step: null,
-      errorStep: null,
-      errorMessage: null,
-      ...settings,
-      mxProblem: mx.problem,
-      mxCheckedAt: now,
-      servedPolicyId: null,
-      certIssuer: null,
-      certNotBefore: null,
-      certNotAfter: null,
-      certDirectoryUrl: null,
-      enabledAt: null,
-    });
-    try {
-      const saved = await this.domains.save(entity);
-      await this.audit.record({ domain: name.ascii, action: 'add', actor, detail: 'Added to the panel.' });
-      return await this.view(saved);
-    } catch (error) {
-      // Two concurrent adds of the same name: the unique index decides.
-      if (await this.domains.existsBy({ name: name.ascii })) {
-        throw new ConflictError(`${name.ascii} is already managed here.`);
-      }
-      throw error;
-    }
+    const record = newDomain(name, mx, this.options.defaultMaxAge, this.clock.now());
+    const saved = await this.store.insert(record, { action: 'add', actor, detail: 'Added to the panel.' });
+    if (!saved) throw new ConflictError(`${name.ascii} is already managed here.`);
+    return this.view(saved);
   }
 
   /**
@@ -110,48 +78,26 @@ export class DomainsService {
    */
   async page(query: DomainQuery): Promise<DomainPage> {
     const pageSize = Math.min(Math.max(query.pageSize ?? 50, 1), MAX_PAGE_SIZE);
-    const filter: FindOptionsWhere<MtaStsDomainEntity> = query.badge ? { badge: query.badge } : {};
-    const search = searchPatterns(query.search);
-    // A part of a Unicode name has no A-label of its own, so both forms are searched.
-    const where = search
-      ? [
-          { ...filter, name: Like(`%${search.ascii}%`) },
-          { ...filter, unicodeName: Like(`%${search.unicode}%`) },
-        ]
-      : filter;
-    const total = await this.domains.countBy(where);
-    const pages = Math.max(1, Math.ceil(total / pageSize));
-    const page = Math.min(Math.max(query.page ?? 1, 1), pages);
-    const entities = await this.domains.find({
-      where,
-      order: { name: 'ASC' },
-      skip: (page - 1) * pageSize,
-      take: pageSize,
+    const found = await this.store.page({
+      badge: query.badge,
+      search: searchPatterns(query.search),
+      page: query.page ?? 1,
+      pageSize,
     });
-    const checks = await this.checks.latestFor(entities.map((entity) => entity.id));
+    const checks = await this.checks.latestFor(found.entities.map((entity) => entity.id));
     const now = this.clock.now();
     return {
-      items: entities.map((entity) => this.toView(entity, checks.get(entity.id) ?? [], now)),
-      total,
-      page,
-      pages,
+      items: found.entities.map((entity) => this.toView(entity, checks.get(entity.id) ?? [], now)),
+      total: found.total,
+      page: found.page,
+      pages: found.pages,
       pageSize,
     };
   }
 
-  /** Domains in one state, a page at a time, so a sweep never holds every domain in memory. */
-  async *stream(states: readonly MtaStsDomainEntity['state'][], pageSize = 200): AsyncIterable<MtaStsDomainEntity> {
-    let after = 0;
-    for (;;) {
-      const page = await this.domains.find({
-        where: { state: In([...states]), id: MoreThan(after) },
-        order: { id: 'ASC' },
-        take: pageSize,
-      });
-      yield* page;
-      if (page.length < pageSize) return;
-      after = page[page.length - 1].id;
-    }
+  /** Domains in some states, a page at a time, so a sweep never holds every domain in memory. */
+  stream(states: readonly MtaStsDomainEntity['state'][], pageSize = 200): AsyncIterable<MtaStsDomainEntity> {
+    return this.store.stream(states, pageSize);
   }
 
   /** One domain as the card and the API show it; `DomainNotFoundError` when it is not managed here. */
@@ -162,13 +108,9 @@ export class DomainsService {
   /** Deletes an inactive domain. Certificates and keys on disk stay (nothing is lost). */
   async remove(input: unknown, actor: Actor = SYSTEM_ACTOR): Promise<void> {
     const entity = await this.find(parseDomainName(input));
-    if (entity.state !== 'inactive' && entity.state !== 'removed') {
-      throw new ConflictError(`${entity.name} is ${entity.state}; disable it first, then delete it.`);
-    }
-    const deleted = await this.domains.delete({ id: entity.id, state: In(['inactive', 'removed']) });
-    if (deleted.affected) {
-      await this.audit.record({ domain: entity.name, action: 'delete', actor, detail: 'Deleted from the panel.' });
-    }
+    const refusal = deleteRefusal(entity);
+    if (refusal) throw new ConflictError(refusal);
+    await this.store.delete(entity, DELETABLE, { action: 'delete', actor, detail: 'Deleted from the panel.' });
   }
 
   /** Runs the readiness checks of an enabled domain now and returns the fresh results. */
@@ -188,7 +130,7 @@ export class DomainsService {
   }
 
   async find(name: DomainName): Promise<MtaStsDomainEntity> {
-    const entity = await this.domains.findOneBy({ name: name.ascii });
+    const entity = await this.store.findByName(name.ascii);
     if (!entity) throw new DomainNotFoundError(name.ascii);
     return entity;
   }
