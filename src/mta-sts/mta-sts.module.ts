@@ -14,6 +14,10 @@ import { ScheduledJobs } from './jobs/scheduled-jobs';
 import { DomainStore } from './ports/domain-store.port';
 import { TypeOrmDomainStore } from './persistence/typeorm-domain.store';
 import { Transactions } from './persistence/transactions';
+import { TypeOrmAuditTrail } from './persistence/typeorm-audit-trail';
+import { AuditTrail } from './ports/audit-trail.port';
+import { CheckResults } from './ports/check-results.port';
+import { TypeOrmCheckResults } from './persistence/typeorm-check-results';
 import { ChecksService } from './services/checks.service';
 import { CheckEvidence } from './services/check-evidence';
 import { DomainLocks } from './services/domain-locks';
@@ -69,6 +73,8 @@ import { PageRenderer } from './web/page-renderer';
     { provide: Clock, useClass: SystemClock },
     Transactions,
     { provide: DomainStore, useClass: TypeOrmDomainStore },
+    { provide: AuditTrail, useClass: TypeOrmAuditTrail },
+    { provide: CheckResults, useClass: TypeOrmCheckResults },
     { provide: MTA_STS_RANDOM, useValue: Math.random },
     { provide: FileStore, useClass: FsFileStore },
     { provide: ProcessRunner, useClass: ChildProcessRunner },

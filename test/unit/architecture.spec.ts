@@ -83,4 +83,12 @@ describe('The source tree', () => {
       .filter(({ lines }) => lines > 350);
     expect(long).toEqual([]);
   });
+
+  it('keeps TypeORM repositories in the persistence adapters', () => {
+    const users = sources(join(SRC, 'mta-sts'))
+      .filter((file) => /Repository</.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(SRC, file))
+      .filter((file) => !file.startsWith('mta-sts/persistence/'));
+    expect(users).toEqual([]);
+  });
 });

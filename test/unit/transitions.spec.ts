@@ -1,9 +1,11 @@
 import { DOMAIN_STATES, DomainState } from '../../src/mta-sts/domain/domain-state';
 import type { DomainRecord } from '../../src/mta-sts/domain/domain-record';
+import type { CheckResult } from '../../src/mta-sts/domain/check-verdicts';
 import { renderPolicy } from '../../src/mta-sts/domain/policy';
 import {
   DomainSnapshot,
   activate,
+  afterCheckRun,
   cancelRetirementSettings,
   changePolicy,
   removeHost,
@@ -247,5 +249,52 @@ describe('The policy and retirement transitions', () => {
     expect(removeHost(serving({ state: 'error', largestMaxAgeServed: 0 }), NOW, 604_800, audit).patch.state).toBe(
       'inactive',
     );
+  });
+});
+
+describe('What a run of the checks changes', () => {
+  const result = (check: string, status: 'pass' | 'warn' | 'fail', summary = `${check} ${status}`): CheckResult =>
+    ({ check, status, summary, detail: '', remedy: '', observedAt: NOW }) as CheckResult;
+  const passing = ['dns', 'https', 'certificate', 'policy-record', 'tls-rpt', 'mx-coverage'].map((check) =>
+    result(check, 'pass'),
+  );
+  const changing = serving({ state: 'changing', servedPolicyId: '20261126T110000n2', policyVisibleAt: null });
+
+  it('ends a change once DNS announces the served id, and only for the id the results were judged against', () => {
+    expect(afterCheckRun(changing, passing, '20261126T110000n2', [], NOW)).toEqual({
+      badge: 'active',
+      idVisible: true,
+      state: 'active',
+      tlsWarnings: [],
+    });
+    // Judged against the previous id: says nothing about the new one.
+    expect(afterCheckRun(changing, passing, '20261120T080000n1', [], NOW)).toMatchObject({
+      idVisible: false,
+      state: 'changing',
+    });
+    // Already seen: nothing to record again.
+    const seen = afterCheckRun(serving(), passing, '20261120T080000n1', [], NOW);
+    expect([seen.idVisible, seen.state]).toEqual([false, 'active']);
+  });
+
+  it('keeps a failing DNS check in Verifying during the grace period, and Error after it', () => {
+    const notYet = passing.map((r) => (r.check === 'policy-record' ? result('policy-record', 'fail') : r));
+    const fresh = serving({ state: 'changing', policyPublishedAt: new Date(NOW.getTime() - 3_600_000) });
+    expect(afterCheckRun(fresh, notYet, fresh.servedPolicyId, [], NOW).badge).toBe('verifying');
+    const old = serving({
+      state: 'changing',
+      policyPublishedAt: new Date(NOW.getTime() - 72 * 3_600_000),
+      enabledAt: new Date(0),
+    });
+    expect(afterCheckRun(old, notYet, old.servedPolicyId, [], NOW).badge).toBe('error');
+  });
+
+  it('raises TLS warnings under enforce only', () => {
+    const warned = [{ check: 'certificate', status: 'warn' as const, summary: 'expires in 10 days' }];
+    const other = [{ check: 'tls-rpt', status: 'warn' as const, summary: 'no TLS-RPT record' }];
+    expect(afterCheckRun(serving({ mode: 'enforce' }), passing, null, [...warned, ...other], NOW).tlsWarnings).toEqual(
+      warned,
+    );
+    expect(afterCheckRun(serving(), passing, null, warned, NOW).tlsWarnings).toEqual([]);
   });
 });

@@ -1,4 +1,6 @@
 import type { DomainPatch, DomainRecord } from './domain-record';
+import { Badge, domainBadge, graceStart } from './badges';
+import type { CheckResult, CheckStatus } from './check-verdicts';
 import { DomainState, ProvisioningStep, isServing } from './domain-state';
 import { RETIRE_MAX_AGE, retirementDeadline } from './lifecycle';
 import { INITIAL_MODE, RenderedPolicy } from './policy';
@@ -250,4 +252,48 @@ export function deleteRefusal(domain: Pick<DomainRecord, 'name' | 'state'>): str
   return DELETABLE.includes(domain.state)
     ? undefined
     : `${domain.name} is ${domain.state}; disable it first, then delete it.`;
+}
+
+/** Checks whose warning, under enforce, means mail may soon bounce. */
+const TLS_RISK_CHECKS: readonly string[] = ['certificate', 'mx-tls'];
+
+/** What a run of the checks means for a domain. */
+export interface CheckRunOutcome {
+  readonly badge: Badge;
+  /** The served id is now announced in DNS (§8.1): recorded, with an audit entry. */
+  readonly idVisible: boolean;
+  /** The domain was `changing` and is `active` again. */
+  readonly state: DomainState;
+  /** Status changes to a warning that, under enforce, means mail may soon bounce. */
+  readonly tlsWarnings: readonly { readonly check: string; readonly status: CheckStatus; readonly summary: string }[];
+}
+
+/**
+ * Decides what a run of the checks changes: the badge, and whether the served id is now
+ * visible in DNS, which ends a change (`changing` to `active`). Results judged against an
+ * id that has since been replaced (`checkedId`) say nothing about the new one.
+ */
+export function afterCheckRun(
+  domain: Pick<
+    DomainRecord,
+    'state' | 'mode' | 'servedPolicyId' | 'policyVisibleAt' | 'enabledAt' | 'policyPublishedAt'
+  >,
+  results: readonly CheckResult[],
+  checkedId: string | null,
+  changed: readonly { readonly check: string; readonly status: CheckStatus; readonly summary: string }[],
+  ranAt: Date,
+): CheckRunOutcome {
+  const announced = results.some((result) => result.check === 'policy-record' && result.status === 'pass');
+  const current = checkedId === domain.servedPolicyId;
+  const idVisible = announced && current && domain.servedPolicyId !== null && !domain.policyVisibleAt;
+  const state: DomainState = idVisible && domain.state === 'changing' ? 'active' : domain.state;
+  return {
+    badge: domainBadge(state, results, graceStart(domain), ranAt),
+    idVisible,
+    state,
+    tlsWarnings:
+      domain.mode === 'enforce'
+        ? changed.filter((event) => event.status === 'warn' && TLS_RISK_CHECKS.includes(event.check))
+        : [],
+  };
 }

@@ -1,7 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, Repository } from 'typeorm';
-import { MtaStsActionEntity } from '../persistence/mta-sts-action.entity';
+import { ActionRecord, AuditTrail } from '../ports/audit-trail.port';
 import { Clock } from '../ports/clock.port';
 import { ActionLog, LoggedAction } from './action-log';
 
@@ -11,14 +9,7 @@ export type Actor = string;
 /** Scheduled and automatic work (MX follow, downgrade, finished retirement). */
 export const SYSTEM_ACTOR: Actor = 'system';
 
-export interface ActionRecord {
-  readonly action: string;
-  readonly actor: Actor;
-  readonly at: string;
-  readonly policyIdBefore: string | null;
-  readonly policyIdAfter: string | null;
-  readonly detail: string;
-}
+export type { ActionRecord } from '../ports/audit-trail.port';
 
 export interface NewAction {
   readonly domain: string;
@@ -33,18 +24,17 @@ export interface NewAction {
 @Injectable()
 export class AuditService {
   constructor(
-    @InjectRepository(MtaStsActionEntity) private readonly actions: Repository<MtaStsActionEntity>,
+    @Inject(AuditTrail) private readonly trail: AuditTrail,
     @Inject(Clock) private readonly clock: Clock,
     private readonly actionLog: ActionLog,
   ) {}
 
-  /** Records an action, and logs it once; pass `manager` to record it inside the caller's transaction. */
-  async record(action: NewAction, manager?: EntityManager): Promise<void> {
-    const repository = manager ? manager.getRepository(MtaStsActionEntity) : this.actions;
-    await repository.insert({
+  /** Records an action, and logs it once. Lifecycle changes are recorded by `DomainStore.apply` instead. */
+  async record(action: NewAction): Promise<void> {
+    await this.trail.append({
       domain: action.domain,
       action: action.action,
-      actor: action.actor.slice(0, 128),
+      actor: action.actor,
       at: this.clock.now(),
       policyIdBefore: action.policyIdBefore ?? null,
       policyIdAfter: action.policyIdAfter ?? null,
@@ -65,15 +55,7 @@ export class AuditService {
   }
 
   /** The domain's recent actions, newest first. */
-  async recent(domain: string, limit = 50): Promise<ActionRecord[]> {
-    const rows = await this.actions.find({ where: { domain }, order: { at: 'DESC', id: 'DESC' }, take: limit });
-    return rows.map((row) => ({
-      action: row.action,
-      actor: row.actor,
-      at: new Date(row.at).toISOString(),
-      policyIdBefore: row.policyIdBefore,
-      policyIdAfter: row.policyIdAfter,
-      detail: row.detail,
-    }));
+  recent(domain: string, limit = 50): Promise<ActionRecord[]> {
+    return this.trail.recent(domain, limit);
   }
 }

@@ -1,26 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { In, Repository } from 'typeorm';
-import { CHECK_IDS, CheckResult, CheckId, domainBadge, graceStart, Badge } from '../domain/checks';
+import { CHECK_IDS, CheckResult, CheckId, domainBadge, graceStart } from '../domain/checks';
 import { NotificationsService } from './notifications.service';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
-import { MtaStsCheckEntity, MtaStsCheckEventEntity } from '../persistence/mta-sts-check.entity';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
-import { MtaStsActionEntity } from '../persistence/mta-sts-action.entity';
 import { SYSTEM_ACTOR } from './audit.service';
 import { CheckEvidence } from './check-evidence';
-import { Transactions } from '../persistence/transactions';
+import { CheckEvent, CheckResults } from '../ports/check-results.port';
+import { DomainStore } from '../ports/domain-store.port';
+import { ActionLog } from './action-log';
 import { badgeChangedNotice, tlsWarningNotice } from '../domain/messages';
 import { Clock } from '../ports/clock.port';
 
-export interface CheckEvent {
-  readonly check: string;
-  readonly previousStatus: string | null;
-  readonly status: string;
-  readonly summary: string;
-  readonly at: Date;
-}
+export type { CheckEvent } from '../ports/check-results.port';
 
 /**
  * Runs the six readiness checks of a domain against the outside world, as a sender would
@@ -33,14 +25,13 @@ export class ChecksService {
   private flushing: Promise<void> | undefined;
 
   constructor(
-    @InjectRepository(MtaStsCheckEntity) private readonly checks: Repository<MtaStsCheckEntity>,
-    @InjectRepository(MtaStsCheckEventEntity) private readonly events: Repository<MtaStsCheckEventEntity>,
-    @InjectRepository(MtaStsDomainEntity) private readonly domains: Repository<MtaStsDomainEntity>,
+    @Inject(CheckResults) private readonly results: CheckResults,
+    @Inject(DomainStore) private readonly domains: DomainStore,
     @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
     @Inject(Clock) private readonly clock: Clock,
     private readonly notifications: NotificationsService,
     private readonly evidence: CheckEvidence,
-    private readonly transactions: Transactions,
+    private readonly log: ActionLog,
   ) {}
 
   /** The checks that run here: all of them, less the STARTTLS probe when it is turned off. */
@@ -84,36 +75,23 @@ export class ChecksService {
 
   /** Recomputes the stored badge from the domain's state and its latest results. */
   async refreshBadge(domainId: number): Promise<void> {
-    const entity = await this.domains.findOneBy({ id: domainId });
+    const entity = await this.domains.findById(domainId);
     if (!entity) return;
     const badge = domainBadge(entity.state, await this.latest(domainId), graceStart(entity), this.clock.now());
-    if (badge !== entity.badge) await this.domains.update({ id: domainId }, { badge });
+    if (badge !== entity.badge) await this.domains.update(domainId, { badge });
   }
 
-  async latest(domainId: number): Promise<CheckResult[]> {
-    const rows = await this.checks.findBy({ domainId });
-    return CHECK_IDS.flatMap((id) => rows.filter((row) => row.check === id)).map(toResult);
+  latest(domainId: number): Promise<CheckResult[]> {
+    return this.results.latest(domainId);
   }
 
   /** Latest results of many domains at once, for lists. */
-  async latestFor(domainIds: readonly number[]): Promise<Map<number, CheckResult[]>> {
-    const byDomain = new Map<number, CheckResult[]>();
-    if (domainIds.length === 0) return byDomain;
-    for (const row of await this.checks.findBy({ domainId: In([...domainIds]) })) {
-      byDomain.set(row.domainId, [...(byDomain.get(row.domainId) ?? []), toResult(row)]);
-    }
-    return byDomain;
+  latestFor(domainIds: readonly number[]): Promise<Map<number, CheckResult[]>> {
+    return this.results.latestFor(domainIds);
   }
 
-  async history(domainId: number, limit = 50): Promise<CheckEvent[]> {
-    const rows = await this.events.find({ where: { domainId }, order: { at: 'DESC', id: 'DESC' }, take: limit });
-    return rows.map(({ check, previousStatus, status, summary, at }) => ({
-      check,
-      previousStatus,
-      status,
-      summary,
-      at,
-    }));
+  history(domainId: number, limit = 50): Promise<CheckEvent[]> {
+    return this.results.history(domainId, limit);
   }
 
   /**
@@ -143,160 +121,27 @@ export class ChecksService {
     }
   }
 
-  /** One transaction: the latest results (one upsert), an event per changed status, badges and run times. */
+  /** One transaction for the batch (`CheckResults.store`), then the notices and log entries it calls for. */
   private async write(batch: readonly PendingWrite[]): Promise<void> {
-    const notices: Notice[] = [];
-    await this.transactions.run(async (manager) => {
-      const checks = manager.getRepository(MtaStsCheckEntity);
-      const domains = manager.getRepository(MtaStsDomainEntity);
-      const ids = [...new Set(batch.map((item) => item.domainId))];
-      const previous = new Map(
-        (await checks.find({ where: { domainId: In(ids) }, select: ['domainId', 'check', 'status', 'since'] })).map(
-          (row) => [`${row.domainId}/${row.check}`, row],
-        ),
-      );
-      const rows: Partial<MtaStsCheckEntity>[] = [];
-      const events: Partial<MtaStsCheckEventEntity>[] = [];
-      for (const { domainId, results } of batch) {
-        for (const result of results) {
-          const key = `${domainId}/${result.check}`;
-          const before = previous.get(key);
-          const changed = before?.status !== result.status;
-          const since = changed ? result.observedAt : before!.since;
-          previous.set(key, { domainId, check: result.check, status: result.status, since } as MtaStsCheckEntity);
-          rows.push({
-            domainId,
-            check: result.check,
-            status: result.status,
-            summary: result.summary,
-            detail: result.detail,
-            remedy: result.remedy,
-            observed: result.observed
-              ? Object.fromEntries(Object.entries(result.observed).map(([type, values]) => [type, [...values]]))
-              : null,
-            observedAt: result.observedAt,
-            since,
-          });
-          if (changed) {
-            events.push({
-              domainId,
-              check: result.check,
-              previousStatus: before?.status ?? null,
-              status: result.status,
-              summary: result.summary,
-              at: result.observedAt,
-            });
-          }
-        }
+    const stored = await this.results.store(batch);
+    for (const run of stored) {
+      const { domain, before, outcome } = run;
+      if (outcome.idVisible) {
+        this.log.record({
+          domain: domain.name,
+          action: 'id-visible',
+          actor: SYSTEM_ACTOR,
+          outcome: 'done',
+          detail: 'The _mta-sts TXT record now announces the served id.',
+        });
       }
-      // The same domain twice in a batch: its later results win.
-      const latest = new Map(rows.map((row) => [`${row.domainId}/${row.check}`, row]));
-      await checks.upsert([...latest.values()], {
-        conflictPaths: ['domainId', 'check'],
-        skipUpdateIfNoValuesChanged: false,
-      });
-      if (events.length > 0) await manager.getRepository(MtaStsCheckEventEntity).insert(events);
-      // Badges and run times: one UPDATE per badge rather than one per domain. The run time
-      // is the batch's latest observation (its domains were observed within moments).
-      const latestByDomain = new Map(batch.map((item) => [item.domainId, item.results]));
-      const checkedIds = new Map(batch.map((item) => [item.domainId, item.checkedId]));
-      const ranAt = new Date(
-        Math.max(...batch.map((item) => (item.results[0]?.observedAt ?? this.clock.now()).getTime())),
-      );
-      const states = await domains.find({
-        where: { id: In(ids) },
-        select: [
-          'id',
-          'name',
-          'state',
-          'badge',
-          'mode',
-          'enabledAt',
-          'servedPolicyId',
-          'policyPublishedAt',
-          'policyVisibleAt',
-        ],
-      });
-      const eventsByDomain = new Map<number, Partial<MtaStsCheckEventEntity>[]>();
-      for (const event of events) {
-        eventsByDomain.set(event.domainId!, [...(eventsByDomain.get(event.domainId!) ?? []), event]);
+      if (outcome.badge !== before && outcome.badge !== 'verifying') {
+        this.notifications.send(badgeChangedNotice(domain.name, before, outcome.badge, run.results));
       }
-      const byBadge = new Map<Badge, number[]>();
-      const visible: MtaStsDomainEntity[] = [];
-      const completed: number[] = [];
-      for (const domain of states) {
-        const results = latestByDomain.get(domain.id) ?? [];
-        // §8.1: the new id is announced; senders will now fetch the policy already served.
-        const announced = results.some((result) => result.check === 'policy-record' && result.status === 'pass');
-        // Results judged against an id that has since been replaced say nothing about the new one.
-        const current = checkedIds.get(domain.id) === domain.servedPolicyId;
-        if (announced && current && domain.servedPolicyId && !domain.policyVisibleAt) {
-          visible.push(domain);
-          if (domain.state === 'changing') {
-            domain.state = 'active';
-            completed.push(domain.id);
-          }
-        }
-        const badge = domainBadge(domain.state, results, graceStart(domain), ranAt);
-        byBadge.set(badge, [...(byBadge.get(badge) ?? []), domain.id]);
-        if (badge !== domain.badge) notices.push({ domain, before: domain.badge, after: badge, results });
-        if (domain.mode === 'enforce') {
-          for (const event of eventsByDomain.get(domain.id) ?? []) {
-            if (event.status === 'warn' && TLS_RISK_CHECKS.includes(event.check!)) {
-              notices.push({ domain, before: domain.badge, after: badge, results, warn: event });
-            }
-          }
-        }
-      }
-      for (const [badge, domainIds] of byBadge) {
-        await domains.update({ id: In(domainIds) }, { checksRanAt: ranAt, badge });
-      }
-      // Newly announced ids (also during Enable, when the TXT record came first): one UPDATE
-      // for the time, one for the domains whose change is now complete, one trail insert.
-      if (visible.length > 0) {
-        await domains.update({ id: In(visible.map((domain) => domain.id)) }, { policyVisibleAt: ranAt });
-      }
-      if (completed.length > 0) await domains.update({ id: In(completed) }, { state: 'active' });
-      if (visible.length > 0) {
-        await manager.getRepository(MtaStsActionEntity).insert(
-          visible.map((domain) => ({
-            domain: domain.name,
-            action: 'id-visible',
-            actor: SYSTEM_ACTOR,
-            at: ranAt,
-            policyIdBefore: domain.servedPolicyId,
-            policyIdAfter: domain.servedPolicyId,
-            detail: `The _mta-sts TXT record now announces id ${domain.servedPolicyId}.`,
-          })),
-        );
-      }
-    });
-    for (const notice of notices) this.notify(notice);
-  }
-
-  /** One notice per badge change (not into Verifying, which is transient), and per TLS warning under enforce. */
-  private notify(notice: Notice): void {
-    const { domain, before, after, results, warn } = notice;
-    if (warn) {
-      this.notifications.send(
-        tlsWarningNotice(domain.name, warn as { check: string; status: string; summary: string }),
-      );
-    } else if (after !== 'verifying') {
-      this.notifications.send(badgeChangedNotice(domain.name, before, after, results));
+      for (const warn of outcome.tlsWarnings) this.notifications.send(tlsWarningNotice(domain.name, warn));
     }
   }
 }
-
-interface Notice {
-  readonly domain: MtaStsDomainEntity;
-  readonly before: Badge;
-  readonly after: Badge;
-  readonly results: readonly CheckResult[];
-  readonly warn?: Partial<MtaStsCheckEventEntity>;
-}
-
-/** Checks whose warning, under enforce, means mail may soon bounce. */
-const TLS_RISK_CHECKS: readonly string[] = ['certificate', 'mx-tls'];
 
 interface PendingWrite {
   readonly domainId: number;
@@ -312,15 +157,3 @@ const MAX_BATCH = 100;
 
 /** Domains whose results may wait for storing before a sweep slows down to let the writes catch up. */
 const MAX_BACKLOG = 2 * MAX_BATCH;
-
-function toResult(row: MtaStsCheckEntity): CheckResult {
-  return {
-    check: row.check,
-    status: row.status,
-    summary: row.summary,
-    detail: row.detail,
-    remedy: row.remedy,
-    ...(row.observed ? { observed: row.observed } : {}),
-    observedAt: new Date(row.observedAt),
-  };
-}

@@ -1,0 +1,184 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, Repository } from 'typeorm';
+import { Badge } from '../domain/badges';
+import { CHECK_IDS, CheckResult } from '../domain/check-verdicts';
+import { afterCheckRun } from '../domain/transitions';
+import { CheckEvent, CheckResults, CheckRun, StoredRun } from '../ports/check-results.port';
+import { MtaStsActionEntity } from './mta-sts-action.entity';
+import { MtaStsCheckEntity, MtaStsCheckEventEntity } from './mta-sts-check.entity';
+import { MtaStsDomainEntity } from './mta-sts-domain.entity';
+import { Transactions } from './transactions';
+
+function toResult(row: MtaStsCheckEntity): CheckResult {
+  return {
+    check: row.check,
+    status: row.status,
+    summary: row.summary,
+    detail: row.detail,
+    remedy: row.remedy,
+    ...(row.observed ? { observed: row.observed } : {}),
+    observedAt: new Date(row.observedAt),
+  };
+}
+
+/** `CheckResults` in the `mta_sts_checks` and `mta_sts_check_events` tables. */
+@Injectable()
+export class TypeOrmCheckResults extends CheckResults {
+  constructor(
+    @InjectRepository(MtaStsCheckEntity) private readonly checks: Repository<MtaStsCheckEntity>,
+    @InjectRepository(MtaStsCheckEventEntity) private readonly events: Repository<MtaStsCheckEventEntity>,
+    private readonly transactions: Transactions,
+  ) {
+    super();
+  }
+
+  async latest(domainId: number): Promise<CheckResult[]> {
+    const rows = await this.checks.findBy({ domainId });
+    return CHECK_IDS.flatMap((id) => rows.filter((row) => row.check === id)).map(toResult);
+  }
+
+  async latestFor(domainIds: readonly number[]): Promise<Map<number, CheckResult[]>> {
+    const byDomain = new Map<number, CheckResult[]>();
+    if (domainIds.length === 0) return byDomain;
+    for (const row of await this.checks.findBy({ domainId: In([...domainIds]) })) {
+      byDomain.set(row.domainId, [...(byDomain.get(row.domainId) ?? []), toResult(row)]);
+    }
+    return byDomain;
+  }
+
+  async history(domainId: number, limit: number): Promise<CheckEvent[]> {
+    const rows = await this.events.find({ where: { domainId }, order: { at: 'DESC', id: 'DESC' }, take: limit });
+    return rows.map(({ check, previousStatus, status, summary, at }) => ({
+      check,
+      previousStatus,
+      status,
+      summary,
+      at,
+    }));
+  }
+
+  store(batch: readonly CheckRun[]): Promise<StoredRun[]> {
+    return this.transactions.run(async (manager) => {
+      const checks = manager.getRepository(MtaStsCheckEntity);
+      const domains = manager.getRepository(MtaStsDomainEntity);
+      const ids = [...new Set(batch.map((item) => item.domainId))];
+      const previous = new Map(
+        (await checks.find({ where: { domainId: In(ids) }, select: ['domainId', 'check', 'status', 'since'] })).map(
+          (row) => [`${row.domainId}/${row.check}`, row],
+        ),
+      );
+      const rows: Partial<MtaStsCheckEntity>[] = [];
+      const events: Partial<MtaStsCheckEventEntity>[] = [];
+      for (const { domainId, results } of batch) {
+        for (const result of results) {
+          const key = `${domainId}/${result.check}`;
+          const before = previous.get(key);
+          const changed = before?.status !== result.status;
+          const since = changed ? result.observedAt : before!.since;
+          previous.set(key, { domainId, check: result.check, status: result.status, since } as MtaStsCheckEntity);
+          rows.push({
+            domainId,
+            check: result.check,
+            status: result.status,
+            summary: result.summary,
+            detail: result.detail,
+            remedy: result.remedy,
+            observed: result.observed
+              ? Object.fromEntries(Object.entries(result.observed).map(([type, values]) => [type, [...values]]))
+              : null,
+            observedAt: result.observedAt,
+            since,
+          });
+          if (changed) {
+            events.push({
+              domainId,
+              check: result.check,
+              previousStatus: before?.status ?? null,
+              status: result.status,
+              summary: result.summary,
+              at: result.observedAt,
+            });
+          }
+        }
+      }
+      // The same domain twice in a batch: its later results win.
+      const latest = new Map(rows.map((row) => [`${row.domainId}/${row.check}`, row]));
+      await checks.upsert([...latest.values()], {
+        conflictPaths: ['domainId', 'check'],
+        skipUpdateIfNoValuesChanged: false,
+      });
+      if (events.length > 0) await manager.getRepository(MtaStsCheckEventEntity).insert(events);
+      // Badges and run times: one UPDATE per badge rather than one per domain. The run time
+      // is the batch's latest observation (its domains were observed within moments).
+      const latestByDomain = new Map(batch.map((item) => [item.domainId, item.results]));
+      const checkedIds = new Map(batch.map((item) => [item.domainId, item.checkedId]));
+      const ranAt = new Date(Math.max(...batch.map((item) => (item.results[0]?.observedAt ?? new Date()).getTime())));
+      const states = await domains.find({
+        where: { id: In(ids) },
+        select: [
+          'id',
+          'name',
+          'state',
+          'badge',
+          'mode',
+          'enabledAt',
+          'servedPolicyId',
+          'policyPublishedAt',
+          'policyVisibleAt',
+        ],
+      });
+      const eventsByDomain = new Map<
+        number,
+        { check: string; status: MtaStsCheckEntity['status']; summary: string }[]
+      >();
+      for (const event of events) {
+        const list = eventsByDomain.get(event.domainId!) ?? [];
+        list.push({ check: event.check!, status: event.status!, summary: event.summary! });
+        eventsByDomain.set(event.domainId!, list);
+      }
+      const byBadge = new Map<Badge, number[]>();
+      const visible: MtaStsDomainEntity[] = [];
+      const completed: number[] = [];
+      const stored: StoredRun[] = [];
+      for (const domain of states) {
+        const results = latestByDomain.get(domain.id) ?? [];
+        const outcome = afterCheckRun(
+          domain,
+          results,
+          checkedIds.get(domain.id) ?? null,
+          eventsByDomain.get(domain.id) ?? [],
+          ranAt,
+        );
+        if (outcome.idVisible) visible.push(domain);
+        if (outcome.state !== domain.state) completed.push(domain.id);
+        byBadge.set(outcome.badge, [...(byBadge.get(outcome.badge) ?? []), domain.id]);
+        stored.push({ domain: { id: domain.id, name: domain.name }, before: domain.badge, outcome, results });
+      }
+      for (const [badge, domainIds] of byBadge) {
+        await domains.update({ id: In(domainIds) }, { checksRanAt: ranAt, badge });
+      }
+      // Newly announced ids (also during Enable, when the TXT record came first): one UPDATE
+      // for the time, one for the domains whose change is now complete (only while they are
+      // still `changing`), one trail insert.
+      if (visible.length > 0) {
+        await domains.update({ id: In(visible.map((domain) => domain.id)) }, { policyVisibleAt: ranAt });
+      }
+      if (completed.length > 0) await domains.update({ id: In(completed), state: 'changing' }, { state: 'active' });
+      if (visible.length > 0) {
+        await manager.getRepository(MtaStsActionEntity).insert(
+          visible.map((domain) => ({
+            domain: domain.name,
+            action: 'id-visible',
+            actor: 'system',
+            at: ranAt,
+            policyIdBefore: domain.servedPolicyId,
+            policyIdAfter: domain.servedPolicyId,
+            detail: `The _mta-sts TXT record now announces id ${domain.servedPolicyId}.`,
+          })),
+        );
+      }
+      return stored;
+    });
+  }
+}
