@@ -91,4 +91,16 @@ describe('The source tree', () => {
       .filter((file) => !file.startsWith('mta-sts/persistence/'));
     expect(users).toEqual([]);
   });
+
+  it('compares lifecycle states in domain/ only, where the rules of the lifecycle live', () => {
+    const comparing = sources(join(SRC, 'mta-sts'))
+      .filter((file) => !relative(SRC, file).startsWith('mta-sts/domain/'))
+      .filter((file) =>
+        /\bstate\s*[!=]==|[!=]==\s*'(inactive|provisioning|changing|retiring|removed)'/.test(
+          readFileSync(file, 'utf8'),
+        ),
+      )
+      .map((file) => relative(SRC, file));
+    expect(comparing).toEqual([]);
+  });
 });

@@ -265,12 +265,14 @@ describe('What a run of the checks changes', () => {
       badge: 'active',
       idVisible: true,
       state: 'active',
+      completesChange: true,
       tlsWarnings: [],
     });
     // Judged against the previous id: says nothing about the new one.
     expect(afterCheckRun(changing, passing, '20261120T080000n1', [], NOW)).toMatchObject({
       idVisible: false,
       state: 'changing',
+      completesChange: false,
     });
     // Already seen: nothing to record again.
     const seen = afterCheckRun(serving(), passing, '20261120T080000n1', [], NOW);

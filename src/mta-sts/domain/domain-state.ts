@@ -54,3 +54,60 @@ export const STEP_LABELS: Record<ProvisioningStep, string> = {
 export function isProvisioningStep(value: string | null | undefined): value is ProvisioningStep {
   return value !== null && value !== undefined && (PROVISIONING_STEPS as readonly string[]).includes(value);
 }
+
+/** Enable's steps are running. */
+export function isProvisioning(state: DomainState): boolean {
+  return state === 'provisioning';
+}
+
+/** `mode: none` is served until senders' cached policies have expired. */
+export function isRetiring(state: DomainState): boolean {
+  return state === 'retiring';
+}
+
+/** Enable stopped at a step; the card names it and why. */
+export function hasFailed(state: DomainState): boolean {
+  return state === 'error';
+}
+
+/**
+ * The actions a domain offers in its state, as the card shows them and the services
+ * accept them (a refused action says why): every rule of which action fits which state
+ * in one place.
+ */
+export function availableActions(state: DomainState, mode: 'testing' | 'enforce' | 'none') {
+  const serving = isServing(state);
+  const steady = isSteady(state);
+  return {
+    enable: state === 'inactive' || state === 'error' || state === 'removed',
+    cancelRetirement: state === 'retiring',
+    retire: steady,
+    removeNow: serving || state === 'error',
+    promote: steady && mode !== 'enforce',
+    revert: state !== 'provisioning' && state !== 'retiring' && mode === 'enforce',
+    settings: state !== 'provisioning' && state !== 'retiring',
+    checks: serving,
+    reissue: serving,
+    remove: state === 'inactive' || state === 'removed',
+  };
+}
+
+/** Retirement finished: the policy host is gone and its records may be deleted. */
+export function isRemoved(state: DomainState): boolean {
+  return state === 'removed';
+}
+
+/** Whether the latest check results describe the domain as it is (not once its host is gone or before it served). */
+export function checkResultsApply(state: DomainState): boolean {
+  return state !== 'removed' && state !== 'inactive';
+}
+
+/** Serving a policy and not retiring: the policy follows MX changes, and may be promoted or retired. */
+export function isSteady(state: DomainState): boolean {
+  return state === 'active' || state === 'changing';
+}
+
+/** Serving a policy that a change ends (`changing`) until DNS shows its id. */
+export function isChanging(state: DomainState): boolean {
+  return state === 'changing';
+}

@@ -1,4 +1,5 @@
 import type { Badge } from './badges';
+import type { DomainState } from './domain-state';
 import type { CheckResult } from './check-verdicts';
 import { policyIndicatorValue } from './dns-records';
 import { DomainName } from './hostname';
@@ -65,4 +66,11 @@ export function tlsWarningNotice(domain: string, warn: { check: string; status: 
     text: `${warn.summary}\n\nThe domain is in enforce mode: senders refuse delivery once this fails.`,
     details: { check: warn.check, status: warn.status },
   };
+}
+
+/** Why a domain shows no check results. */
+export function checksNote(state: DomainState): string {
+  if (state === 'removed') return 'The checks stopped when the policy host was removed.';
+  if (state === 'provisioning') return 'The checks run once Enable has finished.';
+  return 'The checks run once the domain is enabled.';
 }

@@ -1,7 +1,9 @@
 import type { DomainPatch, DomainRecord } from './domain-record';
 import { Badge, domainBadge, graceStart } from './badges';
 import type { CheckResult, CheckStatus } from './check-verdicts';
-import { DomainState, ProvisioningStep, isServing } from './domain-state';
+import { DomainState, ProvisioningStep, isChanging, isServing, isSteady } from './domain-state';
+import { readableTime } from './messages';
+import { cachedUntil } from './lifecycle';
 import { RETIRE_MAX_AGE, retirementDeadline } from './lifecycle';
 import { INITIAL_MODE, RenderedPolicy } from './policy';
 import { NO_POLICY_IDENTITY, nextPolicyIdentity, policyOf, withPolicyIdentity } from './policy-id';
@@ -133,7 +135,7 @@ export function undoChange(before: DomainRecord, decision: PolicyChangeDecision)
 
 /** Why a domain cannot start retiring, or undefined when it can (`retiring` already: nothing to do). */
 export function retireRefusal(domain: Pick<DomainRecord, 'name' | 'state'>): string | undefined {
-  if (domain.state === 'active' || domain.state === 'changing' || domain.state === 'retiring') return undefined;
+  if (isServing(domain.state)) return undefined;
   return domain.state === 'provisioning'
     ? `${domain.name} is being provisioned; wait until it is active or failed.`
     : `${domain.name} does not serve a policy, so there is nothing to retire; use Remove now.`;
@@ -262,8 +264,10 @@ export interface CheckRunOutcome {
   readonly badge: Badge;
   /** The served id is now announced in DNS (§8.1): recorded, with an audit entry. */
   readonly idVisible: boolean;
-  /** The domain was `changing` and is `active` again. */
+  /** The state after the run: a `changing` domain whose id DNS now shows is `active` again. */
   readonly state: DomainState;
+  /** The run ended a change (`changing` to `active`). */
+  readonly completesChange: boolean;
   /** Status changes to a warning that, under enforce, means mail may soon bounce. */
   readonly tlsWarnings: readonly { readonly check: string; readonly status: CheckStatus; readonly summary: string }[];
 }
@@ -286,14 +290,49 @@ export function afterCheckRun(
   const announced = results.some((result) => result.check === 'policy-record' && result.status === 'pass');
   const current = checkedId === domain.servedPolicyId;
   const idVisible = announced && current && domain.servedPolicyId !== null && !domain.policyVisibleAt;
-  const state: DomainState = idVisible && domain.state === 'changing' ? 'active' : domain.state;
+  const completesChange = idVisible && isChanging(domain.state);
+  const state: DomainState = completesChange ? 'active' : domain.state;
   return {
     badge: domainBadge(state, results, graceStart(domain), ranAt),
     idVisible,
     state,
+    completesChange,
     tlsWarnings:
       domain.mode === 'enforce'
         ? changed.filter((event) => event.status === 'warn' && TLS_RISK_CHECKS.includes(event.check))
         : [],
   };
+}
+
+/** What Remove now does in the domain's state: refuse, nothing (no host to remove), or remove with this audit detail. */
+export function removeNowDecision(
+  domain: Pick<DomainRecord, 'name' | 'state' | 'largestMaxAgeServed'>,
+  now: Date,
+): { readonly refusal?: string; readonly nothingToDo?: true; readonly detail?: string } {
+  if (domain.state === 'provisioning') {
+    return { refusal: `${domain.name} is being provisioned; wait until it is active or failed, then remove it.` };
+  }
+  if (domain.state === 'inactive' || domain.state === 'removed') return { nothingToDo: true };
+  return {
+    detail:
+      domain.largestMaxAgeServed > 0 && domain.state !== 'retiring'
+        ? `Removed at once; senders may apply a cached policy until ${readableTime(cachedUntil(now, domain.largestMaxAgeServed))}.`
+        : 'Removed at once.',
+  };
+}
+
+/** Why the policy's settings cannot change in the domain's state, or undefined when they can. */
+export function policyChangeRefusal(domain: Pick<DomainRecord, 'name' | 'state'>): string | undefined {
+  if (domain.state === 'provisioning') {
+    return `${domain.name} is being provisioned; change its policy once that has finished.`;
+  }
+  if (domain.state === 'retiring') {
+    return `${domain.name} is retiring and serves mode none; Enable it again to cancel the retirement first.`;
+  }
+  return undefined;
+}
+
+/** The MX watch follows live MX changes of a domain that serves a policy and is not retiring. */
+export function followsLiveMx(state: DomainState): boolean {
+  return isSteady(state);
 }

@@ -151,7 +151,7 @@ export class TypeOrmCheckResults extends CheckResults {
           ranAt,
         );
         if (outcome.idVisible) visible.push(domain);
-        if (outcome.state !== domain.state) completed.push(domain.id);
+        if (outcome.completesChange) completed.push(domain.id);
         byBadge.set(outcome.badge, [...(byBadge.get(outcome.badge) ?? []), domain.id]);
         stored.push({ domain: { id: domain.id, name: domain.name }, before: domain.badge, outcome, results });
       }

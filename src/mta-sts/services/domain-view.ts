@@ -1,13 +1,20 @@
 import { Badge, CheckResult, domainBadge, graceStart } from '../domain/checks';
-import { DnsRecord, ServerAddresses, expectedRecords, policyIndicatorValue } from '../domain/dns-records';
-import { DomainState, STEP_LABELS, isProvisioningStep, isServing } from '../domain/domain-state';
-import { describeDuration, enforceRisks } from '../domain/lifecycle';
+import { DnsRecord, ServerAddresses, expectedRecords } from '../domain/dns-records';
+import {
+  DomainState,
+  STEP_LABELS,
+  hasFailed,
+  isProvisioning,
+  isProvisioningStep,
+  isServing,
+} from '../domain/domain-state';
+import { cardAlerts } from '../domain/card-alerts';
+import { enforceRisks } from '../domain/lifecycle';
 import { DomainName } from '../domain/hostname';
 import { PolicyMode } from '../domain/policy';
 import { policyOf } from '../domain/policy-id';
 import { reissueAllowance, REISSUE_LIMIT } from '../domain/renewal';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
-import { readableTime } from '../domain/messages';
 
 /** What the API (and the cards) say about one domain. */
 export interface DomainView {
@@ -85,7 +92,7 @@ export function toDomainView(
   );
   const name = DomainName.fromValidated(entity.name);
   const policy = policyOf(entity);
-  const step = entity.state === 'provisioning' ? entity.step : null;
+  const step = isProvisioning(entity.state) ? entity.step : null;
   return {
     domain: entity.name,
     displayName: name.unicode,
@@ -94,7 +101,7 @@ export function toDomainView(
     step,
     stepLabel: isProvisioningStep(step) ? STEP_LABELS[step] : null,
     error:
-      entity.state === 'error' && entity.errorMessage ? { step: entity.errorStep, message: entity.errorMessage } : null,
+      hasFailed(entity.state) && entity.errorMessage ? { step: entity.errorStep, message: entity.errorMessage } : null,
     mode: entity.mode,
     maxAge: entity.maxAge,
     mx: entity.mx,
@@ -131,45 +138,10 @@ export function toDomainView(
       retireUntil: iso(entity.retireUntil),
       removedAt: iso(entity.removedAt),
     },
-    alerts: alertsOf(entity, name, checks, now),
+    alerts: cardAlerts(entity, name, enforceRisksOf(entity, checks, now), now),
     createdAt: iso(entity.createdAt)!,
     updatedAt: iso(entity.updatedAt)!,
   };
-}
-
-/** The sentences the card puts at the top: things to do or to know about now. */
-function alertsOf(entity: MtaStsDomainEntity, name: DomainName, checks: readonly CheckResult[], now: Date): string[] {
-  const alerts: string[] = [];
-  if (entity.state === 'changing' && entity.servedPolicyId) {
-    alerts.push(
-      `New policy id ${entity.servedPolicyId} not yet visible in DNS: publish ${name.policyRecordName} TXT "${policyIndicatorValue(entity.servedPolicyId)}" so senders fetch the new policy.`,
-    );
-  }
-  if (entity.state === 'retiring' && entity.retireUntil) {
-    const until = new Date(entity.retireUntil);
-    alerts.push(
-      `Retiring: mode none is served; the policy host is removed in ${describeDuration(until.getTime() - now.getTime())} (${readableTime(until)}).` +
-        (entity.policyVisibleAt
-          ? ''
-          : ` Publish ${name.policyRecordName} TXT "${policyIndicatorValue(entity.servedPolicyId!)}" now.`),
-    );
-  }
-  if (entity.state === 'removed') {
-    alerts.push(
-      `Retired: delete ${name.policyRecordName} TXT, then the ${name.policyHost} address records, at your DNS provider.`,
-    );
-  }
-  if (entity.mxDrop && entity.mxDrop.hosts.length > 0) {
-    alerts.push(
-      `The MX records changed: ${entity.mxDrop.hosts.join(', ')} ${entity.mxDrop.hosts.length === 1 ? 'stays' : 'stay'} in the enforce policy until ${readableTime(entity.mxDrop.after)}, as senders may still hold the previous policy.`,
-    );
-  }
-  alerts.push(
-    ...enforceRisksOf(entity, checks, now).map(
-      (risk) => `Under enforce, mail may bounce: ${risk} Revert to testing if it cannot be fixed quickly.`,
-    ),
-  );
-  return alerts;
 }
 
 /** Certificate trouble that can bounce mail, for a serving domain in enforce mode (see `enforceRisks`). */

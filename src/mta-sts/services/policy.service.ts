@@ -9,7 +9,14 @@ import { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { DomainStore, StaleDomainError } from '../ports/domain-store.port';
-import { PolicyChangeDecision, changePolicy, undoChange } from '../domain/transitions';
+import {
+  PolicyChangeDecision,
+  changePolicy,
+  followsLiveMx,
+  policyChangeRefusal,
+  undoChange,
+} from '../domain/transitions';
+import { isSteady } from '../domain/domain-state';
 import { Clock } from '../ports/clock.port';
 import { FileStore } from '../ports/file-store.port';
 import { Actor, AuditService, SYSTEM_ACTOR } from './audit.service';
@@ -115,12 +122,12 @@ export class PolicyService {
    * nothing, and takes no lock, when nothing changed.
    */
   async followLiveMx(entity: MtaStsDomainEntity, live: readonly string[]): Promise<void> {
-    if (!isServing(entity.state) || entity.state === 'retiring') return;
+    if (!followsLiveMx(entity.state)) return;
     const quick = mxTransition(entity.mode, entity.mx, live, entity.mxDrop, entity.maxAge, this.clock.now());
     if (quick.kind === 'none') return;
     await this.locks.run(entity.name, async () => {
       const current = await this.store.findById(entity.id);
-      if (!current || !isServing(current.state) || current.state === 'retiring') return;
+      if (!current || !followsLiveMx(current.state)) return;
       const now = this.clock.now();
       const transition = mxTransition(current.mode, current.mx, live, current.mxDrop, current.maxAge, now);
       const name = current.name;
@@ -213,14 +220,8 @@ export class PolicyService {
     const name = parseDomainName(input);
     return this.locks.run(name.ascii, async () => {
       const entity = await this.catalogue.find(name);
-      if (entity.state === 'provisioning') {
-        throw new ConflictError(`${name.ascii} is being provisioned; change its policy once that has finished.`);
-      }
-      if (entity.state === 'retiring') {
-        throw new ConflictError(
-          `${name.ascii} is retiring and serves mode none; Enable it again to cancel the retirement first.`,
-        );
-      }
+      const refusal = policyChangeRefusal(entity);
+      if (refusal) throw new ConflictError(refusal);
       const { patch, meta } = await compute(entity);
       return this.applyLocked(entity, patch, meta);
     });
@@ -309,7 +310,7 @@ export class PolicyService {
   }
 
   private async assertPromotable(entity: MtaStsDomainEntity): Promise<void> {
-    if (entity.state !== 'active' && entity.state !== 'changing') {
+    if (!isSteady(entity.state)) {
       throw new PromotionRefusedError(entity.name, [
         'Enable the domain in testing mode first, and promote it once its checks pass.',
       ]);

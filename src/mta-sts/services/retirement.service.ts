@@ -3,12 +3,19 @@ import { readableTime } from '../domain/messages';
 import { DnsRecord, addressRecords, policyIndicatorRecord, policyIndicatorValue } from '../domain/dns-records';
 import { ConflictError } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
-import { cachedUntil, describeDuration } from '../domain/lifecycle';
+import { describeDuration } from '../domain/lifecycle';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { DomainStore } from '../ports/domain-store.port';
-import { cancelRetirementSettings, removeHost, retireRefusal, retireSettings } from '../domain/transitions';
+import {
+  cancelRetirementSettings,
+  removeHost,
+  removeNowDecision,
+  retireRefusal,
+  retireSettings,
+} from '../domain/transitions';
+import { isRetiring } from '../domain/domain-state';
 import { Clock } from '../ports/clock.port';
 import { FileStore } from '../ports/file-store.port';
 import { WebServer } from '../ports/web-server.port';
@@ -69,7 +76,7 @@ export class RetirementService {
       const entity = await this.catalogue.find(name);
       const refusal = retireRefusal(entity);
       if (refusal) throw new ConflictError(refusal);
-      if (entity.state === 'retiring') return this.retireResult(entity);
+      if (isRetiring(entity.state)) return this.retireResult(entity);
       const settings = retireSettings(entity, this.clock.now(), this.options.retirement.txtTtlSeconds);
       const change = await this.policies.applyLocked(entity, settings, {
         action: 'retire',
@@ -88,18 +95,10 @@ export class RetirementService {
     const name = parseDomainName(input);
     return this.locks.run(name.ascii, async () => {
       const entity = await this.catalogue.find(name);
-      if (entity.state === 'provisioning') {
-        throw new ConflictError(
-          `${name.ascii} is being provisioned; wait until it is active or failed, then remove it.`,
-        );
-      }
-      if (entity.state === 'inactive' || entity.state === 'removed') {
-        return this.removeResult(entity);
-      }
-      const detail =
-        entity.largestMaxAgeServed > 0 && entity.state !== 'retiring'
-          ? `Removed at once; senders may apply a cached policy until ${readableTime(cachedUntil(this.clock.now(), entity.largestMaxAgeServed))}.`
-          : 'Removed at once.';
+      const decision = removeNowDecision(entity, this.clock.now());
+      if (decision.refusal) throw new ConflictError(decision.refusal);
+      if (decision.nothingToDo) return this.removeResult(entity);
+      const detail = decision.detail!;
       return this.removeHost(entity, { action: 'remove-now', actor, detail });
     });
   }
@@ -109,7 +108,7 @@ export class RetirementService {
    * testing policy again, with the max_age it had before retiring, under a new id.
    */
   async cancelLocked(current: MtaStsDomainEntity, actor: Actor): Promise<DomainView> {
-    if (current.state !== 'retiring') return this.catalogue.view(current);
+    if (!isRetiring(current.state)) return this.catalogue.view(current);
     const settings = cancelRetirementSettings(current, this.options.defaultMaxAge);
     const change = await this.policies.applyLocked(current, settings, {
       action: 'cancel-retire',
@@ -127,7 +126,7 @@ export class RetirementService {
       await this.locks
         .run(entity.name, async () => {
           const current = await this.store.findById(entity.id);
-          if (!current || current.state !== 'retiring' || !current.retireUntil) return;
+          if (!current || !isRetiring(current.state) || !current.retireUntil) return;
           if (new Date(current.retireUntil).getTime() > this.clock.now().getTime()) return;
           const result = await this.removeHost(current, {
             action: 'retired',

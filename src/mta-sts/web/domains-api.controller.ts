@@ -1,3 +1,4 @@
+import { isProvisioning } from '../domain/domain-state';
 import {
   Body,
   Controller,
@@ -93,7 +94,7 @@ export class DomainsApiController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<DomainView> {
     const result = await this.provisioning.enable(domain, await this.actor(request));
-    res.status(result.domain.state === 'provisioning' ? HttpStatus.ACCEPTED : HttpStatus.OK);
+    res.status(isProvisioning(result.domain.state) ? HttpStatus.ACCEPTED : HttpStatus.OK);
     return result.domain;
   }
 

@@ -1,3 +1,4 @@
+import { isProvisioning, isRetiring } from '../../domain/domain-state';
 import {
   Body,
   Controller,
@@ -124,7 +125,7 @@ export class DomainsPageController {
       ...confirmation,
       // Remove now names the senders' cache time (RFC 8461 §8.3).
       warning:
-        action === 'remove-now' && cached > 0 && view.state !== 'retiring'
+        action === 'remove-now' && cached > 0 && !isRetiring(view.state)
           ? `Senders may keep a cached policy for this domain for up to ${Math.round(cached / 86_400)} day(s), until ${readableTime(cachedUntil(this.clock.now(), cached))}.`
           : null,
       action,
@@ -187,10 +188,9 @@ export class DomainsPageController {
         }
         return {
           kind: 'info',
-          text:
-            view.state === 'provisioning'
-              ? 'Enabling: the steps run in the background and this card follows them.'
-              : 'This domain is already active.',
+          text: isProvisioning(view.state)
+            ? 'Enabling: the steps run in the background and this card follows them.'
+            : 'This domain is already active.',
         };
       }
       case 'retire': {

@@ -1,13 +1,24 @@
 import { Badge, CHECK_TITLES, CheckId, CheckStatus } from '../../domain/checks';
 import { zoneSnippet } from '../../domain/dns-records';
-import { isProvisioningStep, PROVISIONING_STEPS, STEP_LABELS } from '../../domain/domain-state';
+import {
+  PROVISIONING_STEPS,
+  STEP_LABELS,
+  availableActions,
+  checkResultsApply,
+  hasFailed,
+  isProvisioning,
+  isProvisioningStep,
+  isRemoved,
+  isRetiring,
+  isServing,
+} from '../../domain/domain-state';
 import { MAX_AGE_DEFAULT, PolicyMode } from '../../domain/policy';
 import { RecordVisibility, recordStatuses } from '../../domain/record-status';
 import { PageRole } from '../../mta-sts.options';
 import { DomainPage } from '../../services/domains.service';
 import { DomainView } from '../../services/domain-view';
 import { describeDuration } from '../../domain/lifecycle';
-import { readableTime } from '../../domain/messages';
+import { checksNote, readableTime } from '../../domain/messages';
 
 /**
  * What the templates show, worked out here so the templates stay free of logic. Status is
@@ -71,7 +82,7 @@ function elapsedTime(ms: number): string {
 
 /** Where Enable is: the steps done, the one running, the ones to come. */
 function provisioningSteps(view: DomainView, recentActions: readonly ActionLine[], now: Date) {
-  if (view.state !== 'provisioning' || !isProvisioningStep(view.step)) return null;
+  if (!isProvisioning(view.state) || !isProvisioningStep(view.step)) return null;
   const current = PROVISIONING_STEPS.indexOf(view.step);
   const started = recentActions.find((line) => line.action === 'enable')?.at;
   return {
@@ -163,32 +174,18 @@ export interface ActionLine {
 
 export function cardModel(view: DomainView, role: PageRole, now: Date, recentActions: readonly ActionLine[] = []) {
   const canAct = role === 'admin';
-  const state = view.state;
-  const serving = state === 'active' || state === 'changing' || state === 'retiring';
   const base = summary(view, now);
   const error = base.error;
-  const actions = canAct
-    ? {
-        enable: state === 'inactive' || state === 'error' || state === 'removed',
-        cancelRetirement: state === 'retiring',
-        retire: state === 'active' || state === 'changing',
-        removeNow: state === 'active' || state === 'changing' || state === 'retiring' || state === 'error',
-        promote: (state === 'active' || state === 'changing') && view.mode !== 'enforce',
-        revert: state !== 'provisioning' && state !== 'retiring' && view.mode === 'enforce',
-        settings: state !== 'provisioning' && state !== 'retiring',
-        checks: serving,
-        reissue: serving && view.reissue.remaining > 0,
-        remove: state === 'inactive' || state === 'removed',
-      }
-    : null;
+  const available = availableActions(view.state, view.mode);
+  const actions = canAct ? { ...available, reissue: available.reissue && view.reissue.remaining > 0 } : null;
   // Top-of-card sentences, each said once.
   const messages = once([error?.message, view.mxProblem, ...view.alerts]);
   return {
     ...base,
     title: `MTA-STS for ${view.displayName}`,
     canAct,
-    state,
-    refreshing: state === 'provisioning',
+    state: view.state,
+    refreshing: isProvisioning(view.state),
     progress: provisioningSteps(view, recentActions, now),
     mxProblem: messages.includes(view.mxProblem ?? '') ? view.mxProblem : null,
     // An error whose message another line already says keeps its step, not its words.
@@ -198,7 +195,7 @@ export function cardModel(view: DomainView, role: PageRole, now: Date, recentAct
     servedPolicyId: view.servedPolicyId,
     alerts: view.alerts.filter((alert) => messages.includes(alert)),
     retirement:
-      state === 'retiring' && view.lifecycle.retireUntil
+      isRetiring(view.state) && view.lifecycle.retireUntil
         ? {
             until: dateTime(view.lifecycle.retireUntil),
             untilIso: view.lifecycle.retireUntil,
@@ -206,7 +203,7 @@ export function cardModel(view: DomainView, role: PageRole, now: Date, recentAct
           }
         : null,
     // Served means the HTTPS host answers with it: not yet while Enable runs or after it failed.
-    policyServed: serving,
+    policyServed: isServing(view.state),
     policyBlocked: Boolean(view.mxProblem),
     policyTimes: {
       published: dateTime(view.lifecycle.policyPublishedAt),
@@ -229,37 +226,31 @@ export function cardModel(view: DomainView, role: PageRole, now: Date, recentAct
         }
       : null,
     // Results of a host that is gone would read as current: they stop with it.
-    checks: (state === 'removed' || state === 'inactive' ? [] : view.checks).map((check) => ({
+    checks: (checkResultsApply(view.state) ? view.checks : []).map((check) => ({
       ...check,
       title: CHECK_TITLES[check.check as CheckId],
       status: { key: check.status, ...STATUS_LABELS[check.status] },
     })),
     checksRanAt: dateTime(view.checksRanAt),
     checksRanAtIso: view.checksRanAt,
-    checksNote:
-      state === 'removed'
-        ? 'The checks stopped when the policy host was removed.'
-        : state === 'provisioning'
-          ? 'The checks run once Enable has finished.'
-          : 'The checks run once the domain is enabled.',
-    removed: state === 'removed',
-    records:
-      state === 'removed'
-        ? view.records.map((record) => ({
-            ...record,
-            // The id published before may differ from the one a new Enable would use.
-            value: record.name.startsWith('_mta-sts.') ? 'v=STSv1; id=… (whatever it holds)' : record.value,
-            visibility: 'delete',
-            found: undefined,
-            visibilityLabel: record.name.startsWith('_smtp._tls.') ? 'May stay' : 'Delete it',
-          }))
-        : recordStatuses(view.records, view.checks).map((record) => ({
-            ...record,
-            visibilityLabel:
-              record.visibility === 'unknown' && !serving && state !== 'error'
-                ? 'Checked once enabled'
-                : VISIBILITY_LABELS[record.visibility],
-          })),
+    checksNote: checksNote(view.state),
+    removed: isRemoved(view.state),
+    records: isRemoved(view.state)
+      ? view.records.map((record) => ({
+          ...record,
+          // The id published before may differ from the one a new Enable would use.
+          value: record.name.startsWith('_mta-sts.') ? 'v=STSv1; id=… (whatever it holds)' : record.value,
+          visibility: 'delete',
+          found: undefined,
+          visibilityLabel: record.name.startsWith('_smtp._tls.') ? 'May stay' : 'Delete it',
+        }))
+      : recordStatuses(view.records, view.checks).map((record) => ({
+          ...record,
+          visibilityLabel:
+            record.visibility === 'unknown' && !isServing(view.state) && !hasFailed(view.state)
+              ? 'Checked once enabled'
+              : VISIBILITY_LABELS[record.visibility],
+        })),
     zone: zoneSnippet(view.records),
     renewal: {
       dueAt: dateTime(view.renewal.dueAt),
