@@ -37,6 +37,7 @@ import {
 import { NodeSmtpProber } from './adapters/smtp/node-smtp.prober';
 import { createNotifier } from './adapters/notify/notify-settings';
 import { RetirementService } from './services/retirement.service';
+import { RetirementSweep } from './services/retirement-sweep';
 import { AuditService } from './services/audit.service';
 import { ActionLog } from './services/action-log';
 import { NotificationsService } from './services/notifications.service';
@@ -54,6 +55,7 @@ import { OperationsService } from './services/operations.service';
 import { MtaStsErrorFilter } from './web/mta-sts-error.filter';
 import { StorageFailures } from './web/storage-locations';
 import { PolicyService } from './services/policy.service';
+import { PolicyHost } from './services/policy-host';
 import { PageRenderer } from './web/page-renderer';
 
 /**
@@ -164,7 +166,9 @@ import { PageRenderer } from './web/page-renderer';
     MtaStsErrorFilter,
     StorageFailures,
     PolicyService,
+    PolicyHost,
     RetirementService,
+    RetirementSweep,
     AuditService,
     ActionLog,
     NotificationsService,

@@ -74,3 +74,20 @@ export function checksNote(state: DomainState): string {
   if (state === 'provisioning') return 'The checks run once Enable has finished.';
   return 'The checks run once the domain is enabled.';
 }
+
+/** Retirement finished: the host is gone; the records to delete, in order. */
+export function retiredNotice(
+  domain: string,
+  records: readonly { readonly name: string; readonly type: string; readonly value: string }[],
+  note: string,
+): NoticeText {
+  return {
+    kind: 'retired',
+    domain,
+    subject: `${domain}: MTA-STS retirement finished`,
+    text:
+      `The policy host of ${domain} was removed: no sender can still hold a policy for it.\n\n` +
+      `Now delete these DNS records:\n${records.map((record) => `- ${record.name} ${record.type} ${record.value}`).join('\n')}\n\n${note}`,
+    details: { records },
+  };
+}

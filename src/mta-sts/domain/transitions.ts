@@ -183,6 +183,8 @@ export function removeHost(domain: DomainRecord, now: Date, defaultMaxAge: numbe
     domain,
     {
       state: everServed ? 'removed' : 'inactive',
+      // A domain that serves nothing is Inactive, whatever its last checks said.
+      badge: 'inactive',
       step: null,
       errorStep: null,
       errorMessage: null,

@@ -9,7 +9,7 @@ import { DomainsService } from '../services/domains.service';
 import { RenewalService } from '../services/renewal.service';
 import { Sweep, SweepReport } from '../services/sweep';
 import { PolicyService } from '../services/policy.service';
-import { RetirementService } from '../services/retirement.service';
+import { RetirementSweep } from '../services/retirement-sweep';
 import { SERVING_STATES } from '../domain/domain-state';
 
 export const CHECKS_JOB = 'mta-sts-checks';
@@ -47,7 +47,7 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly checks: ChecksService,
     private readonly renewals: RenewalService,
     private readonly policies: PolicyService,
-    private readonly retirement: RetirementService,
+    private readonly retirements: RetirementSweep,
   ) {
     const label = (entity: MtaStsDomainEntity) => entity.name;
     this.checkSweep = new Sweep(
@@ -105,7 +105,7 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
     return this.report(
       'checks',
       sweep.then(async (report) => {
-        if (report) await this.retirement.finishDue();
+        if (report) await this.retirements.finishDue();
         const failed = (await Promise.allSettled(commits)).filter((commit) => commit.status === 'rejected');
         if (!report || failed.length === 0) return report;
         const error = String((failed[0] as PromiseRejectedResult).reason);

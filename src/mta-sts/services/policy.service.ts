@@ -18,10 +18,9 @@ import {
 } from '../domain/transitions';
 import { isSteady } from '../domain/domain-state';
 import { Clock } from '../ports/clock.port';
-import { FileStore } from '../ports/file-store.port';
 import { Actor, AuditService, SYSTEM_ACTOR } from './audit.service';
 import { ChecksService } from './checks.service';
-import { DataLayout } from './data-layout';
+import { PolicyHost } from './policy-host';
 import { DomainView, enforceRisksOf } from './domain-view';
 import { DomainLocks } from './domain-locks';
 import { DomainsService } from './domains.service';
@@ -61,9 +60,8 @@ export class PolicyService {
   constructor(
     @Inject(DomainStore) private readonly store: DomainStore,
     @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
-    @Inject(FileStore) private readonly files: FileStore,
     @Inject(Clock) private readonly clock: Clock,
-    private readonly layout: DataLayout,
+    private readonly host: PolicyHost,
     private readonly locks: DomainLocks,
     private readonly catalogue: DomainsService,
     private readonly mxLookup: MxLookupService,
@@ -244,7 +242,7 @@ export class PolicyService {
     const publish = policy !== null;
     if (policy) {
       try {
-        await this.files.writeAtomic(this.layout.policyFile(entity.name), policy.text, 0o644);
+        await this.host.writePolicy(entity.name, policy.text);
       } catch (error) {
         await this.store.apply(entity, undoChange(entity, decision));
         throw error;

@@ -13,10 +13,11 @@ import { activate, enableDecision, startEnable, stepFailed, stepReached } from '
 import { CertificateAuthority } from '../ports/certificate-authority.port';
 import { Clock } from '../ports/clock.port';
 import { FileStore } from '../ports/file-store.port';
-import { PolicySite, WebServer } from '../ports/web-server.port';
+import { WebServer } from '../ports/web-server.port';
 import { installedCertificateFields, CertificateStore } from './certificate-store';
 import { ChallengeFiles } from './challenge-files';
 import { DataLayout } from './data-layout';
+import { PolicyHost } from './policy-host';
 import { DomainView, policyOf, withPolicyIdentity } from './domain-view';
 import { DomainsService } from './domains.service';
 import { ChecksService } from './checks.service';
@@ -24,6 +25,7 @@ import { DomainLocks } from './domain-locks';
 import { MxLookupService } from './mx-lookup.service';
 import { PreflightService } from './preflight.service';
 import { RetirementService } from './retirement.service';
+import { RetirementSweep } from './retirement-sweep';
 import { Actor, AuditService, SYSTEM_ACTOR } from './audit.service';
 
 export interface EnableResult {
@@ -70,6 +72,7 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
     @Inject(FileStore) private readonly files: FileStore,
     @Inject(Clock) private readonly clock: Clock,
     private readonly layout: DataLayout,
+    private readonly host: PolicyHost,
     private readonly certificates: CertificateStore,
     private readonly challenges: ChallengeFiles,
     private readonly catalogue: DomainsService,
@@ -78,6 +81,7 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
     private readonly locks: DomainLocks,
     private readonly checks: ChecksService,
     private readonly retirement: RetirementService,
+    private readonly retirements: RetirementSweep,
     private readonly audit: AuditService,
   ) {}
 
@@ -101,14 +105,14 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
         this.logger.error(`Could not restore the policy file of ${entity.name}: ${String(error)}`);
       });
       if (!restored) continue;
-      await this.web.applySite(this.site(DomainName.fromValidated(entity.name), true)).catch((error: unknown) => {
+      await this.host.serve(DomainName.fromValidated(entity.name), true).catch((error: unknown) => {
         failures++;
         this.logger.error(`Could not serve ${entity.name} again after the restore: ${String(error)}`);
       });
     }
     // Kept while a site failed, so the next start tries again.
     if (restored && failures === 0) await this.files.remove(this.layout.restoredMarker);
-    await this.retirement.finishDue();
+    await this.retirements.finishDue();
     const interrupted = await this.store.findInStates(['provisioning']);
     for (const entity of interrupted) {
       this.logger.log(`Resuming provisioning of ${entity.name} (stopped at ${entity.step ?? 'start'})`);
@@ -148,11 +152,9 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
   private async restorePolicyFile(entity: MtaStsDomainEntity): Promise<void> {
     const policy = policyOf(entity);
     if (!policy) return;
-    const file = this.layout.policyFile(entity.name);
-    if ((await this.files.read(file)) === policy.text) return;
+    if ((await this.host.readPolicy(entity.name)) === policy.text) return;
     this.logger.warn(`Rewriting the policy file of ${entity.name} (id ${policy.id}) after an interrupted change`);
-    await this.files.ensureDir(this.layout.policiesDir, 0o755);
-    await this.files.writeAtomic(file, policy.text, 0o644);
+    await this.host.writePolicy(entity.name, policy.text);
     if (entity.servedPolicyId !== policy.id) {
       await this.store.update(entity.id, {
         servedPolicyId: policy.id,
@@ -246,8 +248,7 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
     const policy = await step('policy-file', async () => {
       const rendered = policyOf(entity);
       if (!rendered) throw new ConflictError(entity.mxProblem ?? `${name.ascii} has no MX records.`);
-      await this.files.ensureDir(this.layout.policiesDir, 0o755);
-      await this.files.writeAtomic(this.layout.policyFile(name.ascii), rendered.text, 0o644);
+      await this.host.writePolicy(name.ascii, rendered.text);
       if (entity.servedPolicyId !== rendered.id) {
         await this.store.update(entity.id, { servedPolicyId: rendered.id, policyVisibleAt: null });
       }
@@ -257,8 +258,7 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
     // A certificate kept from an earlier Enable goes straight back into service.
     let certificate = await this.reusableCertificate(name, entity);
     await step('http-vhost', async () => {
-      await this.files.ensureDir(this.layout.challengeDir, 0o755);
-      await this.web.applySite(this.site(name, certificate !== undefined));
+      await this.host.serve(name, certificate !== undefined);
     });
 
     if (!certificate) {
@@ -270,7 +270,7 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
         return (await this.certificates.save(name.ascii, issued)).info;
       });
       await this.store.update(entity.id, installedCertificateFields(certificate, this.ca.directoryUrl));
-      await step('https-vhost', () => this.web.applySite(this.site(name, true)));
+      await step('https-vhost', () => this.host.serve(name, true));
     }
 
     const served = certificate;
@@ -300,15 +300,6 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
     if (entity.certDirectoryUrl !== this.ca.directoryUrl) return undefined;
     const stored = await this.certificates.load(name.ascii);
     return stored && isReusable(stored.info, name.policyHost, this.clock.now()) ? stored.info : undefined;
-  }
-
-  private site(name: DomainName, withTls: boolean): PolicySite {
-    return {
-      host: name.policyHost,
-      policyFile: this.layout.policyFile(name.ascii),
-      acmeWebroot: this.layout.acmeWebroot,
-      tls: withTls ? { bundleFile: this.layout.certificateBundle(name.ascii) } : undefined,
-    };
   }
 }
 

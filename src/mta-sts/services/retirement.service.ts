@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { readableTime } from '../domain/messages';
 import { DnsRecord, addressRecords, policyIndicatorRecord, policyIndicatorValue } from '../domain/dns-records';
 import { ConflictError } from '../domain/errors';
@@ -17,15 +17,11 @@ import {
 } from '../domain/transitions';
 import { isRetiring } from '../domain/domain-state';
 import { Clock } from '../ports/clock.port';
-import { FileStore } from '../ports/file-store.port';
-import { WebServer } from '../ports/web-server.port';
-import { Actor, AuditService, SYSTEM_ACTOR } from './audit.service';
-import { ChecksService } from './checks.service';
-import { DataLayout } from './data-layout';
+import { Actor, SYSTEM_ACTOR } from './audit.service';
+import { PolicyHost } from './policy-host';
 import { DomainView, policyOf } from './domain-view';
 import { DomainLocks } from './domain-locks';
 import { DomainsService } from './domains.service';
-import { NotificationsService } from './notifications.service';
 import { PolicyService } from './policy.service';
 
 export interface RetireResult {
@@ -52,21 +48,14 @@ export interface RemoveResult {
  */
 @Injectable()
 export class RetirementService {
-  private readonly logger = new Logger('MtaSts');
-
   constructor(
     @Inject(DomainStore) private readonly store: DomainStore,
     @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
-    @Inject(WebServer) private readonly web: WebServer,
-    @Inject(FileStore) private readonly files: FileStore,
     @Inject(Clock) private readonly clock: Clock,
-    private readonly layout: DataLayout,
+    private readonly host: PolicyHost,
     private readonly locks: DomainLocks,
     private readonly catalogue: DomainsService,
     private readonly policies: PolicyService,
-    private readonly checks: ChecksService,
-    private readonly audit: AuditService,
-    private readonly notifications: NotificationsService,
   ) {}
 
   /** Starts retiring a serving domain. Asking again while it retires changes nothing. */
@@ -99,7 +88,7 @@ export class RetirementService {
       if (decision.refusal) throw new ConflictError(decision.refusal);
       if (decision.nothingToDo) return this.removeResult(entity);
       const detail = decision.detail!;
-      return this.removeHost(entity, { action: 'remove-now', actor, detail });
+      return this.removeHostLocked(entity, { action: 'remove-now', actor, detail });
     });
   }
 
@@ -118,48 +107,15 @@ export class RetirementService {
     return change.domain;
   }
 
-  /** Removes the policy hosts whose retirement time has come. Run by the scheduled checks and at start-up. */
-  async finishDue(): Promise<number> {
-    const due = await this.store.findRetirementsDue(this.clock.now());
-    let finished = 0;
-    for (const entity of due) {
-      await this.locks
-        .run(entity.name, async () => {
-          const current = await this.store.findById(entity.id);
-          if (!current || !isRetiring(current.state) || !current.retireUntil) return;
-          if (new Date(current.retireUntil).getTime() > this.clock.now().getTime()) return;
-          const result = await this.removeHost(current, {
-            action: 'retired',
-            actor: SYSTEM_ACTOR,
-            detail: 'Retirement finished: every cached policy has expired; the policy host was removed.',
-          });
-          finished++;
-          this.notifications.send({
-            kind: 'retired',
-            domain: current.name,
-            subject: `${current.name}: MTA-STS retirement finished`,
-            text:
-              `The policy host of ${current.name} was removed: no sender can still hold a policy for it.\n\n` +
-              `Now delete these DNS records:\n${result.recordsToRemove.map((record) => `- ${record.name} ${record.type} ${record.value}`).join('\n')}\n\n${result.note}`,
-            details: { records: result.recordsToRemove },
-          });
-        })
-        .catch((error: unknown) => {
-          this.logger.error(`Finishing the retirement of ${entity.name} failed: ${String(error)}`);
-        });
-    }
-    return finished;
-  }
-
-  private async removeHost(
+  /** Removes the policy host of a domain whose lock the caller holds, and says which records to delete. */
+  async removeHostLocked(
     entity: MtaStsDomainEntity,
     meta: { action: string; actor: Actor; detail: string },
   ): Promise<RemoveResult> {
     const name = DomainName.fromValidated(entity.name);
     const servedId = entity.servedPolicyId ?? policyOf(entity)?.id ?? null;
     // Nginx first: if it refuses, the host keeps serving and the record stays as it was.
-    await this.web.removeSite(name.policyHost);
-    await this.files.remove(this.layout.policyFile(name.ascii));
+    await this.host.remove(name);
     await this.store.apply(
       entity,
       removeHost(entity, this.clock.now(), this.options.defaultMaxAge, {
@@ -170,7 +126,6 @@ export class RetirementService {
         detail: meta.detail,
       }),
     );
-    await this.checks.refreshBadge(entity.id);
     return this.removeResult(await this.catalogue.find(name), servedId);
   }
 

@@ -1,0 +1,59 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainName } from '../domain/hostname';
+import { FileStore } from '../ports/file-store.port';
+import { PolicySite, WebServer } from '../ports/web-server.port';
+import { DataLayout } from './data-layout';
+
+/**
+ * A domain's policy host as a whole: its policy file (0644 under the data directory, read
+ * by nginx's workers) and its site on the web server, with or without TLS.
+ */
+@Injectable()
+export class PolicyHost {
+  constructor(
+    @Inject(WebServer) private readonly web: WebServer,
+    @Inject(FileStore) private readonly files: FileStore,
+    private readonly layout: DataLayout,
+  ) {}
+
+  /** What the web server serves for the domain: the policy file, the ACME webroot, the bundle once there is one. */
+  site(name: DomainName, withTls: boolean): PolicySite {
+    return {
+      host: name.policyHost,
+      policyFile: this.layout.policyFile(name.ascii),
+      acmeWebroot: this.layout.acmeWebroot,
+      tls: withTls ? { bundleFile: this.layout.certificateBundle(name.ascii) } : undefined,
+    };
+  }
+
+  /** Serves the site; the ACME webroot exists first, so port 80 can answer challenges. */
+  async serve(name: DomainName, withTls: boolean): Promise<void> {
+    await this.files.ensureDir(this.layout.challengeDir, 0o755);
+    await this.web.applySite(this.site(name, withTls));
+  }
+
+  /**
+   * Writes the policy file atomically: senders read either the old text or the new one.
+   * The directory is made only when it is missing, so a failure names the file.
+   */
+  async writePolicy(domain: string, text: string): Promise<void> {
+    const file = this.layout.policyFile(domain);
+    try {
+      await this.files.writeAtomic(file, text, 0o644);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      await this.files.ensureDir(this.layout.policiesDir, 0o755);
+      await this.files.writeAtomic(file, text, 0o644);
+    }
+  }
+
+  readPolicy(domain: string): Promise<string | undefined> {
+    return this.files.read(this.layout.policyFile(domain));
+  }
+
+  /** Stops serving the host, then removes its policy file. If nginx refuses, the host keeps serving. */
+  async remove(name: DomainName): Promise<void> {
+    await this.web.removeSite(name.policyHost);
+    await this.files.remove(this.layout.policyFile(name.ascii));
+  }
+}
