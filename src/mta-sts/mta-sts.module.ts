@@ -38,6 +38,8 @@ import { NodeSmtpProber } from './adapters/smtp/node-smtp.prober';
 import { createNotifier } from './adapters/notify/notify-settings';
 import { RetirementService } from './services/retirement.service';
 import { RetirementSweep } from './services/retirement-sweep';
+import { CheckFollowUps } from './services/check-follow-ups';
+import { AutomaticChanges } from './services/automatic-changes';
 import { AuditService } from './services/audit.service';
 import { ActionLog } from './services/action-log';
 import { NotificationsService } from './services/notifications.service';
@@ -169,6 +171,8 @@ import { PageRenderer } from './web/page-renderer';
     PolicyHost,
     RetirementService,
     RetirementSweep,
+    CheckFollowUps,
+    AutomaticChanges,
     AuditService,
     ActionLog,
     NotificationsService,

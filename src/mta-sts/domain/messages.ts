@@ -91,3 +91,32 @@ export function retiredNotice(
     details: { records },
   };
 }
+
+/** The MX watch changed the policy; the new id to publish when it is served under one. */
+export function mxChangedNotice(
+  name: DomainName,
+  detail: string,
+  newId: string | null,
+  details: { readonly mx: readonly string[]; readonly drop: unknown },
+): NoticeText {
+  return {
+    kind: 'mx-changed',
+    domain: name.ascii,
+    subject: `${name.ascii}: the MX records changed, the policy followed`,
+    text: `${detail}\n\n${newId ? publishPolicyIdSentence(name, newId) : ''}`,
+    details: { ...details, policyId: newId },
+  };
+}
+
+/** The enforce guard went back to testing: why, and the id to publish. */
+export function downgradedNotice(name: DomainName, risks: readonly string[], newId: string): NoticeText {
+  return {
+    kind: 'downgraded',
+    domain: name.ascii,
+    subject: `${name.ascii}: reverted to testing mode automatically`,
+    text:
+      `MTA-STS for ${name.ascii} went back to testing mode because: ${risks.join(' ')}\n\n` +
+      `${publishPolicyIdSentence(name, newId)} Promote again once the checks pass.`,
+    details: { risks, policyId: newId },
+  };
+}

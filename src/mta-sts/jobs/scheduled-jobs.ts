@@ -8,8 +8,7 @@ import { ChecksService } from '../services/checks.service';
 import { DomainsService } from '../services/domains.service';
 import { RenewalService } from '../services/renewal.service';
 import { Sweep, SweepReport } from '../services/sweep';
-import { PolicyService } from '../services/policy.service';
-import { RetirementSweep } from '../services/retirement-sweep';
+import { CheckFollowUps } from '../services/check-follow-ups';
 import { SERVING_STATES } from '../domain/domain-state';
 
 export const CHECKS_JOB = 'mta-sts-checks';
@@ -46,8 +45,7 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly domains: DomainsService,
     private readonly checks: ChecksService,
     private readonly renewals: RenewalService,
-    private readonly policies: PolicyService,
-    private readonly retirements: RetirementSweep,
+    private readonly followUps: CheckFollowUps,
   ) {
     const label = (entity: MtaStsDomainEntity) => entity.name;
     this.checkSweep = new Sweep(
@@ -96,16 +94,14 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
         const { results, stored, liveMx } = await this.checks.observe(entity);
         commits.push(stored);
         await this.checks.backlogDrained();
-        // Rare work, only when something changed: the MX watch and the enforce guard.
-        if (liveMx) await this.policies.followLiveMx(entity, liveMx);
-        await this.policies.guardEnforce(entity, results);
+        await this.followUps.domainChecked(entity, results, liveMx);
       },
       { jitter },
     );
     return this.report(
       'checks',
       sweep.then(async (report) => {
-        if (report) await this.retirements.finishDue();
+        if (report) await this.followUps.sweepDone();
         const failed = (await Promise.allSettled(commits)).filter((commit) => commit.status === 'rejected');
         if (!report || failed.length === 0) return report;
         const error = String((failed[0] as PromiseRejectedResult).reason);

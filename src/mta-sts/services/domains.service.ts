@@ -100,6 +100,11 @@ export class DomainsService {
     return this.store.stream(states, pageSize);
   }
 
+  /** The domain's live MX records as `mx` patterns, or why they cannot back a policy. */
+  lookupMx(name: DomainName) {
+    return this.mxLookup.lookup(name);
+  }
+
   /** One domain as the card and the API show it; `DomainNotFoundError` when it is not managed here. */
   async get(input: unknown): Promise<DomainView> {
     return this.view(await this.find(parseDomainName(input)));

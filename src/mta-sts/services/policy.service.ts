@@ -4,28 +4,17 @@ import { ConflictError, InvalidInputError, PromotionRefusedError } from '../doma
 import { DomainName, parseDomainName } from '../domain/hostname';
 import { mxFieldsAfter, mxTransition, promotionBlockers } from '../domain/lifecycle';
 import { assertMaxAge, assertMode, PolicyMode } from '../domain/policy';
-import { CheckResult } from '../domain/checks';
-import { ResolvedMtaStsOptions } from '../mta-sts.options';
-import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { DomainStore, StaleDomainError } from '../ports/domain-store.port';
-import {
-  PolicyChangeDecision,
-  changePolicy,
-  followsLiveMx,
-  policyChangeRefusal,
-  undoChange,
-} from '../domain/transitions';
+import { PolicyChangeDecision, changePolicy, policyChangeRefusal, undoChange } from '../domain/transitions';
 import { isSteady } from '../domain/domain-state';
 import { Clock } from '../ports/clock.port';
 import { Actor, AuditService, SYSTEM_ACTOR } from './audit.service';
 import { ChecksService } from './checks.service';
 import { PolicyHost } from './policy-host';
-import { DomainView, enforceRisksOf } from './domain-view';
+import { DomainView } from './domain-view';
 import { DomainLocks } from './domain-locks';
 import { DomainsService } from './domains.service';
-import { MxLookupService } from './mx-lookup.service';
-import { NotificationsService } from './notifications.service';
 import { DnsRecord, policyIndicatorRecord } from '../domain/dns-records';
 import { publishPolicyIdSentence } from '../domain/messages';
 
@@ -59,15 +48,12 @@ export interface ChangeMeta {
 export class PolicyService {
   constructor(
     @Inject(DomainStore) private readonly store: DomainStore,
-    @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
     @Inject(Clock) private readonly clock: Clock,
     private readonly host: PolicyHost,
     private readonly locks: DomainLocks,
     private readonly catalogue: DomainsService,
-    private readonly mxLookup: MxLookupService,
     private readonly checks: ChecksService,
     private readonly audit: AuditService,
-    private readonly notifications: NotificationsService,
   ) {}
 
   /**
@@ -106,104 +92,13 @@ export class PolicyService {
    */
   refreshMx(input: unknown, actor: Actor = SYSTEM_ACTOR): Promise<PolicyChange> {
     return this.change(input, async (entity) => {
-      const mx = await this.mxLookup.lookup(DomainName.fromValidated(entity.name));
+      const mx = await this.catalogue.lookupMx(DomainName.fromValidated(entity.name));
       if (mx.problem) throw new ConflictError(`The policy was not changed: ${mx.problem}`);
       return {
         patch: { ...this.mxPatch(entity, mx.patterns), mxProblem: null, mxCheckedAt: this.clock.now() },
         meta: { action: 'refresh-mx', actor, detail: `mx lines rebuilt from the live MX records.` },
       };
     });
-  }
-
-  /**
-   * The MX watch, after a scheduled check saw the live MX set (as `mx:` patterns). Does
-   * nothing, and takes no lock, when nothing changed.
-   */
-  async followLiveMx(entity: MtaStsDomainEntity, live: readonly string[]): Promise<void> {
-    if (!followsLiveMx(entity.state)) return;
-    const quick = mxTransition(entity.mode, entity.mx, live, entity.mxDrop, entity.maxAge, this.clock.now());
-    if (quick.kind === 'none') return;
-    await this.locks.run(entity.name, async () => {
-      const current = await this.store.findById(entity.id);
-      if (!current || !followsLiveMx(current.state)) return;
-      const now = this.clock.now();
-      const transition = mxTransition(current.mode, current.mx, live, current.mxDrop, current.maxAge, now);
-      const name = current.name;
-      switch (transition.kind) {
-        case 'none':
-          return;
-        case 'schedule-drop':
-          await this.store.update(current.id, { mxDrop: transition.drop });
-          if (transition.drop) {
-            await this.audit.record({
-              domain: name,
-              action: 'mx-drop-scheduled',
-              actor: SYSTEM_ACTOR,
-              detail: `${transition.drop.hosts.join(', ')} left the MX records; they stay in the enforce policy until ${transition.drop.after}.`,
-            });
-          }
-          return;
-        case 'follow':
-        case 'widen':
-        case 'narrow': {
-          const fields = mxFieldsAfter(transition);
-          const drop = fields.mxDrop ?? null;
-          const detail =
-            transition.kind === 'follow'
-              ? `The MX records changed; the testing policy now lists ${transition.mx.join(', ')}.`
-              : transition.kind === 'widen'
-                ? `The MX records changed; the enforce policy now lists ${transition.mx.join(', ')}${drop ? ` (${drop.hosts.join(', ')} stay until ${drop.after})` : ''}.`
-                : `The old MX hosts' time has passed; the enforce policy now lists ${transition.mx.join(', ')}.`;
-          const change = await this.applyLocked(
-            current,
-            { ...fields, mxProblem: null, mxCheckedAt: now },
-            { action: `mx-${transition.kind}`, actor: SYSTEM_ACTOR, detail },
-          );
-          this.notifications.send({
-            kind: 'mx-changed',
-            domain: name,
-            subject: `${name}: the MX records changed, the policy followed`,
-            text:
-              `${detail}\n\n` +
-              (change.idChanged
-                ? publishPolicyIdSentence(DomainName.fromValidated(name), change.domain.servedPolicyId!)
-                : ''),
-            details: { mx: transition.mx, drop, policyId: change.domain.servedPolicyId },
-          });
-          return;
-        }
-      }
-    });
-  }
-
-  /**
-   * Certificate trouble under enforce (see `enforceRisks`): with `autoDowngrade` the domain
-   * goes back to testing at once and the admin is told; without it the card shows the
-   * risk and the admin decides.
-   */
-  async guardEnforce(entity: MtaStsDomainEntity, results: readonly CheckResult[]): Promise<string[]> {
-    const risks = enforceRisksOf(entity, results, this.clock.now());
-    if (risks.length === 0 || !this.options.autoDowngrade) return risks;
-    await this.locks.run(entity.name, async () => {
-      const current = await this.store.findById(entity.id);
-      if (!current || current.mode !== 'enforce' || !isServing(current.state)) return;
-      const change = await this.applyLocked(
-        current,
-        { mode: 'testing' },
-        { action: 'downgrade', actor: SYSTEM_ACTOR, detail: `Reverted to testing automatically: ${risks.join(' ')}` },
-      );
-      this.notifications.send({
-        kind: 'downgraded',
-        domain: current.name,
-        subject: `${current.name}: reverted to testing mode automatically`,
-        text:
-          `MTA-STS for ${current.name} went back to testing mode because: ${risks.join(' ')}\n\n` +
-          `${publishPolicyIdSentence(DomainName.fromValidated(current.name), change.domain.servedPolicyId!)} ` +
-          'Promote again once the checks pass.',
-        details: { risks, policyId: change.domain.servedPolicyId },
-      });
-    });
-    return risks;
   }
 
   /** Runs `compute` and applies its patch under the domain's lock. */
