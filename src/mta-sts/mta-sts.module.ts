@@ -58,6 +58,7 @@ import { MtaStsErrorFilter } from './web/mta-sts-error.filter';
 import { StorageFailures } from './web/storage-locations';
 import { PolicyService } from './services/policy.service';
 import { PolicyHost } from './services/policy-host';
+import { CertificateIssuer } from './services/certificate-issuer';
 import { PageRenderer } from './web/page-renderer';
 
 /**
@@ -169,6 +170,7 @@ import { PageRenderer } from './web/page-renderer';
     StorageFailures,
     PolicyService,
     PolicyHost,
+    CertificateIssuer,
     RetirementService,
     RetirementSweep,
     CheckFollowUps,

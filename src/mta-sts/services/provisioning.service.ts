@@ -10,13 +10,12 @@ import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { DomainStore } from '../ports/domain-store.port';
 import { activate, enableDecision, startEnable, stepFailed, stepReached } from '../domain/transitions';
-import { CertificateAuthority } from '../ports/certificate-authority.port';
 import { Clock } from '../ports/clock.port';
 import { FileStore } from '../ports/file-store.port';
 import { WebServer } from '../ports/web-server.port';
-import { installedCertificateFields, CertificateStore } from './certificate-store';
-import { ChallengeFiles } from './challenge-files';
+import { installedCertificateFields } from './certificate-store';
 import { DataLayout } from './data-layout';
+import { CertificateIssuer } from './certificate-issuer';
 import { PolicyHost } from './policy-host';
 import { DomainView, policyOf, withPolicyIdentity } from './domain-view';
 import { DomainsService } from './domains.service';
@@ -68,13 +67,11 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
     @Inject(DomainStore) private readonly store: DomainStore,
     @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
     @Inject(WebServer) private readonly web: WebServer,
-    @Inject(CertificateAuthority) private readonly ca: CertificateAuthority,
     @Inject(FileStore) private readonly files: FileStore,
     @Inject(Clock) private readonly clock: Clock,
     private readonly layout: DataLayout,
     private readonly host: PolicyHost,
-    private readonly certificates: CertificateStore,
-    private readonly challenges: ChallengeFiles,
+    private readonly issuer: CertificateIssuer,
     private readonly catalogue: DomainsService,
     private readonly mxLookup: MxLookupService,
     private readonly preflight: PreflightService,
@@ -265,11 +262,9 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
       await step('dns-check', () => this.preflight.assertResolvesHere(name));
       await step('http-probe', () => this.preflight.assertServesChallenges(name));
       certificate = await step('certificate', async () => {
-        const issued = await this.ca.issue(name.policyHost, this.challenges);
-        await this.audit.recordAccountRecovery(name.ascii, issued);
-        return (await this.certificates.save(name.ascii, issued)).info;
+        return this.issuer.issue(name);
       });
-      await this.store.update(entity.id, installedCertificateFields(certificate, this.ca.directoryUrl));
+      await this.store.update(entity.id, installedCertificateFields(certificate, this.issuer.directoryUrl));
       await step('https-vhost', () => this.host.serve(name, true));
     }
 
@@ -297,8 +292,8 @@ export class ProvisioningService implements OnApplicationBootstrap, BeforeApplic
     entity: MtaStsDomainEntity,
   ): Promise<CertificateInfo | undefined> {
     // Never swap a certificate from one CA directory (production) for another's (staging).
-    if (entity.certDirectoryUrl !== this.ca.directoryUrl) return undefined;
-    const stored = await this.certificates.load(name.ascii);
+    if (entity.certDirectoryUrl !== this.issuer.directoryUrl) return undefined;
+    const stored = await this.issuer.stored(name.ascii);
     return stored && isReusable(stored.info, name.policyHost, this.clock.now()) ? stored.info : undefined;
   }
 }

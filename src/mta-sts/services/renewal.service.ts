@@ -13,11 +13,9 @@ import {
 import { MTA_STS_RANDOM } from '../mta-sts.tokens';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { DomainStore } from '../ports/domain-store.port';
-import { CertificateAuthority } from '../ports/certificate-authority.port';
 import { Clock } from '../ports/clock.port';
-import { WebServer } from '../ports/web-server.port';
-import { installedCertificateFields, CertificateStore, StoredCertificate } from './certificate-store';
-import { ChallengeFiles } from './challenge-files';
+import { installedCertificateFields, StoredCertificate } from './certificate-store';
+import { CertificateIssuer } from './certificate-issuer';
 import { ChecksService } from './checks.service';
 import { DomainLocks } from './domain-locks';
 import { DomainsService } from './domains.service';
@@ -39,11 +37,8 @@ export class RenewalService {
 
   constructor(
     @Inject(DomainStore) private readonly store: DomainStore,
-    @Inject(CertificateAuthority) private readonly ca: CertificateAuthority,
-    @Inject(WebServer) private readonly web: WebServer,
     @Inject(Clock) private readonly clock: Clock,
-    private readonly certificates: CertificateStore,
-    private readonly challenges: ChallengeFiles,
+    private readonly issuer: CertificateIssuer,
     private readonly checks: ChecksService,
     private readonly locks: DomainLocks,
     private readonly catalogue: DomainsService,
@@ -58,7 +53,7 @@ export class RenewalService {
     return this.locks.run(entity.name, async () => {
       const current = await this.store.findById(entity.id);
       if (!current || !isServing(current.state)) return 'skipped';
-      const stored = await this.certificates.load(current.name);
+      const stored = await this.issuer.stored(current.name);
       if (!stored) return 'skipped';
       const now = this.clock.now();
       const { dueAt, replaces } = await this.schedule(current, stored);
@@ -93,7 +88,7 @@ export class RenewalService {
       }
       const reissues = [...allowance.recent, now].map((at) => at.toISOString());
       await this.store.update(entity.id, { reissues });
-      const stored = await this.certificates.load(name.ascii);
+      const stored = await this.issuer.stored(name.ascii);
       const replaces = stored ? (await this.schedule(entity, stored)).replaces : undefined;
       const outcome = await this.renew({ ...entity, reissues }, replaces);
       await this.audit.record({
@@ -128,7 +123,7 @@ export class RenewalService {
     } catch {
       certificateId = undefined;
     }
-    const window = certificateId ? await this.ca.renewalInfo(certificateId).catch(() => undefined) : undefined;
+    const window = certificateId ? await this.issuer.renewalInfo(certificateId).catch(() => undefined) : undefined;
     let dueAt: Date;
     let picked: { start: string; end: string } | null = null;
     if (window) {
@@ -150,17 +145,8 @@ export class RenewalService {
   private async renew(entity: MtaStsDomainEntity, replaces: string | undefined): Promise<RenewalOutcome> {
     const name = DomainName.fromValidated(entity.name);
     try {
-      const issued = await this.ca.issue(name.policyHost, this.challenges, { replaces });
-      await this.audit.recordAccountRecovery(name.ascii, issued);
-      const { info, previous } = await this.certificates.save(name.ascii, issued);
-      try {
-        await this.web.reload();
-      } catch (error) {
-        await this.certificates.restore(name.ascii, previous);
-        await this.web.reload().catch(() => undefined);
-        throw error;
-      }
-      await this.store.update(entity.id, installedCertificateFields(info, this.ca.directoryUrl));
+      const info = await this.issuer.replace(name, replaces);
+      await this.store.update(entity.id, installedCertificateFields(info, this.issuer.directoryUrl));
       this.audit.log({
         domain: name.ascii,
         action: 'renew',
