@@ -50,6 +50,9 @@ import { DomainsService } from './services/domains.service';
 import { MxLookupService } from './services/mx-lookup.service';
 import { PreflightService } from './services/preflight.service';
 import { ProvisioningService } from './services/provisioning.service';
+import { EnableRun } from './services/enable-run';
+import { StartupRecovery } from './services/startup-recovery';
+import { DataDirectory } from './services/data-directory';
 import { PageAccessGuard } from './web/pages/page-access.guard';
 import { PageErrorFilter } from './web/pages/page-error.filter';
 import { PageCsrf } from './web/pages/page-csrf';
@@ -187,6 +190,9 @@ import { PageRenderer } from './web/page-renderer';
     DomainsService,
     PreflightService,
     ProvisioningService,
+    EnableRun,
+    StartupRecovery,
+    DataDirectory,
   ],
   exports: [
     DomainsService,
