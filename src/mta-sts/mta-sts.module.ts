@@ -22,6 +22,7 @@ import { ChecksService } from './services/checks.service';
 import { CheckEvidence } from './services/check-evidence';
 import { DomainLocks } from './services/domain-locks';
 import { RenewalService } from './services/renewal.service';
+import { RenewalOutcomes } from './services/renewal-outcomes';
 import { MTA_STS_ENTITIES } from './persistence';
 import {
   CertificateAuthority,
@@ -56,6 +57,7 @@ import { DataDirectory } from './services/data-directory';
 import { PageAccessGuard } from './web/pages/page-access.guard';
 import { PageErrorFilter } from './web/pages/page-error.filter';
 import { PageCsrf } from './web/pages/page-csrf';
+import { PageActions } from './web/pages/page-actions';
 import { OperationsService } from './services/operations.service';
 import { MtaStsErrorFilter } from './web/mta-sts-error.filter';
 import { StorageFailures } from './web/storage-locations';
@@ -168,6 +170,7 @@ import { PageRenderer } from './web/page-renderer';
     PageAccessGuard,
     PageErrorFilter,
     PageCsrf,
+    PageActions,
     OperationsService,
     MtaStsErrorFilter,
     StorageFailures,
@@ -185,6 +188,7 @@ import { PageRenderer } from './web/page-renderer';
     ChecksService,
     CheckEvidence,
     RenewalService,
+    RenewalOutcomes,
     ScheduledJobs,
     MxLookupService,
     DomainsService,

@@ -103,4 +103,18 @@ describe('The source tree', () => {
       .map((file) => relative(SRC, file));
     expect(comparing).toEqual([]);
   });
+
+  it('gives no class more than seven collaborators', () => {
+    const crowded = sources(SRC).flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/constructor\(([^)]*(?:\([^)]*\)[^)]*)*)\)\s*\{/g)]
+        .map(
+          (match) =>
+            match[1].match(/(?:^|\n)\s*(?:@\w+\([^)]*\)\s*)*(?:private |public |protected |readonly )*\w+\??:/g)
+              ?.length ?? 0,
+        )
+        .filter((count) => count > 7)
+        .map((count) => `${relative(SRC, file)}: ${count}`),
+    );
+    expect(crowded).toEqual([]);
+  });
 });

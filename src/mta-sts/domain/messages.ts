@@ -120,3 +120,23 @@ export function downgradedNotice(name: DomainName, risks: readonly string[], new
     details: { risks, policyId: newId },
   };
 }
+
+/** The first failure of a run of renewal failures: why, until when the current certificate serves, the next attempt. */
+export function renewalFailedNotice(
+  name: DomainName,
+  message: string,
+  certNotAfter: Date | null,
+  next: Date,
+  failures: number,
+): NoticeText {
+  return {
+    kind: 'renewal-failed',
+    domain: name.ascii,
+    subject: `${name.ascii}: certificate renewal failed`,
+    text:
+      `Renewing the certificate of ${name.policyHost} failed: ${message}\n\n` +
+      `The current certificate keeps serving until ${certNotAfter ? readableTime(certNotAfter) : 'it expires'}. ` +
+      `The next attempt is at ${readableTime(next)}.`,
+    details: { failures, nextAttemptAt: next.toISOString() },
+  };
+}

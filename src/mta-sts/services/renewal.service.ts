@@ -1,10 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { readableTime } from '../domain/messages';
-import { CertificateAuthorityError, ConflictError, MtaStsError } from '../domain/errors';
+import { ConflictError, DomainNotFoundError } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
 import {
   ariCertificateId,
-  nextRetryAt,
   reissueAllowance,
   ReissueAllowance,
   renewalDueFromLifetime,
@@ -14,13 +13,11 @@ import { MTA_STS_RANDOM } from '../mta-sts.tokens';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { DomainStore } from '../ports/domain-store.port';
 import { Clock } from '../ports/clock.port';
-import { installedCertificateFields, StoredCertificate } from './certificate-store';
+import { StoredCertificate } from './certificate-store';
 import { CertificateIssuer } from './certificate-issuer';
-import { ChecksService } from './checks.service';
+import { RenewalOutcomes } from './renewal-outcomes';
 import { DomainLocks } from './domain-locks';
-import { DomainsService } from './domains.service';
 import { Actor, AuditService, SYSTEM_ACTOR } from './audit.service';
-import { NotificationsService } from './notifications.service';
 import { isServing } from '../domain/domain-state';
 
 export type RenewalOutcome = 'not-due' | 'renewed' | 'failed' | 'skipped';
@@ -33,17 +30,13 @@ export type RenewalOutcome = 'not-due' | 'renewed' | 'failed' | 'skipped';
  */
 @Injectable()
 export class RenewalService {
-  private readonly logger = new Logger('MtaSts');
-
   constructor(
     @Inject(DomainStore) private readonly store: DomainStore,
     @Inject(Clock) private readonly clock: Clock,
     private readonly issuer: CertificateIssuer,
-    private readonly checks: ChecksService,
     private readonly locks: DomainLocks,
-    private readonly catalogue: DomainsService,
     private readonly audit: AuditService,
-    private readonly notifications: NotificationsService,
+    private readonly outcomes: RenewalOutcomes,
     /** Where in the ARI window to renew; injectable for tests. */
     @Inject(MTA_STS_RANDOM) private readonly random: () => number,
   ) {}
@@ -70,7 +63,8 @@ export class RenewalService {
   ): Promise<{ outcome: RenewalOutcome; allowance: ReissueAllowance }> {
     const name = parseDomainName(input);
     return this.locks.run(name.ascii, async () => {
-      const entity = await this.catalogue.find(name);
+      const entity = await this.store.findByName(name.ascii);
+      if (!entity) throw new DomainNotFoundError(name.ascii);
       if (!isServing(entity.state)) {
         throw new ConflictError(
           `${name.ascii} is ${entity.state}; only an active domain's certificate can be re-issued.`,
@@ -144,62 +138,12 @@ export class RenewalService {
 
   private async renew(entity: MtaStsDomainEntity, replaces: string | undefined): Promise<RenewalOutcome> {
     const name = DomainName.fromValidated(entity.name);
+    let info;
     try {
-      const info = await this.issuer.replace(name, replaces);
-      await this.store.update(entity.id, installedCertificateFields(info, this.issuer.directoryUrl));
-      this.audit.log({
-        domain: name.ascii,
-        action: 'renew',
-        outcome: 'done',
-        detail: `Renewed the certificate of ${name.policyHost}; valid until ${info.notAfter.toISOString()}.`,
-      });
+      info = await this.issuer.replace(name, replaces);
     } catch (error) {
-      return this.recordFailure(entity, name, error);
+      return this.outcomes.failed(entity, error);
     }
-    // The new certificate is in place; the checks confirm what senders now see. Their own
-    // failure does not make the renewal a failure.
-    try {
-      await this.checks.run((await this.store.findById(entity.id)) ?? entity);
-    } catch (error) {
-      this.logger.warn(`Checks after renewing ${name.policyHost} failed to run: ${String(error)}`);
-    }
-    return 'renewed';
-  }
-
-  private async recordFailure(entity: MtaStsDomainEntity, name: DomainName, error: unknown): Promise<RenewalOutcome> {
-    const now = this.clock.now();
-    const failures = entity.renewFailures + 1;
-    const retryAfter = error instanceof CertificateAuthorityError ? error.retryAfter : undefined;
-    const message =
-      error instanceof MtaStsError
-        ? error.message
-        : `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
-    const next = nextRetryAt(failures, now, retryAfter);
-    await this.store.update(entity.id, {
-      renewFailures: failures,
-      renewNextAttemptAt: next,
-      renewLastError: message,
-      renewRetryAfter: retryAfter ?? null,
-    });
-    this.audit.log({
-      domain: name.ascii,
-      action: 'renew',
-      outcome: 'failed',
-      detail: `Renewing ${name.policyHost} failed (${failures} in a row), the current certificate keeps serving; next attempt ${next.toISOString()}: ${message}`,
-    });
-    // Once per run of failures; the card shows every later attempt.
-    if (failures === 1) {
-      this.notifications.send({
-        kind: 'renewal-failed',
-        domain: name.ascii,
-        subject: `${name.ascii}: certificate renewal failed`,
-        text:
-          `Renewing the certificate of ${name.policyHost} failed: ${message}\n\n` +
-          `The current certificate keeps serving until ${entity.certNotAfter ? readableTime(entity.certNotAfter) : 'it expires'}. ` +
-          `The next attempt is at ${readableTime(next)}.`,
-        details: { failures, nextAttemptAt: next.toISOString() },
-      });
-    }
-    return 'failed';
+    return this.outcomes.renewed(entity, info, this.issuer.directoryUrl);
   }
 }

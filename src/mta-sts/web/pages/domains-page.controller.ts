@@ -1,10 +1,9 @@
-import { isProvisioning, isRetiring } from '../../domain/domain-state';
+import { isRetiring } from '../../domain/domain-state';
 import {
   Body,
   Controller,
   Get,
   Inject,
-  Logger,
   NotFoundException,
   Param,
   Post,
@@ -16,27 +15,21 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { Badge } from '../../domain/checks';
-import { MtaStsError } from '../../domain/errors';
 import { ResolvedMtaStsOptions } from '../../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../../mta-sts.tokens';
 import { Clock } from '../../ports/clock.port';
 import { DomainsService } from '../../services/domains.service';
-import { PolicyChange, PolicyService } from '../../services/policy.service';
-import { ProvisioningService } from '../../services/provisioning.service';
-import { RenewalService } from '../../services/renewal.service';
-import { RetirementService } from '../../services/retirement.service';
 import { AuditService } from '../../services/audit.service';
 import { cachedUntil } from '../../domain/lifecycle';
-import { actorOf, failedAction } from '../actor';
+import { actorOf } from '../actor';
 import { PageRenderer } from '../page-renderer';
-import { StorageFailures } from '../storage-locations';
 import { CSRF_FIELD } from './csrf';
 import { PageCsrf } from './page-csrf';
-import { Flash, setFlash, takeFlash } from './flash';
+import { PageActions } from './page-actions';
+import { setFlash, takeFlash } from './flash';
 import { PageAccessGuard, PageRequest } from './page-access.guard';
 import { PageErrorFilter } from './page-error.filter';
 import { BADGE_LABELS, cardModel, CONFIRMATIONS, ConfirmedAction, listModel } from './page-models';
-import { policyIndicatorValue } from '../../domain/dns-records';
 import { MAX_NAME } from '../../domain/hostname';
 import { readableTime } from '../../domain/messages';
 
@@ -49,20 +42,14 @@ import { readableTime } from '../../domain/messages';
 @UseGuards(PageAccessGuard)
 @UseFilters(PageErrorFilter)
 export class DomainsPageController {
-  private readonly logger = new Logger('MtaSts');
-
   constructor(
     @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
     @Inject(Clock) private readonly clock: Clock,
     private readonly domains: DomainsService,
-    private readonly provisioning: ProvisioningService,
-    private readonly policies: PolicyService,
-    private readonly renewals: RenewalService,
-    private readonly retirement: RetirementService,
     private readonly audit: AuditService,
     private readonly pages: PageRenderer,
-    private readonly storage: StorageFailures,
     private readonly csrf: PageCsrf,
+    private readonly actions: PageActions,
   ) {}
 
   @Get()
@@ -88,17 +75,9 @@ export class DomainsPageController {
   @Post('domains')
   async add(@Req() request: PageRequest, @Res() response: Response, @Body('domain') domain: unknown): Promise<void> {
     const actor = await actorOf(this.options, request, 'admin');
-    try {
-      const view = await this.domains.add(domain, actor);
-      setFlash(request, response, {
-        kind: 'success',
-        text: `${view.displayName} was added. Publish the DNS records below, then Enable.`,
-      });
-      response.redirect(303, this.cardUrl(request, view.domain));
-    } catch (error) {
-      this.flashError(request, response, error, { domain, action: 'add', actor });
-      response.redirect(303, this.pages.base(request));
-    }
+    const added = await this.actions.add(domain, actor);
+    setFlash(request, response, added.flash);
+    response.redirect(303, added.domain ? this.cardUrl(request, added.domain) : this.pages.base(request));
   }
 
   @Get('domains/:domain')
@@ -151,114 +130,10 @@ export class DomainsPageController {
       return;
     }
     const actor = await actorOf(this.options, request, 'admin');
-    try {
-      const flash = await this.perform(domain, action, body, actor);
-      if (!flash) throw new NotFoundException();
-      setFlash(request, response, flash);
-      response.redirect(303, action === 'remove' ? this.pages.base(request) : card);
-    } catch (error) {
-      if (error instanceof NotFoundException) throw error;
-      this.flashError(request, response, error, { domain, action, actor });
-      response.redirect(303, card);
-    }
-  }
-
-  private async perform(
-    domain: string,
-    action: string,
-    body: Record<string, unknown>,
-    actor: string,
-  ): Promise<Flash | undefined> {
-    // After a change to a served policy, the TXT record must follow (RFC 8461 §8.1). Every
-    // change mints an id never announced before, so there is always something to publish.
-    const publish = (change: Pick<PolicyChange, 'domain' | 'idChanged' | 'policyChanged'>) => {
-      const id = change.idChanged ? change.domain.servedPolicyId : null;
-      if (id)
-        return ` The policy id is now ${id}: publish _mta-sts TXT "${policyIndicatorValue(id)}" so senders fetch the new policy.`;
-      return change.policyChanged ? '' : ' Nothing changed, so there is nothing to publish.';
-    };
-    switch (action) {
-      case 'enable': {
-        const { domain: view, cancelledRetirement } = await this.provisioning.enable(domain, actor);
-        if (cancelledRetirement) {
-          return {
-            kind: 'success',
-            text: `The retirement is cancelled; the policy is back in testing mode with max_age ${view.maxAge} seconds.${publish({ domain: view, policyChanged: true, idChanged: true })}`,
-          };
-        }
-        return {
-          kind: 'info',
-          text: isProvisioning(view.state)
-            ? 'Enabling: the steps run in the background and this card follows them.'
-            : 'This domain is already active.',
-        };
-      }
-      case 'retire': {
-        const result = await this.retirement.retire(domain, actor);
-        return { kind: 'success', text: `Retiring. ${result.note}` };
-      }
-      case 'remove-now': {
-        const result = await this.retirement.removeNow(domain, actor);
-        const records = result.recordsToRemove.map((record) => `${record.name} ${record.type}`).join(', ');
-        return {
-          kind: 'success',
-          text: `The policy is no longer served. Now delete these DNS records: ${records}. ${result.note}`,
-        };
-      }
-      case 'promote': {
-        const change = await this.policies.setMode(domain, 'enforce', actor);
-        return {
-          kind: 'success',
-          text: `The policy is now in enforce mode.${publish(change)}`,
-        };
-      }
-      case 'revert': {
-        const change = await this.policies.setMode(domain, 'testing', actor);
-        return {
-          kind: 'success',
-          text: `The policy is back in testing mode.${publish(change)}`,
-        };
-      }
-      case 'max-age': {
-        const change = await this.policies.setMaxAge(domain, body.maxAge, actor);
-        return {
-          kind: 'success',
-          text: `max_age is now ${change.domain.maxAge} seconds.${publish(change)}`,
-        };
-      }
-      case 'refresh-mx': {
-        const change = await this.policies.refreshMx(domain, actor);
-        return change.policyChanged
-          ? {
-              kind: 'success',
-              text: `The mx lines now follow the live MX records (${change.domain.mx.join(', ')}).${publish(change)}`,
-            }
-          : { kind: 'info', text: `The mx lines already match the live MX records (${change.domain.mx.join(', ')}).` };
-      }
-      case 'checks': {
-        const view = await this.domains.runChecks(domain);
-        const failing = view.checks.filter((check) => check.status === 'fail').length;
-        return {
-          kind: failing ? 'error' : 'success',
-          text: failing ? `Checks ran: ${failing} failing.` : 'Checks ran: nothing is failing.',
-        };
-      }
-      case 'reissue': {
-        const { outcome, allowance } = await this.renewals.reissue(domain, actor);
-        const left = `${allowance.remaining} re-issue(s) left this week.`;
-        return outcome === 'renewed'
-          ? { kind: 'success', text: `A new certificate is installed. ${left}` }
-          : {
-              kind: 'error',
-              text: `The re-issue failed; the current certificate keeps serving. See Renewal below. ${left}`,
-            };
-      }
-      case 'remove':
-        await this.domains.remove(domain, actor);
-        return { kind: 'success', text: `${domain} was deleted from the panel.` };
-      default:
-        return undefined;
-    }
+    const done = await this.actions.perform(domain, action, body, actor);
+    if (!done) throw new NotFoundException();
+    setFlash(request, response, done.flash);
+    response.redirect(303, action === 'remove' && done.ok ? this.pages.base(request) : card);
   }
 
   private async render(
@@ -278,26 +153,6 @@ export class DomainsPageController {
       flash,
       role: request.mtaStsRole,
       logoutUrl: this.options.pages.logoutUrl,
-    });
-  }
-
-  /** Tells the admin what went wrong, and logs the action's outcome once. */
-  private flashError(
-    request: PageRequest,
-    response: Response,
-    error: unknown,
-    attempt: { domain: unknown; action: string; actor: string },
-  ): void {
-    const known = error instanceof MtaStsError ? error : this.storage.recognize(error);
-    this.audit.log(failedAction(attempt, known, error));
-    if (known) {
-      setFlash(request, response, { kind: 'error', text: known.message });
-      return;
-    }
-    this.logger.error(`Page action failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    setFlash(request, response, {
-      kind: 'error',
-      text: 'Something unexpected went wrong; the details are in the panel’s log.',
     });
   }
 
