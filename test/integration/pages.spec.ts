@@ -8,9 +8,9 @@ import { OperationFailedError } from '../../src/mta-sts/domain/errors';
 import { MtaStsDomainEntity } from '../../src/mta-sts/persistence';
 import { PolicyService } from '../../src/mta-sts/services/policy.service';
 import { IssuedCertificate } from '../../src/mta-sts/ports';
-import { Fakes, SERVER_IPV4 } from './helpers/provisioning-app';
+import { Fakes, SERVER_IPV4, TestApp, createTestApp } from './helpers/provisioning-app';
 import { FakeClock, makeCertificate } from './helpers/renewal-app';
-import { PagesApp, createPagesApp, makePagesFakes } from './helpers/pages-app';
+import { makePagesFakes, pagesSetup } from './helpers/pages-app';
 import {
   Browser,
   PageAnswer,
@@ -154,20 +154,20 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
     return fakes;
   }
 
-  async function enable(app: PagesApp, domain: string): Promise<void> {
+  async function enable(app: TestApp, domain: string): Promise<void> {
     await app.provisioning.enable(domain);
     await app.provisioning.settled(domain);
   }
 
   /** Adds ACTIVE with its TXT records published exactly as asked, and enables it. */
-  async function addActive(app: PagesApp): Promise<void> {
+  async function addActive(app: TestApp): Promise<void> {
     const added = await app.domains.add(ACTIVE);
     app.dns.txt.set(`_mta-sts.${ACTIVE}`, [`v=STSv1; id=${added.policy!.id}`]);
     app.dns.txt.set(`_smtp._tls.${ACTIVE}`, [`v=TLSRPTv1; rua=mailto:tls-reports@${ACTIVE}`]);
     await enable(app, ACTIVE);
   }
 
-  async function seedEveryState(app: PagesApp): Promise<void> {
+  async function seedEveryState(app: TestApp): Promise<void> {
     await addActive(app);
     await app.domains.add(VERIFYING);
     await enable(app, VERIFYING);
@@ -181,13 +181,13 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
 
   describe('reading (one app with a domain in every state)', () => {
     let dataDir: string;
-    let app: PagesApp;
+    let app: TestApp;
     let admin: Browser;
     let viewer: Browser;
 
     beforeAll(async () => {
       dataDir = mkdtempSync(join(tmpdir(), 'mta-sts-pages-read-'));
-      app = await createPagesApp(dataDir, fakesFor(dataDir), new FakeClock(start));
+      app = await createTestApp(dataDir, fakesFor(dataDir), pagesSetup(new FakeClock(start)));
       await seedEveryState(app);
       // The states the scenario was built for, before any page is looked at.
       const badges = Object.fromEntries(
@@ -606,11 +606,11 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
 
   describe('pagination', () => {
     let dataDir: string;
-    let app: PagesApp;
+    let app: TestApp;
 
     beforeAll(async () => {
       dataDir = mkdtempSync(join(tmpdir(), 'mta-sts-pages-bulk-'));
-      app = await createPagesApp(dataDir, fakesFor(dataDir), new FakeClock(start));
+      app = await createTestApp(dataDir, fakesFor(dataDir), pagesSetup(new FakeClock(start)));
       const names = Array.from({ length: 120 }, (_, at) => `bulk-${String(at + 1).padStart(3, '0')}.example`);
       await app.domainRows.save(names.map((name) => app.domainRows.create(row(name))));
       // Ten of them failed, so the badge filter has something to page through.
@@ -686,12 +686,12 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
 
   describe('actions', () => {
     let dataDir: string;
-    let app: PagesApp;
+    let app: TestApp;
     let admin: Browser;
 
     beforeEach(async () => {
       dataDir = mkdtempSync(join(tmpdir(), 'mta-sts-pages-act-'));
-      app = await createPagesApp(dataDir, fakesFor(dataDir), new FakeClock(start));
+      app = await createTestApp(dataDir, fakesFor(dataDir), pagesSetup(new FakeClock(start)));
       admin = new Browser(app.app.getHttpServer(), 'admin');
     });
 

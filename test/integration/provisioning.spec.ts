@@ -8,14 +8,7 @@ import { MtaStsDomainEntity } from '../../src/mta-sts/persistence';
 import { IssuedCertificate } from '../../src/mta-sts/ports';
 import { RetirementService } from '../../src/mta-sts/services/retirement.service';
 import { waitUntil } from './helpers/fakes';
-import {
-  Fakes,
-  ProvisioningApp,
-  SERVER_IPV4,
-  createProvisioningApp,
-  issuing,
-  makeFakes,
-} from './helpers/provisioning-app';
+import { Fakes, TestApp, SERVER_IPV4, createTestApp, issuing, makeFakes } from './helpers/provisioning-app';
 import { makeTestCertificate } from './helpers/test-certificate';
 
 const DOMAIN = 'example.com';
@@ -25,7 +18,7 @@ describe('Provisioning through the real MtaStsModule', () => {
   let certificate: IssuedCertificate;
   let dataDir: string;
   let fakes: Fakes;
-  let apps: ProvisioningApp[];
+  let apps: TestApp[];
 
   beforeAll(() => {
     certificate = makeTestCertificate(POLICY_HOST);
@@ -52,25 +45,25 @@ describe('Provisioning through the real MtaStsModule', () => {
     expect(fakes.unexpected.calls).toEqual([]);
   });
 
-  async function start(current: Fakes = fakes): Promise<ProvisioningApp> {
-    const started = await createProvisioningApp(dataDir, current);
+  async function start(current: Fakes = fakes): Promise<TestApp> {
+    const started = await createTestApp(dataDir, current);
     apps.push(started);
     return started;
   }
 
   const policyFile = () => join(dataDir, 'policies', `${DOMAIN}.txt`);
   const bundleFile = () => join(dataDir, 'certs', DOMAIN, 'certificate.pem');
-  const retirementOf = (app: ProvisioningApp) => app.app.get(RetirementService);
+  const retirementOf = (app: TestApp) => app.app.get(RetirementService);
   const bundleOf = (issued: { certificatePem: string; privateKeyPem: string }) =>
     `${issued.certificatePem.trim()}\n${issued.privateKeyPem.trim()}\n`;
 
-  async function enableAndSettle(app: ProvisioningApp) {
+  async function enableAndSettle(app: TestApp) {
     await app.provisioning.enable(DOMAIN);
     await app.provisioning.settled(DOMAIN);
     return app.domains.get(DOMAIN);
   }
 
-  async function activeDomain(): Promise<ProvisioningApp> {
+  async function activeDomain(): Promise<TestApp> {
     const app = await start();
     await app.domains.add(DOMAIN);
     const view = await enableAndSettle(app);

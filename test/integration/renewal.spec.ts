@@ -12,15 +12,8 @@ import { MtaStsDomainEntity } from '../../src/mta-sts/persistence';
 import { IssuedCertificate } from '../../src/mta-sts/ports';
 import { ChecksService } from '../../src/mta-sts/services/checks.service';
 import { RetirementService } from '../../src/mta-sts/services/retirement.service';
-import { Fakes, SERVER_IPV4, issuing } from './helpers/provisioning-app';
-import {
-  FakeClock,
-  RenewalApp,
-  bundleOf,
-  createRenewalApp,
-  makeCertificate,
-  makeRenewalFakes,
-} from './helpers/renewal-app';
+import { Fakes, SERVER_IPV4, TestApp, createTestApp, issuing } from './helpers/provisioning-app';
+import { FakeClock, bundleOf, makeCertificate, makeRenewalFakes } from './helpers/renewal-app';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -49,7 +42,7 @@ describe('Certificate renewal through the real MtaStsModule', () => {
   let dataDir: string;
   let fakes: Fakes;
   let clock: FakeClock;
-  let apps: RenewalApp[];
+  let apps: TestApp[];
 
   beforeAll(() => {
     first = makeCertificate(POLICY_HOST, 90);
@@ -91,13 +84,13 @@ describe('Certificate renewal through the real MtaStsModule', () => {
   const dueOf = (info: CertificateInfo) =>
     info.notBefore.getTime() + ((info.notAfter.getTime() - info.notBefore.getTime()) * 2) / 3;
 
-  async function start(): Promise<RenewalApp> {
-    const app = await createRenewalApp(dataDir, fakes, clock);
+  async function start(): Promise<TestApp> {
+    const app = await createTestApp(dataDir, fakes, { clock, random: () => 0.5 });
     apps.push(app);
     return app;
   }
 
-  async function enable(app: RenewalApp, domain: string): Promise<void> {
+  async function enable(app: TestApp, domain: string): Promise<void> {
     await app.domains.add(domain);
     await app.provisioning.enable(domain);
     await app.provisioning.settled(domain);
@@ -107,7 +100,7 @@ describe('Certificate renewal through the real MtaStsModule', () => {
   }
 
   /** An app with DOMAIN active on `first`; the CA answers later orders with `renewed`. */
-  async function activeDomain(): Promise<RenewalApp> {
+  async function activeDomain(): Promise<TestApp> {
     const app = await start();
     await enable(app, DOMAIN);
     expect(readBundle()).toBe(bundleOf(first));
@@ -116,10 +109,10 @@ describe('Certificate renewal through the real MtaStsModule', () => {
     return app;
   }
 
-  const entity = (app: RenewalApp, domain = DOMAIN): Promise<MtaStsDomainEntity> =>
+  const entity = (app: TestApp, domain = DOMAIN): Promise<MtaStsDomainEntity> =>
     app.domains.find(parseDomainName(domain));
 
-  const renewIfDue = async (app: RenewalApp, domain = DOMAIN) => app.renewals.renewIfDue(await entity(app, domain));
+  const renewIfDue = async (app: TestApp, domain = DOMAIN) => app.renewals.renewIfDue(await entity(app, domain));
 
   describe('renewIfDue', () => {
     it('is not due before two thirds of the lifetime and shows when it will be', async () => {

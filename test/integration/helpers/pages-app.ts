@@ -1,17 +1,10 @@
 import 'reflect-metadata';
 
-import { INestApplication } from '@nestjs/common';
-
-import { DataSource, Repository } from 'typeorm';
-
 import { MtaStsModuleOptions, PageRole } from '../../../src/mta-sts/mta-sts.options';
-import { MtaStsCheckEntity, MtaStsDomainEntity } from '../../../src/mta-sts/persistence';
 import { HttpRequest, HttpResponse, IssuedCertificate } from '../../../src/mta-sts/ports';
-import { DomainsService } from '../../../src/mta-sts/services/domains.service';
-import { ProvisioningService } from '../../../src/mta-sts/services/provisioning.service';
 import { configurePanel } from '../../../src/panel/setup';
 import { FakeCertificateAuthority, FakeDnsResolver, FakeWebServer, UnexpectedCalls, FakeSmtpProber } from './fakes';
-import { createModuleApp, Fakes, issuing, SERVER_IPV4 } from './provisioning-app';
+import { Fakes, issuing, ModuleAppOptions, SERVER_IPV4 } from './provisioning-app';
 import { BundleServingHttpClient, FakeClock, makeCertificate } from './renewal-app';
 
 /**
@@ -67,47 +60,13 @@ export function oneDomainFakes(dataDir: string, domain: string): Fakes {
   return fakes;
 }
 
-export interface PagesApp extends Fakes {
-  readonly app: INestApplication;
-  readonly dataDir: string;
-  readonly clock: FakeClock;
-  readonly domains: DomainsService;
-  readonly provisioning: ProvisioningService;
-  readonly domainRows: Repository<MtaStsDomainEntity>;
-  readonly checkRows: Repository<MtaStsCheckEntity>;
-}
-
 /** The role a test asks for with the `x-role` header (`admin`, `viewer`, or none). */
 export function roleFromHeader(request: unknown): PageRole | null {
   const header = (request as { headers: Record<string, string | string[] | undefined> }).headers['x-role'];
   return header === 'admin' || header === 'viewer' ? header : null;
 }
 
-/**
- * The real MtaStsModule with a real sqlite database, fake DNS/nginx/CA/HTTP ports and a
- * fake clock, its pages guarded by `roleFromHeader`, and the standalone panel's HTTP
- * hardening (`configurePanel`) applied before initialisation, as `main.ts` does.
- */
-export async function createPagesApp(
-  dataDir: string,
-  fakes: Fakes,
-  clock: FakeClock,
-  options: Partial<MtaStsModuleOptions> = {},
-): Promise<PagesApp> {
-  const app = await createModuleApp(dataDir, fakes, {
-    options: { pages: { resolveRole: roleFromHeader }, ...options },
-    clock,
-    beforeInit: configurePanel,
-  });
-  const dataSource = app.get(DataSource);
-  return {
-    ...fakes,
-    app,
-    dataDir,
-    clock,
-    domains: app.get(DomainsService),
-    provisioning: app.get(ProvisioningService),
-    domainRows: dataSource.getRepository(MtaStsDomainEntity),
-    checkRows: dataSource.getRepository(MtaStsCheckEntity),
-  };
+/** The options of a pages spec: pages guarded by `roleFromHeader`, and the standalone panel's HTTP hardening. */
+export function pagesSetup(clock: FakeClock, options: Partial<MtaStsModuleOptions> = {}): ModuleAppOptions {
+  return { options: { pages: { resolveRole: roleFromHeader }, ...options }, clock, beforeInit: configurePanel };
 }

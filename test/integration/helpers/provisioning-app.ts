@@ -21,6 +21,11 @@ import {
 } from '../../../src/mta-sts/ports';
 import { DomainsService } from '../../../src/mta-sts/services/domains.service';
 import { ProvisioningService } from '../../../src/mta-sts/services/provisioning.service';
+import { RenewalService } from '../../../src/mta-sts/services/renewal.service';
+import { ScheduledJobs } from '../../../src/mta-sts/jobs/scheduled-jobs';
+import { MtaStsDomainEntity } from '../../../src/mta-sts/persistence/mta-sts-domain.entity';
+import { MtaStsCheckEntity } from '../../../src/mta-sts/persistence/mta-sts-check.entity';
+import { DataSource, Repository } from 'typeorm';
 import {
   FakeCertificateAuthority,
   FakeDnsResolver,
@@ -40,13 +45,6 @@ export interface Fakes {
   readonly ca: FakeCertificateAuthority;
   readonly http: FakeHttpClient;
   readonly smtp: FakeSmtpProber;
-}
-
-export interface ProvisioningApp extends Fakes {
-  readonly app: INestApplication;
-  readonly dataDir: string;
-  readonly provisioning: ProvisioningService;
-  readonly domains: DomainsService;
 }
 
 export function makeFakes(dataDir: string, certificate: IssuedCertificate, hosts: string[]): Fakes {
@@ -148,17 +146,33 @@ export async function createModuleApp(
   return app;
 }
 
-export async function createProvisioningApp(
-  dataDir: string,
-  fakes: Fakes,
-  options: Partial<MtaStsModuleOptions> = {},
-): Promise<ProvisioningApp> {
-  const app = await createModuleApp(dataDir, fakes, { options });
+/** What a spec works with: the app, its fakes, and the services and tables specs look at. */
+export interface TestApp extends Fakes {
+  readonly app: INestApplication;
+  readonly dataDir: string;
+  readonly clock?: Clock;
+  readonly provisioning: ProvisioningService;
+  readonly domains: DomainsService;
+  readonly renewals: RenewalService;
+  readonly jobs: ScheduledJobs;
+  readonly domainRows: Repository<MtaStsDomainEntity>;
+  readonly checkRows: Repository<MtaStsCheckEntity>;
+}
+
+/** The one app builder of the integration specs (see `createModuleApp`). */
+export async function createTestApp(dataDir: string, fakes: Fakes, setup: ModuleAppOptions = {}): Promise<TestApp> {
+  const app = await createModuleApp(dataDir, fakes, setup);
+  const dataSource = app.get(DataSource);
   return {
     ...fakes,
     app,
     dataDir,
+    clock: setup.clock,
     provisioning: app.get(ProvisioningService),
     domains: app.get(DomainsService),
+    renewals: app.get(RenewalService),
+    jobs: app.get(ScheduledJobs),
+    domainRows: dataSource.getRepository(MtaStsDomainEntity),
+    checkRows: dataSource.getRepository(MtaStsCheckEntity),
   };
 }

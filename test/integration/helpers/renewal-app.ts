@@ -1,19 +1,12 @@
 import 'reflect-metadata';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { INestApplication } from '@nestjs/common';
 
 import { describeCertificate, splitPemChain } from '../../../src/mta-sts/domain/certificate';
-import { ScheduledJobs } from '../../../src/mta-sts/jobs/scheduled-jobs';
-
-import { MtaStsModuleOptions } from '../../../src/mta-sts/mta-sts.options';
 
 import { Clock, HttpRequest, HttpResponse, IssuedCertificate } from '../../../src/mta-sts/ports';
-import { DomainsService } from '../../../src/mta-sts/services/domains.service';
-import { ProvisioningService } from '../../../src/mta-sts/services/provisioning.service';
-import { RenewalService } from '../../../src/mta-sts/services/renewal.service';
 import { FakeHttpClient, UnexpectedCalls } from './fakes';
-import { createModuleApp, Fakes, SERVER_IPV4, makeFakes } from './provisioning-app';
+import { Fakes, SERVER_IPV4, makeFakes } from './provisioning-app';
 import { makeTestCertificate } from './test-certificate';
 
 /** A clock that stands still until a test moves it. */
@@ -63,43 +56,6 @@ export function makeRenewalFakes(dataDir: string, hosts: string[]): Fakes {
   return { ...fakes, http: new BundleServingHttpClient(fakes.unexpected, dataDir) };
 }
 
-export interface RenewalApp extends Fakes {
-  readonly app: INestApplication;
-  readonly dataDir: string;
-  readonly clock: FakeClock;
-  readonly provisioning: ProvisioningService;
-  readonly domains: DomainsService;
-  readonly renewals: RenewalService;
-  readonly jobs: ScheduledJobs;
-}
-
-/**
- * The real MtaStsModule with a real sqlite database, like `createProvisioningApp`, plus a
- * fake clock and a fixed random source (0.5 unless told otherwise). The scheduled jobs are
- * registered with crons that do not fire during a test and without start-up jitter, so a
- * test calls `jobs.runRenewals()` / `jobs.runChecks()` itself.
- */
-export async function createRenewalApp(
-  dataDir: string,
-  fakes: Fakes,
-  clock: FakeClock,
-  random: () => number = () => 0.5,
-  options: Partial<MtaStsModuleOptions> = {},
-): Promise<RenewalApp> {
-  const app = await createModuleApp(dataDir, fakes, { options, clock, random });
-  return {
-    ...fakes,
-    app,
-    dataDir,
-    clock,
-    provisioning: app.get(ProvisioningService),
-    domains: app.get(DomainsService),
-    renewals: app.get(RenewalService),
-    jobs: app.get(ScheduledJobs),
-  };
-}
-
-/** A certificate for `host` valid from now for `days` days (see `makeTestCertificate`). */
 export function makeCertificate(host: string, days: number): IssuedCertificate {
   return makeTestCertificate(host, days);
 }
