@@ -117,4 +117,13 @@ describe('The source tree', () => {
     );
     expect(crowded).toEqual([]);
   });
+
+  it('keeps domain/ free of everything outside it: the rules import only rules', () => {
+    const leaving = sources(join(SRC, 'mta-sts', 'domain')).flatMap((file) =>
+      relativeImports(file)
+        .filter((path) => path.startsWith('../'))
+        .map((path) => `${relative(SRC, file)} imports ${path}`),
+    );
+    expect(leaving).toEqual([]);
+  });
 });

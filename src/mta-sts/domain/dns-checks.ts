@@ -4,7 +4,7 @@ import { DomainName } from './hostname';
 import { mxMatches } from './policy-parser';
 import { PolicyMode } from './policy';
 import { readStsRecords, readTlsRptRecords } from './txt-records';
-import type { SmtpProbeResult } from '../ports/smtp-prober.port';
+import type { SmtpProbeResult } from './smtp-probe';
 import { CheckVerdict, Lookup, pass } from './check-verdicts';
 
 function withTxt(verdict: CheckVerdict, txt: Lookup<string[]>): CheckVerdict {
