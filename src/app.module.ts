@@ -14,10 +14,7 @@ import { SESSIONS } from './panel/auth/tokens';
 import { PanelSessions1764400000000 } from './panel/migrations/1764400000000-panel-sessions';
 import { PanelConfig } from './panel/env';
 import { HomeController } from './panel/home.controller';
-import { DATABASE_BUSY_TIMEOUT_MS, prepareDatabaseFile } from './panel/database-file';
-
-/** The standalone panel's database, in its data directory. */
-export const DATABASE_FILE = 'mta-sts.sqlite';
+import { DATABASE_BUSY_TIMEOUT_MS, DATABASE_FILE, prepareDatabaseFile } from './panel/database-file';
 
 /**
  * The standalone panel: it owns the singletons (database, scheduler) and hosts

@@ -4,10 +4,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import * as tar from 'tar';
 import { Database, OPEN_READONLY, OPEN_READWRITE } from 'sqlite3';
 import { RESTORED_MARKER } from '../index';
-import { DATABASE_BUSY_TIMEOUT_MS } from './database-file';
+import { DATABASE_BUSY_TIMEOUT_MS, DATABASE_FILE as DATABASE } from './database-file';
 
-/** The database file of the standalone panel, in its data directory. */
-const DATABASE = 'mta-sts.sqlite';
 /** What a backup holds besides the database: the ACME account, keys and certificates, policy files. */
 const DATA_PARTS = ['acme', 'certs', 'policies'];
 const MANIFEST = 'manifest.json';
@@ -57,13 +55,18 @@ function close(db: Database): Promise<void> {
   return new Promise((done) => db.close(() => done()));
 }
 
+async function assertPanelDatabase(db: Database, file: string): Promise<{ name: string }[]> {
+  const tables = await query<{ name: string }>(db, "SELECT name FROM sqlite_master WHERE type = 'table'");
+  if (!tables.some((table) => table.name === 'mta_sts_domains')) {
+    throw new BackupError(`${file} is not the panel's database (it has no mta_sts_domains table)`);
+  }
+  return tables;
+}
+
 async function describeDatabase(file: string): Promise<Omit<BackupManifest, 'format' | 'createdAt'>> {
   const db = await open(file, OPEN_READONLY);
   try {
-    const tables = await query<{ name: string }>(db, "SELECT name FROM sqlite_master WHERE type = 'table'");
-    if (!tables.some((table) => table.name === 'mta_sts_domains')) {
-      throw new BackupError(`${file} is not the panel's database (it has no mta_sts_domains table)`);
-    }
+    const tables = await assertPanelDatabase(db, file);
     const states = await query<{ state: string; n: number }>(
       db,
       'SELECT state, COUNT(*) AS n FROM mta_sts_domains GROUP BY state ORDER BY state',
@@ -194,10 +197,11 @@ export async function restoreBackup(
   }
 }
 
+/** The domains that serve a policy; refuses a file that is not the panel's database. */
 async function servingDomains(database: string): Promise<string[]> {
-  await describeDatabase(database);
   const db = await open(database, OPEN_READONLY);
   try {
+    await assertPanelDatabase(db, database);
     const rows = await query<{ name: string }>(
       db,
       "SELECT name FROM mta_sts_domains WHERE state IN ('active', 'changing', 'retiring') ORDER BY name",

@@ -1,5 +1,8 @@
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 
+/** The standalone panel's database, in its data directory. */
+export const DATABASE_FILE = 'mta-sts.sqlite';
+
 /** How long a write waits for a lock another program holds (a backup, an sqlite3 shell). */
 export const DATABASE_BUSY_TIMEOUT_MS = 5_000;
 

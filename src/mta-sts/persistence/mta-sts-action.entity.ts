@@ -35,3 +35,26 @@ export class MtaStsActionEntity {
   @Column({ type: 'text' })
   detail!: string;
 }
+
+/** One trail entry as a row: the actor cut to its column's width, absent policy ids as null. */
+export function actionRow(
+  domain: string,
+  entry: {
+    readonly action: string;
+    readonly actor: string;
+    readonly detail: string;
+    readonly policyIdBefore?: string | null;
+    readonly policyIdAfter?: string | null;
+  },
+  at: Date,
+): Omit<MtaStsActionEntity, 'id'> {
+  return {
+    domain,
+    action: entry.action,
+    actor: entry.actor.slice(0, 128),
+    at,
+    policyIdBefore: entry.policyIdBefore ?? null,
+    policyIdAfter: entry.policyIdAfter ?? null,
+    detail: entry.detail,
+  };
+}

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { ActionRecord, AuditTrail, TrailEntry } from '../ports/audit-trail.port';
-import { MtaStsActionEntity } from './mta-sts-action.entity';
+import { MtaStsActionEntity, actionRow } from './mta-sts-action.entity';
 
 /** `AuditTrail` in the `mta_sts_actions` table. */
 @Injectable()
@@ -12,7 +12,7 @@ export class TypeOrmAuditTrail extends AuditTrail {
   }
 
   async append(entry: TrailEntry): Promise<void> {
-    await this.actions.insert({ ...entry, actor: entry.actor.slice(0, 128) });
+    await this.actions.insert(actionRow(entry.domain, entry, entry.at));
   }
 
   async recent(domain: string, limit: number): Promise<ActionRecord[]> {

@@ -5,7 +5,7 @@ import { Badge } from '../domain/badges';
 import { CHECK_IDS, CheckResult } from '../domain/check-verdicts';
 import { afterCheckRun } from '../domain/transitions';
 import { CheckEvent, CheckResults, CheckRun, StoredRun } from '../ports/check-results.port';
-import { MtaStsActionEntity } from './mta-sts-action.entity';
+import { MtaStsActionEntity, actionRow } from './mta-sts-action.entity';
 import { MtaStsCheckEntity, MtaStsCheckEventEntity } from './mta-sts-check.entity';
 import { MtaStsDomainEntity } from './mta-sts-domain.entity';
 import { Transactions } from './transactions';
@@ -167,15 +167,19 @@ export class TypeOrmCheckResults extends CheckResults {
       if (completed.length > 0) await domains.update({ id: In(completed), state: 'changing' }, { state: 'active' });
       if (visible.length > 0) {
         await manager.getRepository(MtaStsActionEntity).insert(
-          visible.map((domain) => ({
-            domain: domain.name,
-            action: 'id-visible',
-            actor: 'system',
-            at: ranAt,
-            policyIdBefore: domain.servedPolicyId,
-            policyIdAfter: domain.servedPolicyId,
-            detail: `The _mta-sts TXT record now announces id ${domain.servedPolicyId}.`,
-          })),
+          visible.map((domain) =>
+            actionRow(
+              domain.name,
+              {
+                action: 'id-visible',
+                actor: 'system',
+                policyIdBefore: domain.servedPolicyId,
+                policyIdAfter: domain.servedPolicyId,
+                detail: `The _mta-sts TXT record now announces id ${domain.servedPolicyId}.`,
+              },
+              ranAt,
+            ),
+          ),
         );
       }
       return stored;

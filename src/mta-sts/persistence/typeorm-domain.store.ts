@@ -8,7 +8,7 @@ import { Clock } from '../ports/clock.port';
 import { DomainFields, DomainListQuery, DomainStore, StaleDomainError } from '../ports/domain-store.port';
 import type { EntityManager } from 'typeorm';
 import { ActionLog } from '../services/action-log';
-import { MtaStsActionEntity } from './mta-sts-action.entity';
+import { MtaStsActionEntity, actionRow } from './mta-sts-action.entity';
 import { MtaStsDomainEntity } from './mta-sts-domain.entity';
 import { Transactions } from './transactions';
 
@@ -124,15 +124,7 @@ export class TypeOrmDomainStore extends DomainStore {
   }
 
   private async recordAudit(manager: EntityManager, domain: string, audit: AuditEntry): Promise<void> {
-    await manager.getRepository(MtaStsActionEntity).insert({
-      domain,
-      action: audit.action,
-      actor: audit.actor.slice(0, 128),
-      at: this.clock.now(),
-      policyIdBefore: audit.policyIdBefore ?? null,
-      policyIdAfter: audit.policyIdAfter ?? null,
-      detail: audit.detail,
-    });
+    await manager.getRepository(MtaStsActionEntity).insert(actionRow(domain, audit, this.clock.now()));
   }
 
   async update(id: number, fields: DomainFields): Promise<void> {

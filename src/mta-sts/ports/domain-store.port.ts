@@ -1,4 +1,4 @@
-import { ConflictError } from '../domain/errors';
+import { ConflictError, DomainNotFoundError } from '../domain/errors';
 import type { DomainState } from '../domain/domain-state';
 import type { AuditEntry, Transition } from '../domain/transitions';
 import type { Badge } from '../domain/badges';
@@ -37,6 +37,12 @@ export class StaleDomainError extends ConflictError {
  */
 export abstract class DomainStore {
   abstract findByName(name: string): Promise<MtaStsDomainEntity | null>;
+  /** The domain with this A-label name; `DomainNotFoundError` when it is not managed here. */
+  async get(name: string): Promise<MtaStsDomainEntity> {
+    const entity = await this.findByName(name);
+    if (!entity) throw new DomainNotFoundError(name);
+    return entity;
+  }
   abstract findById(id: number): Promise<MtaStsDomainEntity | null>;
   abstract findInStates(states: readonly DomainState[]): Promise<MtaStsDomainEntity[]>;
   /** Retiring domains whose retirement ends at or before `now`. */

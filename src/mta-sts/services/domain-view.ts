@@ -75,8 +75,6 @@ export interface DomainView {
   readonly updatedAt: string;
 }
 
-export { policyOf, withPolicyIdentity } from '../domain/policy-id';
-
 const iso = (date: Date | null) => (date ? new Date(date).toISOString() : null);
 
 export function toDomainView(

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { domainToASCII } from 'node:url';
 import { Badge } from '../domain/checks';
-import { ConflictError, DomainNotFoundError } from '../domain/errors';
+import { ConflictError } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
@@ -134,10 +134,8 @@ export class DomainsService {
     return this.checks.history(entity.id);
   }
 
-  async find(name: DomainName): Promise<MtaStsDomainEntity> {
-    const entity = await this.store.findByName(name.ascii);
-    if (!entity) throw new DomainNotFoundError(name.ascii);
-    return entity;
+  find(name: DomainName): Promise<MtaStsDomainEntity> {
+    return this.store.get(name.ascii);
   }
 
   async view(entity: MtaStsDomainEntity): Promise<DomainView> {

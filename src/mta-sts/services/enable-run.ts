@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { CertificateInfo, isReusable } from '../domain/certificate';
 import { ProvisioningStep } from '../domain/domain-state';
-import { ConflictError, DomainNotFoundError, MtaStsError, OperationFailedError } from '../domain/errors';
+import { ConflictError, MtaStsError, OperationFailedError } from '../domain/errors';
 import { DomainName } from '../domain/hostname';
 import { policyOf } from '../domain/policy-id';
 import { storageFailure } from '../domain/storage-failure';
@@ -92,7 +92,7 @@ export class EnableRun implements BeforeApplicationShutdown {
   }
 
   private async runSteps(name: DomainName): Promise<void> {
-    const entity = await this.find(name);
+    const entity = await this.store.get(name.ascii);
     const step = async <T>(id: ProvisioningStep, work: () => Promise<T>): Promise<T> => {
       await this.store.apply(entity, stepReached(id));
       try {
@@ -131,11 +131,11 @@ export class EnableRun implements BeforeApplicationShutdown {
     const served = certificate;
     await step('self-check', () => this.preflight.assertServesPolicy(name, policy.text, served.fingerprint256));
     // The card should show results as soon as the domain is active, not at the next scheduled run.
-    await this.checks.run(await this.find(name)).catch((error: unknown) => {
+    await this.checks.run(await this.store.get(name.ascii)).catch((error: unknown) => {
       this.logger.warn(`First checks of ${name.ascii} failed to run: ${String(error)}`);
     });
     const now = this.clock.now();
-    const current = await this.find(name);
+    const current = await this.store.get(name.ascii);
     await this.store.apply(current, activate(current, now));
     await this.checks.refreshBadge(entity.id);
     this.audit.log({
@@ -155,12 +155,6 @@ export class EnableRun implements BeforeApplicationShutdown {
     if (entity.certDirectoryUrl !== this.issuer.directoryUrl) return undefined;
     const stored = await this.issuer.stored(name.ascii);
     return stored && isReusable(stored.info, name.policyHost, this.clock.now()) ? stored.info : undefined;
-  }
-
-  private async find(name: DomainName): Promise<MtaStsDomainEntity> {
-    const entity = await this.store.findByName(name.ascii);
-    if (!entity) throw new DomainNotFoundError(name.ascii);
-    return entity;
   }
 }
 

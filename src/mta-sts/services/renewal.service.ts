@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { readableTime } from '../domain/messages';
-import { ConflictError, DomainNotFoundError } from '../domain/errors';
+import { ConflictError } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
 import {
   ariCertificateId,
@@ -63,8 +63,7 @@ export class RenewalService {
   ): Promise<{ outcome: RenewalOutcome; allowance: ReissueAllowance }> {
     const name = parseDomainName(input);
     return this.locks.run(name.ascii, async () => {
-      const entity = await this.store.findByName(name.ascii);
-      if (!entity) throw new DomainNotFoundError(name.ascii);
+      const entity = await this.store.get(name.ascii);
       if (!isServing(entity.state)) {
         throw new ConflictError(
           `${name.ascii} is ${entity.state}; only an active domain's certificate can be re-issued.`,
