@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --sizes 100,1000,10000 --layout shared --concurrency 16 --renders 40 --out BENCHMARKS.md]`
+ * `npm run bench [-- --sizes 100,1000,10000 --layout shared --concurrency 16 --renders 40 --enables 5 --out BENCHMARKS.md]`
  * `--layout per-domain|shared` is nginx's layout (default shared). Builds nothing itself:
  * `npm run bench` builds dist/ first. Needs root (ports 53, 80, 443).
  */
@@ -16,6 +16,7 @@ async function main(): Promise<void> {
   const sizes = option('sizes', '100,1000,10000').split(',').map(Number);
   const concurrency = Number(option('concurrency', '16'));
   const renders = Number(option('renders', '40'));
+  const enables = Number(option('enables', '5'));
   const layout = option('layout', 'shared');
   if (layout !== 'per-domain' && layout !== 'shared') throw new Error(`--layout ${layout}: per-domain or shared`);
   const out = option('out', 'BENCHMARKS.md');
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
         layout,
         concurrency,
         renders,
+        enables,
         log: (line) => console.error(line),
       }),
     );

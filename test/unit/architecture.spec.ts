@@ -119,11 +119,26 @@ describe('The source tree', () => {
   });
 
   it('keeps domain/ free of everything outside it: the rules import only rules', () => {
-    const leaving = sources(join(SRC, 'mta-sts', 'domain')).flatMap((file) =>
+    const domain = join(SRC, 'mta-sts', 'domain');
+    const leaving = sources(domain).flatMap((file) =>
       relativeImports(file)
-        .filter((path) => path.startsWith('../'))
+        .filter((path) => relative(domain, resolve(dirname(file), path)).startsWith('..'))
         .map((path) => `${relative(SRC, file)} imports ${path}`),
     );
     expect(leaving).toEqual([]);
+  });
+
+  it('words what admins read in domain/wording/ alone, and spells the TXT value once', () => {
+    const wording = join(SRC, 'mta-sts', 'domain', 'wording');
+    const outside = sources(join(SRC, 'mta-sts')).filter((file) => !file.startsWith(wording));
+    // Asking for the policy record, or saying what the trail records (check verdicts are worded beside their rules).
+    const asking = outside
+      .filter((file) => /TXT "|detail: [`'][A-Z]/.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(SRC, file));
+    expect(asking).toEqual([]);
+    const spelling = sources(SRC)
+      .filter((file) => /v=STSv1; id=\$\{/.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(SRC, file));
+    expect(spelling).toEqual(['mta-sts/domain/dns-records.ts']);
   });
 });

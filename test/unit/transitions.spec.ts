@@ -2,10 +2,10 @@ import { DOMAIN_STATES, DomainState } from '../../src/mta-sts/domain/domain-stat
 import type { DomainRecord } from '../../src/mta-sts/domain/domain-record';
 import type { CheckResult } from '../../src/mta-sts/domain/check-verdicts';
 import { renderPolicy } from '../../src/mta-sts/domain/policy';
+import { afterCheckRun } from '../../src/mta-sts/domain/check-run';
 import {
   DomainSnapshot,
   activate,
-  afterCheckRun,
   cancelRetirementSettings,
   changePolicy,
   removeHost,
@@ -264,8 +264,16 @@ describe('What a run of the checks changes', () => {
     expect(afterCheckRun(changing, passing, '20261126T110000n2', [], NOW)).toEqual({
       badge: 'active',
       idVisible: true,
+      idVisibleAudit: {
+        action: 'id-visible',
+        actor: 'system',
+        policyIdBefore: '20261126T110000n2',
+        policyIdAfter: '20261126T110000n2',
+        detail: 'The _mta-sts TXT record now announces id 20261126T110000n2.',
+      },
       state: 'active',
       completesChange: true,
+      stateChange: { from: ['changing'], patch: { state: 'active' } },
       tlsWarnings: [],
     });
     // Judged against the previous id: says nothing about the new one.

@@ -1,8 +1,6 @@
 import type { DomainPatch, DomainRecord } from './domain-record';
-import { Badge, domainBadge, graceStart } from './badges';
-import type { CheckResult, CheckStatus } from './check-verdicts';
-import { DomainState, ProvisioningStep, isChanging, isServing, isSteady } from './domain-state';
-import { readableTime } from './messages';
+import { DomainState, ProvisioningStep, isServing, isSteady } from './domain-state';
+import { enableStartedDetail, refusals, removedAtOnceDetail } from './wording/lifecycle';
 import { cachedUntil } from './lifecycle';
 import { RETIRE_MAX_AGE, retirementDeadline } from './lifecycle';
 import { INITIAL_MODE, RenderedPolicy } from './policy';
@@ -60,7 +58,7 @@ export function startEnable(domain: DomainSnapshot, actor: string, policyId: str
       actor,
       policyIdBefore: domain.servedPolicyId,
       policyIdAfter: policyId,
-      detail: `Enable started (mode ${domain.mode}, max_age ${domain.maxAge}).`,
+      detail: enableStartedDetail(domain.mode, domain.maxAge),
     },
   };
 }
@@ -137,8 +135,8 @@ export function undoChange(before: DomainRecord, decision: PolicyChangeDecision)
 export function retireRefusal(domain: Pick<DomainRecord, 'name' | 'state'>): string | undefined {
   if (isServing(domain.state)) return undefined;
   return domain.state === 'provisioning'
-    ? `${domain.name} is being provisioned; wait until it is active or failed.`
-    : `${domain.name} does not serve a policy, so there is nothing to retire; use Remove now.`;
+    ? refusals.retireWhileProvisioning(domain.name)
+    : refusals.retireNothingServed(domain.name);
 }
 
 /**
@@ -253,83 +251,35 @@ export const DELETABLE: readonly DomainState[] = ['inactive', 'removed'];
 
 /** Why a domain cannot be deleted now, or undefined when it can. */
 export function deleteRefusal(domain: Pick<DomainRecord, 'name' | 'state'>): string | undefined {
-  return DELETABLE.includes(domain.state)
-    ? undefined
-    : `${domain.name} is ${domain.state}; disable it first, then delete it.`;
+  return DELETABLE.includes(domain.state) ? undefined : refusals.deleteWhile(domain.name, domain.state);
 }
 
 /** Checks whose warning, under enforce, means mail may soon bounce. */
-const TLS_RISK_CHECKS: readonly string[] = ['certificate', 'mx-tls'];
-
-/** What a run of the checks means for a domain. */
-export interface CheckRunOutcome {
-  readonly badge: Badge;
-  /** The served id is now announced in DNS (§8.1): recorded, with an audit entry. */
-  readonly idVisible: boolean;
-  /** The state after the run: a `changing` domain whose id DNS now shows is `active` again. */
-  readonly state: DomainState;
-  /** The run ended a change (`changing` to `active`). */
-  readonly completesChange: boolean;
-  /** Status changes to a warning that, under enforce, means mail may soon bounce. */
-  readonly tlsWarnings: readonly { readonly check: string; readonly status: CheckStatus; readonly summary: string }[];
-}
-
-/**
- * Decides what a run of the checks changes: the badge, and whether the served id is now
- * visible in DNS, which ends a change (`changing` to `active`). Results judged against an
- * id that has since been replaced (`checkedId`) say nothing about the new one.
- */
-export function afterCheckRun(
-  domain: Pick<
-    DomainRecord,
-    'state' | 'mode' | 'servedPolicyId' | 'policyVisibleAt' | 'enabledAt' | 'policyPublishedAt'
-  >,
-  results: readonly CheckResult[],
-  checkedId: string | null,
-  changed: readonly { readonly check: string; readonly status: CheckStatus; readonly summary: string }[],
-  ranAt: Date,
-): CheckRunOutcome {
-  const announced = results.some((result) => result.check === 'policy-record' && result.status === 'pass');
-  const current = checkedId === domain.servedPolicyId;
-  const idVisible = announced && current && domain.servedPolicyId !== null && !domain.policyVisibleAt;
-  const completesChange = idVisible && isChanging(domain.state);
-  const state: DomainState = completesChange ? 'active' : domain.state;
-  return {
-    badge: domainBadge(state, results, graceStart(domain), ranAt),
-    idVisible,
-    state,
-    completesChange,
-    tlsWarnings:
-      domain.mode === 'enforce'
-        ? changed.filter((event) => event.status === 'warn' && TLS_RISK_CHECKS.includes(event.check))
-        : [],
-  };
-}
-
 /** What Remove now does in the domain's state: refuse, nothing (no host to remove), or remove with this audit detail. */
 export function removeNowDecision(
   domain: Pick<DomainRecord, 'name' | 'state' | 'largestMaxAgeServed'>,
   now: Date,
 ): { readonly refusal?: string; readonly nothingToDo?: true; readonly detail?: string } {
   if (domain.state === 'provisioning') {
-    return { refusal: `${domain.name} is being provisioned; wait until it is active or failed, then remove it.` };
+    return { refusal: refusals.removeNowWhileProvisioning(domain.name) };
   }
   if (domain.state === 'inactive' || domain.state === 'removed') return { nothingToDo: true };
   return {
-    detail:
+    detail: removedAtOnceDetail(
       domain.largestMaxAgeServed > 0 && domain.state !== 'retiring'
-        ? `Removed at once; senders may apply a cached policy until ${readableTime(cachedUntil(now, domain.largestMaxAgeServed))}.`
-        : 'Removed at once.',
+        ? cachedUntil(now, domain.largestMaxAgeServed)
+        : null,
+    ),
   };
 }
 
 /** Why the policy's settings cannot change in the domain's state, or undefined when they can. */
 export function policyChangeRefusal(domain: Pick<DomainRecord, 'name' | 'state'>): string | undefined {
   if (domain.state === 'provisioning') {
-    return `${domain.name} is being provisioned; change its policy once that has finished.`;
+    return refusals.changeWhileProvisioning(domain.name);
   }
   if (domain.state === 'retiring') {
-    return `${domain.name} is retiring and serves mode none; Enable it again to cancel the retirement first.`;
+    return refusals.changeWhileRetiring(domain.name);
   }
   return undefined;
 }

@@ -1,6 +1,6 @@
 /** The checks of what a sender fetches: the policy host's addresses, its HTTPS answer and its certificate. */
 import { certificateCoversHost, CertificateInfo } from './certificate';
-import { readableTime } from './messages';
+import { readableTime } from './wording/times';
 import { canonicalIp } from './dns-records';
 import { DomainName } from './hostname';
 import { parsePolicy } from './policy-parser';

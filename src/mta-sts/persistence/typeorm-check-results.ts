@@ -3,7 +3,8 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { Badge } from '../domain/badges';
 import { CHECK_IDS, CheckResult } from '../domain/check-verdicts';
-import { afterCheckRun } from '../domain/transitions';
+import { afterCheckRun } from '../domain/check-run';
+import type { AuditEntry, Transition } from '../domain/transitions';
 import { CheckEvent, CheckResults, CheckRun, StoredRun } from '../ports/check-results.port';
 import { MtaStsActionEntity, actionRow } from './mta-sts-action.entity';
 import { MtaStsCheckEntity, MtaStsCheckEventEntity } from './mta-sts-check.entity';
@@ -138,8 +139,8 @@ export class TypeOrmCheckResults extends CheckResults {
         eventsByDomain.set(event.domainId!, list);
       }
       const byBadge = new Map<Badge, number[]>();
-      const visible: MtaStsDomainEntity[] = [];
-      const completed: number[] = [];
+      const visible: { readonly id: number; readonly name: string; readonly audit: AuditEntry }[] = [];
+      const changes = new Map<Transition, number[]>();
       const stored: StoredRun[] = [];
       for (const domain of states) {
         const results = latestByDomain.get(domain.id) ?? [];
@@ -150,8 +151,9 @@ export class TypeOrmCheckResults extends CheckResults {
           eventsByDomain.get(domain.id) ?? [],
           ranAt,
         );
-        if (outcome.idVisible) visible.push(domain);
-        if (outcome.completesChange) completed.push(domain.id);
+        if (outcome.idVisibleAudit) visible.push({ id: domain.id, name: domain.name, audit: outcome.idVisibleAudit });
+        if (outcome.stateChange)
+          changes.set(outcome.stateChange, [...(changes.get(outcome.stateChange) ?? []), domain.id]);
         byBadge.set(outcome.badge, [...(byBadge.get(outcome.badge) ?? []), domain.id]);
         stored.push({ domain: { id: domain.id, name: domain.name }, before: domain.badge, outcome, results });
       }
@@ -164,23 +166,14 @@ export class TypeOrmCheckResults extends CheckResults {
       if (visible.length > 0) {
         await domains.update({ id: In(visible.map((domain) => domain.id)) }, { policyVisibleAt: ranAt });
       }
-      if (completed.length > 0) await domains.update({ id: In(completed), state: 'changing' }, { state: 'active' });
+      // One UPDATE per kind of change, each guarded by the state it was decided in.
+      for (const [change, domainIds] of changes) {
+        await domains.update({ id: In(domainIds), state: In([...change.from]) }, change.patch);
+      }
       if (visible.length > 0) {
-        await manager.getRepository(MtaStsActionEntity).insert(
-          visible.map((domain) =>
-            actionRow(
-              domain.name,
-              {
-                action: 'id-visible',
-                actor: 'system',
-                policyIdBefore: domain.servedPolicyId,
-                policyIdAfter: domain.servedPolicyId,
-                detail: `The _mta-sts TXT record now announces id ${domain.servedPolicyId}.`,
-              },
-              ranAt,
-            ),
-          ),
-        );
+        await manager
+          .getRepository(MtaStsActionEntity)
+          .insert(visible.map((domain) => actionRow(domain.name, domain.audit, ranAt)));
       }
       return stored;
     });

@@ -1,6 +1,6 @@
 import type { Badge } from '../domain/badges';
 import type { CheckResult } from '../domain/check-verdicts';
-import type { CheckRunOutcome } from '../domain/transitions';
+import type { CheckRunOutcome } from '../domain/check-run';
 
 /** A status change of one check, for the card's history. */
 export interface CheckEvent {

@@ -3,7 +3,7 @@ import { CheckResult } from '../domain/checks';
 import { isServing } from '../domain/domain-state';
 import { DomainName } from '../domain/hostname';
 import { mxFieldsAfter, mxTransition } from '../domain/lifecycle';
-import { downgradedNotice, mxChangedNotice } from '../domain/messages';
+import { downgradedNotice, mxChangedNotice, trail } from '../domain/wording';
 import { followsLiveMx } from '../domain/transitions';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
@@ -41,7 +41,7 @@ export class AutomaticChanges {
     if (!followsLiveMx(entity.state)) return;
     const quick = mxTransition(entity.mode, entity.mx, live, entity.mxDrop, entity.maxAge, this.clock.now());
     if (quick.kind === 'none') return;
-    await this.locks.run(entity.name, async () => {
+    await this.locks.run(entity.name, async (held) => {
       const current = await this.store.findById(entity.id);
       if (!current || !followsLiveMx(current.state)) return;
       const now = this.clock.now();
@@ -57,7 +57,7 @@ export class AutomaticChanges {
               domain: name,
               action: 'mx-drop-scheduled',
               actor: SYSTEM_ACTOR,
-              detail: `${transition.drop.hosts.join(', ')} left the MX records; they stay in the enforce policy until ${transition.drop.after}.`,
+              detail: trail.mxDropScheduled(transition.drop.hosts, transition.drop.after),
             });
           }
           return;
@@ -66,13 +66,9 @@ export class AutomaticChanges {
         case 'narrow': {
           const fields = mxFieldsAfter(transition);
           const drop = fields.mxDrop ?? null;
-          const detail =
-            transition.kind === 'follow'
-              ? `The MX records changed; the testing policy now lists ${transition.mx.join(', ')}.`
-              : transition.kind === 'widen'
-                ? `The MX records changed; the enforce policy now lists ${transition.mx.join(', ')}${drop ? ` (${drop.hosts.join(', ')} stay until ${drop.after})` : ''}.`
-                : `The old MX hosts' time has passed; the enforce policy now lists ${transition.mx.join(', ')}.`;
+          const detail = trail.mxFollowed(transition.kind, transition.mx, drop);
           const change = await this.policies.applyLocked(
+            held,
             current,
             { ...fields, mxProblem: null, mxCheckedAt: now },
             { action: `mx-${transition.kind}`, actor: SYSTEM_ACTOR, detail },
@@ -102,13 +98,14 @@ export class AutomaticChanges {
   async guardEnforce(entity: MtaStsDomainEntity, results: readonly CheckResult[]): Promise<string[]> {
     const risks = enforceRisksOf(entity, results, this.clock.now());
     if (risks.length === 0 || !this.options.autoDowngrade) return risks;
-    await this.locks.run(entity.name, async () => {
+    await this.locks.run(entity.name, async (held) => {
       const current = await this.store.findById(entity.id);
       if (!current || current.mode !== 'enforce' || !isServing(current.state)) return;
       const change = await this.policies.applyLocked(
+        held,
         current,
         { mode: 'testing' },
-        { action: 'downgrade', actor: SYSTEM_ACTOR, detail: `Reverted to testing automatically: ${risks.join(' ')}` },
+        { action: 'downgrade', actor: SYSTEM_ACTOR, detail: trail.downgraded(risks) },
       );
       this.notifications.send(
         downgradedNotice(DomainName.fromValidated(current.name), risks, change.domain.servedPolicyId!),

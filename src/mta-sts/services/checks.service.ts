@@ -4,12 +4,11 @@ import { NotificationsService } from './notifications.service';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
-import { SYSTEM_ACTOR } from './audit.service';
 import { CheckEvidence } from './check-evidence';
 import { CheckEvent, CheckResults } from '../ports/check-results.port';
 import { DomainStore } from '../ports/domain-store.port';
 import { ActionLog } from './action-log';
-import { badgeChangedNotice, tlsWarningNotice } from '../domain/messages';
+import { badgeChangedNotice, tlsWarningNotice } from '../domain/wording';
 import { Clock } from '../ports/clock.port';
 
 export type { CheckEvent } from '../ports/check-results.port';
@@ -126,15 +125,7 @@ export class ChecksService {
     const stored = await this.results.store(batch);
     for (const run of stored) {
       const { domain, before, outcome } = run;
-      if (outcome.idVisible) {
-        this.log.record({
-          domain: domain.name,
-          action: 'id-visible',
-          actor: SYSTEM_ACTOR,
-          outcome: 'done',
-          detail: 'The _mta-sts TXT record now announces the served id.',
-        });
-      }
+      if (outcome.idVisibleAudit) this.log.record({ ...outcome.idVisibleAudit, domain: domain.name, outcome: 'done' });
       if (outcome.badge !== before && outcome.badge !== 'verifying') {
         this.notifications.send(badgeChangedNotice(domain.name, before, outcome.badge, run.results));
       }

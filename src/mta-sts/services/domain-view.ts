@@ -8,7 +8,7 @@ import {
   isProvisioningStep,
   isServing,
 } from '../domain/domain-state';
-import { cardAlerts } from '../domain/card-alerts';
+import { cardAlerts } from '../domain/wording';
 import { enforceRisks } from '../domain/lifecycle';
 import { DomainName } from '../domain/hostname';
 import { PolicyMode } from '../domain/policy';

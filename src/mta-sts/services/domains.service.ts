@@ -14,6 +14,7 @@ import { ChecksService } from './checks.service';
 import { Actor, SYSTEM_ACTOR } from './audit.service';
 import { isServing } from '../domain/domain-state';
 import { MxLookupService } from './mx-lookup.service';
+import { trail } from '../domain/wording';
 
 /** Most domains one page of the list holds (pages and API alike). */
 export const MAX_PAGE_SIZE = 200;
@@ -67,7 +68,7 @@ export class DomainsService {
     if (await this.store.findByName(name.ascii)) throw new ConflictError(`${name.ascii} is already managed here.`);
     const mx = await this.mxLookup.lookup(name);
     const record = newDomain(name, mx, this.options.defaultMaxAge, this.clock.now());
-    const saved = await this.store.insert(record, { action: 'add', actor, detail: 'Added to the panel.' });
+    const saved = await this.store.insert(record, { action: 'add', actor, detail: trail.added });
     if (!saved) throw new ConflictError(`${name.ascii} is already managed here.`);
     return this.view(saved);
   }
@@ -115,7 +116,7 @@ export class DomainsService {
     const entity = await this.find(parseDomainName(input));
     const refusal = deleteRefusal(entity);
     if (refusal) throw new ConflictError(refusal);
-    await this.store.delete(entity, DELETABLE, { action: 'delete', actor, detail: 'Deleted from the panel.' });
+    await this.store.delete(entity, DELETABLE, { action: 'delete', actor, detail: trail.deleted });
   }
 
   /** Runs the readiness checks of an enabled domain now and returns the fresh results. */

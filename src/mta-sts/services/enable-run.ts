@@ -15,6 +15,7 @@ import { installedCertificateFields } from './certificate-store';
 import { ChecksService } from './checks.service';
 import { PolicyHost } from './policy-host';
 import { PreflightService } from './preflight.service';
+import { trail } from '../domain/wording';
 
 /** How long shutdown waits for provisioning in flight. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -143,7 +144,7 @@ export class EnableRun implements BeforeApplicationShutdown {
       action: 'provisioned',
       outcome: 'done',
       policyIdAfter: policy.id,
-      detail: `Active: policy ${policy.id} served at https://${name.policyHost}/.well-known/mta-sts.txt`,
+      detail: trail.active(policy.id, name.policyHost),
     });
   }
 

@@ -13,10 +13,10 @@ import { Actor, AuditService, SYSTEM_ACTOR } from './audit.service';
 import { ChecksService } from './checks.service';
 import { PolicyHost } from './policy-host';
 import { DomainView } from './domain-view';
-import { DomainLocks } from './domain-locks';
+import { DomainLocks, HeldLock } from './domain-locks';
 import { DomainsService } from './domains.service';
 import { DnsRecord, policyIndicatorRecord } from '../domain/dns-records';
-import { publishPolicyIdSentence } from '../domain/messages';
+import { policyChangeNote, trail } from '../domain/wording';
 
 export interface PolicyChange {
   readonly domain: DomainView;
@@ -71,7 +71,7 @@ export class PolicyService {
       if (wanted === 'enforce' && entity.mode !== 'enforce') await this.assertPromotable(entity);
       return {
         patch: { mode: wanted },
-        meta: { action: 'mode', actor, detail: `Mode ${entity.mode} → ${wanted}.` },
+        meta: { action: 'mode', actor, detail: trail.mode(entity.mode, wanted) },
       };
     });
   }
@@ -81,7 +81,7 @@ export class PolicyService {
     const wanted = assertMaxAge(typeof maxAge === 'string' && /^\d+$/.test(maxAge) ? Number(maxAge) : maxAge);
     return this.change(input, (entity) => ({
       patch: { maxAge: wanted },
-      meta: { action: 'max-age', actor, detail: `max_age ${entity.maxAge} → ${wanted} seconds.` },
+      meta: { action: 'max-age', actor, detail: trail.maxAge(entity.maxAge, wanted) },
     }));
   }
 
@@ -96,7 +96,7 @@ export class PolicyService {
       if (mx.problem) throw new ConflictError(`The policy was not changed: ${mx.problem}`);
       return {
         patch: { ...this.mxPatch(entity, mx.patterns), mxProblem: null, mxCheckedAt: this.clock.now() },
-        meta: { action: 'refresh-mx', actor, detail: `mx lines rebuilt from the live MX records.` },
+        meta: { action: 'refresh-mx', actor, detail: trail.mxRefreshed },
       };
     });
   }
@@ -111,26 +111,28 @@ export class PolicyService {
       | Promise<{ patch: Partial<MtaStsDomainEntity>; meta: ChangeMeta }>,
   ): Promise<PolicyChange> {
     const name = parseDomainName(input);
-    return this.locks.run(name.ascii, async () => {
+    return this.locks.run(name.ascii, async (held) => {
       const entity = await this.catalogue.find(name);
       const refusal = policyChangeRefusal(entity);
       if (refusal) throw new ConflictError(refusal);
       const { patch, meta } = await compute(entity);
-      return this.applyLocked(entity, patch, meta);
+      return this.applyLocked(held, entity, patch, meta);
     });
   }
 
   /**
-   * Applies a change to a domain whose lock the caller holds. On a serving domain the
+   * Applies a change to a domain whose lock the caller holds (`held`, checked). On a serving domain the
    * new policy is recorded first (state `changing`, new id) and then its file is written:
    * a crash in between leaves the database ahead of the file, and start-up rewrites the
    * file from the database. A failed write puts the previous record back.
    */
   async applyLocked(
+    held: HeldLock,
     entity: MtaStsDomainEntity,
     patch: Partial<MtaStsDomainEntity>,
     meta: ChangeMeta,
   ): Promise<PolicyChange> {
+    held.assertHolds(entity.name);
     const { decision, before } = await this.applyFresh(entity, patch);
     entity = before;
     const { publish: policy } = decision;
@@ -163,11 +165,7 @@ export class PolicyService {
       policyChanged,
       idChanged: publish,
       publish: publish ? policyIndicatorRecord(name, policy.id) : null,
-      note: publish
-        ? `The policy changed and is served under the new id ${policy.id}. ${publishPolicyIdSentence(name, policy.id)}`
-        : policyChanged
-          ? 'The policy changed; it is served from the next Enable.'
-          : 'Nothing changed: the policy and its id stay as they were.',
+      note: policyChangeNote(name, { newId: publish ? policy.id : null, policyChanged }),
     };
   }
 

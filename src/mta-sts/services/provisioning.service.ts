@@ -44,14 +44,14 @@ export class ProvisioningService {
    */
   async enable(input: unknown, actor: Actor = SYSTEM_ACTOR): Promise<EnableResult> {
     const name = parseDomainName(input);
-    return this.locks.run(name.ascii, async () => {
+    return this.locks.run(name.ascii, async (held) => {
       const entity = await this.catalogue.find(name);
       const decision = enableDecision(entity.state);
       // Enable on a retiring domain cancels the retirement: the host is still there. Read
       // under the lock, so an Enable queued behind a Disable cancels what it finds.
       if (decision === 'cancel-retirement') {
         return {
-          domain: await this.retirement.cancelLocked(entity, actor),
+          domain: await this.retirement.cancelLocked(held, entity, actor),
           started: false,
           cancelledRetirement: true,
         };

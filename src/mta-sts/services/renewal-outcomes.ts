@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { CertificateInfo } from '../domain/certificate';
 import { CertificateAuthorityError, MtaStsError } from '../domain/errors';
 import { DomainName } from '../domain/hostname';
-import { renewalFailedNotice } from '../domain/messages';
+import { renewalFailedNotice, trail } from '../domain/wording';
 import { nextRetryAt } from '../domain/renewal';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { Clock } from '../ports/clock.port';
@@ -41,7 +41,7 @@ export class RenewalOutcomes {
       domain: name.ascii,
       action: 'renew',
       outcome: 'done',
-      detail: `Renewed the certificate of ${name.policyHost}; valid until ${info.notAfter.toISOString()}.`,
+      detail: trail.renewed(name.policyHost, info.notAfter),
     });
     // The checks' own failure does not make the renewal a failure.
     try {
@@ -73,7 +73,7 @@ export class RenewalOutcomes {
       domain: name.ascii,
       action: 'renew',
       outcome: 'failed',
-      detail: `Renewing ${name.policyHost} failed (${failures} in a row), the current certificate keeps serving; next attempt ${next.toISOString()}: ${message}`,
+      detail: trail.renewalFailed(name.policyHost, failures, next, message),
     });
     // Once per run of failures; the card shows every later attempt.
     if (failures === 1) {

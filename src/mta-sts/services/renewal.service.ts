@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { readableTime } from '../domain/messages';
+import { reissueLimitNote } from '../domain/wording';
 import { ConflictError } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
 import {
@@ -75,9 +75,7 @@ export class RenewalService {
         now,
       );
       if (allowance.remaining === 0) {
-        throw new ConflictError(
-          `The certificate of ${name.ascii} was re-issued 3 times in the last 7 days; the next re-issue is allowed from ${readableTime(allowance.nextAllowedAt!)}.`,
-        );
+        throw new ConflictError(reissueLimitNote(name, allowance.nextAllowedAt!));
       }
       const reissues = [...allowance.recent, now].map((at) => at.toISOString());
       await this.store.update(entity.id, { reissues });

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isRetiring } from '../domain/domain-state';
-import { retiredNotice } from '../domain/messages';
+import { retiredNotice, trail } from '../domain/wording';
 import { Clock } from '../ports/clock.port';
 import { DomainStore } from '../ports/domain-store.port';
 import { SYSTEM_ACTOR } from './audit.service';
@@ -27,14 +27,14 @@ export class RetirementSweep {
     let finished = 0;
     for (const entity of due) {
       await this.locks
-        .run(entity.name, async () => {
+        .run(entity.name, async (held) => {
           const current = await this.store.findById(entity.id);
           if (!current || !isRetiring(current.state) || !current.retireUntil) return;
           if (new Date(current.retireUntil).getTime() > this.clock.now().getTime()) return;
-          const result = await this.retirement.removeHostLocked(current, {
+          const result = await this.retirement.removeHostLocked(held, current, {
             action: 'retired',
             actor: SYSTEM_ACTOR,
-            detail: 'Retirement finished: every cached policy has expired; the policy host was removed.',
+            detail: trail.retired,
           });
           finished++;
           this.notifications.send(retiredNotice(current.name, result.recordsToRemove, result.note));

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { readableTime } from '../domain/messages';
-import { DnsRecord, addressRecords, policyIndicatorRecord, policyIndicatorValue } from '../domain/dns-records';
+import { removedRecordsNote, retirementNote, trail } from '../domain/wording';
+import { DnsRecord, addressRecords, policyIndicatorRecord } from '../domain/dns-records';
 import { ConflictError } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
-import { describeDuration } from '../domain/lifecycle';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
@@ -21,7 +20,7 @@ import { Actor, SYSTEM_ACTOR } from './audit.service';
 import { PolicyHost } from './policy-host';
 import { DomainView } from './domain-view';
 import { policyOf } from '../domain/policy-id';
-import { DomainLocks } from './domain-locks';
+import { DomainLocks, HeldLock } from './domain-locks';
 import { DomainsService } from './domains.service';
 import { PolicyService } from './policy.service';
 
@@ -62,16 +61,16 @@ export class RetirementService {
   /** Starts retiring a serving domain. Asking again while it retires changes nothing. */
   retire(input: unknown, actor: Actor = SYSTEM_ACTOR): Promise<RetireResult> {
     const name = parseDomainName(input);
-    return this.locks.run(name.ascii, async () => {
+    return this.locks.run(name.ascii, async (held) => {
       const entity = await this.catalogue.find(name);
       const refusal = retireRefusal(entity);
       if (refusal) throw new ConflictError(refusal);
       if (isRetiring(entity.state)) return this.retireResult(entity);
       const settings = retireSettings(entity, this.clock.now(), this.options.retirement.txtTtlSeconds);
-      const change = await this.policies.applyLocked(entity, settings, {
+      const change = await this.policies.applyLocked(held, entity, settings, {
         action: 'retire',
         actor,
-        detail: `Retiring: mode none is served until ${readableTime(settings.retireUntil!)}, then the policy host is removed.`,
+        detail: trail.retiring(settings.retireUntil!),
       });
       return this.retireResult(await this.catalogue.find(name), change.domain);
     });
@@ -83,13 +82,13 @@ export class RetirementService {
    */
   removeNow(input: unknown, actor: Actor = SYSTEM_ACTOR): Promise<RemoveResult> {
     const name = parseDomainName(input);
-    return this.locks.run(name.ascii, async () => {
+    return this.locks.run(name.ascii, async (held) => {
       const entity = await this.catalogue.find(name);
       const decision = removeNowDecision(entity, this.clock.now());
       if (decision.refusal) throw new ConflictError(decision.refusal);
       if (decision.nothingToDo) return this.removeResult(entity);
       const detail = decision.detail!;
-      return this.removeHostLocked(entity, { action: 'remove-now', actor, detail });
+      return this.removeHostLocked(held, entity, { action: 'remove-now', actor, detail });
     });
   }
 
@@ -97,22 +96,24 @@ export class RetirementService {
    * Cancels a retirement of a domain whose lock the caller holds: the domain serves a
    * testing policy again, with the max_age it had before retiring, under a new id.
    */
-  async cancelLocked(current: MtaStsDomainEntity, actor: Actor): Promise<DomainView> {
+  async cancelLocked(held: HeldLock, current: MtaStsDomainEntity, actor: Actor): Promise<DomainView> {
     if (!isRetiring(current.state)) return this.catalogue.view(current);
     const settings = cancelRetirementSettings(current, this.options.defaultMaxAge);
-    const change = await this.policies.applyLocked(current, settings, {
+    const change = await this.policies.applyLocked(held, current, settings, {
       action: 'cancel-retire',
       actor,
-      detail: `Retirement cancelled; the policy is back in testing mode with max_age ${settings.maxAge} seconds.`,
+      detail: trail.retirementCancelled(settings.maxAge!),
     });
     return change.domain;
   }
 
   /** Removes the policy host of a domain whose lock the caller holds, and says which records to delete. */
   async removeHostLocked(
+    held: HeldLock,
     entity: MtaStsDomainEntity,
     meta: { action: string; actor: Actor; detail: string },
   ): Promise<RemoveResult> {
+    held.assertHolds(entity.name);
     const name = DomainName.fromValidated(entity.name);
     const servedId = entity.servedPolicyId ?? policyOf(entity)?.id ?? null;
     // Nginx first: if it refuses, the host keeps serving and the record stays as it was.
@@ -138,9 +139,7 @@ export class RetirementService {
         ...(servedId ? [policyIndicatorRecord(name, servedId)] : []),
         ...addressRecords(name, { ipv4: this.options.serverIpv4, ipv6: this.options.serverIpv6 }),
       ],
-      note:
-        `Remove the ${name.policyRecordName} TXT record first, then the ${name.policyHost} address records. ` +
-        `The ${name.tlsRptRecordName} TXT record may stay: TLS reports remain useful without MTA-STS.`,
+      note: removedRecordsNote(name),
     };
   }
 
@@ -151,10 +150,7 @@ export class RetirementService {
       domain: view ?? (await this.catalogue.view(entity)),
       removeAt: until.toISOString(),
       publish: policyIndicatorRecord(name, entity.servedPolicyId!),
-      note:
-        `Publish ${name.policyRecordName} TXT "${policyIndicatorValue(entity.servedPolicyId!)}" now, so senders fetch mode none. ` +
-        `The policy host keeps serving until ${readableTime(until)} (in ${describeDuration(until.getTime() - this.clock.now().getTime())}), ` +
-        'when every policy senders may have cached has expired; then it is removed and the card lists the records to delete.',
+      note: retirementNote(name, entity.servedPolicyId!, until, this.clock.now()),
     };
   }
 }

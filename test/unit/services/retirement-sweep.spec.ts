@@ -1,4 +1,4 @@
-import { DomainLocks } from '../../../src/mta-sts/services/domain-locks';
+import { DomainLocks, HeldLock } from '../../../src/mta-sts/services/domain-locks';
 import type { NotificationsService } from '../../../src/mta-sts/services/notifications.service';
 import type { RetirementService } from '../../../src/mta-sts/services/retirement.service';
 import { RetirementSweep } from '../../../src/mta-sts/services/retirement-sweep';
@@ -16,7 +16,8 @@ describe('RetirementSweep', () => {
 
   function sweep(): RetirementSweep {
     const retirement = {
-      removeHostLocked: async (entity: { name: string }) => {
+      removeHostLocked: async (held: HeldLock, entity: { name: string }) => {
+        held.assertHolds(entity.name);
         if (entity.name === failOn) throw new Error('nginx refused the change');
         removed.push(entity.name);
         return {

@@ -31,7 +31,7 @@ import { PageAccessGuard, PageRequest } from './page-access.guard';
 import { PageErrorFilter } from './page-error.filter';
 import { BADGE_LABELS, cardModel, CONFIRMATIONS, ConfirmedAction, listModel } from './page-models';
 import { MAX_NAME } from '../../domain/hostname';
-import { readableTime } from '../../domain/messages';
+import { cachedPolicyWarning } from '../../domain/wording';
 
 /**
  * The server-rendered pages: the domain list and one card per domain, with every action a
@@ -105,7 +105,7 @@ export class DomainsPageController {
       // Remove now names the senders' cache time (RFC 8461 §8.3).
       warning:
         action === 'remove-now' && cached > 0 && !isRetiring(view.state)
-          ? `Senders may keep a cached policy for this domain for up to ${Math.round(cached / 86_400)} day(s), until ${readableTime(cachedUntil(this.clock.now(), cached))}.`
+          ? cachedPolicyWarning(cached, cachedUntil(this.clock.now(), cached))
           : null,
       action,
       domain: view.domain,

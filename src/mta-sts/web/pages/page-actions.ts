@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { isProvisioning } from '../../domain/domain-state';
-import { policyIndicatorValue } from '../../domain/dns-records';
+import { flashes } from '../../domain/wording';
 import { MtaStsError } from '../../domain/errors';
 import { AuditService } from '../../services/audit.service';
 import { DomainsService } from '../../services/domains.service';
@@ -36,7 +36,7 @@ export class PageActions {
     try {
       const view = await this.domains.add(domain, actor);
       return {
-        flash: { kind: 'success', text: `${view.displayName} was added. Publish the DNS records below, then Enable.` },
+        flash: { kind: 'success', text: flashes.added(view.displayName) },
         domain: view.domain,
       };
     } catch (error) {
@@ -67,91 +67,58 @@ export class PageActions {
   ): Promise<Flash | undefined> {
     // After a change to a served policy, the TXT record must follow (RFC 8461 §8.1). Every
     // change mints an id never announced before, so there is always something to publish.
-    const publish = (change: Pick<PolicyChange, 'domain' | 'idChanged' | 'policyChanged'>) => {
-      const id = change.idChanged ? change.domain.servedPolicyId : null;
-      if (id)
-        return ` The policy id is now ${id}: publish _mta-sts TXT "${policyIndicatorValue(id)}" so senders fetch the new policy.`;
-      return change.policyChanged ? '' : ' Nothing changed, so there is nothing to publish.';
-    };
+    const change = (result: Pick<PolicyChange, 'domain' | 'idChanged' | 'policyChanged'>) => ({
+      newId: result.idChanged ? result.domain.servedPolicyId : null,
+      policyChanged: result.policyChanged,
+    });
     switch (action) {
       case 'enable': {
         const { domain: view, cancelledRetirement } = await this.provisioning.enable(domain, actor);
         if (cancelledRetirement) {
-          return {
-            kind: 'success',
-            text: `The retirement is cancelled; the policy is back in testing mode with max_age ${view.maxAge} seconds.${publish({ domain: view, policyChanged: true, idChanged: true })}`,
-          };
+          return { kind: 'success', text: flashes.retirementCancelled(view.maxAge, view.servedPolicyId) };
         }
-        return {
-          kind: 'info',
-          text: isProvisioning(view.state)
-            ? 'Enabling: the steps run in the background and this card follows them.'
-            : 'This domain is already active.',
-        };
+        return { kind: 'info', text: isProvisioning(view.state) ? flashes.enabling : flashes.alreadyActive };
       }
       case 'retire': {
         const result = await this.retirement.retire(domain, actor);
-        return { kind: 'success', text: `Retiring. ${result.note}` };
+        return { kind: 'success', text: flashes.retiring(result.note) };
       }
       case 'remove-now': {
         const result = await this.retirement.removeNow(domain, actor);
-        const records = result.recordsToRemove.map((record) => `${record.name} ${record.type}`).join(', ');
-        return {
-          kind: 'success',
-          text: `The policy is no longer served. Now delete these DNS records: ${records}. ${result.note}`,
-        };
+        return { kind: 'success', text: flashes.removedNow(result.recordsToRemove, result.note) };
       }
       case 'promote': {
-        const change = await this.policies.setMode(domain, 'enforce', actor);
-        return {
-          kind: 'success',
-          text: `The policy is now in enforce mode.${publish(change)}`,
-        };
+        const result = await this.policies.setMode(domain, 'enforce', actor);
+        return { kind: 'success', text: flashes.promoted(change(result)) };
       }
       case 'revert': {
-        const change = await this.policies.setMode(domain, 'testing', actor);
-        return {
-          kind: 'success',
-          text: `The policy is back in testing mode.${publish(change)}`,
-        };
+        const result = await this.policies.setMode(domain, 'testing', actor);
+        return { kind: 'success', text: flashes.reverted(change(result)) };
       }
       case 'max-age': {
-        const change = await this.policies.setMaxAge(domain, body.maxAge, actor);
-        return {
-          kind: 'success',
-          text: `max_age is now ${change.domain.maxAge} seconds.${publish(change)}`,
-        };
+        const result = await this.policies.setMaxAge(domain, body.maxAge, actor);
+        return { kind: 'success', text: flashes.maxAge(result.domain.maxAge, change(result)) };
       }
       case 'refresh-mx': {
-        const change = await this.policies.refreshMx(domain, actor);
-        return change.policyChanged
-          ? {
-              kind: 'success',
-              text: `The mx lines now follow the live MX records (${change.domain.mx.join(', ')}).${publish(change)}`,
-            }
-          : { kind: 'info', text: `The mx lines already match the live MX records (${change.domain.mx.join(', ')}).` };
+        const result = await this.policies.refreshMx(domain, actor);
+        return result.policyChanged
+          ? { kind: 'success', text: flashes.mxFollowed(result.domain.mx, change(result)) }
+          : { kind: 'info', text: flashes.mxAlreadyMatch(result.domain.mx) };
       }
       case 'checks': {
         const view = await this.domains.runChecks(domain);
         const failing = view.checks.filter((check) => check.status === 'fail').length;
-        return {
-          kind: failing ? 'error' : 'success',
-          text: failing ? `Checks ran: ${failing} failing.` : 'Checks ran: nothing is failing.',
-        };
+        return { kind: failing ? 'error' : 'success', text: flashes.checksRan(failing) };
       }
       case 'reissue': {
         const { outcome, allowance } = await this.renewals.reissue(domain, actor);
-        const left = `${allowance.remaining} re-issue(s) left this week.`;
         return outcome === 'renewed'
-          ? { kind: 'success', text: `A new certificate is installed. ${left}` }
-          : {
-              kind: 'error',
-              text: `The re-issue failed; the current certificate keeps serving. See Renewal below. ${left}`,
-            };
+          ? { kind: 'success', text: flashes.reissued(allowance.remaining) }
+          : { kind: 'error', text: flashes.reissueFailed(allowance.remaining) };
       }
       case 'remove':
         await this.domains.remove(domain, actor);
-        return { kind: 'success', text: `${domain} was deleted from the panel.` };
+        return { kind: 'success', text: flashes.deleted(domain) };
       default:
         return undefined;
     }
@@ -163,6 +130,6 @@ export class PageActions {
     this.audit.log(failedAction(attempt, known, error));
     if (known) return { kind: 'error', text: known.message };
     this.logger.error(`Page action failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return { kind: 'error', text: 'Something unexpected went wrong; the details are in the panel’s log.' };
+    return { kind: 'error', text: flashes.unexpected };
   }
 }

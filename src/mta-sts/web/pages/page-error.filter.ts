@@ -1,3 +1,4 @@
+import { flashes } from '../../domain/wording';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { MtaStsError } from '../../domain/errors';
@@ -23,7 +24,7 @@ export class PageErrorFilter implements ExceptionFilter {
     const request = host.switchToHttp().getRequest<PageRequest>();
     const response = host.switchToHttp().getResponse<Response>();
     let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
-    let message = 'Something unexpected went wrong; the details are in the panel’s log.';
+    let message = flashes.unexpected;
     const storage = this.storage.recognize(error);
     if (error instanceof MtaStsError && (error.kind === 'not-found' || error.kind === 'invalid')) {
       status = HttpStatus.NOT_FOUND;

@@ -18,7 +18,7 @@ import { PageRole } from '../../mta-sts.options';
 import { DomainPage } from '../../services/domains.service';
 import { DomainView } from '../../services/domain-view';
 import { describeDuration } from '../../domain/lifecycle';
-import { checksNote, readableTime } from '../../domain/messages';
+import { checksNote, readableTime } from '../../domain/wording';
 
 /**
  * What the templates show, worked out here so the templates stay free of logic. Status is

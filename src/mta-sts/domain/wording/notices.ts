@@ -1,26 +1,10 @@
-import type { Badge } from './badges';
-import type { DomainState } from './domain-state';
-import type { CheckResult } from './check-verdicts';
-import { policyIndicatorValue } from './dns-records';
-import { DomainName } from './hostname';
+import type { Badge } from '../badges';
+import type { CheckResult } from '../check-verdicts';
+import type { DomainName } from '../hostname';
+import { publishPolicyIdSentence } from './policy-record';
+import { readableTime } from './times';
 
-/**
- * Sentences an admin reads about the policy id, worded once so the card, the API and the
- * notices say the same thing the same way.
- */
-
-/** Asks for the `_mta-sts` TXT record that announces `id` (RFC 8461 §8.1: after the policy is served). */
-export function publishPolicyIdSentence(name: DomainName, id: string): string {
-  return `Publish ${name.policyRecordName} TXT "${policyIndicatorValue(id)}" so senders fetch the new policy.`;
-}
-
-/**
- * A moment as admins read it in a sentence: `2026-12-03 08:32 UTC`. Pages show it in the
- * viewer's own time zone where they can, with the exact time in a tooltip.
- */
-export function readableTime(at: Date | string): string {
-  return `${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
+/** The notices (mail and webhook) the notifier sends, each worded here. */
 
 /** A notice as the notifier sends it (the time is added when it is sent). */
 export interface NoticeText {
@@ -66,13 +50,6 @@ export function tlsWarningNotice(domain: string, warn: { check: string; status: 
     text: `${warn.summary}\n\nThe domain is in enforce mode: senders refuse delivery once this fails.`,
     details: { check: warn.check, status: warn.status },
   };
-}
-
-/** Why a domain shows no check results. */
-export function checksNote(state: DomainState): string {
-  if (state === 'removed') return 'The checks stopped when the policy host was removed.';
-  if (state === 'provisioning') return 'The checks run once Enable has finished.';
-  return 'The checks run once the domain is enabled.';
 }
 
 /** Retirement finished: the host is gone; the records to delete, in order. */

@@ -1,9 +1,9 @@
-import type { DomainRecord } from './domain-record';
-import { isChanging, isRemoved, isRetiring } from './domain-state';
-import { policyIndicatorValue } from './dns-records';
-import { DomainName } from './hostname';
-import { describeDuration } from './lifecycle';
-import { readableTime } from './messages';
+import type { DomainRecord } from '../domain-record';
+import { isChanging, isRemoved, isRetiring } from '../domain-state';
+import type { DomainName } from '../hostname';
+import { describeDuration } from '../lifecycle';
+import { idNotVisibleAlert, publishNowSentence } from './policy-record';
+import { readableTime } from './times';
 
 /** The sentences the card puts at the top: things to do or to know about now. */
 export function cardAlerts(
@@ -14,17 +14,13 @@ export function cardAlerts(
 ): string[] {
   const alerts: string[] = [];
   if (isChanging(entity.state) && entity.servedPolicyId) {
-    alerts.push(
-      `New policy id ${entity.servedPolicyId} not yet visible in DNS: publish ${name.policyRecordName} TXT "${policyIndicatorValue(entity.servedPolicyId)}" so senders fetch the new policy.`,
-    );
+    alerts.push(idNotVisibleAlert(name, entity.servedPolicyId));
   }
   if (isRetiring(entity.state) && entity.retireUntil) {
     const until = new Date(entity.retireUntil);
     alerts.push(
       `Retiring: mode none is served; the policy host is removed in ${describeDuration(until.getTime() - now.getTime())} (${readableTime(until)}).` +
-        (entity.policyVisibleAt
-          ? ''
-          : ` Publish ${name.policyRecordName} TXT "${policyIndicatorValue(entity.servedPolicyId!)}" now.`),
+        (entity.policyVisibleAt ? '' : ` ${publishNowSentence(name, entity.servedPolicyId!)}`),
     );
   }
   if (isRemoved(entity.state)) {
