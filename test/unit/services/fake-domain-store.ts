@@ -22,7 +22,7 @@ export class FakeDomainStore extends DomainStore {
   put(record: Partial<DomainRecord> & Pick<DomainRecord, 'name' | 'state'>): MtaStsDomainEntity {
     const entity = { id: this.nextId++, ...record } as MtaStsDomainEntity;
     this.rows.set(entity.id, entity);
-    return entity;
+    return { ...entity };
   }
 
   async findByName(name: string) {
@@ -59,9 +59,8 @@ export class FakeDomainStore extends DomainStore {
   async page(_query: DomainListQuery): Promise<never> {
     throw new Error('not used here');
   }
-  // eslint-disable-next-line require-yield
-  async *stream(): AsyncIterable<MtaStsDomainEntity> {
-    throw new Error('not used here');
+  async *stream(states: readonly DomainState[]): AsyncIterable<MtaStsDomainEntity> {
+    for (const row of this.rows.values()) if (states.includes(row.state)) yield { ...row };
   }
 
   private copy(row: MtaStsDomainEntity | undefined) {
