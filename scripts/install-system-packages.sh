@@ -4,11 +4,14 @@
 # (DNS), postfix-mta-sts-resolver (an independent MTA-STS client, and mta-sts-daemon, the
 # policy cache of a real sender), postfix (that sender), openssl, util-linux (unshare,
 # nsenter), knot-dnsutils (kdig, for looking at the lab's DNS by hand), chromium (the
-# browser the page tests drive with playwright-core; no browser is ever downloaded) and
-# systemd (systemd-analyze, which checks the service unit the README gives).
+# browser the page tests drive with playwright-core; no browser is ever downloaded),
+# systemd (systemd-analyze, which checks the service unit the README gives), and the
+# authoritative DNS servers DNS publishing writes to: Knot DNS and BIND (RFC 2136 with
+# TSIG) and PowerDNS Authoritative with its SQLite backend (its HTTP API).
 set -euo pipefail
 
-packages=(pebble dnsmasq-base postfix-mta-sts-resolver postfix openssl util-linux knot-dnsutils chromium systemd)
+packages=(pebble dnsmasq-base postfix-mta-sts-resolver postfix openssl util-linux knot-dnsutils chromium systemd
+  knot bind9 pdns-server pdns-backend-sqlite3)
 # Any nginx on the PATH will do; nginx-light is the smallest package that has one.
 command -v nginx >/dev/null 2>&1 || packages+=(nginx-light)
 

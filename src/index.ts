@@ -36,6 +36,15 @@ export type { PolicyChange } from './mta-sts/services/policy.service';
 export { PolicyService } from './mta-sts/services/policy.service';
 export { RetirementService } from './mta-sts/services/retirement.service';
 export { RenewalService } from './mta-sts/services/renewal.service';
+export { DnsPublishing } from './mta-sts/services/dns-publishing';
+export type { PublicationPreview, PublicationResult } from './mta-sts/services/dns-publishing';
+export type { PublicationStep } from './mta-sts/domain/dns-publication';
+export type {
+  DnsPublishingOptions,
+  DnsZoneOptions,
+  PowerDnsZoneOptions,
+  Rfc2136ZoneOptions,
+} from './mta-sts/options/dns-publishing-options';
 export type { Actor } from './mta-sts/services/audit.service';
 export {
   ConflictError,
@@ -46,5 +55,6 @@ export {
   OperationFailedError,
   PromotionRefusedError,
   CertificateAuthorityError,
+  DnsUpdateError,
   StorageFailedError,
 } from './mta-sts/domain/errors';

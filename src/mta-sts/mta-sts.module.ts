@@ -65,6 +65,11 @@ import { PolicyService } from './services/policy.service';
 import { PolicyHost } from './services/policy-host';
 import { CertificateIssuer } from './services/certificate-issuer';
 import { PageRenderer } from './web/page-renderer';
+import { ConfiguredDnsZones } from './adapters/dns-update/configured-dns-zones';
+import { DnsZones } from './ports/dns-zones.port';
+import { DnsPublishing } from './services/dns-publishing';
+import { LifecycleActions } from './web/pages/lifecycle-actions';
+import { PolicyActions } from './web/pages/policy-actions';
 
 /**
  * MTA-STS provisioning. The host panel owns the singletons: it registers
@@ -171,6 +176,8 @@ import { PageRenderer } from './web/page-renderer';
     PageErrorFilter,
     PageCsrf,
     PageActions,
+    LifecycleActions,
+    PolicyActions,
     OperationsService,
     MtaStsErrorFilter,
     StorageFailures,
@@ -197,6 +204,8 @@ import { PageRenderer } from './web/page-renderer';
     EnableRun,
     StartupRecovery,
     DataDirectory,
+    DnsPublishing,
+    { provide: DnsZones, useClass: ConfiguredDnsZones },
   ],
   exports: [
     DomainsService,
@@ -207,6 +216,7 @@ import { PageRenderer } from './web/page-renderer';
     NotificationsService,
     ChecksService,
     RenewalService,
+    DnsPublishing,
     ScheduledJobs,
     PageRenderer,
     MTA_STS_OPTIONS,

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { Env, envBoolean, envInteger } from './env-values';
 import { parseUsers, PanelUser } from './auth/users';
 import { InvalidSettingError } from './settings-error';
+import { dnsPublishingFromFile } from './dns-zones-file';
 import type { LogFormat } from './logging';
 
 import {
@@ -149,6 +150,7 @@ export function loadPanelConfig(env: Env = process.env): PanelConfig {
       caFile: env.MTA_STS_ACME_CA_FILE?.trim() || undefined,
     },
     dns: { servers: list(env.MTA_STS_DNS_SERVERS) },
+    dnsPublishing: dnsPublishingFromFile(env.MTA_STS_DNS_ZONES_FILE),
     checks: {
       cron: env.MTA_STS_CHECK_CRON?.trim() || undefined,
       concurrency: integer(env, 'MTA_STS_CHECK_CONCURRENCY', 8, 1, 256),
@@ -201,6 +203,10 @@ export function loadPanelConfig(env: Env = process.env): PanelConfig {
       resolved: resolveMtaStsOptions(options),
     };
   } catch (error) {
+    if (error instanceof InvalidOptionError && error.option.startsWith('dnsPublishing')) {
+      // The file's settings, named by their path in it.
+      throw new InvalidSettingError('MTA_STS_DNS_ZONES_FILE', error.message.replace(/^dnsPublishing\./, ''));
+    }
     if (error instanceof InvalidOptionError) {
       throw InvalidSettingError.fromOption(error, VARIABLE_OF_OPTION[error.option]);
     }

@@ -144,6 +144,10 @@ function serving(overrides: Partial<DomainRecord> = {}): DomainRecord {
     maxAgeBeforeRetire: null,
     retireUntil: null,
     removedAt: null,
+    dnsPublishedAt: null,
+    dnsFailures: 0,
+    dnsLastError: null,
+    dnsNextAttemptAt: null,
     ...overrides,
   };
 }

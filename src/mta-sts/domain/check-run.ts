@@ -3,7 +3,7 @@ import { Badge, domainBadge, graceStart } from './badges';
 import type { CheckResult, CheckStatus } from './check-verdicts';
 import { DomainState, isChanging } from './domain-state';
 import type { AuditEntry, Transition } from './transitions';
-import { idVisibleDetail } from './wording/policy-record';
+import { idAnsweredDetail, idVisibleDetail } from './wording/policy-record';
 
 /**
  * What a run of the readiness checks changes for a domain. The checks observe and report;
@@ -72,5 +72,30 @@ export function afterCheckRun(
       domain.mode === 'enforce'
         ? changed.filter((event) => event.status === 'warn' && TLS_RISK_CHECKS.includes(event.check))
         : [],
+  };
+}
+
+/**
+ * The panel published the served id and every authoritative server of the zone answers
+ * it (RFC 8461 §8.1): the id is visible, and a change is complete. Nothing when the id
+ * was replaced meanwhile or was already seen.
+ */
+export function idAnnounced(
+  domain: Pick<DomainRecord, 'state' | 'servedPolicyId' | 'policyVisibleAt'>,
+  id: string,
+  servers: readonly string[],
+  now: Date,
+): Transition | undefined {
+  if (domain.servedPolicyId !== id || domain.policyVisibleAt) return undefined;
+  return {
+    from: [domain.state],
+    patch: { policyVisibleAt: now, ...(isChanging(domain.state) && CHANGE_COMPLETED.patch) },
+    audit: {
+      action: 'id-visible',
+      actor: 'system',
+      policyIdBefore: id,
+      policyIdAfter: id,
+      detail: idAnsweredDetail(id, servers),
+    },
   };
 }

@@ -46,6 +46,10 @@ export interface DomainRecord {
   readonly maxAgeBeforeRetire: number | null;
   readonly retireUntil: Date | null;
   readonly removedAt: Date | null;
+  readonly dnsPublishedAt: Date | null;
+  readonly dnsFailures: number;
+  readonly dnsLastError: string | null;
+  readonly dnsNextAttemptAt: Date | null;
 }
 
 /** Columns a change writes; never the id or the name. */

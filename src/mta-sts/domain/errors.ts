@@ -84,3 +84,16 @@ export class InvalidOptionError extends Error {
     this.name = 'InvalidOptionError';
   }
 }
+
+/**
+ * A DNS server did not apply a change of the records; `code` is its answer (REFUSED,
+ * NOTAUTH, BADSIG, BADKEY, NXRRSET, TIMEOUT, UNREACHABLE...) and the message says what to do.
+ */
+export class DnsUpdateError extends OperationFailedError {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message, code);
+  }
+}

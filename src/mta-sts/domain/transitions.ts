@@ -243,6 +243,10 @@ export function newDomain(
     maxAgeBeforeRetire: null,
     retireUntil: null,
     removedAt: null,
+    dnsPublishedAt: null,
+    dnsFailures: 0,
+    dnsLastError: null,
+    dnsNextAttemptAt: null,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { DnsPublishingOptions } from './dns-publishing-options';
 import type { NotificationOptions } from '../adapters/notify/notify-options';
 import type { PageBackLink, PageLayout, PageRole } from '../web/pages/page-options';
 
@@ -107,6 +108,8 @@ export interface MtaStsModuleOptions {
     /** Domains renewed at the same time. @default 2 */
     concurrency?: number;
   };
+  /** Writing the DNS records into zones the panel may update; without it every domain stays manual. */
+  dnsPublishing?: DnsPublishingOptions;
   dns?: {
     /**
      * DNS servers (`ip`, `ip:port` or `[ipv6]:port`) for every look-up the module makes.

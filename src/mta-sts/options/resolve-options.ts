@@ -1,3 +1,4 @@
+import { resolveDnsPublishing } from './resolve-dns-publishing';
 import { assertServerAddresses, assertTlsRptRua, canonicalIp } from '../domain/dns-records';
 import { InvalidOptionError } from '../domain/errors';
 import { MAX_AGE_DEFAULT, assertMaxAge } from '../domain/policy';
@@ -94,6 +95,7 @@ export function resolveMtaStsOptions(
       jitterMs: bounded('renewals.jitterSeconds', options.renewals?.jitterSeconds, 1800, 0, 86_400) * 1000,
       concurrency: bounded('renewals.concurrency', options.renewals?.concurrency, 2, 1, 64),
     },
+    dnsPublishing: resolveDnsPublishing(options.dnsPublishing),
     dns: {
       servers: dnsServers(options.dns?.servers ?? []),
       timeoutMs: positiveInt('dns.timeoutMs', options.dns?.timeoutMs, 3_000),

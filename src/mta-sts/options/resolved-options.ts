@@ -1,3 +1,4 @@
+import type { ResolvedDnsPublishing } from './resolve-dns-publishing';
 import type { ResolvedNotificationOptions } from '../adapters/notify/notify-options';
 import type { PageBackLink, PageLayout, PageRole } from '../web/pages/page-options';
 import type { NginxLayout } from './module-options';
@@ -35,6 +36,7 @@ export interface ResolvedMtaStsOptions {
   readonly retirement: { readonly txtTtlSeconds: number };
   readonly notifications: ResolvedNotificationOptions;
   readonly renewals: { readonly cron: string; readonly jitterMs: number; readonly concurrency: number };
+  readonly dnsPublishing: ResolvedDnsPublishing;
   readonly dns: { readonly servers: readonly string[]; readonly timeoutMs: number };
   readonly nginx: {
     readonly bin: string;

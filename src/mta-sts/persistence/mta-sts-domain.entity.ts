@@ -150,6 +150,22 @@ export class MtaStsDomainEntity {
   @Column({ type: Date, nullable: true })
   removedAt!: Date | null;
 
+  /** When the panel last wrote the domain's records into its zone. */
+  @Column({ type: Date, nullable: true })
+  dnsPublishedAt!: Date | null;
+
+  /** Failed attempts to write the records since the last success. */
+  @Column({ type: 'integer', default: 0 })
+  dnsFailures!: number;
+
+  /** What the DNS server answered at the last failed attempt, and what to do. */
+  @Column({ type: 'text', nullable: true })
+  dnsLastError!: string | null;
+
+  /** When the next attempt is due after a failure. */
+  @Column({ type: Date, nullable: true })
+  dnsNextAttemptAt!: Date | null;
+
   @CreateDateColumn()
   createdAt!: Date;
 

@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { Clock } from '../ports/clock.port';
+import { DnsPublishing } from './dns-publishing';
 import type { CheckResult } from '../domain/check-verdicts';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { AutomaticChanges } from './automatic-changes';
@@ -8,14 +10,21 @@ import { RetirementSweep } from './retirement-sweep';
 @Injectable()
 export class CheckFollowUps {
   constructor(
+    @Inject(Clock) private readonly clock: Clock,
     private readonly automatic: AutomaticChanges,
     private readonly retirements: RetirementSweep,
+    private readonly publishing: DnsPublishing,
   ) {}
 
-  /** After a domain's checks: the MX watch follows the live MX set, and the enforce guard looks at the risks. */
+  /**
+   * After a domain's checks: the MX watch follows the live MX set, the enforce guard looks
+   * at the risks, and where the panel writes the zone, records DNS lacks are written again
+   * (a failed attempt, a record deleted by hand), once any backoff has passed.
+   */
   async domainChecked(entity: MtaStsDomainEntity, results: readonly CheckResult[], liveMx?: string[]): Promise<void> {
     if (liveMx) await this.automatic.followLiveMx(entity, liveMx);
     await this.automatic.guardEnforce(entity, results);
+    if (this.publishing.shouldFollow(entity, this.clock.now())) await this.publishing.follow(entity.name, false);
   }
 
   /** After a whole sweep: the retirements that came due. */

@@ -36,6 +36,8 @@ export interface DomainView {
   /** The id of the policy file being served (differs from `policy.id` until the next Enable). */
   readonly servedPolicyId: string | null;
   readonly records: readonly DnsRecord[];
+  /** The zone the panel writes these records into, or null when they are published by hand. */
+  readonly dnsZone: string | null;
   readonly certificate: {
     readonly issuer: string;
     readonly notBefore: string;
@@ -108,6 +110,7 @@ export function toDomainView(
     policy,
     servedPolicyId: entity.servedPolicyId,
     records: expectedRecords(name, policy?.id, addresses, ruaTemplate),
+    dnsZone: null,
     certificate:
       entity.certIssuer && entity.certNotBefore && entity.certNotAfter
         ? { issuer: entity.certIssuer, notBefore: iso(entity.certNotBefore)!, notAfter: iso(entity.certNotAfter)! }

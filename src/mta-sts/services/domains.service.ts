@@ -15,6 +15,7 @@ import { Actor, SYSTEM_ACTOR } from './audit.service';
 import { isServing } from '../domain/domain-state';
 import { MxLookupService } from './mx-lookup.service';
 import { trail } from '../domain/wording';
+import { DnsZones } from '../ports/dns-zones.port';
 
 /** Most domains one page of the list holds (pages and API alike). */
 export const MAX_PAGE_SIZE = 200;
@@ -57,6 +58,7 @@ export class DomainsService {
     @Inject(Clock) private readonly clock: Clock,
     private readonly mxLookup: MxLookupService,
     private readonly checks: ChecksService,
+    @Inject(DnsZones) private readonly zones: DnsZones,
   ) {}
 
   /**
@@ -144,12 +146,13 @@ export class DomainsService {
   }
 
   private toView(entity: MtaStsDomainEntity, checks: Parameters<typeof toDomainView>[3], now: Date): DomainView {
-    return toDomainView(
+    const view = toDomainView(
       entity,
       { ipv4: this.options.serverIpv4, ipv6: this.options.serverIpv6 },
       this.options.tlsRptRua,
       checks,
       now,
     );
+    return { ...view, dnsZone: this.zones.zoneFor(entity.name)?.zone ?? null };
   }
 }

@@ -120,7 +120,11 @@ export class EnableRun implements BeforeApplicationShutdown {
     });
 
     if (!certificate) {
-      await step('dns-check', () => this.preflight.assertResolvesHere(name));
+      await step('dns-check', async () => {
+        // Where the panel writes the zone, the policy host's address goes in first.
+        await this.host.publishRecords(name, true);
+        await this.preflight.assertResolvesHere(name);
+      });
       await step('http-probe', () => this.preflight.assertServesChallenges(name));
       certificate = await step('certificate', async () => {
         return this.issuer.issue(name);
@@ -138,6 +142,8 @@ export class EnableRun implements BeforeApplicationShutdown {
     const now = this.clock.now();
     const current = await this.store.get(name.ascii);
     await this.store.apply(current, activate(current, now));
+    // Served over HTTPS now: the id may be published (RFC 8461 §8.1).
+    await this.host.publishRecords(name, false);
     await this.checks.refreshBadge(entity.id);
     this.audit.log({
       domain: name.ascii,

@@ -1,20 +1,49 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DomainName } from '../domain/hostname';
 import { FileStore } from '../ports/file-store.port';
 import { PolicySite, WebServer } from '../ports/web-server.port';
+import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
+import { SYSTEM_ACTOR } from './audit.service';
 import { DataLayout } from './data-layout';
+import { DnsPublishing } from './dns-publishing';
+import { HeldLock } from './domain-locks';
 
 /**
- * A domain's policy host as a whole: its policy file (0644 under the data directory, read
- * by nginx's workers) and its site on the web server, with or without TLS.
+ * Everything senders fetch for a domain from this server: its policy file (0644 under the
+ * data directory, read by nginx's workers), its site on the web server with or without
+ * TLS, and, where the panel writes the domain's zone, the DNS records that lead to them.
  */
 @Injectable()
 export class PolicyHost {
+  private readonly logger = new Logger('MtaSts');
+
   constructor(
     @Inject(WebServer) private readonly web: WebServer,
     @Inject(FileStore) private readonly files: FileStore,
     private readonly layout: DataLayout,
+    private readonly publishing: DnsPublishing,
   ) {}
+
+  /**
+   * The DNS records follow what is served (RFC 8461 §8.1: the id only once its policy is
+   * served), where the domain's zone is configured; undefined where it is not. Never
+   * throws: a failure is recorded for the card and tried again by the checks.
+   */
+  publishRecords(name: DomainName, wait: boolean): Promise<string | undefined> {
+    return this.publishing.follow(name.ascii, wait);
+  }
+
+  /** `publishRecords` for a domain whose lock the caller holds. */
+  publishRecordsLocked(held: HeldLock, entity: MtaStsDomainEntity, wait: boolean): Promise<string | undefined> {
+    return this.publishing.followLocked(held, entity, wait);
+  }
+
+  /** The host is gone: its policy record and this server's addresses leave the zone (where it is configured). */
+  async withdrawRecordsLocked(held: HeldLock, entity: MtaStsDomainEntity): Promise<void> {
+    await this.publishing.withdrawLocked(held, entity, SYSTEM_ACTOR).catch((error: unknown) => {
+      this.logger.warn(`Removing the DNS records of ${entity.name} failed: ${String(error)}`);
+    });
+  }
 
   /** What the web server serves for the domain: the policy file, the ACME webroot, the bundle once there is one. */
   site(name: DomainName, withTls: boolean): PolicySite {

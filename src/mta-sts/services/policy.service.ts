@@ -156,6 +156,10 @@ export class PolicyService {
     });
     const policyChanged = decision.policyChanged;
     const name = DomainName.fromValidated(entity.name);
+    // The new policy is served: its id may be published now (RFC 8461 §8.1).
+    const published = publish
+      ? await this.host.publishRecordsLocked(held, await this.catalogue.find(name), false)
+      : undefined;
     // The policy-record check now reports the new id as not yet visible in DNS.
     if (publish) await this.checks.run(await this.catalogue.find(name));
     else await this.checks.refreshBadge(entity.id);
@@ -165,7 +169,9 @@ export class PolicyService {
       policyChanged,
       idChanged: publish,
       publish: publish ? policyIndicatorRecord(name, policy.id) : null,
-      note: policyChangeNote(name, { newId: publish ? policy.id : null, policyChanged }),
+      note: [policyChangeNote(name, { newId: publish ? policy.id : null, policyChanged }), published]
+        .filter(Boolean)
+        .join(' '),
     };
   }
 

@@ -128,6 +128,7 @@ export class RetirementService {
         detail: meta.detail,
       }),
     );
+    await this.host.withdrawRecordsLocked(held, entity);
     return this.removeResult(await this.catalogue.find(name), servedId);
   }
 

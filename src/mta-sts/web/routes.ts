@@ -1,4 +1,5 @@
 import { Controller, Type } from '@nestjs/common';
+import { DnsPublishingApiController } from './dns-publishing-api.controller';
 import { DomainsApiController } from './domains-api.controller';
 import { JobsApiController } from './jobs-api.controller';
 import { OperationsController } from './operations.controller';
@@ -27,6 +28,7 @@ function routedAt<T extends Type>(controller: T, path: string): T {
 export function routedControllers(routes: ResolvedMtaStsRoutes): Type[] {
   return [
     routedAt(DomainsApiController, join(routes.api, 'domains')),
+    routedAt(DnsPublishingApiController, join(routes.api, 'domains')),
     routedAt(JobsApiController, routes.api),
     routedAt(PageAssetsController, join(routes.pages, 'assets')),
     routedAt(DomainsPageController, routes.pages),

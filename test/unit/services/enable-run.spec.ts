@@ -38,6 +38,7 @@ describe('EnableRun', () => {
     const host = {
       writePolicy: async () => act('write-policy'),
       serve: async (_name: DomainName, tls: boolean) => act(tls ? 'serve-https' : 'serve-http'),
+      publishRecords: async (_name: DomainName, wait: boolean) => act(wait ? 'publish-address' : 'publish-id'),
     } as unknown as PolicyHost;
     const issuer = {
       directoryUrl: DIRECTORY,
@@ -97,12 +98,15 @@ describe('EnableRun', () => {
     expect(calls).toEqual([
       'write-policy',
       'serve-http',
+      // Where the panel writes the zone, the address first; the id only once served (RFC 8461 §8.1).
+      'publish-address',
       'dns-check',
       'http-probe',
       'issue',
       'serve-https',
       'self-check',
       'checks',
+      'publish-id',
     ]);
     const row = (await store.findByName('example.com'))!;
     expect([row.state, row.step, row.enabledAt, row.servedPolicyId]).toEqual([
@@ -119,7 +123,7 @@ describe('EnableRun', () => {
     const enable = run();
     enable.start(NAME);
     await enable.settled(NAME);
-    expect(calls).toEqual(['write-policy', 'serve-https', 'self-check', 'checks']);
+    expect(calls).toEqual(['write-policy', 'serve-https', 'self-check', 'checks', 'publish-id']);
     expect((await store.findByName('example.com'))?.state).toBe('active');
   });
 
@@ -128,7 +132,7 @@ describe('EnableRun', () => {
     const enable = run();
     enable.start(NAME);
     await enable.settled(NAME);
-    expect(calls).toEqual(['write-policy', 'serve-http', 'dns-check', 'http-probe']);
+    expect(calls).toEqual(['write-policy', 'serve-http', 'publish-address', 'dns-check', 'http-probe']);
     const row = (await store.findByName('example.com'))!;
     expect([row.state, row.step, row.errorStep]).toEqual(['error', null, 'http-probe']);
     expect(row.errorMessage).toBe('http-probe failed Details: details');

@@ -31,6 +31,9 @@ describe('PolicyService', () => {
 
   function service(): PolicyService {
     const host = standIn<PolicyHost>('PolicyHost', {
+      // No zone is configured here: publishing has nothing to say (see dns-publishing specs).
+      publishRecordsLocked: async () => undefined,
+      withdrawRecordsLocked: async () => undefined,
       writePolicy: async (domain: string, text: string) => {
         beforeWrite?.();
         if (writeFails) throw new Error('disk full');

@@ -24,6 +24,9 @@ describe('RetirementService', () => {
 
   function service(): RetirementService {
     const host = standIn<PolicyHost>('PolicyHost', {
+      // No zone is configured here: publishing has nothing to say (see dns-publishing specs).
+      publishRecordsLocked: async () => undefined,
+      withdrawRecordsLocked: async () => undefined,
       writePolicy: async (domain: string, text: string) => {
         calls.push(`write ${domain} ${/mode: (\w+)/.exec(text)![1]}`);
       },

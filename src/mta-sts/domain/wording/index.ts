@@ -10,3 +10,4 @@ export * from './card-alerts';
 export * from './notes';
 export * from './flashes';
 export * from './lifecycle';
+export * from './publishing';

@@ -45,3 +45,8 @@ export function idVisibleDetail(id: string | null): string {
     ? `The _mta-sts TXT record now announces id ${id}.`
     : 'The _mta-sts TXT record now announces the served id.';
 }
+
+/** The trail's entry when the panel published the id and every authoritative server answers it. */
+export function idAnsweredDetail(id: string, servers: readonly string[]): string {
+  return `Published id ${id}; every authoritative server answers it (${servers.join(', ')}).`;
+}

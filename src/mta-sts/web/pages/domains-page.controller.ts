@@ -31,7 +31,7 @@ import { PageAccessGuard, PageRequest } from './page-access.guard';
 import { PageErrorFilter } from './page-error.filter';
 import { BADGE_LABELS, cardModel, CONFIRMATIONS, ConfirmedAction, listModel } from './page-models';
 import { MAX_NAME } from '../../domain/hostname';
-import { cachedPolicyWarning } from '../../domain/wording';
+import { cachedPolicyWarning, publishing } from '../../domain/wording';
 
 /**
  * The server-rendered pages: the domain list and one card per domain, with every action a
@@ -99,7 +99,15 @@ export class DomainsPageController {
     const view = await this.domains.get(domain);
     const confirmation = CONFIRMATIONS[action as ConfirmedAction];
     const cached = view.lifecycle.largestMaxAgeServed;
+    // Publish DNS records shows what it will write, read from the zone now.
+    const publication = action === 'publish-dns' ? await this.actions.publicationPreview(view.domain) : null;
     await this.render(request, response, 'confirm', {
+      publication: publication && {
+        ...publication,
+        steps: publication.steps.map((step) => ({ ...step, write: step.kind !== 'keep' })),
+        nothingToWrite: publication.zone !== null && publication.steps.every((step) => step.kind === 'keep'),
+        manualNote: publication.zone === null ? publishing.manual(view.displayName) : null,
+      },
       title: confirmation.heading,
       ...confirmation,
       // Remove now names the senders' cache time (RFC 8461 §8.3).
@@ -112,7 +120,9 @@ export class DomainsPageController {
       displayName: view.displayName,
       maxAge: view.maxAge,
       reissue: view.reissue,
-      canAct: request.mtaStsRole === 'admin',
+      canAct:
+        request.mtaStsRole === 'admin' &&
+        (!publication || (publication.zone !== null && publication.refusals.length === 0)),
     });
   }
 

@@ -193,6 +193,7 @@ export function cardModel(view: DomainView, role: PageRole, now: Date, recentAct
     maxAge: { seconds: view.maxAge, label: maxAgeLabel(view.maxAge) },
     policy: view.policy,
     servedPolicyId: view.servedPolicyId,
+    dnsZone: view.dnsZone,
     alerts: view.alerts.filter((alert) => messages.includes(alert)),
     retirement:
       isRetiring(view.state) && view.lifecycle.retireUntil
@@ -298,6 +299,12 @@ export const CONFIRMATIONS = {
     explain:
       "The current certificate keeps serving until the new one is installed. Let's Encrypt allows 5 certificates for the same name per week; this panel allows 3 re-issues per domain per week.",
     button: 'Re-issue',
+  },
+  'publish-dns': {
+    heading: 'Publish the DNS records?',
+    explain:
+      'The panel writes the records below into the zone, in one update that the server applies whole or not at all, and touches no other record. The _mta-sts id is published only for a policy that is served; it counts as visible once every authoritative server of the zone answers it.',
+    button: 'Publish',
   },
   remove: {
     heading: 'Delete this domain from the panel?',

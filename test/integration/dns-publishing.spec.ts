@@ -1,0 +1,241 @@
+import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { INestApplication } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ConflictError } from '../../src/mta-sts/domain/errors';
+import { MtaStsActionEntity, MtaStsDomainEntity } from '../../src/mta-sts/persistence';
+import { DnsPublishing } from '../../src/mta-sts/services/dns-publishing';
+import { DomainLocks } from '../../src/mta-sts/services/domain-locks';
+import { DomainsService } from '../../src/mta-sts/services/domains.service';
+import { PolicyService } from '../../src/mta-sts/services/policy.service';
+import { ProvisioningService } from '../../src/mta-sts/services/provisioning.service';
+import { UpdateServer } from '../support/authoritative-dns';
+import { freePort } from '../support/processes';
+import { oneDomainFakes } from './helpers/pages-app';
+import { Fakes, SERVER_IPV4, createModuleApp } from './helpers/provisioning-app';
+
+const ZONE = 'example.test';
+// BIND listens only on an interface's address (127.0.0.1); Knot on any of 127/8.
+const PRIMARY = '127.0.0.2';
+const SECONDARY = '127.0.0.1';
+
+/**
+ * DNS publishing through the real module into a real zone: Knot DNS as the primary that
+ * takes the signed updates, BIND as a secondary that follows by NOTIFY and IXFR. The id
+ * counts as visible only once both answer it.
+ */
+describe('Publishing the DNS records into a Knot DNS zone with a BIND secondary', () => {
+  let port: number;
+  let primary: UpdateServer;
+  let secondary: UpdateServer;
+  let dataDir: string;
+  let fakes: Fakes;
+  let app: INestApplication | undefined;
+
+  beforeAll(async () => {
+    port = await freePort();
+    const nameservers = { [`ns1.${ZONE}`]: PRIMARY, [`ns2.${ZONE}`]: SECONDARY };
+    primary = await UpdateServer.start('knot', ZONE, {
+      address: PRIMARY,
+      port,
+      nameservers,
+      notify: [{ address: SECONDARY, port }],
+      records: [
+        '_mta-sts.other IN CNAME policy.elsewhere.example.',
+        '_mta-sts.twice IN TXT "v=STSv1; id=a"',
+        '_mta-sts.twice IN TXT "v=STSv1; id=b"',
+      ],
+    });
+    secondary = await UpdateServer.start('bind', ZONE, { address: SECONDARY, port, nameservers, secondaryOf: primary });
+  });
+  afterAll(async () => {
+    await secondary?.stop();
+    await primary?.stop();
+  });
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'mta-sts-dns-publishing-'));
+    fakes = oneDomainFakes(dataDir, ZONE);
+    app = undefined;
+  });
+  afterEach(async () => {
+    await app?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    // Each test starts from the zone as its file had it, reset with Knot's update client.
+    execFileSync('knsupdate', ['-y', `hmac-sha256:${primary.keyName}:${primary.secret}`], {
+      input: [
+        `server ${PRIMARY} ${port}`,
+        `zone ${ZONE}.`,
+        `del _mta-sts.${ZONE}. TXT`,
+        `del mta-sts.${ZONE}. A`,
+        `del _smtp._tls.${ZONE}. TXT`,
+        'send',
+        '',
+      ].join('\n'),
+    });
+  });
+
+  async function start(secret = primary.secret) {
+    app = await createModuleApp(dataDir, fakes, {
+      options: {
+        dnsPublishing: {
+          zones: [
+            { kind: 'rfc2136', zone: ZONE, server: `${PRIMARY}:${port}`, keyName: primary.keyName, keySecret: secret },
+          ],
+          authoritativePort: port,
+          convergenceTimeoutMs: 10_000,
+        },
+      },
+    });
+    return {
+      publishing: app.get(DnsPublishing),
+      domains: app.get(DomainsService),
+      provisioning: app.get(ProvisioningService),
+      policies: app.get(PolicyService),
+      locks: app.get(DomainLocks),
+      rows: app.get(DataSource).getRepository(MtaStsDomainEntity),
+      trail: app.get(DataSource).getRepository(MtaStsActionEntity),
+    };
+  }
+
+  async function enabled(ctx: Awaited<ReturnType<typeof start>>) {
+    await ctx.domains.add(ZONE, 'alice');
+    await ctx.provisioning.enable(ZONE, 'alice');
+    await ctx.provisioning.settled(ZONE);
+    return ctx.rows.findOneByOrFail({ name: ZONE });
+  }
+
+  const removeByHand = () =>
+    execFileSync('knsupdate', ['-y', `hmac-sha256:${primary.keyName}:${primary.secret}`], {
+      input: [
+        `server ${PRIMARY} ${port}`,
+        `zone ${ZONE}.`,
+        `del _mta-sts.${ZONE}. TXT`,
+        `del mta-sts.${ZONE}. A`,
+        `del _smtp._tls.${ZONE}. TXT`,
+        'send',
+        '',
+      ].join('\n'),
+    });
+
+  it('Enable publishes the address before its DNS step and the id once the policy is served, visible when every server answers it', async () => {
+    const ctx = await start();
+    const domain = await enabled(ctx);
+    await ctx.publishing.idle();
+    for (const server of [primary, secondary]) {
+      expect(await server.values(`_mta-sts.${ZONE}`, 'TXT')).toEqual([`v=STSv1; id=${domain.servedPolicyId}`]);
+      expect(await server.values(`mta-sts.${ZONE}`, 'A')).toEqual([SERVER_IPV4]);
+      expect((await server.values(`_smtp._tls.${ZONE}`, 'TXT'))[0]).toMatch(/^v=TLSRPTv1; rua=mailto:/);
+    }
+    const after = await ctx.rows.findOneByOrFail({ name: ZONE });
+    expect(after).toMatchObject({ state: 'active', dnsFailures: 0, dnsLastError: null });
+    expect(after.policyVisibleAt).not.toBeNull();
+    const trail = await ctx.trail.find({ where: { domain: ZONE }, order: { id: 'ASC' } });
+    const publishes = trail.filter((entry) => entry.action === 'dns-publish').map((entry) => entry.detail);
+    // First the host's address (and TLS-RPT), during Enable; then the id, once served.
+    expect(publishes[0]).toContain(`add mta-sts.${ZONE} A ${SERVER_IPV4}`);
+    expect(publishes[0]).not.toContain('v=STSv1');
+    expect(publishes[1]).toContain(`add _mta-sts.${ZONE} TXT v=STSv1; id=${domain.servedPolicyId}`);
+    expect(trail.find((entry) => entry.action === 'id-visible')?.detail).toContain(
+      `ns1.${ZONE} ${PRIMARY}, ns2.${ZONE} ${SECONDARY}`,
+    );
+  });
+
+  it('shows what the button would write without writing it, then writes only that', async () => {
+    const ctx = await start();
+    await enabled(ctx);
+    await ctx.publishing.idle();
+    const live = await ctx.publishing.preview(ZONE);
+    expect(live.steps.every((step) => step.kind === 'keep')).toBe(true);
+    removeByHand();
+    const preview = await ctx.publishing.preview(ZONE);
+    expect(preview).toMatchObject({
+      zone: ZONE,
+      via: `RFC 2136 updates to ${PRIMARY}:${port} signed with TSIG key ${primary.keyName}`,
+      refusals: [],
+    });
+    expect(preview.steps.map((step) => `${step.kind} ${step.name} ${step.type}`)).toEqual([
+      `add _mta-sts.${ZONE} TXT`,
+      `add mta-sts.${ZONE} A`,
+      `add _smtp._tls.${ZONE} TXT`,
+    ]);
+    expect(await primary.values(`_mta-sts.${ZONE}`, 'TXT')).toEqual([]);
+    expect(JSON.stringify(preview)).not.toContain(primary.secret);
+    const result = await ctx.publishing.publish(ZONE, 'alice');
+    expect(result.written).toHaveLength(3);
+    expect(result.waitingFor).toEqual([]);
+    expect(await secondary.values(`mta-sts.${ZONE}`, 'A')).toEqual([SERVER_IPV4]);
+    const again = await ctx.publishing.publish(ZONE, 'alice');
+    expect(again.written).toEqual([]);
+    expect(again.note).toBe('Every record is live already; nothing was written.');
+  });
+
+  it('publishes a changed policy’s new id by itself, on every server, replacing only its own value', async () => {
+    const ctx = await start();
+    await enabled(ctx);
+    await ctx.publishing.idle();
+    const change = await ctx.policies.setMaxAge(ZONE, 86_400, 'alice');
+    const newId = change.domain.servedPolicyId!;
+    expect(change.note).toContain('Published 1 record through RFC 2136 updates');
+    await ctx.publishing.idle();
+    for (const server of [primary, secondary]) {
+      expect(await server.values(`_mta-sts.${ZONE}`, 'TXT')).toEqual([`v=STSv1; id=${newId}`]);
+    }
+    expect(await ctx.rows.findOneByOrFail({ name: ZONE })).toMatchObject({ state: 'active' });
+  });
+
+  it('refuses where a name holds what the panel did not write, and writes nothing', async () => {
+    const ctx = await start();
+    for (const name of [`other.${ZONE}`, `twice.${ZONE}`]) {
+      fakes.dns.mx.set(name, [{ exchange: `mx.${name}`, priority: 10 }]);
+      await ctx.domains.add(name, 'alice');
+      await ctx.rows.update(
+        { name },
+        { state: 'active', servedPolicyId: '20261126T120000n1', policyId: '20261126T120000n1' },
+      );
+    }
+    await expect(ctx.publishing.publish(`other.${ZONE}`, 'alice')).rejects.toThrow(
+      `_mta-sts.other.${ZONE} is a CNAME to policy.elsewhere.example`,
+    );
+    const twice = await ctx.publishing.publish(`twice.${ZONE}`, 'alice').catch((error: unknown) => error);
+    expect(twice).toBeInstanceOf(ConflictError);
+    expect((twice as Error).message).toContain('holds 2 v=STSv1 records');
+    expect(await primary.values(`mta-sts.twice.${ZONE}`, 'A')).toEqual([]);
+    expect(await primary.values(`_mta-sts.twice.${ZONE}`, 'TXT')).toEqual(['v=STSv1; id=a', 'v=STSv1; id=b']);
+  });
+
+  it('names a wrong key, changes nothing, and leaves a domain outside every zone to the admin', async () => {
+    const ctx = await start(Buffer.alloc(32, 7).toString('base64'));
+    // Enable goes on (the fake resolver sees the address); the card shows the failure and its next attempt.
+    const domain = await enabled(ctx);
+    expect(domain.state).toBe('active');
+    expect(domain.dnsFailures).toBeGreaterThan(0);
+    expect(domain.dnsLastError).toContain('(BADSIG)');
+    expect(domain.dnsNextAttemptAt).not.toBeNull();
+    await expect(ctx.publishing.publish(ZONE, 'alice')).rejects.toMatchObject({
+      code: 'BADSIG',
+      message: expect.stringContaining(`rejected the signature made with key ${primary.keyName}`),
+    });
+    expect(await primary.values(`mta-sts.${ZONE}`, 'A')).toEqual([]);
+    fakes.dns.mx.set('elsewhere.example', [{ exchange: 'mx.elsewhere.example', priority: 10 }]);
+    await ctx.domains.add('elsewhere.example', 'alice');
+    expect(await ctx.publishing.preview('elsewhere.example')).toMatchObject({ zone: null, steps: [] });
+    await expect(ctx.publishing.publish('elsewhere.example', 'alice')).rejects.toThrow(
+      'is in no zone the panel may write',
+    );
+  });
+
+  it('takes the policy out of DNS when the host goes, keeping TLS-RPT and what others wrote', async () => {
+    const ctx = await start();
+    await enabled(ctx);
+    await ctx.publishing.idle();
+    const entity = await ctx.rows.findOneByOrFail({ name: ZONE });
+    await ctx.locks.run(ZONE, (held) => ctx.publishing.withdrawLocked(held, entity, 'alice'));
+    expect(await primary.values(`_mta-sts.${ZONE}`, 'TXT')).toEqual([]);
+    expect(await primary.values(`mta-sts.${ZONE}`, 'A')).toEqual([]);
+    expect((await primary.values(`_smtp._tls.${ZONE}`, 'TXT'))[0]).toMatch(/^v=TLSRPTv1; rua=/);
+  });
+});
