@@ -7,6 +7,7 @@ import { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ConflictError } from '../../src/mta-sts/domain/errors';
 import { MtaStsActionEntity, MtaStsDomainEntity } from '../../src/mta-sts/persistence';
+import { ScheduledJobs } from '../../src/mta-sts/jobs/scheduled-jobs';
 import { DnsPublishing } from '../../src/mta-sts/services/dns-publishing';
 import { DomainLocks } from '../../src/mta-sts/services/domain-locks';
 import { DomainsService } from '../../src/mta-sts/services/domains.service';
@@ -14,7 +15,10 @@ import { PolicyService } from '../../src/mta-sts/services/policy.service';
 import { ProvisioningService } from '../../src/mta-sts/services/provisioning.service';
 import { UpdateServer } from '../support/authoritative-dns';
 import { freePort } from '../support/processes';
-import { oneDomainFakes } from './helpers/pages-app';
+import { oneDomainFakes, pagesSetup } from './helpers/pages-app';
+import { Browser, mainOf, textOf } from './helpers/html';
+import { FakeClock } from './helpers/renewal-app';
+import { flashOf } from './pages/fixtures';
 import { Fakes, SERVER_IPV4, createModuleApp } from './helpers/provisioning-app';
 
 const ZONE = 'example.test';
@@ -56,15 +60,8 @@ describe('Publishing the DNS records into a Knot DNS zone with a BIND secondary'
     await primary?.stop();
   });
 
-  beforeEach(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'mta-sts-dns-publishing-'));
-    fakes = oneDomainFakes(dataDir, ZONE);
-    app = undefined;
-  });
-  afterEach(async () => {
-    await app?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-    // Each test starts from the zone as its file had it, reset with Knot's update client.
+  /** Deletes the records with Knot's own update client, as an admin editing the zone would. */
+  const removeByHand = () =>
     execFileSync('knsupdate', ['-y', `hmac-sha256:${primary.keyName}:${primary.secret}`], {
       input: [
         `server ${PRIMARY} ${port}`,
@@ -76,20 +73,39 @@ describe('Publishing the DNS records into a Knot DNS zone with a BIND secondary'
         '',
       ].join('\n'),
     });
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'mta-sts-dns-publishing-'));
+    fakes = oneDomainFakes(dataDir, ZONE);
+    app = undefined;
+  });
+  afterEach(async () => {
+    await app?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    // Each test starts from the zone as its file had it.
+    removeByHand();
   });
 
-  async function start(secret = primary.secret) {
-    app = await createModuleApp(dataDir, fakes, {
-      options: {
-        dnsPublishing: {
-          zones: [
-            { kind: 'rfc2136', zone: ZONE, server: `${PRIMARY}:${port}`, keyName: primary.keyName, keySecret: secret },
-          ],
-          authoritativePort: port,
-          convergenceTimeoutMs: 10_000,
+  async function start(secret = primary.secret, pages = false) {
+    const dnsPublishing = {
+      zones: [
+        {
+          kind: 'rfc2136' as const,
+          zone: ZONE,
+          server: `${PRIMARY}:${port}`,
+          keyName: primary.keyName,
+          keySecret: secret,
         },
-      },
-    });
+      ],
+      authoritativePort: port,
+      convergenceTimeoutMs: 10_000,
+    };
+    app = await createModuleApp(
+      dataDir,
+      fakes,
+      // The clock stays real: TSIG signatures carry the time, and servers allow 5 minutes.
+      pages ? pagesSetup(new FakeClock(new Date()), { dnsPublishing }) : { options: { dnsPublishing } },
+    );
     return {
       publishing: app.get(DnsPublishing),
       domains: app.get(DomainsService),
@@ -107,19 +123,6 @@ describe('Publishing the DNS records into a Knot DNS zone with a BIND secondary'
     await ctx.provisioning.settled(ZONE);
     return ctx.rows.findOneByOrFail({ name: ZONE });
   }
-
-  const removeByHand = () =>
-    execFileSync('knsupdate', ['-y', `hmac-sha256:${primary.keyName}:${primary.secret}`], {
-      input: [
-        `server ${PRIMARY} ${port}`,
-        `zone ${ZONE}.`,
-        `del _mta-sts.${ZONE}. TXT`,
-        `del mta-sts.${ZONE}. A`,
-        `del _smtp._tls.${ZONE}. TXT`,
-        'send',
-        '',
-      ].join('\n'),
-    });
 
   it('Enable publishes the address before its DNS step and the id once the policy is served, visible when every server answers it', async () => {
     const ctx = await start();
@@ -237,5 +240,64 @@ describe('Publishing the DNS records into a Knot DNS zone with a BIND secondary'
     expect(await primary.values(`_mta-sts.${ZONE}`, 'TXT')).toEqual([]);
     expect(await primary.values(`mta-sts.${ZONE}`, 'A')).toEqual([]);
     expect((await primary.values(`_smtp._tls.${ZONE}`, 'TXT'))[0]).toMatch(/^v=TLSRPTv1; rua=/);
+  });
+
+  it('shows the zone on the card, the plan on the confirmation page, and writes it from the button', async () => {
+    const ctx = await start(primary.secret, true);
+    await enabled(ctx);
+    await ctx.publishing.idle();
+    removeByHand();
+    const admin = new Browser(app!.getHttpServer(), 'admin');
+    const card = textOf(mainOf((await admin.get(`/mta-sts/domains/${ZONE}`)).text));
+    expect(card).toContain(`The panel writes these records into the zone ${ZONE}`);
+    expect(card).toContain('last written');
+    const confirm = await admin.get(`/mta-sts/domains/${ZONE}/confirm/publish-dns`);
+    const rows = mainOf(confirm.text);
+    expect(textOf(rows).replace(/ ,/g, ',')).toContain(
+      `Zone ${ZONE}, written with RFC 2136 updates to ${PRIMARY}:${port} signed with TSIG key ${primary.keyName}.`,
+    );
+    expect(textOf(rows)).toContain(`add _mta-sts.${ZONE} TXT v=STSv1; id=`);
+    expect(confirm.text).not.toContain(primary.secret);
+    // Showing the plan wrote nothing.
+    expect(await primary.values(`mta-sts.${ZONE}`, 'A')).toEqual([]);
+    const posted = await admin.post(`/mta-sts/domains/${ZONE}/publish-dns`, { confirm: 'yes' });
+    const after = await admin.get(posted.location!);
+    expect(flashOf(after.text)).toBe(
+      'success: Published 3 records through RFC 2136 updates to ' +
+        `${PRIMARY}:${port} signed with TSIG key ${primary.keyName}.`,
+    );
+    expect(await secondary.values(`mta-sts.${ZONE}`, 'A')).toEqual([SERVER_IPV4]);
+  });
+
+  it('says on the card what the DNS server answered and when the next attempt is', async () => {
+    const ctx = await start(Buffer.alloc(32, 7).toString('base64'), true);
+    await enabled(ctx);
+    const admin = new Browser(app!.getHttpServer(), 'admin');
+    const card = textOf(mainOf((await admin.get(`/mta-sts/domains/${ZONE}`)).text));
+    expect(card).toMatch(
+      new RegExp(
+        `Writing the records failed: The DNS server at ${PRIMARY.replace(/\./g, '\\.')}:${port} rejected the signature made with key ${primary.keyName}: the secret differs from the server's\\. \\(BADSIG\\) The next attempt is at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC\\.`,
+      ),
+    );
+  });
+  it('writes again, at the next checks, a record deleted by hand; after a failure, not before the backoff has passed', async () => {
+    const ctx = await start();
+    const domain = await enabled(ctx);
+    await ctx.publishing.idle();
+    removeByHand();
+    const jobs = app!.get(ScheduledJobs);
+    await jobs.runChecks();
+    await ctx.publishing.idle();
+    expect(await primary.values(`_mta-sts.${ZONE}`, 'TXT')).toEqual([`v=STSv1; id=${domain.servedPolicyId}`]);
+    expect(await primary.values(`mta-sts.${ZONE}`, 'A')).toEqual([SERVER_IPV4]);
+    // A failure an hour from its next attempt: the checks leave the zone alone meanwhile.
+    removeByHand();
+    await ctx.rows.update(
+      { name: ZONE },
+      { dnsFailures: 4, dnsLastError: 'REFUSED', dnsNextAttemptAt: new Date(Date.now() + 3_600_000) },
+    );
+    await jobs.runChecks();
+    await ctx.publishing.idle();
+    expect(await primary.values(`mta-sts.${ZONE}`, 'A')).toEqual([]);
   });
 });

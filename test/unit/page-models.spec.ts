@@ -42,7 +42,7 @@ function view({ domain = 'example.com', ...extra }: Partial<DomainView> = {}): D
     mxCheckedAt: null,
     policy: { text: 'version: STSv1\r\nmode: testing\r\nmx: mx.example.com\r\nmax_age: 604800\r\n', id: ID },
     servedPolicyId: null,
-    dnsZone: null,
+    dnsPublishing: null,
     records: expectedRecords(name, ID, { ipv4: '192.0.2.10' }, 'mailto:tls@{domain}'),
     certificate: null,
     checks: [],

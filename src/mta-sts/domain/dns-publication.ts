@@ -203,3 +203,23 @@ export function nextDnsAttemptAt(failures: number, now: Date): Date {
   const delay = DNS_RETRY_DELAYS_MS[Math.min(failures, DNS_RETRY_DELAYS_MS.length) - 1] ?? DNS_RETRY_DELAYS_MS[0];
   return new Date(now.getTime() + delay);
 }
+
+/** The checks that fail when DNS lacks a record the panel publishes. */
+const RECORD_CHECKS: readonly string[] = ['dns', 'policy-record', 'tls-rpt'];
+
+/**
+ * Whether a check run calls for writing the records again, in a zone the panel writes: the
+ * served id is not seen yet, or a record check fails (a record deleted or changed by
+ * hand); never while the backoff after a failed attempt runs.
+ */
+export function needsPublishing(
+  domain: { readonly policyVisibleAt: Date | null; readonly dnsNextAttemptAt: Date | null },
+  results: readonly { readonly check: string; readonly status: string }[],
+  now: Date,
+): boolean {
+  if (domain.dnsNextAttemptAt && domain.dnsNextAttemptAt.getTime() > now.getTime()) return false;
+  return (
+    !domain.policyVisibleAt ||
+    results.some((result) => RECORD_CHECKS.includes(result.check) && result.status === 'fail')
+  );
+}

@@ -24,7 +24,8 @@ export class CheckFollowUps {
   async domainChecked(entity: MtaStsDomainEntity, results: readonly CheckResult[], liveMx?: string[]): Promise<void> {
     if (liveMx) await this.automatic.followLiveMx(entity, liveMx);
     await this.automatic.guardEnforce(entity, results);
-    if (this.publishing.shouldFollow(entity, this.clock.now())) await this.publishing.follow(entity.name, false);
+    if (this.publishing.shouldFollow(entity, results, this.clock.now()))
+      await this.publishing.follow(entity.name, false);
   }
 
   /** After a whole sweep: the retirements that came due. */

@@ -1,8 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { idAnnounced } from '../domain/check-run';
+import type { CheckResult } from '../domain/check-verdicts';
 import {
   PublicationPlan,
   PublicationStep,
+  needsPublishing,
   nextDnsAttemptAt,
   planPublication,
   planWithdrawal,
@@ -158,10 +160,10 @@ export class DnsPublishing {
     });
   }
 
-  /** Whether the checks should have the records written again: a zone is configured, no backoff runs, and DNS lacks the served id. */
-  shouldFollow(entity: MtaStsDomainEntity, now: Date): boolean {
-    if (!this.zones.zoneFor(entity.name) || !isServing(entity.state) || entity.policyVisibleAt) return false;
-    return !entity.dnsNextAttemptAt || entity.dnsNextAttemptAt.getTime() <= now.getTime();
+  /** Whether a check run calls for writing the records again (see `needsPublishing`). */
+  shouldFollow(entity: MtaStsDomainEntity, results: readonly CheckResult[], now: Date): boolean {
+    if (!this.zones.zoneFor(entity.name) || !isServing(entity.state)) return false;
+    return needsPublishing(entity, results, now);
   }
 
   /** Resolves once every background wait for authoritative servers has ended. For tests. */

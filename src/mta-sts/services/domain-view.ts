@@ -36,8 +36,14 @@ export interface DomainView {
   /** The id of the policy file being served (differs from `policy.id` until the next Enable). */
   readonly servedPolicyId: string | null;
   readonly records: readonly DnsRecord[];
-  /** The zone the panel writes these records into, or null when they are published by hand. */
-  readonly dnsZone: string | null;
+  /** Where the panel writes these records, and how that went; null when they are published by hand. */
+  readonly dnsPublishing: {
+    readonly zone: string;
+    readonly publishedAt: string | null;
+    /** What the DNS server answered at the last failed attempt, and when the next one is. */
+    readonly lastError: string | null;
+    readonly nextAttemptAt: string | null;
+  } | null;
   readonly certificate: {
     readonly issuer: string;
     readonly notBefore: string;
@@ -110,7 +116,7 @@ export function toDomainView(
     policy,
     servedPolicyId: entity.servedPolicyId,
     records: expectedRecords(name, policy?.id, addresses, ruaTemplate),
-    dnsZone: null,
+    dnsPublishing: null,
     certificate:
       entity.certIssuer && entity.certNotBefore && entity.certNotAfter
         ? { issuer: entity.certIssuer, notBefore: iso(entity.certNotBefore)!, notAfter: iso(entity.certNotAfter)! }

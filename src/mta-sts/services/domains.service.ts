@@ -153,6 +153,17 @@ export class DomainsService {
       checks,
       now,
     );
-    return { ...view, dnsZone: this.zones.zoneFor(entity.name)?.zone ?? null };
+    const zone = this.zones.zoneFor(entity.name);
+    return {
+      ...view,
+      dnsPublishing: zone
+        ? {
+            zone: zone.zone,
+            publishedAt: entity.dnsPublishedAt?.toISOString() ?? null,
+            lastError: entity.dnsLastError,
+            nextAttemptAt: entity.dnsNextAttemptAt?.toISOString() ?? null,
+          }
+        : null,
+    };
   }
 }

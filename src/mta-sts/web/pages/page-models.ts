@@ -193,7 +193,12 @@ export function cardModel(view: DomainView, role: PageRole, now: Date, recentAct
     maxAge: { seconds: view.maxAge, label: maxAgeLabel(view.maxAge) },
     policy: view.policy,
     servedPolicyId: view.servedPolicyId,
-    dnsZone: view.dnsZone,
+    dnsPublishing: view.dnsPublishing && {
+      zone: view.dnsPublishing.zone,
+      publishedAt: dateTime(view.dnsPublishing.publishedAt),
+      lastError: view.dnsPublishing.lastError,
+      nextAttemptAt: dateTime(view.dnsPublishing.nextAttemptAt),
+    },
     alerts: view.alerts.filter((alert) => messages.includes(alert)),
     retirement:
       isRetiring(view.state) && view.lifecycle.retireUntil
