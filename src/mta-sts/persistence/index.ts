@@ -4,7 +4,7 @@ import { DomainBadge1764000000000 } from './migrations/1764000000000-domain-badg
 import { Lifecycle1764100000000 } from './migrations/1764100000000-lifecycle';
 import { PolicyInstances1764200000000 } from './migrations/1764200000000-policy-instances';
 import { MaxAgeBeforeRetire1764300000000 } from './migrations/1764300000000-max-age-before-retire';
-import { DnsPublishing1764400000000 } from './migrations/1764400000000-dns-publishing';
+import { DnsPublishing1764500000000 } from './migrations/1764500000000-dns-publishing';
 import { MtaStsActionEntity } from './mta-sts-action.entity';
 import { MtaStsCheckEntity, MtaStsCheckEventEntity } from './mta-sts-check.entity';
 import { MtaStsDomainEntity } from './mta-sts-domain.entity';
@@ -22,5 +22,5 @@ export const MTA_STS_MIGRATIONS = [
   Lifecycle1764100000000,
   PolicyInstances1764200000000,
   MaxAgeBeforeRetire1764300000000,
-  DnsPublishing1764400000000,
+  DnsPublishing1764500000000,
 ];

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { reissueLimitNote } from '../domain/wording';
+import { refusals, reissueLimitNote, trail } from '../domain/wording';
 import { ConflictError } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
 import {
@@ -65,9 +65,7 @@ export class RenewalService {
     return this.locks.run(name.ascii, async () => {
       const entity = await this.store.get(name.ascii);
       if (!isServing(entity.state)) {
-        throw new ConflictError(
-          `${name.ascii} is ${entity.state}; only an active domain's certificate can be re-issued.`,
-        );
+        throw new ConflictError(refusals.reissueWhile(name.ascii, entity.state));
       }
       const now = this.clock.now();
       const allowance = reissueAllowance(
@@ -86,8 +84,7 @@ export class RenewalService {
         domain: name.ascii,
         action: 'reissue',
         actor,
-        detail:
-          outcome === 'renewed' ? 'Certificate re-issued.' : 'Certificate re-issue failed; the old one keeps serving.',
+        detail: outcome === 'renewed' ? trail.reissued : trail.reissueFailed,
       });
       return {
         outcome,

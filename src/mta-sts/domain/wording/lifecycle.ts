@@ -22,6 +22,8 @@ export const refusals = {
     `${domain} is being provisioned; wait until it is active or failed, then remove it.`,
   changeWhileProvisioning: (domain: string) =>
     `${domain} is being provisioned; change its policy once that has finished.`,
+  reissueWhile: (domain: string, state: DomainState) =>
+    `${domain} is ${state}; only an active domain's certificate can be re-issued.`,
   changeWhileRetiring: (domain: string) =>
     `${domain} is retiring and serves mode none; Enable it again to cancel the retirement first.`,
 };
@@ -52,6 +54,8 @@ export const trail = {
     `Retiring: mode none is served until ${readableTime(until)}, then the policy host is removed.`,
   retirementCancelled: (maxAge: number) =>
     `Retirement cancelled; the policy is back in testing mode with max_age ${maxAge} seconds.`,
+  reissued: 'Certificate re-issued.',
+  reissueFailed: 'Certificate re-issue failed; the old one keeps serving.',
   retired: 'Retirement finished: every cached policy has expired; the policy host was removed.',
   renewed: (policyHost: string, notAfter: Date) =>
     `Renewed the certificate of ${policyHost}; valid until ${notAfter.toISOString()}.`,

@@ -5,8 +5,8 @@ import { MigrationInterface, QueryRunner, TableColumn } from 'typeorm';
  * with its backoff, so the card says what the DNS server answered and when the next
  * attempt is.
  */
-export class DnsPublishing1764400000000 implements MigrationInterface {
-  name = 'DnsPublishing1764400000000';
+export class DnsPublishing1764500000000 implements MigrationInterface {
+  name = 'DnsPublishing1764500000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const timestamp = queryRunner.connection.driver.normalizeType({ type: Date });
