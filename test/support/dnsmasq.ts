@@ -10,6 +10,11 @@ export interface DnsData {
   readonly mx?: Record<string, string[]>;
   /** name → TXT values (each one record; commas split it into strings, which resolvers join) */
   readonly txt?: Record<string, string[]>;
+  /**
+   * zone → `address#port` of an authoritative server the zone's queries go to, uncached,
+   * so what the panel publishes there is what senders see at once.
+   */
+  readonly forward?: Record<string, string>;
 }
 
 /**
@@ -56,6 +61,8 @@ export class Dnsmasq {
       // In a configuration file a quoted value is one string, spaces and semicolons included.
       for (const value of values) lines.push(`txt-record=${name},"${value.replace(/["\\]/g, '\\$&')}"`);
     }
+    for (const [zone, server] of Object.entries(data.forward ?? {})) lines.push(`server=/${zone}/${server}`);
+    if (Object.keys(data.forward ?? {}).length > 0) lines.push('cache-size=0', 'no-negcache');
     const records = join(this.dir, 'dnsmasq-records.conf');
     writeFileSync(records, `${lines.join('\n')}\n`);
     args.push(`--conf-file=${records}`);
@@ -78,6 +85,7 @@ export class Dnsmasq {
       hosts: { ...this.data.hosts, ...change.hosts },
       mx: { ...this.data.mx, ...change.mx },
       txt: { ...this.data.txt, ...change.txt },
+      forward: { ...this.data.forward, ...change.forward },
     });
   }
 
