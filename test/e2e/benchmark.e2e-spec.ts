@@ -1,4 +1,5 @@
 import { resultTable, runBenchmark } from '../../scripts/bench/benchmark';
+import { publishingTable, runPublishingBenchmark } from '../../scripts/bench/publishing';
 
 /**
  * Keeps `npm run bench` runnable: the whole benchmark on three domains, with the panel
@@ -32,4 +33,18 @@ describe('The scale benchmark', () => {
     },
     180_000,
   );
+
+  it('measures publishing the records of a few domains, its knsupdate baseline, and the time to every server', async () => {
+    const result = await runPublishingBenchmark(5, () => undefined);
+    expect(result.domains).toBe(5);
+    for (const figure of [
+      result.panelSeconds,
+      result.baselineSeconds,
+      result.convergenceP50Ms,
+      result.convergenceMaxMs,
+    ]) {
+      expect(Number.isFinite(figure) && figure > 0).toBe(true);
+    }
+    expect(publishingTable(result).split('\n')[2]).toMatch(/^\| 5 \| /);
+  }, 120_000);
 });

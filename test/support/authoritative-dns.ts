@@ -75,6 +75,8 @@ export class UpdateServer implements AuthoritativeServer {
       port?: number;
       /** Serve the zone as a secondary of this server (AXFR, then IXFR after each NOTIFY). */
       secondaryOf?: UpdateServer;
+      /** Knot only: -1 keeps changes in the journal, written without waiting for the disk, instead of rewriting the zone file after each. */
+      zonefileSync?: number;
       /** Servers to NOTIFY after each change. */
       notify?: readonly { address: string; port: number }[];
     } = {},
@@ -102,6 +104,7 @@ export class UpdateServer implements AuthoritativeServer {
           '    any: info',
           'database:',
           `    storage: "${join(dir, 'storage')}"`,
+          ...(options.zonefileSync === -1 ? ['    journal-db-mode: asynchronous'] : []),
           'key:',
           `  - id: ${keyName}`,
           '    algorithm: hmac-sha256',
@@ -137,7 +140,7 @@ export class UpdateServer implements AuthoritativeServer {
                 '    serial-policy: increment',
                 ...(notify.length ? [`    notify: [${notify.map((_, index) => `secondary${index}`).join(', ')}]`] : []),
               ]),
-          '    zonefile-sync: 0',
+          `    zonefile-sync: ${options.zonefileSync ?? 0}`,
           '',
         ].join('\n'),
       );
