@@ -13,6 +13,7 @@ import { DomainLocks } from '../../src/mta-sts/services/domain-locks';
 import { DomainsService } from '../../src/mta-sts/services/domains.service';
 import { PolicyService } from '../../src/mta-sts/services/policy.service';
 import { ProvisioningService } from '../../src/mta-sts/services/provisioning.service';
+import { RetirementService } from '../../src/mta-sts/services/retirement.service';
 import { UpdateServer } from '../support/authoritative-dns';
 import { freePort } from '../support/processes';
 import { oneDomainFakes, pagesSetup } from './helpers/pages-app';
@@ -86,8 +87,9 @@ describe('Publishing the DNS records into a Knot DNS zone with a BIND secondary'
     removeByHand();
   });
 
-  async function start(secret = primary.secret, pages = false) {
+  async function start(secret = primary.secret, pages = false, delegation?: { zone: string }) {
     const dnsPublishing = {
+      ...(delegation && { delegation }),
       zones: [
         {
           kind: 'rfc2136' as const,
@@ -299,5 +301,49 @@ describe('Publishing the DNS records into a Knot DNS zone with a BIND secondary'
     await jobs.runChecks();
     await ctx.publishing.idle();
     expect(await primary.values(`mta-sts.${ZONE}`, 'A')).toEqual([]);
+  });
+  it('hosts a domain in the operator’s zone through two CNAMEs (RFC 8461 §8.2), and keeps its id there', async () => {
+    const customer = 'customer.example';
+    const delegated = `${customer}.sts.${ZONE}`;
+    const hostName = `mta-sts-host.sts.${ZONE}`;
+    fakes = oneDomainFakes(dataDir, customer);
+    // The customer published the two CNAMEs once.
+    fakes.dns.cname.set(`_mta-sts.${customer}`, delegated);
+    fakes.dns.cname.set(`mta-sts.${customer}`, hostName);
+    const ctx = await start(primary.secret, false, { zone: `sts.${ZONE}` });
+    await ctx.domains.add(customer, 'alice');
+    const added = await ctx.domains.get(customer);
+    expect(added.records.map((record) => `${record.name} ${record.type} ${record.value}`)).toEqual([
+      `_mta-sts.${customer} CNAME ${delegated}`,
+      `mta-sts.${customer} CNAME ${hostName}`,
+      `_smtp._tls.${customer} TXT v=TLSRPTv1; rua=mailto:tls-reports@${customer}`,
+    ]);
+    expect(added.dnsPublishing).toMatchObject({ zone: `sts.${ZONE}`, delegated: true });
+    await ctx.provisioning.enable(customer, 'alice');
+    await ctx.provisioning.settled(customer);
+    await ctx.publishing.idle();
+    const domain = await ctx.rows.findOneByOrFail({ name: customer });
+    expect([domain.state, domain.errorStep, domain.errorMessage]).toEqual(['active', null, null]);
+    for (const server of [primary, secondary]) {
+      expect(await server.values(delegated, 'TXT')).toEqual([`v=STSv1; id=${domain.servedPolicyId}`]);
+      expect(await server.values(hostName, 'A')).toEqual([SERVER_IPV4]);
+    }
+    expect(domain.policyVisibleAt).not.toBeNull();
+    // The checks say where the records live; the card shows the CNAMEs as live.
+    const view = await ctx.domains.get(customer);
+    expect(view.checks.find((check) => check.check === 'dns')?.summary).toBe(
+      `mta-sts.${customer} points at this server, delegated to ${hostName}.`,
+    );
+    // A policy change needs the customer no more: the new id goes into the operator's zone.
+    const change = await ctx.policies.setMaxAge(customer, 86_400, 'alice');
+    await ctx.publishing.idle();
+    expect(await secondary.values(delegated, 'TXT')).toEqual([`v=STSv1; id=${change.domain.servedPolicyId}`]);
+    // Remove now takes the domain's record out; the shared host name stays for the others.
+    await app!.get(RetirementService).removeNow(customer, 'alice');
+    expect(await primary.values(delegated, 'TXT')).toEqual([]);
+    expect(await primary.values(hostName, 'A')).toEqual([SERVER_IPV4]);
+    execFileSync('knsupdate', ['-y', `hmac-sha256:${primary.keyName}:${primary.secret}`], {
+      input: [`server ${PRIMARY} ${port}`, `zone ${ZONE}.`, `del ${hostName}. A`, 'send', ''].join('\n'),
+    });
   });
 });

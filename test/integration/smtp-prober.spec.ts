@@ -38,6 +38,10 @@ class FakeDnsResolver extends DnsResolver {
   async resolveTxt(name: string): Promise<string[]> {
     throw new Error(`unexpected TXT look-up of ${name}`);
   }
+
+  async resolveCname(name: string): Promise<string[]> {
+    throw new Error(`unexpected CNAME look-up of ${name}`);
+  }
 }
 
 function day(date: Date): string {

@@ -1,5 +1,7 @@
 import { LiveRRset, PublishedType, planPublication, planWithdrawal } from '../../src/mta-sts/domain/dns-publication';
+import { customerRecords, delegatedPolicyName, operatorRecords } from '../../src/mta-sts/domain/delegation';
 import { expectedRecords } from '../../src/mta-sts/domain/dns-records';
+import { recordStatuses } from '../../src/mta-sts/domain/record-status';
 import { DomainName } from '../../src/mta-sts/domain/hostname';
 
 const NAME = DomainName.fromValidated('example.com');
@@ -117,5 +119,45 @@ describe('Planning the withdrawal of a domain’s policy', () => {
 
   it('does nothing where nothing of its own is left', () => {
     expect(planWithdrawal('_mta-sts.example.com', host, zone({}))).toEqual({ steps: [], refusals: [], update: {} });
+  });
+});
+
+describe('Delegated hosting (RFC 8461 §8.2)', () => {
+  const delegation = { zone: 'sts.provider.example', hostName: 'mta-sts-host.sts.provider.example' };
+
+  it('asks the customer for two CNAMEs once, and keeps the id and the host in the operator’s zone', () => {
+    expect(
+      customerRecords(NAME, delegation, 'mailto:tls-reports@{domain}').map((r) => `${r.name} ${r.type} ${r.value}`),
+    ).toEqual([
+      '_mta-sts.example.com CNAME example.com.sts.provider.example',
+      'mta-sts.example.com CNAME mta-sts-host.sts.provider.example',
+      '_smtp._tls.example.com TXT v=TLSRPTv1; rua=mailto:tls-reports@example.com',
+    ]);
+    expect(
+      operatorRecords(NAME, delegation, ID, { ipv4: '192.0.2.10' }).map((r) => `${r.name} ${r.type} ${r.value}`),
+    ).toEqual([`example.com.sts.provider.example TXT ${STS}`, 'mta-sts-host.sts.provider.example A 192.0.2.10']);
+    // No id before the policy is served (§8.1).
+    expect(operatorRecords(NAME, delegation, undefined, { ipv4: '192.0.2.10' })).toHaveLength(1);
+  });
+
+  it('shows the CNAMEs as live once the checks saw them, and what is there instead otherwise', () => {
+    const records = customerRecords(NAME, delegation, 'mailto:tls-reports@{domain}').slice(0, 2);
+    const checks = [
+      { check: 'policy-record' as const, observed: { CNAME: ['example.com.sts.provider.example'] } },
+      { check: 'dns' as const, observed: { CNAME: ['elsewhere.example'] } },
+    ];
+    expect(recordStatuses(records, checks).map((r) => [r.visibility, r.found])).toEqual([
+      ['live', undefined],
+      ['mismatch', 'elsewhere.example'],
+    ]);
+    expect(recordStatuses(records, []).map((r) => r.visibility)).toEqual(['unknown', 'unknown']);
+  });
+
+  it('leaves a domain whose delegated name would pass 253 characters to the admin', () => {
+    const long = DomainName.fromValidated(
+      `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(50)}.example`,
+    );
+    expect(delegatedPolicyName(long, delegation.zone)).toBeUndefined();
+    expect(delegatedPolicyName(NAME, delegation.zone)).toBe('example.com.sts.provider.example');
   });
 });

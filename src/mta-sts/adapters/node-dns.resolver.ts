@@ -34,6 +34,10 @@ export class NodeDnsResolver extends DnsResolver {
     return records.map((strings) => strings.join(''));
   }
 
+  async resolveCname(name: string): Promise<string[]> {
+    return (await this.orEmpty(() => this.resolver.resolveCname(name))).map((target) => target.replace(/\.$/, ''));
+  }
+
   private async orEmpty<T>(lookup: () => Promise<T[]>): Promise<T[]> {
     try {
       return await lookup();

@@ -11,13 +11,25 @@ function withTxt(verdict: CheckVerdict, txt: Lookup<string[]>): CheckVerdict {
   return txt.ok ? { ...verdict, observed: { TXT: txt.value } } : verdict;
 }
 
-/** 4. Exactly one valid `v=STSv1` record at `_mta-sts.<d>`, with the served policy's id. */
+/**
+ * 4. Exactly one valid `v=STSv1` record at `_mta-sts.<d>`, with the served policy's id.
+ * Through a CNAME (delegated hosting, RFC 8461 §8.2) it says where the record lives.
+ */
 export function checkPolicyRecord(
   domain: DomainName,
   txt: Lookup<string[]>,
   servedId: string | undefined,
+  cname?: Lookup<string[]>,
 ): CheckVerdict {
-  return withTxt(judgePolicyRecord(domain, txt, servedId), txt);
+  const verdict = withTxt(judgePolicyRecord(domain, txt, servedId), txt);
+  const target = cname?.ok ? cname.value[0] : undefined;
+  if (!target) return verdict;
+  return {
+    ...verdict,
+    summary:
+      verdict.status === 'pass' ? `${verdict.summary.replace(/\.$/, '')}, delegated to ${target}.` : verdict.summary,
+    observed: { ...verdict.observed, CNAME: [target] },
+  };
 }
 
 function judgePolicyRecord(domain: DomainName, txt: Lookup<string[]>, servedId: string | undefined): CheckVerdict {

@@ -6,7 +6,7 @@ import { DomainName } from './hostname';
  * The DNS records an admin publishes for one domain, with values ready to copy.
  * RFC 8461 §3.1 (`_mta-sts` TXT), §3.3 (the policy host), RFC 8460 §3 (`_smtp._tls` TXT).
  */
-export type RecordType = 'TXT' | 'A' | 'AAAA';
+export type RecordType = 'TXT' | 'A' | 'AAAA' | 'CNAME';
 
 export interface DnsRecord {
   readonly name: string;
@@ -152,7 +152,7 @@ export function zoneSnippet(records: readonly DnsRecord[], ttl = 3600): string {
   return records
     .map(
       (record) =>
-        `${record.name}.\t${ttl}\tIN\t${record.type}\t${record.type === 'TXT' ? zoneTxt(record.value) : record.value}`,
+        `${record.name}.\t${ttl}\tIN\t${record.type}\t${record.type === 'TXT' ? zoneTxt(record.value) : record.type === 'CNAME' ? `${record.value}.` : record.value}`,
     )
     .join('\n');
 }

@@ -34,6 +34,15 @@ export function recordStatuses(
   const ran = (check: string) => checks.some((result) => result.check === check);
   const missing = (check: string): RecordStatus['visibility'] => (ran(check) ? 'lookup-failed' : 'unknown');
   return records.map((record) => {
+    if (record.type === 'CNAME') {
+      // Delegated hosting: the customer's two aliases, as the checks saw them.
+      const check = record.name.startsWith('_mta-sts.') ? 'policy-record' : 'dns';
+      const seen = observed(check, 'CNAME');
+      if (!ran(check)) return { ...record, visibility: 'unknown' };
+      if (!seen || seen.length === 0) return { ...record, visibility: 'not-published' };
+      const same = seen[0].replace(/\.$/, '').toLowerCase() === record.value.toLowerCase();
+      return same ? { ...record, visibility: 'live' } : { ...record, visibility: 'mismatch', found: seen.join(', ') };
+    }
     if (record.type === 'A' || record.type === 'AAAA') {
       const seen = observed('dns', record.type);
       if (!seen) return { ...record, visibility: missing('dns') };

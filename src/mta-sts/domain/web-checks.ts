@@ -10,9 +10,11 @@ import { CheckVerdict, Lookup, pass } from './check-verdicts';
 export function checkAddresses(
   domain: DomainName,
   expected: { readonly ipv4?: string; readonly ipv6?: string },
-  seen: { readonly a: Lookup<string[]>; readonly aaaa: Lookup<string[]> },
+  seen: { readonly a: Lookup<string[]>; readonly aaaa: Lookup<string[]>; readonly cname?: Lookup<string[]> },
 ): CheckVerdict {
   const host = domain.policyHost;
+  // Through a CNAME (delegated hosting) the addresses are the target's.
+  const alias = seen.cname?.ok ? seen.cname.value[0] : undefined;
   const problems: string[] = [];
   const remedies: string[] = [];
   const families = [
@@ -45,8 +47,12 @@ export function checkAddresses(
   const answers = {
     ...(seen.a.ok ? { A: seen.a.value } : {}),
     ...(seen.aaaa.ok ? { AAAA: seen.aaaa.value } : {}),
+    ...(alias ? { CNAME: [alias] } : {}),
   };
-  if (problems.length === 0) return { ...pass('dns', `${host} points at this server.`, detail), observed: answers };
+  if (problems.length === 0) {
+    const summary = alias ? `${host} points at this server, delegated to ${alias}.` : `${host} points at this server.`;
+    return { ...pass('dns', summary, detail), observed: answers };
+  }
   return {
     check: 'dns',
     status: 'fail',

@@ -42,4 +42,15 @@ export interface DnsPublishingOptions {
   convergenceTimeoutMs?: number;
   /** DNS port of the authoritative servers found from the zone's NS records. @default 53 */
   authoritativePort?: number;
+  /**
+   * Delegated hosting (RFC 8461 §8.2) for domains in none of `zones`: their owners publish
+   * two CNAMEs once, into one of `zones` that the operator controls, and the panel keeps
+   * the `v=STSv1` record there. @default undefined (such domains stay manual)
+   */
+  delegation?: {
+    /** The operator's zone; one of `zones` or under one. */
+    zone: string;
+    /** The operator's name for this server's policy hosts. @default `mta-sts-host.<zone>` */
+    hostName?: string;
+  };
 }

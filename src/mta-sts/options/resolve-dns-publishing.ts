@@ -29,6 +29,7 @@ export type ResolvedZone =
 
 export interface ResolvedDnsPublishing {
   readonly zones: readonly ResolvedZone[];
+  readonly delegation?: { readonly zone: string; readonly hostName: string };
   readonly ttl: number;
   readonly timeoutMs: number;
   readonly convergenceTimeoutMs: number;
@@ -96,6 +97,31 @@ function zone(option: string, raw: DnsZoneOptions): ResolvedZone {
   throw new InvalidOptionError(`${option}.kind`, `must be "rfc2136" or "powerdns"`);
 }
 
+function delegation(
+  raw: NonNullable<DnsPublishingOptions['delegation']>,
+  zones: readonly ResolvedZone[],
+): { zone: string; hostName: string } {
+  const name = (option: string, value: unknown) => {
+    try {
+      return parseDomainName(value).ascii;
+    } catch {
+      throw new InvalidOptionError(option, `"${String(value)}" is not a domain name`);
+    }
+  };
+  const zone = name('dnsPublishing.delegation.zone', raw.zone);
+  if (!zones.some((configured) => zone === configured.zone || zone.endsWith(`.${configured.zone}`))) {
+    throw new InvalidOptionError(
+      'dnsPublishing.delegation.zone',
+      `${zone} is in none of the zones the panel may write`,
+    );
+  }
+  const hostName = name('dnsPublishing.delegation.hostName', raw.hostName ?? `mta-sts-host.${zone}`);
+  if (!(hostName === zone || hostName.endsWith(`.${zone}`))) {
+    throw new InvalidOptionError('dnsPublishing.delegation.hostName', `${hostName} must be in ${zone}`);
+  }
+  return { zone, hostName };
+}
+
 export function resolveDnsPublishing(options: DnsPublishingOptions | undefined): ResolvedDnsPublishing {
   const zones = (options?.zones ?? []).map((raw, index) => zone(`dnsPublishing.zones[${index}]`, raw));
   const seen = new Set<string>();
@@ -106,6 +132,7 @@ export function resolveDnsPublishing(options: DnsPublishingOptions | undefined):
   }
   return {
     zones,
+    ...(options?.delegation && { delegation: delegation(options.delegation, zones) }),
     ttl: bounded('dnsPublishing.ttl', options?.ttl, 300, 30, 86_400),
     timeoutMs: bounded('dnsPublishing.timeoutMs', options?.timeoutMs, 5_000, 100, 60_000),
     convergenceTimeoutMs: bounded(

@@ -11,4 +11,6 @@ export abstract class DnsResolver {
   abstract resolveAddresses(name: string, family: 4 | 6): Promise<string[]>;
   /** TXT records, each with its strings joined without separator (RFC 8461 §3.1). */
   abstract resolveTxt(name: string): Promise<string[]>;
+  /** The CNAME target of a name (no trailing dot); empty when the name is no alias. */
+  abstract resolveCname(name: string): Promise<string[]>;
 }

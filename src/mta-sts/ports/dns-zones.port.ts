@@ -20,6 +20,8 @@ export interface AuthoritativeServer {
 export abstract class DnsZones {
   /** The configured zone that holds `name` (the longest match), or undefined. */
   abstract zoneFor(name: string): PublishingZone | undefined;
+  /** The operator's zone and host name for delegated hosting (RFC 8461 §8.2), when configured. */
+  abstract delegation(): { readonly zone: PublishingZone; readonly hostName: string } | undefined;
   /** An RRset as the zone's primary holds it now. */
   abstract read(zone: PublishingZone, name: string, type: PublishedType): Promise<LiveRRset>;
   /** Applies the update whole or not at all; a `DnsUpdateError` says what the server answered. */

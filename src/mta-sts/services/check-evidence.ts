@@ -72,6 +72,14 @@ export class CheckEvidence {
       settle(async () => (await this.dns.resolveMx(domain.ascii)).map((record) => record.exchange.replace(/\.$/, ''))),
       this.files.read(this.layout.policyFile(domain.ascii)),
     ]);
+    // Delegated hosting (RFC 8461 §8.2): whether the two names are CNAMEs, said by the checks.
+    const delegating = this.options.dnsPublishing.delegation !== undefined;
+    const [stsCname, hostCname] = delegating
+      ? await Promise.all([
+          settle(() => this.dns.resolveCname(domain.policyRecordName)),
+          settle(() => this.dns.resolveCname(domain.policyHost)),
+        ])
+      : [undefined, undefined];
     const probing = this.options.checks.smtpProbe.enabled;
     const [fetched, probes] = await Promise.all([
       this.fetchPolicy(domain, a, aaaa),
@@ -86,10 +94,10 @@ export class CheckEvidence {
       liveMx = undefined; // no MX or a null MX: nothing a policy could follow
     }
     const verdicts = [
-      checkAddresses(domain, expected, { a, aaaa }),
+      checkAddresses(domain, expected, { a, aaaa, cname: hostCname }),
       checkPolicyEndpoint(domain, fetched.exchange, servedText),
       checkCertificate(domain, fetched.certificate, this.clock.now()),
-      checkPolicyRecord(domain, stsTxt, entity.servedPolicyId ?? undefined),
+      checkPolicyRecord(domain, stsTxt, entity.servedPolicyId ?? undefined, stsCname),
       checkTlsRpt(domain, rptTxt, tlsRptRua(this.options.tlsRptRua, domain)),
       checkMxCoverage(domain, mx, served?.mx ?? entity.mx, mode),
       ...(probing ? [checkMxTls(domain, mx, probes, mode, this.clock.now())] : []),

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { idAnnounced } from '../domain/check-run';
 import type { CheckResult } from '../domain/check-verdicts';
 import {
+  PublishedType,
   PublicationPlan,
   PublicationStep,
   needsPublishing,
@@ -9,6 +10,7 @@ import {
   planPublication,
   planWithdrawal,
 } from '../domain/dns-publication';
+import { Delegation, delegatedPolicyName, operatorRecords } from '../domain/delegation';
 import { expectedRecords, policyIndicatorValue } from '../domain/dns-records';
 import { isServing } from '../domain/domain-state';
 import { ConflictError, MtaStsError } from '../domain/errors';
@@ -42,6 +44,12 @@ export interface PublicationResult extends PublicationPreview {
   readonly note: string;
 }
 
+/** Where a domain's records go; `delegation` for a domain hosted in the operator's zone. */
+export interface PublicationTarget {
+  readonly zone: PublishingZone;
+  readonly delegation?: Delegation;
+}
+
 const POLL_MS = 250;
 const describeStep = (step: PublicationStep) =>
   `${step.kind} ${step.name} ${step.type}${step.to ? ` ${step.to}` : step.from ? ` ${step.from}` : ''}`;
@@ -65,17 +73,29 @@ export class DnsPublishing {
     private readonly audit: AuditService,
   ) {}
 
-  /** Whether the panel writes this domain's records. */
+  /** Whether the panel writes this domain's records (in its own zone, or delegated). */
   publishes(name: string): boolean {
-    return this.zones.zoneFor(name) !== undefined;
+    return this.target(name) !== undefined;
+  }
+
+  /**
+   * Where a domain's records go: the configured zone that holds it, or else, with delegated
+   * hosting, the operator's zone (RFC 8461 §8.2); undefined when they stay manual.
+   */
+  target(name: string): PublicationTarget | undefined {
+    const zone = this.zones.zoneFor(name);
+    if (zone) return { zone };
+    const delegation = this.zones.delegation();
+    if (!delegation || !delegatedPolicyName(DomainName.fromValidated(name), delegation.zone.zone)) return undefined;
+    return { zone: delegation.zone, delegation: { zone: delegation.zone.zone, hostName: delegation.hostName } };
   }
 
   /** What publishing would write now, read from the zone's primary; writes nothing. */
   async preview(input: unknown): Promise<PublicationPreview> {
     const entity = await this.store.get(parseDomainName(input).ascii);
-    const zone = this.zones.zoneFor(entity.name);
-    if (!zone) return { domain: entity.name, zone: null, via: null, steps: [], refusals: [] };
-    return this.describe(entity, zone, await this.plan(entity, zone));
+    const target = this.target(entity.name);
+    if (!target) return { domain: entity.name, zone: null, via: null, steps: [], refusals: [] };
+    return this.describe(entity, target.zone, await this.plan(entity, target));
   }
 
   /** Publishes what is not live yet, under the domain's lock. */
@@ -98,12 +118,13 @@ export class DnsPublishing {
     wait = true,
   ): Promise<PublicationResult> {
     held.assertHolds(entity.name);
-    const zone = this.zones.zoneFor(entity.name);
-    if (!zone) throw new ConflictError(publishing.manual(entity.name));
+    const target = this.target(entity.name);
+    if (!target) throw new ConflictError(publishing.manual(entity.name));
+    const { zone } = target;
     let written: PublicationStep[];
     let preview: PublicationPreview;
     try {
-      const plan = await this.plan(entity, zone);
+      const plan = await this.plan(entity, target);
       preview = this.describe(entity, zone, plan);
       if (plan.refusals.length > 0) throw new ConflictError(publishing.refused(entity.name, plan.refusals));
       written = plan.steps.filter((step) => step.kind !== 'keep');
@@ -126,7 +147,7 @@ export class DnsPublishing {
         detail: publishing.trail(written.map(describeStep), zone.describe),
       });
     }
-    const announcing = this.announce(entity, zone, written);
+    const announcing = this.announce(entity, target, written);
     let waitingFor: string[] = [];
     if (wait) waitingFor = await announcing;
     else this.track(announcing);
@@ -144,7 +165,7 @@ export class DnsPublishing {
    * again by the checks; the policy keeps serving either way.
    */
   async followLocked(held: HeldLock, entity: MtaStsDomainEntity, wait: boolean): Promise<string | undefined> {
-    if (!this.zones.zoneFor(entity.name)) return undefined;
+    if (!this.target(entity.name)) return undefined;
     try {
       return (await this.publishLocked(held, entity, SYSTEM_ACTOR, wait)).note;
     } catch (error) {
@@ -162,7 +183,7 @@ export class DnsPublishing {
 
   /** Whether a check run calls for writing the records again (see `needsPublishing`). */
   shouldFollow(entity: MtaStsDomainEntity, results: readonly CheckResult[], now: Date): boolean {
-    if (!this.zones.zoneFor(entity.name) || !isServing(entity.state)) return false;
+    if (!this.target(entity.name) || !isServing(entity.state)) return false;
     return needsPublishing(entity, results, now);
   }
 
@@ -178,17 +199,26 @@ export class DnsPublishing {
    */
   async withdrawLocked(held: HeldLock, entity: Pick<MtaStsDomainEntity, 'name'>, actor: Actor): Promise<void> {
     held.assertHolds(entity.name);
-    const zone = this.zones.zoneFor(entity.name);
-    if (!zone) return;
+    const target = this.target(entity.name);
+    if (!target) return;
+    const { zone } = target;
     const name = DomainName.fromValidated(entity.name);
+    const policyName = this.policyName(name, target);
     const live = await this.readAll(zone, [
-      { name: name.policyRecordName, type: 'TXT' },
-      { name: name.policyHost, type: 'A' },
-      { name: name.policyHost, type: 'AAAA' },
+      { name: policyName, type: 'TXT' },
+      ...(target.delegation
+        ? []
+        : [
+            { name: name.policyHost, type: 'A' as const },
+            { name: name.policyHost, type: 'AAAA' as const },
+          ]),
     ]);
+    // A delegated domain shares the operator's host name with the others: only its record goes.
     const plan = planWithdrawal(
-      name.policyRecordName,
-      { name: name.policyHost, ipv4: this.options.serverIpv4, ipv6: this.options.serverIpv6 },
+      policyName,
+      target.delegation
+        ? { name: name.policyHost }
+        : { name: name.policyHost, ipv4: this.options.serverIpv4, ipv6: this.options.serverIpv6 },
       live,
     );
     if (plan.steps.length === 0) return;
@@ -218,21 +248,24 @@ export class DnsPublishing {
     this.background.add(tracked);
   }
 
-  private async plan(entity: MtaStsDomainEntity, zone: PublishingZone): Promise<PublicationPlan> {
+  /** Where the domain's `v=STSv1` record lives: `_mta-sts.<domain>`, or its delegated name. */
+  private policyName(name: DomainName, target: PublicationTarget): string {
+    return target.delegation ? delegatedPolicyName(name, target.delegation.zone)! : name.policyRecordName;
+  }
+
+  private async plan(entity: MtaStsDomainEntity, target: PublicationTarget): Promise<PublicationPlan> {
     const name = DomainName.fromValidated(entity.name);
     // §8.1: the id is published only for a policy that is served.
     const servedId = isServing(entity.state) ? (entity.servedPolicyId ?? undefined) : undefined;
-    const wanted = expectedRecords(
-      name,
-      servedId,
-      { ipv4: this.options.serverIpv4, ipv6: this.options.serverIpv6 },
-      this.options.tlsRptRua,
-    );
-    const live = await this.readAll(zone, wanted);
+    const addresses = { ipv4: this.options.serverIpv4, ipv6: this.options.serverIpv6 };
+    const wanted = target.delegation
+      ? operatorRecords(name, target.delegation, servedId, addresses)
+      : expectedRecords(name, servedId, addresses, this.options.tlsRptRua);
+    const live = await this.readAll(target.zone, wanted as readonly { name: string; type: PublishedType }[]);
     return planPublication(wanted, live, this.options.dnsPublishing.ttl);
   }
 
-  private async readAll(zone: PublishingZone, wanted: readonly { name: string; type: 'TXT' | 'A' | 'AAAA' }[]) {
+  private async readAll(zone: PublishingZone, wanted: readonly { name: string; type: PublishedType }[]) {
     const read = new Map<string, Awaited<ReturnType<DnsZones['read']>>>();
     for (const { name, type } of wanted) {
       const key = `${name}/${type}`;
@@ -252,15 +285,16 @@ export class DnsPublishing {
    */
   private async announce(
     entity: MtaStsDomainEntity,
-    zone: PublishingZone,
+    target: PublicationTarget,
     written: readonly PublicationStep[],
   ): Promise<string[]> {
+    const { zone } = target;
     const id = isServing(entity.state) && !entity.policyVisibleAt ? entity.servedPolicyId : null;
     const name = DomainName.fromValidated(entity.name);
     const expected = written
       .filter((step) => step.to !== undefined)
       .map((step) => ({ name: step.name, type: step.type, values: step.to!.split(', ') }));
-    if (id) expected.push({ name: name.policyRecordName, type: 'TXT', values: [policyIndicatorValue(id)] });
+    if (id) expected.push({ name: this.policyName(name, target), type: 'TXT', values: [policyIndicatorValue(id)] });
     if (expected.length === 0) return [];
     const servers = await this.zones.authoritativeServers(zone);
     const label = (server: { name: string; address: string }) => `${server.name} ${server.address}`;

@@ -39,6 +39,8 @@ export interface DomainView {
   /** Where the panel writes these records, and how that went; null when they are published by hand. */
   readonly dnsPublishing: {
     readonly zone: string;
+    /** Hosted in the operator's zone: the domain's own DNS holds two CNAMEs (RFC 8461 §8.2). */
+    readonly delegated: boolean;
     readonly publishedAt: string | null;
     /** What the DNS server answered at the last failed attempt, and when the next one is. */
     readonly lastError: string | null;

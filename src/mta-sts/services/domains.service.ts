@@ -15,7 +15,8 @@ import { Actor, SYSTEM_ACTOR } from './audit.service';
 import { isServing } from '../domain/domain-state';
 import { MxLookupService } from './mx-lookup.service';
 import { trail } from '../domain/wording';
-import { DnsZones } from '../ports/dns-zones.port';
+import { customerRecords } from '../domain/delegation';
+import { DnsPublishing } from './dns-publishing';
 
 /** Most domains one page of the list holds (pages and API alike). */
 export const MAX_PAGE_SIZE = 200;
@@ -58,7 +59,7 @@ export class DomainsService {
     @Inject(Clock) private readonly clock: Clock,
     private readonly mxLookup: MxLookupService,
     private readonly checks: ChecksService,
-    @Inject(DnsZones) private readonly zones: DnsZones,
+    private readonly publishing: DnsPublishing,
   ) {}
 
   /**
@@ -153,12 +154,17 @@ export class DomainsService {
       checks,
       now,
     );
-    const zone = this.zones.zoneFor(entity.name);
+    const target = this.publishing.target(entity.name);
     return {
       ...view,
-      dnsPublishing: zone
+      // Delegated: what the customer publishes once are two CNAMEs (RFC 8461 §8.2).
+      ...(target?.delegation && {
+        records: customerRecords(DomainName.fromValidated(entity.name), target.delegation, this.options.tlsRptRua),
+      }),
+      dnsPublishing: target
         ? {
-            zone: zone.zone,
+            zone: target.zone.zone,
+            delegated: target.delegation !== undefined,
             publishedAt: entity.dnsPublishedAt?.toISOString() ?? null,
             lastError: entity.dnsLastError,
             nextAttemptAt: entity.dnsNextAttemptAt?.toISOString() ?? null,

@@ -38,6 +38,8 @@ export class FakeDnsResolver extends DnsResolver {
   readonly addresses = new Map<string, { 4: string[]; 6: string[] }>();
   /** TXT records by name; the readiness checks read `_mta-sts` and `_smtp._tls` after Enable. */
   readonly txt = new Map<string, string[]>();
+  /** CNAME targets by name; a name not listed is no alias. */
+  readonly cname = new Map<string, string>();
   readonly lookups: string[] = [];
 
   constructor(private readonly unexpected: UnexpectedCalls) {
@@ -63,6 +65,12 @@ export class FakeDnsResolver extends DnsResolver {
     const records = this.txt.get(name);
     if (!records) this.unexpected.fail(`DnsResolver.resolveTxt(${name})`);
     return [...records];
+  }
+
+  async resolveCname(name: string): Promise<string[]> {
+    this.lookups.push(`CNAME ${name}`);
+    const target = this.cname.get(name);
+    return target ? [target] : [];
   }
 }
 

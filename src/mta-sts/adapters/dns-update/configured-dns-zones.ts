@@ -44,6 +44,12 @@ export class ConfiguredDnsZones extends DnsZones {
       .sort((a, b) => b.zone.length - a.zone.length)[0];
   }
 
+  delegation(): { zone: PublishingZone; hostName: string } | undefined {
+    const configured = this.options.dnsPublishing.delegation;
+    const zone = configured && this.zoneFor(configured.zone);
+    return zone && { zone: { ...zone, zone: configured.zone }, hostName: configured.hostName };
+  }
+
   read(zone: PublishingZone, name: string, type: PublishedType): Promise<LiveRRset> {
     return queryRRset(this.primary(zone), name, type);
   }
@@ -70,14 +76,14 @@ export class ConfiguredDnsZones extends DnsZones {
 
   async authoritativeServers(zone: PublishingZone): Promise<AuthoritativeServer[]> {
     const primary = this.primary(zone);
-    const names = (await queryRRset(primary, zone.zone, 'NS')).values.map((value) =>
-      value.replace(/\.$/, '').toLowerCase(),
-    );
+    // The zone's apex: a delegation name inside it has no NS records of its own.
+    const apex = (zone as ConfiguredZone).config.zone;
+    const names = (await queryRRset(primary, apex, 'NS')).values.map((value) => value.replace(/\.$/, '').toLowerCase());
     const port = this.options.dnsPublishing.authoritativePort;
     const servers: AuthoritativeServer[] = [];
     for (const name of names) {
       // Glue from the zone itself first, then the module's resolver for hosts elsewhere.
-      const inZone = name === zone.zone || name.endsWith(`.${zone.zone}`);
+      const inZone = name === apex || name.endsWith(`.${apex}`);
       const addresses = inZone
         ? [...(await queryRRset(primary, name, 'A')).values, ...(await queryRRset(primary, name, 'AAAA')).values]
         : [...(await this.resolver.resolveAddresses(name, 4)), ...(await this.resolver.resolveAddresses(name, 6))];

@@ -195,6 +195,7 @@ export function cardModel(view: DomainView, role: PageRole, now: Date, recentAct
     servedPolicyId: view.servedPolicyId,
     dnsPublishing: view.dnsPublishing && {
       zone: view.dnsPublishing.zone,
+      delegated: view.dnsPublishing.delegated,
       publishedAt: dateTime(view.dnsPublishing.publishedAt),
       lastError: view.dnsPublishing.lastError,
       nextAttemptAt: dateTime(view.dnsPublishing.nextAttemptAt),
