@@ -237,9 +237,12 @@ export class PowerDns implements AuthoritativeServer {
     return `http://${this.address}:${this.apiPort}`;
   }
 
-  static async start(zone: string, options: ZoneContents & { address?: string } = {}): Promise<PowerDns> {
+  static async start(
+    zone: string,
+    options: ZoneContents & { address?: string; port?: number } = {},
+  ): Promise<PowerDns> {
     const address = options.address ?? '127.0.0.1';
-    const [port, apiPort] = [await freePort(), await freePort()];
+    const [port, apiPort] = [options.port ?? (await freePort()), await freePort()];
     const apiKey = randomBytes(16).toString('hex');
     const dir = mkdtempSync(join(tmpdir(), 'pdns-'));
     const database = join(dir, 'pdns.sqlite3');
@@ -266,7 +269,7 @@ export class PowerDns implements AuthoritativeServer {
         'webserver=yes',
         `webserver-address=${address}`,
         `webserver-port=${apiPort}`,
-        `webserver-allow-from=${address}`,
+        `webserver-allow-from=127.0.0.0/8`,
         '',
       ].join('\n'),
     );
@@ -287,13 +290,27 @@ export class PowerDns implements AuthoritativeServer {
         name: `${zone}.`,
         kind: 'Native',
         nameservers: Object.keys(nameservers).map((host) => `${host}.`),
-        rrsets: Object.entries(nameservers).map(([host, ip]) => ({
-          name: `${host}.`,
-          type: 'A',
-          ttl: 300,
-          changetype: 'REPLACE',
-          records: [{ content: ip, disabled: false }],
-        })),
+        rrsets: [
+          ...Object.entries(nameservers).map(([host, ip]) => ({
+            name: `${host}.`,
+            type: 'A',
+            ttl: 300,
+            changetype: 'REPLACE',
+            records: [{ content: ip, disabled: false }],
+          })),
+          // Zone file lines (`name IN TYPE content`), one record each.
+          ...(options.records ?? []).map((line) => {
+            const [owner, , type, ...content] = line.trim().split(/\s+/);
+            const name = owner === '@' ? `${zone}.` : owner.endsWith('.') ? owner : `${owner}.${zone}.`;
+            return {
+              name,
+              type,
+              ttl: 300,
+              changetype: 'REPLACE',
+              records: [{ content: content.join(' '), disabled: false }],
+            };
+          }),
+        ],
       }),
     });
     if (created.status !== 201) throw new Error(`PowerDNS refused the zone: ${created.status} ${await created.text()}`);
