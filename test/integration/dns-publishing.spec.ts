@@ -14,6 +14,7 @@ import { DomainsService } from '../../src/mta-sts/services/domains.service';
 import { PolicyService } from '../../src/mta-sts/services/policy.service';
 import { ProvisioningService } from '../../src/mta-sts/services/provisioning.service';
 import { RetirementService } from '../../src/mta-sts/services/retirement.service';
+import { RetirementSweep } from '../../src/mta-sts/services/retirement-sweep';
 import { UpdateServer } from '../support/authoritative-dns';
 import { freePort } from '../support/processes';
 import { oneDomainFakes, pagesSetup } from './helpers/pages-app';
@@ -345,5 +346,23 @@ describe('Publishing the DNS records into a Knot DNS zone with a BIND secondary'
     execFileSync('knsupdate', ['-y', `hmac-sha256:${primary.keyName}:${primary.secret}`], {
       input: [`server ${PRIMARY} ${port}`, `zone ${ZONE}.`, `del ${hostName}. A`, 'send', ''].join('\n'),
     });
+  });
+  it('publishes the mode none id on Retire, and withdraws the records when the retirement ends', async () => {
+    const ctx = await start();
+    await enabled(ctx);
+    await ctx.publishing.idle();
+    const retiring = await app!.get(RetirementService).retire(ZONE, 'alice');
+    await ctx.publishing.idle();
+    const id = retiring.domain.servedPolicyId!;
+    expect(await secondary.values(`_mta-sts.${ZONE}`, 'TXT')).toEqual([`v=STSv1; id=${id}`]);
+    // The wait for every cached policy is over.
+    await ctx.rows.update({ name: ZONE }, { retireUntil: new Date(Date.now() - 1_000) });
+    expect(await app!.get(RetirementSweep).finishDue()).toBe(1);
+    expect(await primary.values(`_mta-sts.${ZONE}`, 'TXT')).toEqual([]);
+    expect(await primary.values(`mta-sts.${ZONE}`, 'A')).toEqual([]);
+    expect((await primary.values(`_smtp._tls.${ZONE}`, 'TXT'))[0]).toMatch(/^v=TLSRPTv1; rua=/);
+    expect((await ctx.trail.findOneByOrFail({ domain: ZONE, action: 'dns-withdraw' })).detail).toContain(
+      `remove _mta-sts.${ZONE} TXT v=STSv1; id=${id}`,
+    );
   });
 });
