@@ -68,6 +68,9 @@ import { PageRenderer } from './web/page-renderer';
 import { ConfiguredDnsZones } from './adapters/dns-update/configured-dns-zones';
 import { DnsZones } from './ports/dns-zones.port';
 import { DnsPublishing } from './services/dns-publishing';
+import { ReportIntake } from './services/report-intake';
+import { TlsReports } from './ports/tls-reports.port';
+import { TypeOrmTlsReports } from './persistence/typeorm-tls-reports';
 import { LifecycleActions } from './web/pages/lifecycle-actions';
 import { PolicyActions } from './web/pages/policy-actions';
 
@@ -206,6 +209,8 @@ import { PolicyActions } from './web/pages/policy-actions';
     DataDirectory,
     DnsPublishing,
     { provide: DnsZones, useClass: ConfiguredDnsZones },
+    ReportIntake,
+    { provide: TlsReports, useClass: TypeOrmTlsReports },
   ],
   exports: [
     DomainsService,
@@ -217,6 +222,7 @@ import { PolicyActions } from './web/pages/policy-actions';
     ChecksService,
     RenewalService,
     DnsPublishing,
+    ReportIntake,
     ScheduledJobs,
     PageRenderer,
     MTA_STS_OPTIONS,

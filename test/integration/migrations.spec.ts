@@ -43,9 +43,18 @@ describe('MTA-STS migrations on a fresh sqlite database', () => {
       'mta_sts_check_events',
       'mta_sts_checks',
       'mta_sts_domains',
+      'mta_sts_tls_daily',
+      'mta_sts_tls_failures',
+      'mta_sts_tls_reports',
     ]);
 
-    for (const table of ['mta_sts_domains', 'mta_sts_actions']) {
+    for (const table of [
+      'mta_sts_domains',
+      'mta_sts_actions',
+      'mta_sts_tls_reports',
+      'mta_sts_tls_daily',
+      'mta_sts_tls_failures',
+    ]) {
       const columns: { name: string }[] = await dataSource.query(`PRAGMA table_info('${table}')`);
       const entityColumns = dataSource.getMetadata(table).columns.map((column) => column.databaseName);
       expect(columns.map((column) => column.name).sort()).toEqual([...entityColumns].sort());

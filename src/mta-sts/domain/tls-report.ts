@@ -178,3 +178,97 @@ export function readTlsReport(json: unknown): ReportReading {
     throw error;
   }
 }
+
+/** Sessions of one domain, day, reporter, policy type, result and MX host. */
+export interface DailySessions {
+  readonly domain: string;
+  readonly day: string;
+  readonly organization: string;
+  readonly policyType: string;
+  /** `success`, or a failure's result type. */
+  readonly result: string;
+  readonly mxHost: string;
+  readonly sessions: number;
+}
+
+export interface FailureExample {
+  readonly domain: string;
+  readonly day: string;
+  readonly organization: string;
+  readonly result: string;
+  readonly sendingMtaIp: string | null;
+  readonly receivingMxHostname: string | null;
+  readonly receivingIp: string | null;
+  readonly failedSessions: number;
+  readonly additionalInformation: string | null;
+  readonly failureReasonCode: string | null;
+}
+
+/** What a report adds for the domains this panel serves; policies for other domains are counted, not kept. */
+export interface ReportRows {
+  readonly domains: readonly string[];
+  readonly daily: readonly DailySessions[];
+  readonly failures: readonly FailureExample[];
+  readonly ignoredPolicies: number;
+}
+
+/**
+ * The rows a report adds. Successful sessions are counted per MX host when the policy
+ * names one (the first), failures per result type and the MX host that failed.
+ */
+export function reportRows(report: TlsReport, serves: (domain: string) => boolean): ReportRows {
+  const day = report.start.toISOString().slice(0, 10);
+  const sums = new Map<string, DailySessions>();
+  const add = (row: DailySessions) => {
+    if (row.sessions === 0) return;
+    const key = [row.domain, row.policyType, row.result, row.mxHost].join('\u0000');
+    const found = sums.get(key);
+    sums.set(key, found ? { ...found, sessions: found.sessions + row.sessions } : row);
+  };
+  const failures: FailureExample[] = [];
+  const domains = new Set<string>();
+  let ignoredPolicies = 0;
+  for (const policy of report.policies) {
+    if (!serves(policy.policyDomain)) {
+      ignoredPolicies++;
+      continue;
+    }
+    domains.add(policy.policyDomain);
+    const base = {
+      domain: policy.policyDomain,
+      day,
+      organization: report.organizationName,
+      policyType: policy.policyType,
+    };
+    add({ ...base, result: 'success', mxHost: policy.mxHosts[0] ?? '', sessions: policy.successfulSessions });
+    const detailed = policy.failureDetails.reduce((sum, detail) => sum + detail.failedSessionCount, 0);
+    for (const detail of policy.failureDetails) {
+      add({
+        ...base,
+        result: detail.resultType,
+        mxHost: detail.receivingMxHostname ?? '',
+        sessions: detail.failedSessionCount,
+      });
+      failures.push({
+        domain: policy.policyDomain,
+        day,
+        organization: report.organizationName,
+        result: detail.resultType,
+        sendingMtaIp: detail.sendingMtaIp,
+        receivingMxHostname: detail.receivingMxHostname,
+        receivingIp: detail.receivingIp,
+        failedSessions: detail.failedSessionCount,
+        additionalInformation: detail.additionalInformation,
+        failureReasonCode: detail.failureReasonCode,
+      });
+    }
+    // Failures the summary counts but no detail explains.
+    add({
+      ...base,
+      result: 'unexplained-failure',
+      mxHost: '',
+      sessions: Math.max(0, policy.failedSessions - detailed),
+    });
+  }
+  return { domains: [...domains].sort(), daily: [...sums.values()], failures, ignoredPolicies };
+}

@@ -5,14 +5,32 @@ import { Lifecycle1764100000000 } from './migrations/1764100000000-lifecycle';
 import { PolicyInstances1764200000000 } from './migrations/1764200000000-policy-instances';
 import { MaxAgeBeforeRetire1764300000000 } from './migrations/1764300000000-max-age-before-retire';
 import { DnsPublishing1764500000000 } from './migrations/1764500000000-dns-publishing';
+import { TlsReports1764600000000 } from './migrations/1764600000000-tls-reports';
+import { MtaStsTlsDailyEntity, MtaStsTlsFailureEntity, MtaStsTlsReportEntity } from './mta-sts-tls-report.entity';
 import { MtaStsActionEntity } from './mta-sts-action.entity';
 import { MtaStsCheckEntity, MtaStsCheckEventEntity } from './mta-sts-check.entity';
 import { MtaStsDomainEntity } from './mta-sts-domain.entity';
 
-export { MtaStsActionEntity, MtaStsCheckEntity, MtaStsCheckEventEntity, MtaStsDomainEntity };
+export {
+  MtaStsActionEntity,
+  MtaStsCheckEntity,
+  MtaStsCheckEventEntity,
+  MtaStsDomainEntity,
+  MtaStsTlsDailyEntity,
+  MtaStsTlsFailureEntity,
+  MtaStsTlsReportEntity,
+};
 
 /** Entities a host registers with its TypeORM data source. */
-export const MTA_STS_ENTITIES = [MtaStsDomainEntity, MtaStsCheckEntity, MtaStsCheckEventEntity, MtaStsActionEntity];
+export const MTA_STS_ENTITIES = [
+  MtaStsDomainEntity,
+  MtaStsCheckEntity,
+  MtaStsCheckEventEntity,
+  MtaStsActionEntity,
+  MtaStsTlsReportEntity,
+  MtaStsTlsDailyEntity,
+  MtaStsTlsFailureEntity,
+];
 
 /** Migrations a host registers with its TypeORM data source, oldest first. */
 export const MTA_STS_MIGRATIONS = [
@@ -23,4 +41,5 @@ export const MTA_STS_MIGRATIONS = [
   PolicyInstances1764200000000,
   MaxAgeBeforeRetire1764300000000,
   DnsPublishing1764500000000,
+  TlsReports1764600000000,
 ];

@@ -11,3 +11,4 @@ export * from './notes';
 export * from './flashes';
 export * from './lifecycle';
 export * from './publishing';
+export * from './reports';

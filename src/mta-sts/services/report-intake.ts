@@ -1,0 +1,101 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { decodeReportBody, reportMediaType } from '../adapters/tls-reports/report-decoder';
+import { readTlsReport, reportRows } from '../domain/tls-report';
+import { reportWords } from '../domain/wording';
+import { Clock } from '../ports/clock.port';
+import { DomainStore } from '../ports/domain-store.port';
+import { TlsReports } from '../ports/tls-reports.port';
+import { ActionLog } from './action-log';
+
+/** Failure examples kept per domain, day and result type. */
+export const EXAMPLES_PER_DAY = 20;
+/** The most of a rejected body kept beside its reason. */
+const REJECTED_BODY_BYTES = 1024 * 1024;
+
+export type IntakeOutcome =
+  | { readonly outcome: 'stored'; readonly domains: readonly string[]; readonly ignoredPolicies: number }
+  | { readonly outcome: 'duplicate' }
+  | { readonly outcome: 'ignored'; readonly policyDomains: readonly string[] }
+  | { readonly outcome: 'rejected'; readonly reason: string };
+
+/**
+ * Takes in a TLS report however it came (HTTPS or mail): decodes it within its caps,
+ * reads it, keeps what it says about the domains this panel serves, and keeps a report it
+ * cannot read with the reason, so nothing is lost. One reporter's report id counts once.
+ */
+@Injectable()
+export class ReportIntake {
+  /** Reports that named no domain this panel serves, since start. */
+  ignoredReports = 0;
+
+  constructor(
+    @Inject(TlsReports) private readonly reports: TlsReports,
+    @Inject(DomainStore) private readonly store: DomainStore,
+    @Inject(Clock) private readonly clock: Clock,
+    private readonly log: ActionLog,
+  ) {}
+
+  async receive(
+    body: Buffer,
+    contentType: string | undefined,
+    via: 'https' | 'mailto',
+    fileName?: string,
+  ): Promise<IntakeOutcome> {
+    const receivedAt = this.clock.now();
+    const decoded = decodeReportBody(body, reportMediaType(contentType, fileName));
+    const reading = 'json' in decoded ? readTlsReport(decoded.json) : decoded;
+    if ('rejected' in reading) {
+      await this.reports.store(
+        {
+          organization: null,
+          reportId: null,
+          receivedAt,
+          via,
+          status: 'rejected',
+          reason: reading.rejected,
+          domains: [],
+          raw: body.subarray(0, REJECTED_BODY_BYTES).toString('base64'),
+        },
+        [],
+        [],
+        0,
+      );
+      return { outcome: 'rejected', reason: reading.rejected };
+    }
+    const { report } = reading;
+    const named = [...new Set(report.policies.map((policy) => policy.policyDomain))];
+    const served = new Set<string>();
+    for (const domain of named) if (await this.store.findByName(domain)) served.add(domain);
+    const rows = reportRows(report, (domain) => served.has(domain));
+    if (rows.domains.length === 0) {
+      this.ignoredReports++;
+      return { outcome: 'ignored', policyDomains: named };
+    }
+    const stored = await this.reports.store(
+      {
+        organization: report.organizationName,
+        reportId: report.reportId,
+        receivedAt,
+        via,
+        status: 'stored',
+        reason: null,
+        domains: rows.domains,
+        raw: 'json' in decoded ? JSON.stringify(decoded.json) : '',
+      },
+      rows.daily,
+      rows.failures,
+      EXAMPLES_PER_DAY,
+    );
+    if (!stored) return { outcome: 'duplicate' };
+    for (const domain of rows.domains) {
+      this.log.record({
+        domain,
+        action: 'tls-report',
+        actor: report.organizationName,
+        outcome: 'done',
+        detail: reportWords.received(report.reportId, report.organizationName, report.start.toISOString().slice(0, 10)),
+      });
+    }
+    return { outcome: 'stored', domains: rows.domains, ignoredPolicies: rows.ignoredPolicies };
+  }
+}
