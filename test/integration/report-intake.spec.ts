@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { MtaStsTlsDailyEntity, MtaStsTlsFailureEntity, MtaStsTlsReportEntity } from '../../src/mta-sts/persistence';
 import { EXAMPLES_PER_DAY, ReportIntake } from '../../src/mta-sts/services/report-intake';
@@ -114,5 +115,19 @@ describe('Taking in TLS reports', () => {
     });
     expect(intake.ignoredReports).toBe(1);
     expect(await daily()).toEqual([]);
+  });
+  it('takes reports POSTed to /tlsrpt, answering 2xx only once stored', async () => {
+    const server = app.app.getHttpServer();
+    const post = (body: Buffer, type: string) => request(server).post('/tlsrpt').set('Content-Type', type).send(body);
+    const stored = await post(report('Google Inc.', 'g-http'), GZIP);
+    expect([stored.status, stored.text]).toEqual([201, 'Stored.\n']);
+    expect((await post(report('Google Inc.', 'g-http'), GZIP)).status).toBe(200);
+    const json = await post(Buffer.from('{"organization-name": 1}'), 'application/tlsrpt+json');
+    expect([json.status, json.text]).toEqual([400, 'Rejected: date-range is missing.\n']);
+    const wrongType = await post(report('Google Inc.', 'g-x'), 'application/json');
+    expect(wrongType.status).toBe(415);
+    const huge = await post(Buffer.alloc(9 * 1024 * 1024), GZIP);
+    expect(huge.status).toBe(413);
+    expect(await data.getRepository(MtaStsTlsReportEntity).countBy({ status: 'stored' })).toBe(1);
   });
 });

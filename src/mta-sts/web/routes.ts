@@ -3,6 +3,7 @@ import { DnsPublishingApiController } from './dns-publishing-api.controller';
 import { DomainsApiController } from './domains-api.controller';
 import { JobsApiController } from './jobs-api.controller';
 import { OperationsController } from './operations.controller';
+import { TlsReportsController } from './tls-reports.controller';
 import { DomainsPageController } from './pages/domains-page.controller';
 import { PageAssetsController } from './pages/page-assets.controller';
 import { ResolvedMtaStsRoutes } from './route-prefixes';
@@ -33,5 +34,6 @@ export function routedControllers(routes: ResolvedMtaStsRoutes): Type[] {
     routedAt(PageAssetsController, join(routes.pages, 'assets')),
     routedAt(DomainsPageController, routes.pages),
     routedAt(OperationsController, routes.operations),
+    routedAt(TlsReportsController, routes.operations),
   ];
 }
