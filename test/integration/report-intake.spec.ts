@@ -130,4 +130,20 @@ describe('Taking in TLS reports', () => {
     expect(huge.status).toBe(413);
     expect(await data.getRepository(MtaStsTlsReportEntity).countBy({ status: 'stored' })).toBe(1);
   });
+  it('forgets reports and examples past their retention, and daily counts past theirs', async () => {
+    await intake.receive(report('Google Inc.', 'g-old'), GZIP, 'https');
+    const reports = data.getRepository(MtaStsTlsReportEntity);
+    // Received 200 days ago, about a day 200 days ago.
+    const old = new Date(Date.now() - 200 * 86_400_000);
+    await reports.update({ reportId: 'g-old' }, { receivedAt: old });
+    await data
+      .getRepository(MtaStsTlsFailureEntity)
+      .update({ domain: DOMAIN }, { day: old.toISOString().slice(0, 10) });
+    await data.getRepository(MtaStsTlsDailyEntity).update({ domain: DOMAIN }, { day: old.toISOString().slice(0, 10) });
+    await intake.receive(report('Google Inc.', 'g-new'), GZIP, 'https');
+    expect(await intake.prune()).toEqual({ reports: 1, examples: 1, totals: 0 });
+    expect((await reports.find()).map((row) => row.reportId)).toEqual(['g-new']);
+    // The totals stay for 730 days by default.
+    expect(await data.getRepository(MtaStsTlsDailyEntity).count()).toBe(4);
+  });
 });

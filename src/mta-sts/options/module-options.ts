@@ -108,6 +108,13 @@ export interface MtaStsModuleOptions {
     /** Domains renewed at the same time. @default 2 */
     concurrency?: number;
   };
+  /** TLS reports from senders (RFC 8460). */
+  reports?: {
+    /** Days a report is kept as received, with its failure examples. @default 180 */
+    retentionDays?: number;
+    /** Days the daily session counts are kept. @default 730 */
+    totalsRetentionDays?: number;
+  };
   /** Writing the DNS records into zones the panel may update; without it every domain stays manual. */
   dnsPublishing?: DnsPublishingOptions;
   dns?: {

@@ -96,6 +96,7 @@ export function resolveMtaStsOptions(
       concurrency: bounded('renewals.concurrency', options.renewals?.concurrency, 2, 1, 64),
     },
     dnsPublishing: resolveDnsPublishing(options.dnsPublishing),
+    reports: reportsRetention(options.reports),
     dns: {
       servers: dnsServers(options.dns?.servers ?? []),
       timeoutMs: positiveInt('dns.timeoutMs', options.dns?.timeoutMs, 3_000),
@@ -131,4 +132,17 @@ export function resolveMtaStsOptions(
       contentSecurityPolicy: contentSecurityPolicy(options.pages?.contentSecurityPolicy),
     },
   };
+}
+
+/** How long reports and their totals are kept; totals at least as long as the reports. */
+function reportsRetention(options: MtaStsModuleOptions['reports']): {
+  retentionDays: number;
+  totalsRetentionDays: number;
+} {
+  const retentionDays = bounded('reports.retentionDays', options?.retentionDays, 180, 1, 3_650);
+  const totalsRetentionDays = bounded('reports.totalsRetentionDays', options?.totalsRetentionDays, 730, 1, 36_500);
+  if (totalsRetentionDays < retentionDays) {
+    throw new InvalidOptionError('reports.totalsRetentionDays', 'must be at least reports.retentionDays');
+  }
+  return { retentionDays, totalsRetentionDays };
 }

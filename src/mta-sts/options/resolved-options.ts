@@ -37,6 +37,7 @@ export interface ResolvedMtaStsOptions {
   readonly notifications: ResolvedNotificationOptions;
   readonly renewals: { readonly cron: string; readonly jitterMs: number; readonly concurrency: number };
   readonly dnsPublishing: ResolvedDnsPublishing;
+  readonly reports: { readonly retentionDays: number; readonly totalsRetentionDays: number };
   readonly dns: { readonly servers: readonly string[]; readonly timeoutMs: number };
   readonly nginx: {
     readonly bin: string;

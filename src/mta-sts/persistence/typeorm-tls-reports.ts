@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { LessThan } from 'typeorm';
 import type { DailySessions, FailureExample } from '../domain/tls-report';
 import { ReceivedReport, TlsReports } from '../ports/tls-reports.port';
 import { MtaStsTlsDailyEntity, MtaStsTlsFailureEntity, MtaStsTlsReportEntity } from './mta-sts-tls-report.entity';
@@ -48,6 +49,16 @@ export class TypeOrmTlsReports extends TlsReports {
         await examples.insert({ ...failure });
       }
       return true;
+    });
+  }
+
+  async prune(before: Date, totalsBefore: Date): Promise<{ reports: number; examples: number; totals: number }> {
+    const day = (at: Date) => at.toISOString().slice(0, 10);
+    return this.transactions.run(async (manager) => {
+      const reports = await manager.getRepository(MtaStsTlsReportEntity).delete({ receivedAt: LessThan(before) });
+      const examples = await manager.getRepository(MtaStsTlsFailureEntity).delete({ day: LessThan(day(before)) });
+      const totals = await manager.getRepository(MtaStsTlsDailyEntity).delete({ day: LessThan(day(totalsBefore)) });
+      return { reports: reports.affected ?? 0, examples: examples.affected ?? 0, totals: totals.affected ?? 0 };
     });
   }
 }

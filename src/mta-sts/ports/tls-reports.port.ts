@@ -25,4 +25,7 @@ export abstract class TlsReports {
     failures: readonly FailureExample[],
     examplesPerDay: number,
   ): Promise<boolean>;
+
+  /** Deletes reports received and examples of days before `before`, and daily counts before `totalsBefore`. */
+  abstract prune(before: Date, totalsBefore: Date): Promise<{ reports: number; examples: number; totals: number }>;
 }

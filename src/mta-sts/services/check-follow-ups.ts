@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../ports/clock.port';
 import { DnsPublishing } from './dns-publishing';
+import { ReportIntake } from './report-intake';
 import type { CheckResult } from '../domain/check-verdicts';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { AutomaticChanges } from './automatic-changes';
@@ -9,11 +10,14 @@ import { RetirementSweep } from './retirement-sweep';
 /** What a run of the checks leads to: rare work, done only when something changed. */
 @Injectable()
 export class CheckFollowUps {
+  private readonly logger = new Logger('MtaSts');
+
   constructor(
     @Inject(Clock) private readonly clock: Clock,
     private readonly automatic: AutomaticChanges,
     private readonly retirements: RetirementSweep,
     private readonly publishing: DnsPublishing,
+    private readonly reports: ReportIntake,
   ) {}
 
   /**
@@ -28,8 +32,12 @@ export class CheckFollowUps {
       await this.publishing.follow(entity.name, false);
   }
 
-  /** After a whole sweep: the retirements that came due. */
-  sweepDone(): Promise<number> {
-    return this.retirements.finishDue();
+  /** After a whole sweep: the retirements that came due, and reports past their retention. */
+  async sweepDone(): Promise<number> {
+    const finished = await this.retirements.finishDue();
+    await this.reports.prune().catch((error: unknown) => {
+      this.logger.warn(`Removing TLS reports past their retention failed: ${String(error)}`);
+    });
+    return finished;
   }
 }

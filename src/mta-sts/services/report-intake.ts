@@ -5,6 +5,8 @@ import { reportWords } from '../domain/wording';
 import { Clock } from '../ports/clock.port';
 import { DomainStore } from '../ports/domain-store.port';
 import { TlsReports } from '../ports/tls-reports.port';
+import { ResolvedMtaStsOptions } from '../mta-sts.options';
+import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { ActionLog } from './action-log';
 
 /** Failure examples kept per domain, day and result type. */
@@ -32,8 +34,16 @@ export class ReportIntake {
     @Inject(TlsReports) private readonly reports: TlsReports,
     @Inject(DomainStore) private readonly store: DomainStore,
     @Inject(Clock) private readonly clock: Clock,
+    @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
     private readonly log: ActionLog,
   ) {}
+
+  /** Forgets what is older than the retention times (`reports` options). */
+  prune(): Promise<{ reports: number; examples: number; totals: number }> {
+    const now = this.clock.now().getTime();
+    const days = (count: number) => new Date(now - count * 86_400_000);
+    return this.reports.prune(days(this.options.reports.retentionDays), days(this.options.reports.totalsRetentionDays));
+  }
 
   async receive(
     body: Buffer,
