@@ -97,3 +97,9 @@ export class DnsUpdateError extends OperationFailedError {
     super(message, code);
   }
 }
+
+/** An error as the card states it: the panel's own sentence, or the cause of anything unforeseen. */
+export function errorSentence(error: unknown): string {
+  if (error instanceof MtaStsError) return error.message;
+  return `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+}

@@ -1,8 +1,7 @@
-import { isIP } from 'node:net';
 import { InvalidOptionError } from '../domain/errors';
 import { parseDomainName } from '../domain/hostname';
 import type { DnsPublishingOptions, DnsZoneOptions } from './dns-publishing-options';
-import { bounded } from './validators';
+import { bounded, serverAddress } from './validators';
 
 /** A server address and port. */
 export interface HostPort {
@@ -36,18 +35,6 @@ export interface ResolvedDnsPublishing {
   readonly authoritativePort: number;
 }
 
-function hostPort(option: string, value: unknown): HostPort {
-  const text = typeof value === 'string' ? value : '';
-  const bracketed = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text);
-  const withPort = /^([^:]+):(\d{1,5})$/.exec(text);
-  const host = bracketed?.[1] ?? withPort?.[1] ?? text;
-  const port = Number(bracketed?.[2] ?? withPort?.[2] ?? 53);
-  if (isIP(host) === 0 || port < 1 || port > 65_535) {
-    throw new InvalidOptionError(option, `"${text}" is not an IP address with an optional :port`);
-  }
-  return { host, port };
-}
-
 function text(option: string, value: unknown): string {
   if (typeof value !== 'string' || value.trim() === '') throw new InvalidOptionError(option, 'is required');
   return value.trim();
@@ -70,7 +57,7 @@ function zone(option: string, raw: DnsZoneOptions): ResolvedZone {
     return {
       kind: 'rfc2136',
       zone: apex,
-      server: hostPort(`${option}.server`, raw.server),
+      server: serverAddress(`${option}.server`, raw.server),
       keyName: text(`${option}.keyName`, raw.keyName),
       secret,
     };
@@ -91,7 +78,7 @@ function zone(option: string, raw: DnsZoneOptions): ResolvedZone {
       apiUrl: url.origin + url.pathname.replace(/\/$/, ''),
       apiKey: text(`${option}.apiKey`, raw.apiKey),
       serverId: raw.serverId ?? 'localhost',
-      dnsServer: hostPort(`${option}.dnsServer`, raw.dnsServer),
+      dnsServer: serverAddress(`${option}.dnsServer`, raw.dnsServer),
     };
   }
   throw new InvalidOptionError(`${option}.kind`, `must be "rfc2136" or "powerdns"`);

@@ -35,17 +35,22 @@ export function listen(option: string, values: readonly string[]): string[] {
   return [...values];
 }
 
+/** A DNS server's `ip`, `ip:port` or `[ipv6]:port`; port 53 when not given. */
+export function serverAddress(option: string, value: unknown): { host: string; port: number } {
+  const text = typeof value === 'string' ? value : '';
+  const bracketed = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text);
+  const withPort = /^([^:]+):(\d{1,5})$/.exec(text);
+  const host = bracketed?.[1] ?? withPort?.[1] ?? text;
+  const port = Number(bracketed?.[2] ?? withPort?.[2] ?? 53);
+  if (isIP(host) === 0 || port < 1 || port > 65_535) {
+    throw new InvalidOptionError(option, `"${text}" is not an IP address with an optional :port`);
+  }
+  return { host, port };
+}
+
 /** `ip`, `ip:port` or `[ipv6]:port`, as `node:dns` `setServers` takes them. */
 export function dnsServers(values: readonly string[]): string[] {
-  for (const value of values) {
-    const bracketed = /^\[([^\]]+)\]:(\d{1,5})$/.exec(value);
-    const withPort = /^([^:]+):(\d{1,5})$/.exec(value);
-    const address = bracketed?.[1] ?? withPort?.[1] ?? value;
-    const port = Number(bracketed?.[2] ?? withPort?.[2] ?? 53);
-    if (isIP(address) === 0 || port < 1 || port > 65535) {
-      throw new InvalidOptionError('dns.servers', `"${value}" is not an IP address with an optional :port`);
-    }
-  }
+  for (const value of values) serverAddress('dns.servers', value);
   return [...values];
 }
 

@@ -13,7 +13,7 @@ import {
 import { Delegation, delegatedPolicyName, operatorRecords } from '../domain/delegation';
 import { expectedRecords, policyIndicatorValue } from '../domain/dns-records';
 import { isServing } from '../domain/domain-state';
-import { ConflictError, MtaStsError } from '../domain/errors';
+import { ConflictError, errorSentence } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
 import { publishing } from '../domain/wording';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
@@ -72,11 +72,6 @@ export class DnsPublishing {
     private readonly locks: DomainLocks,
     private readonly audit: AuditService,
   ) {}
-
-  /** Whether the panel writes this domain's records (in its own zone, or delegated). */
-  publishes(name: string): boolean {
-    return this.target(name) !== undefined;
-  }
 
   /**
    * Where a domain's records go: the configured zone that holds it, or else, with delegated
@@ -169,7 +164,7 @@ export class DnsPublishing {
     try {
       return (await this.publishLocked(held, entity, SYSTEM_ACTOR, wait)).note;
     } catch (error) {
-      return error instanceof MtaStsError ? error.message : String(error);
+      return errorSentence(error);
     }
   }
 
@@ -233,7 +228,7 @@ export class DnsPublishing {
 
   /** A failed attempt: the server's answer and the next attempt on the card, and one log entry. */
   private async failed(entity: MtaStsDomainEntity, error: unknown, actor: Actor): Promise<void> {
-    const message = error instanceof MtaStsError ? error.message : `Unexpected error: ${String(error)}`;
+    const message = errorSentence(error);
     const failures = (entity.dnsFailures ?? 0) + 1;
     await this.store.update(entity.id, {
       dnsFailures: failures,

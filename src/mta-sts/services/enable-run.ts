@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { CertificateInfo, isReusable } from '../domain/certificate';
 import { ProvisioningStep } from '../domain/domain-state';
-import { ConflictError, MtaStsError, OperationFailedError } from '../domain/errors';
+import { ConflictError, OperationFailedError, errorSentence } from '../domain/errors';
 import { DomainName } from '../domain/hostname';
 import { policyOf } from '../domain/policy-id';
 import { storageFailure } from '../domain/storage-failure';
@@ -171,6 +171,5 @@ function describe(error: unknown): string {
   if (error instanceof OperationFailedError && error.detail && !error.message.includes(error.detail)) {
     return `${error.message} Details: ${error.detail}`;
   }
-  if (error instanceof MtaStsError) return error.message;
-  return `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+  return errorSentence(error);
 }

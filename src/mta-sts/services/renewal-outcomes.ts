@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { CertificateInfo } from '../domain/certificate';
-import { CertificateAuthorityError, MtaStsError } from '../domain/errors';
+import { CertificateAuthorityError, errorSentence } from '../domain/errors';
 import { DomainName } from '../domain/hostname';
 import { renewalFailedNotice, trail } from '../domain/wording';
 import { nextRetryAt } from '../domain/renewal';
@@ -58,10 +58,7 @@ export class RenewalOutcomes {
     const now = this.clock.now();
     const failures = entity.renewFailures + 1;
     const retryAfter = error instanceof CertificateAuthorityError ? error.retryAfter : undefined;
-    const message =
-      error instanceof MtaStsError
-        ? error.message
-        : `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+    const message = errorSentence(error);
     const next = nextRetryAt(failures, now, retryAfter);
     await this.store.update(entity.id, {
       renewFailures: failures,

@@ -6,15 +6,12 @@ import { MTA_STS_OPTIONS } from '../../mta-sts.tokens';
 import { Clock } from '../../ports/clock.port';
 import { DnsResolver } from '../../ports/dns-resolver.port';
 import { AuthoritativeServer, DnsZones, PublishingZone } from '../../ports/dns-zones.port';
-import { queryRRset, sendUpdate } from './dns-exchange';
+import { queryRRset, sendUpdate, where } from './dns-exchange';
 import { applyThroughPowerDns } from './powerdns-api';
 
 interface ConfiguredZone extends PublishingZone {
   readonly config: ResolvedZone;
 }
-
-const hostPort = (server: { host: string; port: number }) =>
-  `${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
 
 /** The zones of `dnsPublishing.zones`, written with RFC 2136 and TSIG or through PowerDNS's API. */
 @Injectable()
@@ -32,7 +29,7 @@ export class ConfiguredDnsZones extends DnsZones {
       config,
       describe:
         config.kind === 'rfc2136'
-          ? `RFC 2136 updates to ${hostPort(config.server)} signed with TSIG key ${config.keyName}`
+          ? `RFC 2136 updates to ${where(config.server)} signed with TSIG key ${config.keyName}`
           : `PowerDNS's API at ${config.apiUrl}`,
     }));
   }

@@ -27,7 +27,8 @@ const RCODES: Record<number, string> = {
   10: 'NOTZONE',
 };
 
-const where = (server: Pick<UpdateServer, 'host' | 'port'>) =>
+/** `host:port`, an IPv6 host in brackets, as messages name a server. */
+export const where = (server: Pick<UpdateServer, 'host' | 'port'>) =>
   `${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
 
 /** One DNS message over TCP (RFC 1035 §4.2.2: two-byte length, then the message). */
