@@ -45,6 +45,7 @@ export type {
   PowerDnsZoneOptions,
   Rfc2136ZoneOptions,
 } from './mta-sts/options/dns-publishing-options';
+export type { HttpsReportOptions, ImapReportOptions, ReportsOptions } from './mta-sts/options/reports-options';
 export type { Actor } from './mta-sts/services/audit.service';
 export {
   ConflictError,

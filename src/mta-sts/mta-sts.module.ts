@@ -71,6 +71,10 @@ import { DnsPublishing } from './services/dns-publishing';
 import { ReportIntake } from './services/report-intake';
 import { TlsReports } from './ports/tls-reports.port';
 import { TypeOrmTlsReports } from './persistence/typeorm-tls-reports';
+import { FetchActivity } from './services/fetch-activity';
+import { PolicyFetches } from './ports/policy-fetches.port';
+import { TypeOrmPolicyFetches } from './persistence/typeorm-policy-fetches';
+import { ReportJobs } from './jobs/report-jobs';
 import { LifecycleActions } from './web/pages/lifecycle-actions';
 import { PolicyActions } from './web/pages/policy-actions';
 
@@ -116,6 +120,8 @@ import { PolicyActions } from './web/pages/policy-actions';
           {
             ...options.nginx,
             workerOwner: options.nginx.workerUser,
+            reportIntake: options.reports.https,
+            fetchLog: options.reports.fetchLog,
             paths: {
               servedDir: layout.servedDir,
               policiesDir: layout.policiesDir,
@@ -211,6 +217,9 @@ import { PolicyActions } from './web/pages/policy-actions';
     { provide: DnsZones, useClass: ConfiguredDnsZones },
     ReportIntake,
     { provide: TlsReports, useClass: TypeOrmTlsReports },
+    FetchActivity,
+    { provide: PolicyFetches, useClass: TypeOrmPolicyFetches },
+    ReportJobs,
   ],
   exports: [
     DomainsService,
@@ -223,6 +232,7 @@ import { PolicyActions } from './web/pages/policy-actions';
     RenewalService,
     DnsPublishing,
     ReportIntake,
+    FetchActivity,
     ScheduledJobs,
     PageRenderer,
     MTA_STS_OPTIONS,

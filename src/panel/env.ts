@@ -5,6 +5,7 @@ import { Env, envBoolean, envInteger } from './env-values';
 import { parseUsers, PanelUser } from './auth/users';
 import { InvalidSettingError } from './settings-error';
 import { dnsPublishingFromFile } from './dns-zones-file';
+import { REPORTS_VARIABLE_OF_OPTION, reportsFromEnv } from './reports-env';
 import type { LogFormat } from './logging';
 
 import {
@@ -65,6 +66,7 @@ const VARIABLE_OF_OPTION: Record<string, string> = {
   apiToken: 'MTA_STS_API_TOKEN',
   'checks.smtpProbe.heloName': 'MTA_STS_SMTP_PROBE_HELO',
   ...NOTIFICATION_VARIABLE_OF_OPTION,
+  ...REPORTS_VARIABLE_OF_OPTION,
 };
 
 function list(value: string | undefined): string[] | undefined {
@@ -179,6 +181,7 @@ export function loadPanelConfig(env: Env = process.env): PanelConfig {
       workerUser: env.MTA_STS_NGINX_WORKER_USER?.trim() || undefined,
     },
     apiToken: env.MTA_STS_API_TOKEN || undefined,
+    reports: setting(() => reportsFromEnv(env, host, port)),
   };
   const users = parseUsers(env.MTA_STS_USERS);
   const configuredSecret = env.MTA_STS_SESSION_SECRET;

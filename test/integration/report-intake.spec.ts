@@ -88,6 +88,15 @@ describe('Taking in TLS reports', () => {
     expect(await data.getRepository(MtaStsTlsReportEntity).countBy({ status: 'stored' })).toBe(2);
   });
 
+  it('adds a second report of one reporter for the same day to the first', async () => {
+    await intake.receive(report('Google Inc.', 'g-1'), GZIP, 'https');
+    await intake.receive(report('Google Inc.', 'g-1b', 1, 80), GZIP, 'https');
+    expect(await daily()).toEqual([
+      `${DOMAIN} 2026-11-25 Google Inc. certificate-expired mx1.example.com 4`,
+      `${DOMAIN} 2026-11-25 Google Inc. success mx1.example.com 200`,
+    ]);
+  });
+
   it('keeps a bounded number of failure examples per domain, day and result', async () => {
     await intake.receive(report('Google Inc.', 'g-2', 30), GZIP, 'https');
     expect(await data.getRepository(MtaStsTlsFailureEntity).count()).toBe(EXAMPLES_PER_DAY);
@@ -141,7 +150,7 @@ describe('Taking in TLS reports', () => {
       .update({ domain: DOMAIN }, { day: old.toISOString().slice(0, 10) });
     await data.getRepository(MtaStsTlsDailyEntity).update({ domain: DOMAIN }, { day: old.toISOString().slice(0, 10) });
     await intake.receive(report('Google Inc.', 'g-new'), GZIP, 'https');
-    expect(await intake.prune()).toEqual({ reports: 1, examples: 1, totals: 0 });
+    expect(await intake.prune()).toEqual({ reports: 1, examples: 1, totals: 0, fetchDays: 0 });
     expect((await reports.find()).map((row) => row.reportId)).toEqual(['g-new']);
     // The totals stay for 730 days by default.
     expect(await data.getRepository(MtaStsTlsDailyEntity).count()).toBe(4);

@@ -42,6 +42,10 @@ class FakeDnsResolver extends DnsResolver {
   async resolveCname(name: string): Promise<string[]> {
     throw new Error(`unexpected CNAME look-up of ${name}`);
   }
+
+  async resolvePtr(address: string): Promise<string[]> {
+    throw new Error(`unexpected PTR look-up of ${address}`);
+  }
 }
 
 function day(date: Date): string {

@@ -116,16 +116,3 @@ describe('MTA_STS_DNS_ZONES_FILE', () => {
     );
   });
 });
-
-describe('The TLS report retention options', () => {
-  it('keep reports 180 days and their daily counts 730 by default, and refuse totals kept shorter than reports', async () => {
-    const { resolveMtaStsOptions } = await import('../../src/mta-sts/mta-sts.options');
-    expect(resolveMtaStsOptions({ serverIpv4: '192.0.2.10' }).reports).toEqual({
-      retentionDays: 180,
-      totalsRetentionDays: 730,
-    });
-    expect(() =>
-      resolveMtaStsOptions({ serverIpv4: '192.0.2.10', reports: { retentionDays: 400, totalsRetentionDays: 300 } }),
-    ).toThrow('reports.totalsRetentionDays: must be at least reports.retentionDays');
-  });
-});

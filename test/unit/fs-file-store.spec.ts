@@ -254,7 +254,18 @@ describe('FsFileStore.stat and setOwner', () => {
       gid: process.getgid!(),
       mode: 0o640,
       modifiedMs: 1_700_000_000_000,
+      size: 1,
+      inode: String(statSync(target, { bigint: true }).ino),
     });
+  });
+
+  it('reads a range of bytes, less at the end, none past it, and undefined for a missing file', async () => {
+    const file = join(dir, 'log');
+    writeFileSync(file, 'abcdef');
+    await expect(store.readBytes(file, 2, 3)).resolves.toEqual(Buffer.from('cde'));
+    await expect(store.readBytes(file, 4, 10)).resolves.toEqual(Buffer.from('ef'));
+    await expect(store.readBytes(file, 10, 10)).resolves.toEqual(Buffer.alloc(0));
+    await expect(store.readBytes(join(dir, 'missing'), 0, 10)).resolves.toBeUndefined();
   });
 
   it('returns undefined for a missing file and for a dangling link', async () => {

@@ -105,11 +105,35 @@ export class FsFileStore extends FileStore {
 
   async stat(path: string): Promise<FileStatus | undefined> {
     try {
-      const stats = await fs.stat(path);
-      return { uid: stats.uid, gid: stats.gid, mode: stats.mode & 0o7777, modifiedMs: stats.mtimeMs };
+      const stats = await fs.stat(path, { bigint: true });
+      return {
+        uid: Number(stats.uid),
+        gid: Number(stats.gid),
+        mode: Number(stats.mode) & 0o7777,
+        modifiedMs: Number(stats.mtimeMs),
+        size: Number(stats.size),
+        inode: String(stats.ino),
+      };
     } catch (error) {
       if (missing(error)) return undefined;
       throw error;
+    }
+  }
+
+  async readBytes(path: string, offset: number, length: number): Promise<Buffer | undefined> {
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(path, 'r');
+    } catch (error) {
+      if (missing(error)) return undefined;
+      throw error;
+    }
+    try {
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, offset);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
     }
   }
 

@@ -38,6 +38,10 @@ export class NodeDnsResolver extends DnsResolver {
     return (await this.orEmpty(() => this.resolver.resolveCname(name))).map((target) => target.replace(/\.$/, ''));
   }
 
+  async resolvePtr(address: string): Promise<string[]> {
+    return (await this.orEmpty(() => this.resolver.reverse(address))).map((name) => name.replace(/\.$/, ''));
+  }
+
   private async orEmpty<T>(lookup: () => Promise<T[]>): Promise<T[]> {
     try {
       return await lookup();

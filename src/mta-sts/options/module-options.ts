@@ -1,4 +1,5 @@
 import type { DnsPublishingOptions } from './dns-publishing-options';
+import type { ReportsOptions } from './reports-options';
 import type { NotificationOptions } from '../adapters/notify/notify-options';
 import type { PageBackLink, PageLayout, PageRole } from '../web/pages/page-options';
 
@@ -26,7 +27,8 @@ export interface MtaStsModuleOptions {
   serverIpv6?: string;
   /**
    * `rua` of the TLS-RPT record; `{domain}` is replaced by the domain.
-   * @default 'mailto:tls-reports@{domain}'
+   * @default the report intakes set up (`reports.https`: `https://mta-sts.{domain}/tlsrpt`;
+   * `reports.imap`: its address), else 'mailto:tls-reports@{domain}'
    */
   tlsRptRua?: string;
   /**
@@ -108,13 +110,8 @@ export interface MtaStsModuleOptions {
     /** Domains renewed at the same time. @default 2 */
     concurrency?: number;
   };
-  /** TLS reports from senders (RFC 8460). */
-  reports?: {
-    /** Days a report is kept as received, with its failure examples. @default 180 */
-    retentionDays?: number;
-    /** Days the daily session counts are kept. @default 730 */
-    totalsRetentionDays?: number;
-  };
+  /** TLS reports from senders (RFC 8460) and policy fetch activity. */
+  reports?: ReportsOptions;
   /** Writing the DNS records into zones the panel may update; without it every domain stays manual. */
   dnsPublishing?: DnsPublishingOptions;
   dns?: {

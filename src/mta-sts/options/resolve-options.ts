@@ -6,6 +6,7 @@ import { resolveNotificationOptions } from '../adapters/notify/notify-settings';
 import { HostFacts, SYSTEM_HOST_FACTS } from './host-facts';
 import { MtaStsModuleOptions, NGINX_HASH_BUCKET_SIZE } from './module-options';
 import { readPemOption } from './pem-option';
+import { defaultRua, resolveReports } from './resolve-reports';
 import type { ResolvedMtaStsOptions } from './resolved-options';
 import {
   assertCsrfSecret,
@@ -58,11 +59,13 @@ export function resolveMtaStsOptions(
   const acmeCaFile = options.acme?.caFile ? path('acme.caFile', options.acme.caFile) : undefined;
   const checksCaFile = options.checks?.caFile ? path('checks.caFile', options.checks.caFile) : undefined;
   const layout = nginxLayout(options.nginx?.layout);
+  const dataDir = path('dataDir', options.dataDir ?? './data');
+  const reports = resolveReports(options.reports, dataDir, facts);
   return {
-    dataDir: path('dataDir', options.dataDir ?? './data'),
+    dataDir,
     serverIpv4: addresses.ipv4,
     serverIpv6: addresses.ipv6,
-    tlsRptRua: assertTlsRptRua('tlsRptRua', options.tlsRptRua || 'mailto:tls-reports@{domain}'),
+    tlsRptRua: assertTlsRptRua('tlsRptRua', options.tlsRptRua || defaultRua(reports)),
     defaultMaxAge,
     acme: {
       directoryUrl: directoryUrl(options.acme?.directoryUrl),
@@ -96,7 +99,7 @@ export function resolveMtaStsOptions(
       concurrency: bounded('renewals.concurrency', options.renewals?.concurrency, 2, 1, 64),
     },
     dnsPublishing: resolveDnsPublishing(options.dnsPublishing),
-    reports: reportsRetention(options.reports),
+    reports,
     dns: {
       servers: dnsServers(options.dns?.servers ?? []),
       timeoutMs: positiveInt('dns.timeoutMs', options.dns?.timeoutMs, 3_000),
@@ -132,17 +135,4 @@ export function resolveMtaStsOptions(
       contentSecurityPolicy: contentSecurityPolicy(options.pages?.contentSecurityPolicy),
     },
   };
-}
-
-/** How long reports and their totals are kept; totals at least as long as the reports. */
-function reportsRetention(options: MtaStsModuleOptions['reports']): {
-  retentionDays: number;
-  totalsRetentionDays: number;
-} {
-  const retentionDays = bounded('reports.retentionDays', options?.retentionDays, 180, 1, 3_650);
-  const totalsRetentionDays = bounded('reports.totalsRetentionDays', options?.totalsRetentionDays, 730, 1, 36_500);
-  if (totalsRetentionDays < retentionDays) {
-    throw new InvalidOptionError('reports.totalsRetentionDays', 'must be at least reports.retentionDays');
-  }
-  return { retentionDays, totalsRetentionDays };
 }

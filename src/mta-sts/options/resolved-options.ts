@@ -1,3 +1,4 @@
+import type { ResolvedReports } from './resolve-reports';
 import type { ResolvedDnsPublishing } from './resolve-dns-publishing';
 import type { ResolvedNotificationOptions } from '../adapters/notify/notify-options';
 import type { PageBackLink, PageLayout, PageRole } from '../web/pages/page-options';
@@ -37,7 +38,7 @@ export interface ResolvedMtaStsOptions {
   readonly notifications: ResolvedNotificationOptions;
   readonly renewals: { readonly cron: string; readonly jitterMs: number; readonly concurrency: number };
   readonly dnsPublishing: ResolvedDnsPublishing;
-  readonly reports: { readonly retentionDays: number; readonly totalsRetentionDays: number };
+  readonly reports: ResolvedReports;
   readonly dns: { readonly servers: readonly string[]; readonly timeoutMs: number };
   readonly nginx: {
     readonly bin: string;

@@ -6,6 +6,8 @@ import { PolicyInstances1764200000000 } from './migrations/1764200000000-policy-
 import { MaxAgeBeforeRetire1764300000000 } from './migrations/1764300000000-max-age-before-retire';
 import { DnsPublishing1764500000000 } from './migrations/1764500000000-dns-publishing';
 import { TlsReports1764600000000 } from './migrations/1764600000000-tls-reports';
+import { PolicyFetches1764700000000 } from './migrations/1764700000000-policy-fetches';
+import { MtaStsFetcherEntity, MtaStsLogCursorEntity, MtaStsPolicyFetchEntity } from './mta-sts-policy-fetch.entity';
 import { MtaStsTlsDailyEntity, MtaStsTlsFailureEntity, MtaStsTlsReportEntity } from './mta-sts-tls-report.entity';
 import { MtaStsActionEntity } from './mta-sts-action.entity';
 import { MtaStsCheckEntity, MtaStsCheckEventEntity } from './mta-sts-check.entity';
@@ -19,6 +21,9 @@ export {
   MtaStsTlsDailyEntity,
   MtaStsTlsFailureEntity,
   MtaStsTlsReportEntity,
+  MtaStsPolicyFetchEntity,
+  MtaStsFetcherEntity,
+  MtaStsLogCursorEntity,
 };
 
 /** Entities a host registers with its TypeORM data source. */
@@ -30,6 +35,9 @@ export const MTA_STS_ENTITIES = [
   MtaStsTlsReportEntity,
   MtaStsTlsDailyEntity,
   MtaStsTlsFailureEntity,
+  MtaStsPolicyFetchEntity,
+  MtaStsFetcherEntity,
+  MtaStsLogCursorEntity,
 ];
 
 /** Migrations a host registers with its TypeORM data source, oldest first. */
@@ -42,4 +50,5 @@ export const MTA_STS_MIGRATIONS = [
   MaxAgeBeforeRetire1764300000000,
   DnsPublishing1764500000000,
   TlsReports1764600000000,
+  PolicyFetches1764700000000,
 ];

@@ -30,6 +30,8 @@ export class TypeOrmTlsReports extends TlsReports {
           .createQueryBuilder()
           .insert()
           .into(MtaStsTlsDailyEntity)
+          // No reading back of ids: a row added to is no new row.
+          .updateEntity(false)
           .values(daily.map((row) => ({ ...row })))
           .onConflict(
             '("domain", "day", "organization", "policyType", "result", "mxHost") DO UPDATE SET "sessions" = "mta_sts_tls_daily"."sessions" + excluded."sessions"',

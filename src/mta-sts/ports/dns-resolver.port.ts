@@ -13,4 +13,6 @@ export abstract class DnsResolver {
   abstract resolveTxt(name: string): Promise<string[]>;
   /** The CNAME target of a name (no trailing dot); empty when the name is no alias. */
   abstract resolveCname(name: string): Promise<string[]>;
+  /** The PTR names of an address (no trailing dot); empty when it has none. */
+  abstract resolvePtr(address: string): Promise<string[]>;
 }

@@ -11,6 +11,10 @@ export interface FileStatus {
   /** Permission bits only, e.g. 0o600. */
   readonly mode: number;
   readonly modifiedMs: number;
+  /** Size in bytes. */
+  readonly size: number;
+  /** The inode number, as text (it may not fit a double): a log rotated away has another. */
+  readonly inode: string;
 }
 
 /** The file system, as the module uses it: atomic writes with explicit modes. */
@@ -38,6 +42,8 @@ export abstract class FileStore {
   abstract stat(path: string): Promise<FileStatus | undefined>;
   /** Gives an existing file (links followed) this owner and mode. */
   abstract setOwner(path: string, owner: FileOwner, mode: number): Promise<void>;
+  /** Up to `length` bytes from `offset`; empty at or past the end, undefined when the file does not exist. */
+  abstract readBytes(path: string, offset: number, length: number): Promise<Buffer | undefined>;
   /** The names in a directory; empty when the directory does not exist. */
   abstract list(dir: string): Promise<string[]>;
 }

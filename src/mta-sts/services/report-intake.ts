@@ -5,6 +5,7 @@ import { reportWords } from '../domain/wording';
 import { Clock } from '../ports/clock.port';
 import { DomainStore } from '../ports/domain-store.port';
 import { TlsReports } from '../ports/tls-reports.port';
+import { PolicyFetches } from '../ports/policy-fetches.port';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { ActionLog } from './action-log';
@@ -32,17 +33,22 @@ export class ReportIntake {
 
   constructor(
     @Inject(TlsReports) private readonly reports: TlsReports,
+    @Inject(PolicyFetches) private readonly fetches: PolicyFetches,
     @Inject(DomainStore) private readonly store: DomainStore,
     @Inject(Clock) private readonly clock: Clock,
     @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
     private readonly log: ActionLog,
   ) {}
 
-  /** Forgets what is older than the retention times (`reports` options). */
-  prune(): Promise<{ reports: number; examples: number; totals: number }> {
+  /** Forgets what is older than the retention times (`reports` options), fetch counts with the daily totals. */
+  async prune(): Promise<{ reports: number; examples: number; totals: number; fetchDays: number }> {
     const now = this.clock.now().getTime();
     const days = (count: number) => new Date(now - count * 86_400_000);
-    return this.reports.prune(days(this.options.reports.retentionDays), days(this.options.reports.totalsRetentionDays));
+    const totalsBefore = days(this.options.reports.totalsRetentionDays);
+    const pruned = await this.reports.prune(days(this.options.reports.retentionDays), totalsBefore);
+    // Fetcher names unused for a month go; one still fetching is named again.
+    const fetchDays = await this.fetches.prune(totalsBefore.toISOString().slice(0, 10), days(30));
+    return { ...pruned, fetchDays };
   }
 
   async receive(

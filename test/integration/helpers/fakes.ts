@@ -72,6 +72,14 @@ export class FakeDnsResolver extends DnsResolver {
     const target = this.cname.get(name);
     return target ? [target] : [];
   }
+
+  /** PTR names by address; an address not listed has none. */
+  readonly ptr = new Map<string, string[]>();
+
+  async resolvePtr(address: string): Promise<string[]> {
+    this.lookups.push(`PTR ${address}`);
+    return [...(this.ptr.get(address) ?? [])];
+  }
 }
 
 /**

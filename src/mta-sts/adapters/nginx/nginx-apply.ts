@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { OperationFailedError } from '../../domain/errors';
 import { FileStore } from '../../ports/file-store.port';
 import { ProcessRunner } from '../../ports/process-runner.port';
@@ -24,6 +25,8 @@ export interface NginxCommand {
   /** nginx's pid file, to see when a reload has taken effect. */
   readonly pidFile: string;
   readonly commandTimeoutMs: number;
+  /** A log file the configuration names: its directory is made before nginx tests it. */
+  readonly fetchLog?: string;
 }
 
 /**
@@ -56,6 +59,7 @@ export class NginxApplyEngine {
     if (effective.length === 0) return;
 
     await this.files.ensureDir(this.command.sitesDir, 0o755);
+    await this.ensureLogDir();
     try {
       await this.write(effective);
       await this.testAndReload();
@@ -68,8 +72,14 @@ export class NginxApplyEngine {
   }
 
   async testAndReload(): Promise<void> {
+    await this.ensureLogDir();
     await this.testConfig();
     await this.reloadNginx();
+  }
+
+  /** nginx's master (root) writes the fetch log; the panel reads it. Client addresses: not for other users. */
+  private async ensureLogDir(): Promise<void> {
+    if (this.command.fetchLog) await this.files.ensureDir(dirname(this.command.fetchLog), 0o700);
   }
 
   /** Whether an nginx master is running (its pid file names a live process with workers). */

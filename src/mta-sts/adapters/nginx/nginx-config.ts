@@ -3,6 +3,7 @@ import Handlebars from 'handlebars';
 import { TEMPLATES_DIR } from '../../../paths';
 import { PolicySite } from '../../ports/web-server.port';
 import { readTextFileSync } from '../fs.file-store';
+import { DECODE_LIMITS } from '../tls-reports/report-decoder';
 
 /** What the nginx files depend on besides the site itself. */
 export interface NginxListenSettings {
@@ -10,7 +11,19 @@ export interface NginxListenSettings {
   readonly httpListen: readonly string[];
   /** `listen` values for port 443 server blocks, e.g. `443`, `[::]:443`. */
   readonly httpsListen: readonly string[];
+  /** Policy hosts forward `POST /tlsrpt` to the panel; undefined: they do not. */
+  readonly reportIntake?: { readonly proxyTo: string; readonly requestsPerMinute: number };
+  /** The log of policy fetches (`mta_sts_fetch` format); undefined: none is written. */
+  readonly fetchLog?: string;
 }
+
+/** What the templates get for the report intake: the proxy target, rate and body cap. */
+function reportIntake(settings: NginxListenSettings) {
+  return settings.reportIntake && { ...settings.reportIntake, maxBodyBytes: REPORT_BODY_CAP };
+}
+
+/** The largest report body nginx lets through: the decoder's own caps decide the rest. */
+const REPORT_BODY_CAP = Math.max(DECODE_LIMITS.compressedBytes, DECODE_LIMITS.jsonBytes);
 
 export interface NginxDefaultsSettings extends NginxListenSettings {
   /** Adds the catch-all server that refuses unknown SNI names. */
@@ -50,6 +63,8 @@ let compiled:
   | undefined;
 
 function templates() {
+  if (!compiled)
+    files.registerPartial('reportIntake', readTextFileSync(join(TEMPLATES_DIR, 'nginx', 'report-intake.partial.hbs')));
   compiled ??= {
     site: compile('site.conf.hbs'),
     defaults: compile('default-server.conf.hbs'),
@@ -69,6 +84,8 @@ export function renderSiteConfig(site: PolicySite, listen: NginxListenSettings):
     tls: site.tls ?? false,
     httpListen: listen.httpListen,
     httpsListen: listen.httpsListen,
+    reportIntake: reportIntake(listen) ?? false,
+    fetchLog: listen.fetchLog ?? false,
   });
 }
 
@@ -78,6 +95,8 @@ export function renderDefaultsConfig(settings: NginxDefaultsSettings): string {
     rejectUnknownSni: settings.rejectUnknownSni,
     serverNamesHashBucketSize: settings.serverNamesHashBucketSize,
     httpsListen: settings.httpsListen,
+    reportIntake: settings.reportIntake ?? false,
+    fetchLog: settings.fetchLog ?? false,
   });
 }
 
@@ -89,6 +108,8 @@ export function renderSharedConfig(settings: NginxSharedSettings): string {
     acmeWebroot: settings.acmeWebroot,
     httpListen: settings.httpListen,
     httpsListen: settings.httpsListen,
+    reportIntake: reportIntake(settings) ?? false,
+    fetchLog: settings.fetchLog ?? false,
   });
 }
 

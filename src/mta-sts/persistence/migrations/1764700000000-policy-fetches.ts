@@ -1,0 +1,55 @@
+import { MigrationInterface, QueryRunner, Table, TableIndex } from 'typeorm';
+
+/** Policy fetch activity from nginx's log: daily counts per address, fetcher names, log cursors. */
+export class PolicyFetches1764700000000 implements MigrationInterface {
+  name = 'PolicyFetches1764700000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    const timestamp = queryRunner.connection.driver.normalizeType({ type: Date });
+    await queryRunner.createTable(
+      new Table({
+        name: 'mta_sts_policy_fetches',
+        columns: [
+          { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' },
+          { name: 'domain', type: 'varchar', length: '253' },
+          { name: 'day', type: 'varchar', length: '10' },
+          { name: 'address', type: 'varchar', length: '45' },
+          { name: 'fetches', type: 'integer', default: 0 },
+          { name: 'failures', type: 'integer', default: 0 },
+        ],
+        indices: [
+          new TableIndex({ columnNames: ['domain', 'day', 'address'], isUnique: true }),
+          new TableIndex({ columnNames: ['day'] }),
+        ],
+      }),
+    );
+    await queryRunner.createTable(
+      new Table({
+        name: 'mta_sts_fetchers',
+        columns: [
+          { name: 'address', type: 'varchar', length: '45', isPrimary: true },
+          { name: 'ptr', type: 'varchar', length: '253', isNullable: true },
+          { name: 'sender', type: 'varchar', length: '253', isNullable: true },
+          { name: 'checkedAt', type: timestamp },
+        ],
+      }),
+    );
+    await queryRunner.createTable(
+      new Table({
+        name: 'mta_sts_log_cursors',
+        columns: [
+          { name: 'path', type: 'varchar', length: '1024', isPrimary: true },
+          { name: 'inode', type: 'varchar', length: '40' },
+          { name: 'offset', type: 'integer', default: 0 },
+          { name: 'head', type: 'varchar', length: '64', default: "''" },
+        ],
+      }),
+    );
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.dropTable('mta_sts_log_cursors');
+    await queryRunner.dropTable('mta_sts_fetchers');
+    await queryRunner.dropTable('mta_sts_policy_fetches');
+  }
+}
