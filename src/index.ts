@@ -46,6 +46,10 @@ export type {
   Rfc2136ZoneOptions,
 } from './mta-sts/options/dns-publishing-options';
 export type { HttpsReportOptions, ImapReportOptions, ReportsOptions } from './mta-sts/options/reports-options';
+export { ReportsView } from './mta-sts/services/reports-view';
+export type { DomainReports, OverviewDomain, ReportsOverview } from './mta-sts/services/reports-view';
+export { ReportIntake } from './mta-sts/services/report-intake';
+export { FetchActivity } from './mta-sts/services/fetch-activity';
 export type { Actor } from './mta-sts/services/audit.service';
 export {
   ConflictError,

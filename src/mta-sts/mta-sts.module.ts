@@ -75,6 +75,9 @@ import { FetchActivity } from './services/fetch-activity';
 import { PolicyFetches } from './ports/policy-fetches.port';
 import { TypeOrmPolicyFetches } from './persistence/typeorm-policy-fetches';
 import { ReportJobs } from './jobs/report-jobs';
+import { ReportsView } from './services/reports-view';
+import { CardExtras } from './web/pages/card-extras';
+import { PolicyChecks } from './services/policy-checks';
 import { LifecycleActions } from './web/pages/lifecycle-actions';
 import { PolicyActions } from './web/pages/policy-actions';
 
@@ -219,7 +222,10 @@ import { PolicyActions } from './web/pages/policy-actions';
     { provide: TlsReports, useClass: TypeOrmTlsReports },
     FetchActivity,
     { provide: PolicyFetches, useClass: TypeOrmPolicyFetches },
+    ReportsView,
     ReportJobs,
+    CardExtras,
+    PolicyChecks,
   ],
   exports: [
     DomainsService,
@@ -233,6 +239,7 @@ import { PolicyActions } from './web/pages/policy-actions';
     DnsPublishing,
     ReportIntake,
     FetchActivity,
+    ReportsView,
     ScheduledJobs,
     PageRenderer,
     MTA_STS_OPTIONS,

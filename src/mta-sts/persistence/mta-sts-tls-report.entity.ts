@@ -44,6 +44,8 @@ export class MtaStsTlsReportEntity {
 /** Sessions per domain, day, reporter, policy type, result and MX host: what the card sums. */
 @Entity({ name: 'mta_sts_tls_daily' })
 @Index(['domain', 'day', 'organization', 'policyType', 'result', 'mxHost'], { unique: true })
+// The overview across domains reads a period of days for every domain from this index alone.
+@Index(['day', 'domain', 'result', 'sessions'])
 export class MtaStsTlsDailyEntity {
   @PrimaryGeneratedColumn()
   id!: number;

@@ -5,7 +5,13 @@ import type { DomainState } from '../domain/domain-state';
 import type { AuditEntry, Transition } from '../domain/transitions';
 import type { DomainRecord } from '../domain/domain-record';
 import { Clock } from '../ports/clock.port';
-import { DomainFields, DomainListQuery, DomainStore, StaleDomainError } from '../ports/domain-store.port';
+import {
+  DomainFields,
+  DomainListQuery,
+  DomainOutline,
+  DomainStore,
+  StaleDomainError,
+} from '../ports/domain-store.port';
 import type { EntityManager } from 'typeorm';
 import { ActionLog } from '../services/action-log';
 import { MtaStsActionEntity, actionRow } from './mta-sts-action.entity';
@@ -125,6 +131,14 @@ export class TypeOrmDomainStore extends DomainStore {
 
   private async recordAudit(manager: EntityManager, domain: string, audit: AuditEntry): Promise<void> {
     await manager.getRepository(MtaStsActionEntity).insert(actionRow(domain, audit, this.clock.now()));
+  }
+
+  async outlines(states: readonly DomainState[]): Promise<DomainOutline[]> {
+    return this.domains.find({
+      select: { name: true, state: true, mode: true },
+      where: { state: In([...states]) },
+      order: { name: 'ASC' },
+    });
   }
 
   async update(id: number, fields: DomainFields): Promise<void> {

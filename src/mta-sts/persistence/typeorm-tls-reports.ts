@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { LessThan } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, LessThan, MoreThanOrEqual } from 'typeorm';
+import type { SessionCount } from '../domain/report-summary';
 import type { DailySessions, FailureExample } from '../domain/tls-report';
 import { ReceivedReport, TlsReports } from '../ports/tls-reports.port';
 import { MtaStsTlsDailyEntity, MtaStsTlsFailureEntity, MtaStsTlsReportEntity } from './mta-sts-tls-report.entity';
@@ -8,7 +10,10 @@ import { Transactions } from './transactions';
 /** `TlsReports` in three tables; daily sessions are added to, not replaced. */
 @Injectable()
 export class TypeOrmTlsReports extends TlsReports {
-  constructor(private readonly transactions: Transactions) {
+  constructor(
+    private readonly transactions: Transactions,
+    @InjectDataSource() private readonly source: DataSource,
+  ) {
     super();
   }
 
@@ -52,6 +57,73 @@ export class TypeOrmTlsReports extends TlsReports {
       }
       return true;
     });
+  }
+
+  async sessions(domain: string, fromDay: string): Promise<SessionCount[]> {
+    const rows = await this.source
+      .getRepository(MtaStsTlsDailyEntity)
+      .createQueryBuilder('d')
+      .select(['d.day AS day', 'd.result AS result', 'd.mxHost AS mxHost', 'SUM(d.sessions) AS sessions'])
+      .where('d.domain = :domain AND d.day >= :fromDay', { domain, fromDay })
+      .groupBy('d.day')
+      .addGroupBy('d.result')
+      .addGroupBy('d.mxHost')
+      .orderBy('d.day', 'ASC')
+      .getRawMany<{ day: string; result: string; mxHost: string; sessions: string }>();
+    return rows.map((row) => ({ ...row, sessions: Number(row.sessions) }));
+  }
+
+  async daily(domain: string, fromDay: string): Promise<DailySessions[]> {
+    const rows = await this.source.getRepository(MtaStsTlsDailyEntity).find({
+      where: { domain, day: MoreThanOrEqual(fromDay) },
+      order: { day: 'ASC', organization: 'ASC', result: 'ASC', mxHost: 'ASC' },
+    });
+    return rows.map(({ id: _id, ...row }) => row);
+  }
+
+  async examples(domain: string, fromDay: string, limit: number): Promise<FailureExample[]> {
+    const rows = await this.source.getRepository(MtaStsTlsFailureEntity).find({
+      where: { domain, day: MoreThanOrEqual(fromDay) },
+      order: { day: 'DESC', id: 'DESC' },
+      take: limit,
+    });
+    return rows.map(({ id: _id, ...row }) => row);
+  }
+
+  async failureTypes(domain: string, fromDay: string): Promise<Set<string>> {
+    const rows = await this.source
+      .getRepository(MtaStsTlsDailyEntity)
+      .createQueryBuilder('d')
+      .select('DISTINCT d.result', 'result')
+      .where("d.domain = :domain AND d.day >= :fromDay AND d.result <> 'success' AND d.sessions > 0", {
+        domain,
+        fromDay,
+      })
+      .getRawMany<{ result: string }>();
+    return new Set(rows.map((row) => row.result));
+  }
+
+  async overview(fromDay: string): Promise<Map<string, { result: string; sessions: number; days: number }[]>> {
+    const rows = await this.source
+      .getRepository(MtaStsTlsDailyEntity)
+      .createQueryBuilder('d')
+      .select([
+        'd.domain AS domain',
+        'd.result AS result',
+        'SUM(d.sessions) AS sessions',
+        'COUNT(DISTINCT d.day) AS days',
+      ])
+      .where('d.day >= :fromDay', { fromDay })
+      .groupBy('d.domain')
+      .addGroupBy('d.result')
+      .getRawMany<{ domain: string; result: string; sessions: string; days: string }>();
+    const byDomain = new Map<string, { result: string; sessions: number; days: number }[]>();
+    for (const row of rows) {
+      const list = byDomain.get(row.domain) ?? [];
+      list.push({ result: row.result, sessions: Number(row.sessions), days: Number(row.days) });
+      byDomain.set(row.domain, list);
+    }
+    return byDomain;
   }
 
   async prune(before: Date, totalsBefore: Date): Promise<{ reports: number; examples: number; totals: number }> {

@@ -35,6 +35,13 @@ export class StaleDomainError extends ConflictError {
  * by the states the transition was decided in (compare-and-set, so of two writers that
  * decided on the same state only one wins), and its audit entry, in one transaction.
  */
+/** A domain in a few words, for views across every domain. */
+export interface DomainOutline {
+  readonly name: string;
+  readonly state: DomainState;
+  readonly mode: MtaStsDomainEntity['mode'];
+}
+
 export abstract class DomainStore {
   abstract findByName(name: string): Promise<MtaStsDomainEntity | null>;
   /** The domain with this A-label name; `DomainNotFoundError` when it is not managed here. */
@@ -63,6 +70,8 @@ export abstract class DomainStore {
   ): Promise<{ entities: MtaStsDomainEntity[]; total: number; page: number; pages: number }>;
   /** Domains in some states, a page at a time, so a sweep never holds every domain in memory. */
   abstract stream(states: readonly DomainState[], pageSize?: number): AsyncIterable<MtaStsDomainEntity>;
+  /** Name, state and mode of every domain in some states, by name: what an overview needs, no more. */
+  abstract outlines(states: readonly DomainState[]): Promise<DomainOutline[]>;
   /** Writes columns outside the lifecycle. */
   abstract update(id: number, fields: DomainFields): Promise<void>;
 }

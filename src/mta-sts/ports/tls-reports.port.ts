@@ -1,3 +1,4 @@
+import type { SessionCount } from '../domain/report-summary';
 import type { DailySessions, FailureExample } from '../domain/tls-report';
 
 /** A report as received, stored or rejected. */
@@ -25,6 +26,21 @@ export abstract class TlsReports {
     failures: readonly FailureExample[],
     examplesPerDay: number,
   ): Promise<boolean>;
+
+  /** A domain's sessions from `fromDay` on, per day, result and MX host (summed over reporters). */
+  abstract sessions(domain: string, fromDay: string): Promise<SessionCount[]>;
+
+  /** A domain's daily rows from `fromDay` on, as stored (per reporter and policy type), oldest first. */
+  abstract daily(domain: string, fromDay: string): Promise<DailySessions[]>;
+
+  /** A domain's failure examples from `fromDay` on, newest first, at most `limit`. */
+  abstract examples(domain: string, fromDay: string, limit: number): Promise<FailureExample[]>;
+
+  /** The result types a domain's reports have shown failures of, from `fromDay` on. */
+  abstract failureTypes(domain: string, fromDay: string): Promise<Set<string>>;
+
+  /** Every domain's sessions from `fromDay` on, per result: what the overview sorts by. */
+  abstract overview(fromDay: string): Promise<Map<string, { result: string; sessions: number; days: number }[]>>;
 
   /** Deletes reports received and examples of days before `before`, and daily counts before `totalsBefore`. */
   abstract prune(before: Date, totalsBefore: Date): Promise<{ reports: number; examples: number; totals: number }>;

@@ -1,22 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isServing } from '../domain/domain-state';
-import { ConflictError, InvalidInputError, PromotionRefusedError } from '../domain/errors';
+import { ConflictError, InvalidInputError } from '../domain/errors';
 import { DomainName, parseDomainName } from '../domain/hostname';
-import { mxFieldsAfter, mxTransition, promotionBlockers } from '../domain/lifecycle';
+import { mxFieldsAfter, mxTransition } from '../domain/lifecycle';
 import { assertMaxAge, assertMode, PolicyMode } from '../domain/policy';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { DomainStore, StaleDomainError } from '../ports/domain-store.port';
 import { PolicyChangeDecision, changePolicy, policyChangeRefusal, undoChange } from '../domain/transitions';
-import { isSteady } from '../domain/domain-state';
 import { Clock } from '../ports/clock.port';
 import { Actor, AuditService, SYSTEM_ACTOR } from './audit.service';
-import { ChecksService } from './checks.service';
+import { PolicyChecks } from './policy-checks';
 import { PolicyHost } from './policy-host';
 import { DomainView } from './domain-view';
 import { DomainLocks, HeldLock } from './domain-locks';
 import { DomainsService } from './domains.service';
 import { DnsRecord, policyIndicatorRecord } from '../domain/dns-records';
-import { policyChangeNote, trail } from '../domain/wording';
+import { policyChangeNote, reportWords, trail } from '../domain/wording';
 
 export interface PolicyChange {
   readonly domain: DomainView;
@@ -52,7 +51,7 @@ export class PolicyService {
     private readonly host: PolicyHost,
     private readonly locks: DomainLocks,
     private readonly catalogue: DomainsService,
-    private readonly checks: ChecksService,
+    private readonly policyChecks: PolicyChecks,
     private readonly audit: AuditService,
   ) {}
 
@@ -62,16 +61,31 @@ export class PolicyService {
    * MX host) all pass. Anything else, `testing` in particular, applies at once: going
    * back to testing is the emergency brake.
    */
-  setMode(input: unknown, mode: unknown, actor: Actor = SYSTEM_ACTOR): Promise<PolicyChange> {
+  setMode(
+    input: unknown,
+    mode: unknown,
+    actor: Actor = SYSTEM_ACTOR,
+    { overrideReports = false }: { overrideReports?: boolean } = {},
+  ): Promise<PolicyChange> {
     const wanted: PolicyMode = assertMode(mode);
     if (wanted === 'none') {
       throw new InvalidInputError('mode none is served by Disable, which retires the domain safely (RFC 8461 §8.3).');
     }
     return this.change(input, async (entity) => {
-      if (wanted === 'enforce' && entity.mode !== 'enforce') await this.assertPromotable(entity);
+      const overridden =
+        wanted === 'enforce' && entity.mode !== 'enforce'
+          ? await this.policyChecks.assertPromotable(entity, overrideReports)
+          : null;
+      const detail = trail.mode(entity.mode, wanted);
       return {
         patch: { mode: wanted },
-        meta: { action: 'mode', actor, detail: trail.mode(entity.mode, wanted) },
+        meta: {
+          action: 'mode',
+          actor,
+          detail: overridden
+            ? `${detail} ${reportWords.promotedDespiteReports(overridden.failedSessions, overridden.failureTypes)}`
+            : detail,
+        },
       };
     });
   }
@@ -161,8 +175,7 @@ export class PolicyService {
       ? await this.host.publishRecordsLocked(held, await this.catalogue.find(name), false)
       : undefined;
     // The policy-record check now reports the new id as not yet visible in DNS.
-    if (publish) await this.checks.run(await this.catalogue.find(name));
-    else await this.checks.refreshBadge(entity.id);
+    await this.policyChecks.afterChange(publish ? await this.catalogue.find(name) : entity, publish);
     const view = await this.catalogue.view(await this.catalogue.find(name));
     return {
       domain: view,
@@ -204,16 +217,5 @@ export class PolicyService {
     // Nothing is cached by senders until the policy is served: follow at once.
     if (!isServing(entity.state)) return { mx: [...live], mxDrop: null };
     return mxFieldsAfter(mxTransition(entity.mode, entity.mx, live, entity.mxDrop, entity.maxAge, this.clock.now()));
-  }
-
-  private async assertPromotable(entity: MtaStsDomainEntity): Promise<void> {
-    if (!isSteady(entity.state)) {
-      throw new PromotionRefusedError(entity.name, [
-        'Enable the domain in testing mode first, and promote it once its checks pass.',
-      ]);
-    }
-    const results = await this.checks.run(entity, { fresh: true });
-    const blockers = promotionBlockers(results, this.checks.enabledChecks);
-    if (blockers.length > 0) throw new PromotionRefusedError(entity.name, blockers);
   }
 }

@@ -150,7 +150,9 @@ export class DomainsApiController {
     @Body() body: SetModeDto,
     @Req() request: Request,
   ): Promise<PolicyChange> {
-    return this.policies.setMode(domain, body.mode, await this.actor(request));
+    return this.policies.setMode(domain, body.mode, await this.actor(request), {
+      overrideReports: body.overrideReports === true,
+    });
   }
 
   @Post(':domain/max-age')

@@ -6,6 +6,14 @@ const SETTABLE_MODES = ['testing', 'enforce'] as const;
 export class SetModeDto {
   @IsIn(SETTABLE_MODES, { message: 'mode must be testing or enforce (use disable to retire a domain)' })
   mode!: (typeof SETTABLE_MODES)[number];
+
+  /**
+   * Promote although the TLS reports of the last 14 days hold failures; recorded in the
+   * audit trail. Failing readiness checks still refuse.
+   */
+  @IsOptional()
+  @IsBoolean({ message: 'overrideReports must be true or false' })
+  overrideReports?: boolean;
 }
 
 export class DisableDto {

@@ -2,10 +2,12 @@ import { Controller, Type } from '@nestjs/common';
 import { DnsPublishingApiController } from './dns-publishing-api.controller';
 import { DomainsApiController } from './domains-api.controller';
 import { JobsApiController } from './jobs-api.controller';
+import { ReportsApiController } from './reports-api.controller';
 import { OperationsController } from './operations.controller';
 import { TlsReportsController } from './tls-reports.controller';
 import { DomainsPageController } from './pages/domains-page.controller';
 import { PageAssetsController } from './pages/page-assets.controller';
+import { ReportsPageController } from './pages/reports-page.controller';
 import { ResolvedMtaStsRoutes } from './route-prefixes';
 
 /** `a` + `b` as a route path: `join('api', 'domains')` is `api/domains`, `join('', 'healthz')` is `healthz`. */
@@ -31,7 +33,9 @@ export function routedControllers(routes: ResolvedMtaStsRoutes): Type[] {
     routedAt(DomainsApiController, join(routes.api, 'domains')),
     routedAt(DnsPublishingApiController, join(routes.api, 'domains')),
     routedAt(JobsApiController, routes.api),
+    routedAt(ReportsApiController, routes.api),
     routedAt(PageAssetsController, join(routes.pages, 'assets')),
+    routedAt(ReportsPageController, routes.pages),
     routedAt(DomainsPageController, routes.pages),
     routedAt(OperationsController, routes.operations),
     routedAt(TlsReportsController, routes.operations),

@@ -330,6 +330,8 @@ describe('The server-rendered pages of the real MtaStsModule', () => {
           'Re-issue certificate (3 of 3 left this week)',
           'Disable (retire)',
           'Remove now',
+          // The Reports section of a serving domain.
+          'Daily counts as CSV',
         ]);
 
         const list = forms(mainOf((await admin.get('/mta-sts')).text));

@@ -5,6 +5,7 @@ import type { MtaStsDomainEntity } from '../../../src/mta-sts/persistence/mta-st
 import {
   DomainFields,
   DomainListQuery,
+  DomainOutline,
   DomainStore,
   StaleDomainError,
 } from '../../../src/mta-sts/ports/domain-store.port';
@@ -61,6 +62,13 @@ export class FakeDomainStore extends DomainStore {
   }
   async *stream(states: readonly DomainState[]): AsyncIterable<MtaStsDomainEntity> {
     for (const row of this.rows.values()) if (states.includes(row.state)) yield { ...row };
+  }
+
+  async outlines(states: readonly DomainState[]): Promise<DomainOutline[]> {
+    return [...this.rows.values()]
+      .filter((row) => states.includes(row.state))
+      .map(({ name, state, mode }) => ({ name, state, mode }))
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   private copy(row: MtaStsDomainEntity | undefined) {

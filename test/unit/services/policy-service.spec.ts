@@ -8,6 +8,9 @@ import { DomainLocks, HeldLock } from '../../../src/mta-sts/services/domain-lock
 import type { DomainsService } from '../../../src/mta-sts/services/domains.service';
 import type { PolicyHost } from '../../../src/mta-sts/services/policy-host';
 import { PolicyService } from '../../../src/mta-sts/services/policy.service';
+import { PolicyChecks } from '../../../src/mta-sts/services/policy-checks';
+import type { ReportsView } from '../../../src/mta-sts/services/reports-view';
+import type { PromotionEvidence } from '../../../src/mta-sts/domain/report-summary';
 import { FakeDomainStore } from './fake-domain-store';
 import { NOW, servingDomain } from './serving-domain';
 import { standIn } from './stand-in';
@@ -27,6 +30,14 @@ describe('PolicyService', () => {
   let checksRun: string[];
   let liveMx: { patterns: string[]; problem?: string };
   let beforeWrite: (() => void) | undefined;
+  const clean: PromotionEvidence = {
+    reportDays: 14,
+    failedSessions: 0,
+    failureTypes: [],
+    successfulSessions: 5_000,
+    fetches: { fetches: 12, fetchers: 3 },
+  };
+  let evidence: PromotionEvidence = clean;
   const locks = new DomainLocks();
 
   function service(): PolicyService {
@@ -62,13 +73,16 @@ describe('PolicyService', () => {
         recorded.push(entry);
       },
     });
-    return new PolicyService(store, { now: () => NOW }, host, locks, catalogue, checks, audit);
+    const reports = standIn<ReportsView>('ReportsView', { promotionEvidence: async () => evidence });
+    const policyChecks = new PolicyChecks(checks, reports);
+    return new PolicyService(store, { now: () => NOW }, host, locks, catalogue, policyChecks, audit);
   }
 
   const passing = (check: CheckResult['check']): CheckResult =>
     ({ check, status: 'pass', summary: 'fine', remedy: null, detail: '', observedAt: NOW }) as unknown as CheckResult;
 
   beforeEach(() => {
+    evidence = clean;
     store = new FakeDomainStore();
     written = [];
     writeFails = false;
@@ -138,6 +152,45 @@ describe('PolicyService', () => {
     const change = await service().setMode('example.com', 'enforce', 'alice');
     expect(change.idChanged).toBe(true);
     expect(written[0].text).toContain('mode: enforce');
+  });
+
+  it('refuses Promote while the last 14 days of reports hold failures, unless the admin overrides it, which the trail records', async () => {
+    servingDomain(store);
+    checkResults = [passing('policy-record'), passing('https'), passing('certificate')];
+    evidence = { ...clean, failedSessions: 3, failureTypes: ['certificate-expired'] };
+    const refused = await service()
+      .setMode('example.com', 'enforce', 'alice')
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(PromotionRefusedError);
+    expect((refused as PromotionRefusedError).reasons).toEqual([
+      'TLS reports of the last 14 days show 3 failed sessions (certificate-expired). Fix what the Reports section says, or promote anyway and confirm that you accept the risk.',
+    ]);
+    expect(store.applied).toEqual([]);
+
+    await service().setMode('example.com', 'enforce', 'alice', { overrideReports: true });
+    expect(written[0].text).toContain('mode: enforce');
+    expect(recorded.at(-1)!.detail).toContain(
+      'Promoted despite 3 failed sessions in the TLS reports of the last 14 days (certificate-expired); the admin confirmed.',
+    );
+  });
+
+  it('names the failing reports beside the failing checks, and an override does not pass a failing check', async () => {
+    servingDomain(store);
+    checkResults = [
+      passing('policy-record'),
+      passing('https'),
+      { ...passing('certificate'), status: 'fail', summary: 'expired' },
+    ];
+    evidence = { ...clean, failedSessions: 1, failureTypes: ['starttls-not-supported'] };
+    const both = await service()
+      .setMode('example.com', 'enforce', 'alice')
+      .catch((error: unknown) => error as PromotionRefusedError);
+    expect((both as PromotionRefusedError).reasons).toHaveLength(2);
+    const overridden = await service()
+      .setMode('example.com', 'enforce', 'alice', { overrideReports: true })
+      .catch((error: unknown) => error as PromotionRefusedError);
+    expect((overridden as PromotionRefusedError).reasons).toHaveLength(1);
+    expect(store.applied).toEqual([]);
   });
 
   it('decides again on what is stored when the checks completed a change meanwhile', async () => {

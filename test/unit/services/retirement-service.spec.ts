@@ -8,6 +8,8 @@ import { DomainLocks } from '../../../src/mta-sts/services/domain-locks';
 import type { DomainsService } from '../../../src/mta-sts/services/domains.service';
 import type { PolicyHost } from '../../../src/mta-sts/services/policy-host';
 import { PolicyService } from '../../../src/mta-sts/services/policy.service';
+import { PolicyChecks } from '../../../src/mta-sts/services/policy-checks';
+import type { ReportsView } from '../../../src/mta-sts/services/reports-view';
 import { RetirementService } from '../../../src/mta-sts/services/retirement.service';
 import { FakeDomainStore } from './fake-domain-store';
 import { NOW, servingDomain } from './serving-domain';
@@ -49,7 +51,9 @@ describe('RetirementService', () => {
       },
     });
     const clock = { now: () => NOW };
-    const policies = new PolicyService(store, clock, host, locks, catalogue, checks, audit);
+    // Retirement never promotes: the report evidence is never asked for.
+    const policyChecks = new PolicyChecks(checks, standIn<ReportsView>('ReportsView', {}));
+    const policies = new PolicyService(store, clock, host, locks, catalogue, policyChecks, audit);
     const options = {
       retirement: { txtTtlSeconds: 3_600 },
       defaultMaxAge: 604_800,

@@ -1,6 +1,9 @@
 import { MigrationInterface, QueryRunner, Table, TableIndex } from 'typeorm';
 
-/** Policy fetch activity from nginx's log: daily counts per address, fetcher names, log cursors. */
+/**
+ * Policy fetch activity from nginx's log (daily counts per address, fetcher names, log
+ * cursors), and the index the overview across domains reads TLS report totals from.
+ */
 export class PolicyFetches1764700000000 implements MigrationInterface {
   name = 'PolicyFetches1764700000000';
 
@@ -45,9 +48,16 @@ export class PolicyFetches1764700000000 implements MigrationInterface {
         ],
       }),
     );
+    await queryRunner.createIndex(
+      'mta_sts_tls_daily',
+      new TableIndex({ columnNames: ['day', 'domain', 'result', 'sessions'] }),
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    const daily = await queryRunner.getTable('mta_sts_tls_daily');
+    const index = daily?.indices.find((candidate) => candidate.columnNames.join() === 'day,domain,result,sessions');
+    if (index) await queryRunner.dropIndex('mta_sts_tls_daily', index);
     await queryRunner.dropTable('mta_sts_log_cursors');
     await queryRunner.dropTable('mta_sts_fetchers');
     await queryRunner.dropTable('mta_sts_policy_fetches');

@@ -19,10 +19,11 @@ import { ResolvedMtaStsOptions } from '../../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../../mta-sts.tokens';
 import { Clock } from '../../ports/clock.port';
 import { DomainsService } from '../../services/domains.service';
-import { AuditService } from '../../services/audit.service';
 import { cachedUntil } from '../../domain/lifecycle';
 import { actorOf } from '../actor';
 import { PageRenderer } from '../page-renderer';
+import { CardExtras } from './card-extras';
+import { promotionModel, reportsModel } from './report-models';
 import { CSRF_FIELD } from './csrf';
 import { PageCsrf } from './page-csrf';
 import { PageActions } from './page-actions';
@@ -46,7 +47,7 @@ export class DomainsPageController {
     @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
     @Inject(Clock) private readonly clock: Clock,
     private readonly domains: DomainsService,
-    private readonly audit: AuditService,
+    private readonly extras: CardExtras,
     private readonly pages: PageRenderer,
     private readonly csrf: PageCsrf,
     private readonly actions: PageActions,
@@ -83,8 +84,11 @@ export class DomainsPageController {
   @Get('domains/:domain')
   async card(@Req() request: PageRequest, @Res() response: Response, @Param('domain') domain: string): Promise<void> {
     const view = await this.domains.get(domain);
-    const actions = await this.audit.recent(view.domain, 10);
-    await this.render(request, response, 'domain', cardModel(view, request.mtaStsRole!, this.clock.now(), actions));
+    const { actions, reports } = await this.extras.read(view);
+    await this.render(request, response, 'domain', {
+      ...cardModel(view, request.mtaStsRole!, this.clock.now(), actions),
+      reports: reports && reportsModel(reports),
+    });
   }
 
   @Get('domains/:domain/confirm/:action')
@@ -101,6 +105,8 @@ export class DomainsPageController {
     const cached = view.lifecycle.largestMaxAgeServed;
     // Publish DNS records shows what it will write, read from the zone now.
     const publication = action === 'publish-dns' ? await this.actions.publicationPreview(view.domain) : null;
+    // Promote lists what the senders' reports and fetches say beside the checks.
+    const reports = action === 'promote' ? (await this.extras.read(view)).reports : null;
     await this.render(request, response, 'confirm', {
       publication: publication && {
         ...publication,
@@ -108,6 +114,7 @@ export class DomainsPageController {
         nothingToWrite: publication.zone !== null && publication.steps.every((step) => step.kind === 'keep'),
         manualNote: publication.zone === null ? publishing.manual(view.displayName) : null,
       },
+      promotion: reports && promotionModel(reports.promotion),
       title: confirmation.heading,
       ...confirmation,
       // Remove now names the senders' cache time (RFC 8461 §8.3).

@@ -16,7 +16,9 @@ export class PolicyActions {
   ): Promise<Flash | undefined> {
     switch (action) {
       case 'promote': {
-        const result = await this.policies.setMode(domain, 'enforce', actor);
+        const result = await this.policies.setMode(domain, 'enforce', actor, {
+          overrideReports: body.overrideReports === 'yes',
+        });
         return { kind: 'success', text: flashes.promoted(change(result)) };
       }
       case 'revert': {
