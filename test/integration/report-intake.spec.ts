@@ -7,6 +7,8 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { MtaStsTlsDailyEntity, MtaStsTlsFailureEntity, MtaStsTlsReportEntity } from '../../src/mta-sts/persistence';
 import { EXAMPLES_PER_DAY, ReportIntake } from '../../src/mta-sts/services/report-intake';
+import { NotificationsService } from '../../src/mta-sts/services/notifications.service';
+import type { MtaStsNotification } from '../../src/mta-sts/ports/notifier.port';
 import { oneDomainFakes } from './helpers/pages-app';
 import { TestApp, createTestApp } from './helpers/provisioning-app';
 
@@ -86,6 +88,39 @@ describe('Taking in TLS reports', () => {
       ['Microsoft Corporation', 'certificate-expired', '209.85.220.0', 2],
     ]);
     expect(await data.getRepository(MtaStsTlsReportEntity).countBy({ status: 'stored' })).toBe(2);
+  });
+
+  it('sends a notice under enforce for a failure type not reported in 90 days, once, and none in testing mode', async () => {
+    const notices: MtaStsNotification[] = [];
+    const notifications = app.app.get(NotificationsService);
+    const send = notifications.send.bind(notifications);
+    notifications.send = (notice) => {
+      notices.push({ ...notice, at: new Date() });
+      send(notice);
+    };
+    // Testing mode: failures are what testing is for.
+    await intake.receive(report('Google Inc.', 'g-t'), GZIP, 'https');
+    expect(notices).toEqual([]);
+
+    await app.domainRows.update({ name: DOMAIN }, { mode: 'enforce' });
+    await intake.receive(report('Microsoft Corporation', 'm-1'), GZIP, 'https');
+    // certificate-expired was reported already (in testing mode): no news.
+    expect(notices).toEqual([]);
+
+    await data.getRepository(MtaStsTlsDailyEntity).delete({ domain: DOMAIN });
+    await intake.receive(report('Microsoft Corporation', 'm-2'), GZIP, 'https');
+    expect(notices).toEqual([
+      expect.objectContaining({
+        kind: 'report-failure',
+        domain: DOMAIN,
+        subject: `${DOMAIN}: senders report certificate-expired failures under enforce`,
+        text: expect.stringContaining(
+          "Microsoft Corporation reports 2 failed sessions of type certificate-expired on 2026-11-25, a type not reported for this domain in the last 90 days. The policy is in enforce mode, so senders that honour MTA-STS defer this mail. An MX host's certificate had expired.",
+        ),
+      }),
+    ]);
+    await intake.receive(report('Google Inc.', 'g-again'), GZIP, 'https');
+    expect(notices).toHaveLength(1);
   });
 
   it('adds a second report of one reporter for the same day to the first', async () => {

@@ -1,7 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeReportBody, reportMediaType } from '../adapters/tls-reports/report-decoder';
-import { readTlsReport, reportRows } from '../domain/tls-report';
-import { reportWords } from '../domain/wording';
+import { DailySessions, readTlsReport, reportRows } from '../domain/tls-report';
+import { newFailureTypeNotice, reportWords } from '../domain/wording';
+import { windowStart } from '../domain/report-summary';
+import type { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
+import { NotificationsService } from './notifications.service';
 import { Clock } from '../ports/clock.port';
 import { DomainStore } from '../ports/domain-store.port';
 import { TlsReports } from '../ports/tls-reports.port';
@@ -38,6 +41,7 @@ export class ReportIntake {
     @Inject(Clock) private readonly clock: Clock,
     @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
     private readonly log: ActionLog,
+    private readonly notifications: NotificationsService,
   ) {}
 
   /** Forgets what is older than the retention times (`reports` options), fetch counts with the daily totals. */
@@ -80,12 +84,22 @@ export class ReportIntake {
     }
     const { report } = reading;
     const named = [...new Set(report.policies.map((policy) => policy.policyDomain))];
-    const served = new Set<string>();
-    for (const domain of named) if (await this.store.findByName(domain)) served.add(domain);
+    const served = new Map<string, MtaStsDomainEntity>();
+    for (const domain of named) {
+      const entity = await this.store.findByName(domain);
+      if (entity) served.set(domain, entity);
+    }
     const rows = reportRows(report, (domain) => served.has(domain));
     if (rows.domains.length === 0) {
       this.ignoredReports++;
       return { outcome: 'ignored', policyDomains: named };
+    }
+    // Under enforce a failure type not seen before is news: read what was seen, before storing.
+    const seenBefore = new Map<string, Set<string>>();
+    const since = windowStart(receivedAt, 90);
+    for (const domain of rows.domains) {
+      if (served.get(domain)?.mode === 'enforce')
+        seenBefore.set(domain, await this.reports.failureTypes(domain, since));
     }
     const stored = await this.reports.store(
       {
@@ -112,6 +126,29 @@ export class ReportIntake {
         detail: reportWords.received(report.reportId, report.organizationName, report.start.toISOString().slice(0, 10)),
       });
     }
+    this.announceNewFailures(rows.daily, seenBefore, report.organizationName);
     return { outcome: 'stored', domains: rows.domains, ignoredPolicies: rows.ignoredPolicies };
+  }
+
+  /** One notice per domain under enforce and failure type its reports had not shown in 90 days. */
+  private announceNewFailures(
+    daily: readonly DailySessions[],
+    seenBefore: ReadonlyMap<string, ReadonlySet<string>>,
+    organization: string,
+  ): void {
+    const fresh = new Map<string, { domain: string; result: string; day: string; sessions: number }>();
+    for (const row of daily) {
+      const seen = seenBefore.get(row.domain);
+      if (!seen || row.result === 'success' || seen.has(row.result)) continue;
+      const key = `${row.domain} ${row.result}`;
+      const entry = fresh.get(key) ?? { domain: row.domain, result: row.result, day: row.day, sessions: 0 };
+      entry.sessions += row.sessions;
+      fresh.set(key, entry);
+    }
+    for (const entry of fresh.values()) {
+      this.notifications.send(
+        newFailureTypeNotice(entry.domain, entry.result, entry.sessions, organization, entry.day),
+      );
+    }
   }
 }

@@ -1,3 +1,5 @@
+import type { NoticeText } from './notices';
+
 /** What the panel says about TLS reports (RFC 8460) and policy fetches. */
 
 /** What each failure result type means for this server, and what to do about it (RFC 8460 §4.3). */
@@ -36,9 +38,24 @@ export const reportWords = {
   /** The trail's note on a promotion that overrode failing reports. */
   promotedDespiteReports: (failed: number, types: readonly string[]) =>
     `Promoted despite ${failed} failed session${failed === 1 ? '' : 's'} in the TLS reports of the last 14 days (${types.join(', ')}); the admin confirmed.`,
-  /** A notice: a failure type not reported before, under enforce. */
-  newFailureType: (domain: string, result: string, sessions: number, organization: string) =>
-    `${organization} reports ${sessions} failed session${sessions === 1 ? '' : 's'} of type ${result} for ${domain}, which is in enforce mode: senders that honour MTA-STS defer this mail. ${REMEDIES[result] ?? ''}`.trim(),
+
   noFetches: 'No sender fetched the policy in the last 7 days: it is too soon to promote.',
   noReports: 'No TLS report arrived in the last 14 days.',
 };
+
+/** Under enforce, a failure type the reports had not shown before: senders defer that mail now. */
+export function newFailureTypeNotice(
+  domain: string,
+  result: string,
+  sessions: number,
+  organization: string,
+  day: string,
+): NoticeText {
+  return {
+    kind: 'report-failure',
+    domain,
+    subject: `${domain}: senders report ${result} failures under enforce`,
+    text: `${organization} reports ${sessions} failed session${sessions === 1 ? '' : 's'} of type ${result} on ${day}, a type not reported for this domain in the last 90 days. The policy is in enforce mode, so senders that honour MTA-STS defer this mail. ${reportWords.remedy(result)}`,
+    details: { result, sessions, organization, day },
+  };
+}
