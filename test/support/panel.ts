@@ -53,7 +53,8 @@ export class Panel {
       abortOnError: false,
     });
     configurePanel(app);
-    await app.listen(0, '127.0.0.1');
+    // A free port unless the test gave one (nginx forwards TLS reports to the panel's own port).
+    await app.listen(env.PORT ? config.port : 0, '127.0.0.1');
     // Nest may report the loopback listener as [::1]; the panel listens on 127.0.0.1.
     const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     return new Panel(app, url, env.MTA_STS_API_TOKEN);

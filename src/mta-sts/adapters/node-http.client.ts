@@ -12,6 +12,9 @@ import {
 import { describePeerCertificate } from '../domain/certificate';
 import { HttpClient, HttpRequest, HttpResponse } from '../ports/http-client.port';
 
+/** How the readiness checks name themselves; nginx leaves their policy fetches out of the fetch log. */
+export const CHECKS_USER_AGENT = 'mta-sts-provisioner';
+
 /** `node:http`/`node:https` behind the `HttpClient` port: one request, no redirects, no agent reuse. */
 export class NodeHttpClient extends HttpClient {
   /**
@@ -44,7 +47,7 @@ export class NodeHttpClient extends HttpClient {
         port: req.port,
         path: req.path,
         method: 'GET',
-        headers: { Host: req.host, 'User-Agent': 'mta-sts-provisioner', Accept: '*/*' },
+        headers: { Host: req.host, 'User-Agent': CHECKS_USER_AGENT, Accept: '*/*' },
         agent: false as const,
         timeout: req.timeoutMs,
       };

@@ -3,6 +3,7 @@ import Handlebars from 'handlebars';
 import { TEMPLATES_DIR } from '../../../paths';
 import { PolicySite } from '../../ports/web-server.port';
 import { readTextFileSync } from '../fs.file-store';
+import { CHECKS_USER_AGENT } from '../node-http.client';
 import { DECODE_LIMITS } from '../tls-reports/report-decoder';
 
 /** What the nginx files depend on besides the site itself. */
@@ -97,6 +98,7 @@ export function renderDefaultsConfig(settings: NginxDefaultsSettings): string {
     httpsListen: settings.httpsListen,
     reportIntake: settings.reportIntake ?? false,
     fetchLog: settings.fetchLog ?? false,
+    checksUserAgent: CHECKS_USER_AGENT,
   });
 }
 
