@@ -8,11 +8,12 @@
 # systemd (systemd-analyze, which checks the service unit the README gives), and the
 # authoritative DNS servers DNS publishing writes to: Knot DNS and BIND (RFC 2136 with
 # TSIG) and PowerDNS Authoritative with its SQLite backend (its HTTP API), and Unbound,
-# a recursive resolver that follows a CNAME from one lab zone into another.
+# a recursive resolver that follows a CNAME from one lab zone into another; Dovecot's IMAP
+# server, the mailbox TLS reports are mailed to.
 set -euo pipefail
 
 packages=(pebble dnsmasq-base postfix-mta-sts-resolver postfix openssl util-linux knot-dnsutils chromium systemd
-  knot bind9 pdns-server pdns-backend-sqlite3 unbound)
+  knot bind9 pdns-server pdns-backend-sqlite3 unbound dovecot-imapd)
 # Any nginx on the PATH will do; nginx-light is the smallest package that has one.
 command -v nginx >/dev/null 2>&1 || packages+=(nginx-light)
 

@@ -50,6 +50,7 @@ export { ReportsView } from './mta-sts/services/reports-view';
 export type { DomainReports, OverviewDomain, ReportsOverview } from './mta-sts/services/reports-view';
 export { ReportIntake } from './mta-sts/services/report-intake';
 export { FetchActivity } from './mta-sts/services/fetch-activity';
+export { MailboxIntake } from './mta-sts/services/mailbox-intake';
 export type { Actor } from './mta-sts/services/audit.service';
 export {
   ConflictError,

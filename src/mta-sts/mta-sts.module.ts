@@ -78,6 +78,9 @@ import { ReportJobs } from './jobs/report-jobs';
 import { ReportsView } from './services/reports-view';
 import { CardExtras } from './web/pages/card-extras';
 import { PolicyChecks } from './services/policy-checks';
+import { MailboxIntake } from './services/mailbox-intake';
+import { ReportMailbox } from './ports/report-mailbox.port';
+import { ImapReportMailbox } from './adapters/tls-reports/imap-mailbox';
 import { LifecycleActions } from './web/pages/lifecycle-actions';
 import { PolicyActions } from './web/pages/policy-actions';
 
@@ -226,6 +229,13 @@ import { PolicyActions } from './web/pages/policy-actions';
     ReportJobs,
     CardExtras,
     PolicyChecks,
+    MailboxIntake,
+    {
+      provide: ReportMailbox,
+      inject: [MTA_STS_OPTIONS],
+      useFactory: (options: ResolvedMtaStsOptions) =>
+        options.reports.imap ? new ImapReportMailbox(options.reports.imap) : null,
+    },
   ],
   exports: [
     DomainsService,
@@ -240,6 +250,7 @@ import { PolicyActions } from './web/pages/policy-actions';
     ReportIntake,
     FetchActivity,
     ReportsView,
+    MailboxIntake,
     ScheduledJobs,
     PageRenderer,
     MTA_STS_OPTIONS,

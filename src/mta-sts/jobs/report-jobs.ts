@@ -3,13 +3,16 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { FetchActivity } from '../services/fetch-activity';
+import { MailboxIntake } from '../services/mailbox-intake';
 
 export const FETCH_LOG_JOB = 'mta-sts-fetch-log';
+export const MAILBOX_JOB = 'mta-sts-report-mailbox';
 /** nginx's fetch log is read this often. */
 export const FETCH_LOG_INTERVAL_MS = 60_000;
 
 /**
- * Reads what senders tell us between the sweeps: nginx's fetch log every minute. Runs in
+ * Reads what senders tell us between the sweeps: nginx's fetch log every minute, the
+ * report mailbox at its interval. Runs in
  * the host's `SchedulerRegistry`, like the checks and renewals; a run still going when
  * the next is due is joined, not doubled.
  */
@@ -22,12 +25,16 @@ export class ReportJobs implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
     @Optional() @Inject(SchedulerRegistry) private readonly registry: SchedulerRegistry | undefined,
     private readonly fetchActivity: FetchActivity,
+    private readonly mailbox: MailboxIntake,
   ) {}
 
   onApplicationBootstrap(): void {
     if (!this.registry) return; // ScheduledJobs says what is missing.
     if (this.options.reports.fetchLog) {
       this.every(FETCH_LOG_JOB, FETCH_LOG_INTERVAL_MS, () => this.fetchActivity.ingest());
+    }
+    if (this.options.reports.imap) {
+      this.every(MAILBOX_JOB, this.options.reports.imap.intervalMs, () => this.mailbox.poll());
     }
   }
 

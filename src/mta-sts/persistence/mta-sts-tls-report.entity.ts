@@ -39,6 +39,10 @@ export class MtaStsTlsReportEntity {
   /** The report's JSON as received (rejected reports: what could be read of it, capped). */
   @Column({ type: 'text' })
   raw!: string;
+
+  /** A mailed report's DKIM verdict, e.g. `pass (d=google.com)`; null for HTTPS. */
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  dkim!: string | null;
 }
 
 /** Sessions per domain, day, reporter, policy type, result and MX host: what the card sums. */

@@ -11,6 +11,8 @@ export interface ReceivedReport {
   readonly reason: string | null;
   readonly domains: readonly string[];
   readonly raw: string;
+  /** A mailed report's DKIM verdict, e.g. `pass (d=google.com)`; null for HTTPS. */
+  readonly dkim: string | null;
 }
 
 /** Where TLS reports and what they add up to are kept. */

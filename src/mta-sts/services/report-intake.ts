@@ -59,27 +59,13 @@ export class ReportIntake {
     body: Buffer,
     contentType: string | undefined,
     via: 'https' | 'mailto',
-    fileName?: string,
+    { fileName, dkim = null }: { fileName?: string; dkim?: string | null } = {},
   ): Promise<IntakeOutcome> {
     const receivedAt = this.clock.now();
     const decoded = decodeReportBody(body, reportMediaType(contentType, fileName));
     const reading = 'json' in decoded ? readTlsReport(decoded.json) : decoded;
     if ('rejected' in reading) {
-      await this.reports.store(
-        {
-          organization: null,
-          reportId: null,
-          receivedAt,
-          via,
-          status: 'rejected',
-          reason: reading.rejected,
-          domains: [],
-          raw: body.subarray(0, REJECTED_BODY_BYTES).toString('base64'),
-        },
-        [],
-        [],
-        0,
-      );
+      await this.reject(body, reading.rejected, via, dkim);
       return { outcome: 'rejected', reason: reading.rejected };
     }
     const { report } = reading;
@@ -111,6 +97,7 @@ export class ReportIntake {
         reason: null,
         domains: rows.domains,
         raw: 'json' in decoded ? JSON.stringify(decoded.json) : '',
+        dkim,
       },
       rows.daily,
       rows.failures,
@@ -128,6 +115,26 @@ export class ReportIntake {
     }
     this.announceNewFailures(rows.daily, seenBefore, report.organizationName);
     return { outcome: 'stored', domains: rows.domains, ignoredPolicies: rows.ignoredPolicies };
+  }
+
+  /** Keeps what could not be read, with the reason and the start of the body (base64), so nothing is lost. */
+  async reject(body: Buffer, reason: string, via: 'https' | 'mailto', dkim: string | null = null): Promise<void> {
+    await this.reports.store(
+      {
+        organization: null,
+        reportId: null,
+        receivedAt: this.clock.now(),
+        via,
+        status: 'rejected',
+        reason,
+        domains: [],
+        raw: body.subarray(0, REJECTED_BODY_BYTES).toString('base64'),
+        dkim,
+      },
+      [],
+      [],
+      0,
+    );
   }
 
   /** One notice per domain under enforce and failure type its reports had not shown in 90 days. */

@@ -1,8 +1,9 @@
-import { MigrationInterface, QueryRunner, Table, TableIndex } from 'typeorm';
+import { MigrationInterface, QueryRunner, Table, TableColumn, TableIndex } from 'typeorm';
 
 /**
  * Policy fetch activity from nginx's log (daily counts per address, fetcher names, log
- * cursors), and the index the overview across domains reads TLS report totals from.
+ * cursors), the DKIM verdict of mailed reports, and the index the overview across
+ * domains reads TLS report totals from.
  */
 export class PolicyFetches1764700000000 implements MigrationInterface {
   name = 'PolicyFetches1764700000000';
@@ -48,6 +49,10 @@ export class PolicyFetches1764700000000 implements MigrationInterface {
         ],
       }),
     );
+    await queryRunner.addColumn(
+      'mta_sts_tls_reports',
+      new TableColumn({ name: 'dkim', type: 'varchar', length: '255', isNullable: true }),
+    );
     await queryRunner.createIndex(
       'mta_sts_tls_daily',
       new TableIndex({ columnNames: ['day', 'domain', 'result', 'sessions'] }),
@@ -55,6 +60,7 @@ export class PolicyFetches1764700000000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.dropColumn('mta_sts_tls_reports', 'dkim');
     const daily = await queryRunner.getTable('mta_sts_tls_daily');
     const index = daily?.indices.find((candidate) => candidate.columnNames.join() === 'day,domain,result,sessions');
     if (index) await queryRunner.dropIndex('mta_sts_tls_daily', index);
