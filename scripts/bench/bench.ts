@@ -1,5 +1,6 @@
 /**
  * `npm run bench [-- --sizes 100,1000,10000 --layout shared --concurrency 16 --renders 40 --enables 5 --publishing 1000 --out BENCHMARKS.md]`
+ * `npm run bench -- --reports-only 10000 [--report-domains 10000 --days 90]`: TLS report intake, the card and the overview.
  * `--layout per-domain|shared` is nginx's layout (default shared); `--publishing N` publishes
  * the records of N domains into a Knot DNS zone (0 skips it). Builds nothing itself:
  * `npm run bench` builds dist/ first. Needs root (ports 53, 80, 443). Sections of the
@@ -9,6 +10,7 @@ import { cpus, totalmem } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { BenchmarkResult, resultTable, runBenchmark } from './benchmark';
 import { publishingTable, runPublishingBenchmark } from './publishing';
+import { reportsTable, runReportsBenchmark } from './reports';
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -32,9 +34,39 @@ async function publishingOnly(domains: number, out: string): Promise<void> {
   console.log(publishingTable(result));
 }
 
+const REPORTS_INTRO =
+  "TLS reports: realistic reports (1–3 policies, failures now and then, Microsoft's zone-less times) taken in by the module's intake (decode within the caps, read, store once per reporter and id with daily counts and failure examples, on SQLite), against only gunzipping and `JSON.parse`-ing the same bodies; then a card (with its Reports section) and the overview across domains, over HTTP, with 90 days of daily session counts and policy fetches for every domain.";
+
+function reportsSection(table: string, command: string): string {
+  return ['## TLS reports', '', `${REPORTS_INTRO} Measured with \`${command}\`.`, '', table, ''].join('\n');
+}
+
+/** Replaces one `## ` section of the output file (or adds it at the end). */
+function replaceSection(out: string, heading: string, section: string): void {
+  const existing = existsSync(out) ? readFileSync(out, 'utf8') : '# Benchmarks\n';
+  const pattern = new RegExp(`\\n## ${heading}\\n[\\s\\S]*?(?=\\n## |$)`);
+  const without = existing.replace(pattern, '').replace(/\n*$/, '\n');
+  writeFileSync(out, `${without}\n${section}`);
+}
+
+/** `--reports-only N`: N reports ingested, then the card and overview at `--report-domains` domains. */
+async function reportsOnly(reports: number, out: string): Promise<void> {
+  const domains = Number(option('report-domains', '10000'));
+  const days = Number(option('days', '90'));
+  const result = await runReportsBenchmark(
+    { reports, domains, days, samples: Number(option('renders', '40')) },
+    (line) => console.error(line),
+  );
+  const command = `npm run bench -- --reports-only ${reports} --report-domains ${domains} --days ${days}`;
+  replaceSection(out, 'TLS reports', reportsSection(reportsTable(result), command));
+  console.log(reportsTable(result));
+}
+
 async function main(): Promise<void> {
   const only = Number(option('publishing-only', '0'));
   if (only > 0) return publishingOnly(only, option('out', 'BENCHMARKS.md'));
+  const reportsOnlyCount = Number(option('reports-only', '0'));
+  if (reportsOnlyCount > 0) return reportsOnly(reportsOnlyCount, option('out', 'BENCHMARKS.md'));
   const sizes = option('sizes', '100,1000,10000').split(',').map(Number);
   const concurrency = Number(option('concurrency', '16'));
   const renders = Number(option('renders', '40'));
