@@ -7,8 +7,18 @@ import { MaxAgeBeforeRetire1764300000000 } from './migrations/1764300000000-max-
 import { DnsPublishing1764500000000 } from './migrations/1764500000000-dns-publishing';
 import { TlsReports1764600000000 } from './migrations/1764600000000-tls-reports';
 import { PolicyFetches1764700000000 } from './migrations/1764700000000-policy-fetches';
-import { MtaStsFetcherEntity, MtaStsLogCursorEntity, MtaStsPolicyFetchEntity } from './mta-sts-policy-fetch.entity';
-import { MtaStsTlsDailyEntity, MtaStsTlsFailureEntity, MtaStsTlsReportEntity } from './mta-sts-tls-report.entity';
+import {
+  MtaStsFetchDayEntity,
+  MtaStsFetcherEntity,
+  MtaStsLogCursorEntity,
+  MtaStsPolicyFetchEntity,
+} from './mta-sts-policy-fetch.entity';
+import {
+  MtaStsTlsDailyEntity,
+  MtaStsTlsDomainDayEntity,
+  MtaStsTlsFailureEntity,
+  MtaStsTlsReportEntity,
+} from './mta-sts-tls-report.entity';
 import { MtaStsActionEntity } from './mta-sts-action.entity';
 import { MtaStsCheckEntity, MtaStsCheckEventEntity } from './mta-sts-check.entity';
 import { MtaStsDomainEntity } from './mta-sts-domain.entity';
@@ -24,6 +34,8 @@ export {
   MtaStsPolicyFetchEntity,
   MtaStsFetcherEntity,
   MtaStsLogCursorEntity,
+  MtaStsTlsDomainDayEntity,
+  MtaStsFetchDayEntity,
 };
 
 /** Entities a host registers with its TypeORM data source. */
@@ -38,6 +50,8 @@ export const MTA_STS_ENTITIES = [
   MtaStsPolicyFetchEntity,
   MtaStsFetcherEntity,
   MtaStsLogCursorEntity,
+  MtaStsTlsDomainDayEntity,
+  MtaStsFetchDayEntity,
 ];
 
 /** Migrations a host registers with its TypeORM data source, oldest first. */

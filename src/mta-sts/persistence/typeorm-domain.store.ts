@@ -134,11 +134,26 @@ export class TypeOrmDomainStore extends DomainStore {
   }
 
   async outlines(states: readonly DomainState[]): Promise<DomainOutline[]> {
-    return this.domains.find({
-      select: { name: true, state: true, mode: true },
-      where: { state: In([...states]) },
-      order: { name: 'ASC' },
-    });
+    // Raw rows: building 10,000 entities costs several times the query.
+    return this.domains
+      .createQueryBuilder('d')
+      .select(['d.name AS name', 'd.state AS state', 'd.mode AS mode'])
+      .where('d.state IN (:...states)', { states: [...states] })
+      .orderBy('d.name', 'ASC')
+      .getRawMany<DomainOutline>();
+  }
+
+  async outlinesOf(names: readonly string[]): Promise<DomainOutline[]> {
+    const found: DomainOutline[] = [];
+    for (let start = 0; start < names.length; start += 500) {
+      found.push(
+        ...(await this.domains.find({
+          select: { name: true, state: true, mode: true },
+          where: { name: In(names.slice(start, start + 500)) },
+        })),
+      );
+    }
+    return found;
   }
 
   async update(id: number, fields: DomainFields): Promise<void> {

@@ -3,7 +3,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, LessThan } from 'typeorm';
 import type { DailyFetches } from '../domain/policy-fetches';
 import { FetchDay, Fetcher, FetcherName, LogCursor, PolicyFetches } from '../ports/policy-fetches.port';
-import { MtaStsFetcherEntity, MtaStsLogCursorEntity, MtaStsPolicyFetchEntity } from './mta-sts-policy-fetch.entity';
+import {
+  MtaStsFetchDayEntity,
+  MtaStsFetcherEntity,
+  MtaStsLogCursorEntity,
+  MtaStsPolicyFetchEntity,
+} from './mta-sts-policy-fetch.entity';
 import { Transactions } from './transactions';
 
 /** Rows per INSERT: well under SQLite's 32,766 bound parameters. */
@@ -37,6 +42,24 @@ export class TypeOrmPolicyFetches extends PolicyFetches {
           .onConflict(
             '("domain", "day", "address") DO UPDATE SET "fetches" = "mta_sts_policy_fetches"."fetches" + excluded."fetches", "failures" = "mta_sts_policy_fetches"."failures" + excluded."failures"',
           )
+          .execute();
+      }
+      const perDay = new Map<string, { day: string; domain: string; fetches: number }>();
+      for (const row of rows) {
+        const key = `${row.day} ${row.domain}`;
+        const sum = perDay.get(key) ?? { day: row.day, domain: row.domain, fetches: 0 };
+        sum.fetches += row.fetches;
+        perDay.set(key, sum);
+      }
+      const sums = [...perDay.values()];
+      for (let start = 0; start < sums.length; start += BATCH) {
+        await manager
+          .createQueryBuilder()
+          .insert()
+          .into(MtaStsFetchDayEntity)
+          .updateEntity(false)
+          .values(sums.slice(start, start + BATCH))
+          .onConflict('("day", "domain") DO UPDATE SET "fetches" = "mta_sts_fetch_days"."fetches" + excluded."fetches"')
           .execute();
       }
       await manager
@@ -103,22 +126,21 @@ export class TypeOrmPolicyFetches extends PolicyFetches {
     return rows.map((row) => ({ ...row, fetches: Number(row.fetches) }));
   }
 
-  async totals(fromDay: string): Promise<Map<string, { fetches: number; fetchers: number }>> {
+  async totals(fromDay: string): Promise<Map<string, { fetches: number; days: number }>> {
     const rows = await this.source
-      .getRepository(MtaStsPolicyFetchEntity)
+      .getRepository(MtaStsFetchDayEntity)
       .createQueryBuilder('f')
-      .select('f.domain', 'domain')
-      .addSelect('SUM(f.fetches)', 'fetches')
-      .addSelect('COUNT(DISTINCT f.address)', 'fetchers')
+      .select(['f.domain AS domain', 'SUM(f.fetches) AS fetches', 'COUNT(*) AS days'])
       .where('f.day >= :fromDay', { fromDay })
       .groupBy('f.domain')
-      .getRawMany<{ domain: string; fetches: string; fetchers: string }>();
-    return new Map(rows.map((row) => [row.domain, { fetches: Number(row.fetches), fetchers: Number(row.fetchers) }]));
+      .getRawMany<{ domain: string; fetches: string; days: string }>();
+    return new Map(rows.map((row) => [row.domain, { fetches: Number(row.fetches), days: Number(row.days) }]));
   }
 
   async prune(beforeDay: string, namesBefore: Date): Promise<number> {
     return this.transactions.run(async (manager) => {
       const days = await manager.getRepository(MtaStsPolicyFetchEntity).delete({ day: LessThan(beforeDay) });
+      await manager.getRepository(MtaStsFetchDayEntity).delete({ day: LessThan(beforeDay) });
       await manager.getRepository(MtaStsFetcherEntity).delete({ checkedAt: LessThan(namesBefore) });
       return days.affected ?? 0;
     });

@@ -1,11 +1,25 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, LessThan, MoreThanOrEqual } from 'typeorm';
+import { DataSource, EntityManager, LessThan, MoreThanOrEqual } from 'typeorm';
 import type { SessionCount } from '../domain/report-summary';
 import type { DailySessions, FailureExample } from '../domain/tls-report';
 import { ReceivedReport, TlsReports } from '../ports/tls-reports.port';
-import { MtaStsTlsDailyEntity, MtaStsTlsFailureEntity, MtaStsTlsReportEntity } from './mta-sts-tls-report.entity';
+import {
+  MtaStsTlsDailyEntity,
+  MtaStsTlsDomainDayEntity,
+  MtaStsTlsFailureEntity,
+  MtaStsTlsReportEntity,
+} from './mta-sts-tls-report.entity';
 import { Transactions } from './transactions';
+
+/** Reports committed together at most. */
+const GROUP_COMMIT_MAX = 100;
+
+interface PendingReport {
+  readonly args: [ReceivedReport, readonly DailySessions[], readonly FailureExample[], number];
+  readonly resolve: (stored: boolean) => void;
+  readonly reject: (error: unknown) => void;
+}
 
 /** `TlsReports` in three tables; daily sessions are added to, not replaced. */
 @Injectable()
@@ -17,46 +31,110 @@ export class TypeOrmTlsReports extends TlsReports {
     super();
   }
 
-  async store(
+  /**
+   * Reports stored in the next transaction: reports arriving while one commits wait and go
+   * together in the next (group commit), so many senders at once cost one commit, not one
+   * each. Each caller still hears only once its report is committed.
+   */
+  private pending: PendingReport[] = [];
+  private flushing = false;
+
+  store(
     report: ReceivedReport,
     daily: readonly DailySessions[],
     failures: readonly FailureExample[],
     examplesPerDay: number,
   ): Promise<boolean> {
-    return this.transactions.run(async (manager) => {
-      const reports = manager.getRepository(MtaStsTlsReportEntity);
-      if (report.organization && report.reportId) {
-        const seen = await reports.existsBy({ organization: report.organization, reportId: report.reportId });
-        if (seen) return false;
-      }
-      await reports.insert({ ...report, domains: report.domains.join(',') });
-      if (daily.length > 0) {
-        await manager
-          .createQueryBuilder()
-          .insert()
-          .into(MtaStsTlsDailyEntity)
-          // No reading back of ids: a row added to is no new row.
-          .updateEntity(false)
-          .values(daily.map((row) => ({ ...row })))
-          .onConflict(
-            '("domain", "day", "organization", "policyType", "result", "mxHost") DO UPDATE SET "sessions" = "mta_sts_tls_daily"."sessions" + excluded."sessions"',
-          )
-          .execute();
-      }
-      const examples = manager.getRepository(MtaStsTlsFailureEntity);
-      const room = new Map<string, number>();
-      for (const failure of failures) {
-        const key = `${failure.domain}\u0000${failure.day}\u0000${failure.result}`;
-        if (!room.has(key)) {
-          const stored = await examples.countBy({ domain: failure.domain, day: failure.day, result: failure.result });
-          room.set(key, Math.max(0, examplesPerDay - stored));
-        }
-        if (room.get(key)! === 0) continue;
-        room.set(key, room.get(key)! - 1);
-        await examples.insert({ ...failure });
-      }
-      return true;
+    return new Promise<boolean>((resolve, reject) => {
+      this.pending.push({ args: [report, daily, failures, examplesPerDay], resolve, reject });
+      if (!this.flushing) void this.flush();
     });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, GROUP_COMMIT_MAX);
+        try {
+          const stored = await this.transactions.run(async (manager) => {
+            const results: boolean[] = [];
+            for (const item of batch) results.push(await this.storeOne(manager, ...item.args));
+            return results;
+          });
+          batch.forEach((item, index) => item.resolve(stored[index]));
+        } catch {
+          // One report that cannot be written must not take the others with it: each alone.
+          for (const item of batch) {
+            await this.transactions
+              .run((manager) => this.storeOne(manager, ...item.args))
+              .then(item.resolve, item.reject);
+          }
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async storeOne(
+    manager: EntityManager,
+    report: ReceivedReport,
+    daily: readonly DailySessions[],
+    failures: readonly FailureExample[],
+    examplesPerDay: number,
+  ): Promise<boolean> {
+    const reports = manager.getRepository(MtaStsTlsReportEntity);
+    if (report.organization && report.reportId) {
+      const seen = await reports.existsBy({ organization: report.organization, reportId: report.reportId });
+      if (seen) return false;
+    }
+    await reports.insert({ ...report, domains: report.domains.join(',') });
+    if (daily.length > 0) {
+      await manager
+        .createQueryBuilder()
+        .insert()
+        .into(MtaStsTlsDailyEntity)
+        // No reading back of ids: a row added to is no new row.
+        .updateEntity(false)
+        .values(daily.map((row) => ({ ...row })))
+        .onConflict(
+          '("domain", "day", "organization", "policyType", "result", "mxHost") DO UPDATE SET "sessions" = "mta_sts_tls_daily"."sessions" + excluded."sessions"',
+        )
+        .execute();
+    }
+    const sums = new Map<string, { domain: string; day: string; result: string; sessions: number }>();
+    for (const row of daily) {
+      const key = `${row.domain} ${row.day} ${row.result}`;
+      const sum = sums.get(key) ?? { domain: row.domain, day: row.day, result: row.result, sessions: 0 };
+      sum.sessions += row.sessions;
+      sums.set(key, sum);
+    }
+    if (sums.size > 0) {
+      await manager
+        .createQueryBuilder()
+        .insert()
+        .into(MtaStsTlsDomainDayEntity)
+        .updateEntity(false)
+        .values([...sums.values()])
+        .onConflict(
+          '("domain", "day", "result") DO UPDATE SET "sessions" = "mta_sts_tls_domain_days"."sessions" + excluded."sessions"',
+        )
+        .execute();
+    }
+    const examples = manager.getRepository(MtaStsTlsFailureEntity);
+    const room = new Map<string, number>();
+    for (const failure of failures) {
+      const key = `${failure.domain}\u0000${failure.day}\u0000${failure.result}`;
+      if (!room.has(key)) {
+        const stored = await examples.countBy({ domain: failure.domain, day: failure.day, result: failure.result });
+        room.set(key, Math.max(0, examplesPerDay - stored));
+      }
+      if (room.get(key)! === 0) continue;
+      room.set(key, room.get(key)! - 1);
+      await examples.insert({ ...failure });
+    }
+    return true;
   }
 
   async sessions(domain: string, fromDay: string): Promise<SessionCount[]> {
@@ -105,14 +183,9 @@ export class TypeOrmTlsReports extends TlsReports {
 
   async overview(fromDay: string): Promise<Map<string, { result: string; sessions: number; days: number }[]>> {
     const rows = await this.source
-      .getRepository(MtaStsTlsDailyEntity)
+      .getRepository(MtaStsTlsDomainDayEntity)
       .createQueryBuilder('d')
-      .select([
-        'd.domain AS domain',
-        'd.result AS result',
-        'SUM(d.sessions) AS sessions',
-        'COUNT(DISTINCT d.day) AS days',
-      ])
+      .select(['d.domain AS domain', 'd.result AS result', 'SUM(d.sessions) AS sessions', 'COUNT(*) AS days'])
       .where('d.day >= :fromDay', { fromDay })
       .groupBy('d.domain')
       .addGroupBy('d.result')
@@ -132,6 +205,7 @@ export class TypeOrmTlsReports extends TlsReports {
       const reports = await manager.getRepository(MtaStsTlsReportEntity).delete({ receivedAt: LessThan(before) });
       const examples = await manager.getRepository(MtaStsTlsFailureEntity).delete({ day: LessThan(day(before)) });
       const totals = await manager.getRepository(MtaStsTlsDailyEntity).delete({ day: LessThan(day(totalsBefore)) });
+      await manager.getRepository(MtaStsTlsDomainDayEntity).delete({ day: LessThan(day(totalsBefore)) });
       return { reports: reports.affected ?? 0, examples: examples.affected ?? 0, totals: totals.affected ?? 0 };
     });
   }

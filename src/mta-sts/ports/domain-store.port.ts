@@ -72,6 +72,8 @@ export abstract class DomainStore {
   abstract stream(states: readonly DomainState[], pageSize?: number): AsyncIterable<MtaStsDomainEntity>;
   /** Name, state and mode of every domain in some states, by name: what an overview needs, no more. */
   abstract outlines(states: readonly DomainState[]): Promise<DomainOutline[]>;
+  /** The outlines of those of `names` (A-labels) that are managed here, in one look-up. */
+  abstract outlinesOf(names: readonly string[]): Promise<DomainOutline[]>;
   /** Writes columns outside the lifecycle. */
   abstract update(id: number, fields: DomainFields): Promise<void>;
 }

@@ -3,7 +3,6 @@ import { decodeReportBody, reportMediaType } from '../adapters/tls-reports/repor
 import { DailySessions, readTlsReport, reportRows } from '../domain/tls-report';
 import { newFailureTypeNotice, reportWords } from '../domain/wording';
 import { windowStart } from '../domain/report-summary';
-import type { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { NotificationsService } from './notifications.service';
 import { Clock } from '../ports/clock.port';
 import { DomainStore } from '../ports/domain-store.port';
@@ -70,11 +69,7 @@ export class ReportIntake {
     }
     const { report } = reading;
     const named = [...new Set(report.policies.map((policy) => policy.policyDomain))];
-    const served = new Map<string, MtaStsDomainEntity>();
-    for (const domain of named) {
-      const entity = await this.store.findByName(domain);
-      if (entity) served.set(domain, entity);
-    }
+    const served = new Map((await this.store.outlinesOf(named)).map((outline) => [outline.name, outline]));
     const rows = reportRows(report, (domain) => served.has(domain));
     if (rows.domains.length === 0) {
       this.ignoredReports++;
@@ -83,9 +78,11 @@ export class ReportIntake {
     // Under enforce a failure type not seen before is news: read what was seen, before storing.
     const seenBefore = new Map<string, Set<string>>();
     const since = windowStart(receivedAt, 90);
-    for (const domain of rows.domains) {
-      if (served.get(domain)?.mode === 'enforce')
+    const failing = new Set(rows.daily.filter((row) => row.result !== 'success').map((row) => row.domain));
+    for (const domain of failing) {
+      if (served.get(domain)?.mode === 'enforce') {
         seenBefore.set(domain, await this.reports.failureTypes(domain, since));
+      }
     }
     const stored = await this.reports.store(
       {

@@ -71,6 +71,12 @@ export class FakeDomainStore extends DomainStore {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  async outlinesOf(names: readonly string[]): Promise<DomainOutline[]> {
+    return [...this.rows.values()]
+      .filter((row) => names.includes(row.name))
+      .map(({ name, state, mode }) => ({ name, state, mode }));
+  }
+
   private copy(row: MtaStsDomainEntity | undefined) {
     return row ? { ...row } : null;
   }

@@ -17,6 +17,9 @@ function percent(rate: number | null): string {
 
 const count = (value: number) => value.toLocaleString('en-US');
 
+/** Domains listed per kind on the overview page, the most relevant first. */
+export const OVERVIEW_ROWS = 100;
+
 /** The card's Reports section. */
 export function reportsModel(reports: DomainReports) {
   const { summary, fetches } = reports;
@@ -84,17 +87,23 @@ export function overviewModel(overview: ReportsOverview) {
     failed: count(domain.failed),
     rate: percent(domain.successful + domain.failed === 0 ? null : domain.failed / (domain.successful + domain.failed)),
   });
+  // A page lists the first of each kind; the API and the CSV of each domain have the rest.
+  const first = (rows: readonly ReportsOverview['failing'][number][]) => ({
+    rows: rows.slice(0, OVERVIEW_ROWS).map(row),
+    more: Math.max(0, rows.length - OVERVIEW_ROWS),
+    total: rows.length,
+  });
   return {
     periodDays: overview.periodDays,
     serving: overview.serving,
-    failing: overview.failing.map(row),
+    failing: first(overview.failing),
     failureTypes: overview.failureTypes.map((type) => ({
       ...type,
       sessions: count(type.sessions),
       remedy: reportWords.remedy(type.result),
     })),
-    unfetched: overview.unfetched?.map(row) ?? null,
+    unfetched: overview.unfetched ? first(overview.unfetched) : null,
     fetchesLogged: overview.unfetched !== null,
-    promotable: overview.promotable.map(row),
+    promotable: first(overview.promotable),
   };
 }
