@@ -42,13 +42,12 @@ describe('MTA-STS migrations on a fresh sqlite database', () => {
       'mta_sts_actions',
       'mta_sts_check_events',
       'mta_sts_checks',
+      'mta_sts_domain_activity',
       'mta_sts_domains',
-      'mta_sts_fetch_days',
       'mta_sts_fetchers',
       'mta_sts_log_cursors',
       'mta_sts_policy_fetches',
       'mta_sts_tls_daily',
-      'mta_sts_tls_domain_days',
       'mta_sts_tls_failures',
       'mta_sts_tls_reports',
     ]);
@@ -62,8 +61,7 @@ describe('MTA-STS migrations on a fresh sqlite database', () => {
       'mta_sts_policy_fetches',
       'mta_sts_fetchers',
       'mta_sts_log_cursors',
-      'mta_sts_tls_domain_days',
-      'mta_sts_fetch_days',
+      'mta_sts_domain_activity',
     ]) {
       const columns: { name: string }[] = await dataSource.query(`PRAGMA table_info('${table}')`);
       const entityColumns = dataSource.getMetadata(table).columns.map((column) => column.databaseName);

@@ -6,19 +6,10 @@ import { PolicyInstances1764200000000 } from './migrations/1764200000000-policy-
 import { MaxAgeBeforeRetire1764300000000 } from './migrations/1764300000000-max-age-before-retire';
 import { DnsPublishing1764500000000 } from './migrations/1764500000000-dns-publishing';
 import { TlsReports1764600000000 } from './migrations/1764600000000-tls-reports';
+import { MtaStsDomainActivityEntity } from './mta-sts-domain-activity.entity';
 import { PolicyFetches1764700000000 } from './migrations/1764700000000-policy-fetches';
-import {
-  MtaStsFetchDayEntity,
-  MtaStsFetcherEntity,
-  MtaStsLogCursorEntity,
-  MtaStsPolicyFetchEntity,
-} from './mta-sts-policy-fetch.entity';
-import {
-  MtaStsTlsDailyEntity,
-  MtaStsTlsDomainDayEntity,
-  MtaStsTlsFailureEntity,
-  MtaStsTlsReportEntity,
-} from './mta-sts-tls-report.entity';
+import { MtaStsFetcherEntity, MtaStsLogCursorEntity, MtaStsPolicyFetchEntity } from './mta-sts-policy-fetch.entity';
+import { MtaStsTlsDailyEntity, MtaStsTlsFailureEntity, MtaStsTlsReportEntity } from './mta-sts-tls-report.entity';
 import { MtaStsActionEntity } from './mta-sts-action.entity';
 import { MtaStsCheckEntity, MtaStsCheckEventEntity } from './mta-sts-check.entity';
 import { MtaStsDomainEntity } from './mta-sts-domain.entity';
@@ -34,8 +25,7 @@ export {
   MtaStsPolicyFetchEntity,
   MtaStsFetcherEntity,
   MtaStsLogCursorEntity,
-  MtaStsTlsDomainDayEntity,
-  MtaStsFetchDayEntity,
+  MtaStsDomainActivityEntity,
 };
 
 /** Entities a host registers with its TypeORM data source. */
@@ -50,8 +40,7 @@ export const MTA_STS_ENTITIES = [
   MtaStsPolicyFetchEntity,
   MtaStsFetcherEntity,
   MtaStsLogCursorEntity,
-  MtaStsTlsDomainDayEntity,
-  MtaStsFetchDayEntity,
+  MtaStsDomainActivityEntity,
 ];
 
 /** Migrations a host registers with its TypeORM data source, oldest first. */

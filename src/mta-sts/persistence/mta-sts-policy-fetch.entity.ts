@@ -26,24 +26,6 @@ export class MtaStsPolicyFetchEntity {
   failures!: number;
 }
 
-/** Fetches per day and domain, over every address: what the overview across domains sums. */
-@Entity({ name: 'mta_sts_fetch_days' })
-@Index(['day', 'domain'], { unique: true })
-@Index(['day', 'domain', 'fetches'])
-export class MtaStsFetchDayEntity {
-  @PrimaryGeneratedColumn()
-  id!: number;
-
-  @Column({ type: 'varchar', length: 10 })
-  day!: string;
-
-  @Column({ type: 'varchar', length: 253 })
-  domain!: string;
-
-  @Column({ type: 'integer', default: 0 })
-  fetches!: number;
-}
-
 /** What the reverse DNS of a fetcher's address said, checked forward; looked up again after a week. */
 @Entity({ name: 'mta_sts_fetchers' })
 export class MtaStsFetcherEntity {

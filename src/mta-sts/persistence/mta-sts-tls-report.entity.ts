@@ -114,29 +114,3 @@ export class MtaStsTlsFailureEntity {
   @Column({ type: 'varchar', length: 255, nullable: true })
   failureReasonCode!: string | null;
 }
-
-/**
- * Sessions per domain, day and result, summed over reporters, policy types and MX hosts:
- * what the overview across domains reads, from its index alone, for every domain at once.
- */
-@Entity({ name: 'mta_sts_tls_domain_days' })
-// Day first only: the overview reads a period for every domain, and no index that starts
-// with the domain tempts SQLite into a skip-scan of all of them.
-@Index(['day', 'domain', 'result'], { unique: true })
-@Index(['day', 'domain', 'result', 'sessions'])
-export class MtaStsTlsDomainDayEntity {
-  @PrimaryGeneratedColumn()
-  id!: number;
-
-  @Column({ type: 'varchar', length: 253 })
-  domain!: string;
-
-  @Column({ type: 'varchar', length: 10 })
-  day!: string;
-
-  @Column({ type: 'varchar', length: 64 })
-  result!: string;
-
-  @Column({ type: 'integer', default: 0 })
-  sessions!: number;
-}

@@ -3,13 +3,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, LessThan } from 'typeorm';
 import type { DailyFetches } from '../domain/policy-fetches';
 import { FetchDay, Fetcher, FetcherName, LogCursor, PolicyFetches } from '../ports/policy-fetches.port';
-import {
-  MtaStsFetchDayEntity,
-  MtaStsFetcherEntity,
-  MtaStsLogCursorEntity,
-  MtaStsPolicyFetchEntity,
-} from './mta-sts-policy-fetch.entity';
+import { MtaStsFetcherEntity, MtaStsLogCursorEntity, MtaStsPolicyFetchEntity } from './mta-sts-policy-fetch.entity';
 import { Transactions } from './transactions';
+import { MtaStsDomainActivityEntity } from './mta-sts-domain-activity.entity';
+import { addToActivity } from './domain-activity-rows';
+import { FetchActivityDays, addFetches, fetchTotal, parseActivity } from '../domain/domain-activity';
 
 /** Rows per INSERT: well under SQLite's 32,766 bound parameters. */
 const BATCH = 500;
@@ -44,24 +42,9 @@ export class TypeOrmPolicyFetches extends PolicyFetches {
           )
           .execute();
       }
-      const perDay = new Map<string, { day: string; domain: string; fetches: number }>();
-      for (const row of rows) {
-        const key = `${row.day} ${row.domain}`;
-        const sum = perDay.get(key) ?? { day: row.day, domain: row.domain, fetches: 0 };
-        sum.fetches += row.fetches;
-        perDay.set(key, sum);
-      }
-      const sums = [...perDay.values()];
-      for (let start = 0; start < sums.length; start += BATCH) {
-        await manager
-          .createQueryBuilder()
-          .insert()
-          .into(MtaStsFetchDayEntity)
-          .updateEntity(false)
-          .values(sums.slice(start, start + BATCH))
-          .onConflict('("day", "domain") DO UPDATE SET "fetches" = "mta_sts_fetch_days"."fetches" + excluded."fetches"')
-          .execute();
-      }
+      await addToActivity(manager, rows, 'fetches', (text, domainRows) =>
+        JSON.stringify(addFetches(parseActivity<FetchActivityDays>(text), domainRows)),
+      );
       await manager
         .createQueryBuilder()
         .insert()
@@ -126,21 +109,23 @@ export class TypeOrmPolicyFetches extends PolicyFetches {
     return rows.map((row) => ({ ...row, fetches: Number(row.fetches) }));
   }
 
-  async totals(fromDay: string): Promise<Map<string, { fetches: number; days: number }>> {
+  async totals(fromDay: string): Promise<Map<string, { fetches: number }>> {
     const rows = await this.source
-      .getRepository(MtaStsFetchDayEntity)
-      .createQueryBuilder('f')
-      .select(['f.domain AS domain', 'SUM(f.fetches) AS fetches', 'COUNT(*) AS days'])
-      .where('f.day >= :fromDay', { fromDay })
-      .groupBy('f.domain')
-      .getRawMany<{ domain: string; fetches: string; days: string }>();
-    return new Map(rows.map((row) => [row.domain, { fetches: Number(row.fetches), days: Number(row.days) }]));
+      .getRepository(MtaStsDomainActivityEntity)
+      .createQueryBuilder('a')
+      .select(['a.domain AS domain', 'a.fetches AS fetches'])
+      .getRawMany<{ domain: string; fetches: string }>();
+    const totals = new Map<string, { fetches: number }>();
+    for (const row of rows) {
+      const fetches = fetchTotal(parseActivity<FetchActivityDays>(row.fetches), fromDay);
+      if (fetches > 0) totals.set(row.domain, { fetches });
+    }
+    return totals;
   }
 
   async prune(beforeDay: string, namesBefore: Date): Promise<number> {
     return this.transactions.run(async (manager) => {
       const days = await manager.getRepository(MtaStsPolicyFetchEntity).delete({ day: LessThan(beforeDay) });
-      await manager.getRepository(MtaStsFetchDayEntity).delete({ day: LessThan(beforeDay) });
       await manager.getRepository(MtaStsFetcherEntity).delete({ checkedAt: LessThan(namesBefore) });
       return days.affected ?? 0;
     });

@@ -4,12 +4,10 @@ import { DataSource, EntityManager, LessThan, MoreThanOrEqual } from 'typeorm';
 import type { SessionCount } from '../domain/report-summary';
 import type { DailySessions, FailureExample } from '../domain/tls-report';
 import { ReceivedReport, TlsReports } from '../ports/tls-reports.port';
-import {
-  MtaStsTlsDailyEntity,
-  MtaStsTlsDomainDayEntity,
-  MtaStsTlsFailureEntity,
-  MtaStsTlsReportEntity,
-} from './mta-sts-tls-report.entity';
+import { MtaStsTlsDailyEntity, MtaStsTlsFailureEntity, MtaStsTlsReportEntity } from './mta-sts-tls-report.entity';
+import { MtaStsDomainActivityEntity } from './mta-sts-domain-activity.entity';
+import { addToActivity } from './domain-activity-rows';
+import { ReportActivity, addReportSessions, parseActivity, reportTotals } from '../domain/domain-activity';
 import { Transactions } from './transactions';
 
 /** Reports committed together at most. */
@@ -103,25 +101,9 @@ export class TypeOrmTlsReports extends TlsReports {
         )
         .execute();
     }
-    const sums = new Map<string, { domain: string; day: string; result: string; sessions: number }>();
-    for (const row of daily) {
-      const key = `${row.domain} ${row.day} ${row.result}`;
-      const sum = sums.get(key) ?? { domain: row.domain, day: row.day, result: row.result, sessions: 0 };
-      sum.sessions += row.sessions;
-      sums.set(key, sum);
-    }
-    if (sums.size > 0) {
-      await manager
-        .createQueryBuilder()
-        .insert()
-        .into(MtaStsTlsDomainDayEntity)
-        .updateEntity(false)
-        .values([...sums.values()])
-        .onConflict(
-          '("domain", "day", "result") DO UPDATE SET "sessions" = "mta_sts_tls_domain_days"."sessions" + excluded."sessions"',
-        )
-        .execute();
-    }
+    await addToActivity(manager, daily, 'reports', (text, rows) =>
+      JSON.stringify(addReportSessions(parseActivity(text), rows)),
+    );
     const examples = manager.getRepository(MtaStsTlsFailureEntity);
     const room = new Map<string, number>();
     for (const failure of failures) {
@@ -183,18 +165,18 @@ export class TypeOrmTlsReports extends TlsReports {
 
   async overview(fromDay: string): Promise<Map<string, { result: string; sessions: number; days: number }[]>> {
     const rows = await this.source
-      .getRepository(MtaStsTlsDomainDayEntity)
-      .createQueryBuilder('d')
-      .select(['d.domain AS domain', 'd.result AS result', 'SUM(d.sessions) AS sessions', 'COUNT(*) AS days'])
-      .where('d.day >= :fromDay', { fromDay })
-      .groupBy('d.domain')
-      .addGroupBy('d.result')
-      .getRawMany<{ domain: string; result: string; sessions: string; days: string }>();
+      .getRepository(MtaStsDomainActivityEntity)
+      .createQueryBuilder('a')
+      .select(['a.domain AS domain', 'a.reports AS reports'])
+      .getRawMany<{ domain: string; reports: string }>();
     const byDomain = new Map<string, { result: string; sessions: number; days: number }[]>();
     for (const row of rows) {
-      const list = byDomain.get(row.domain) ?? [];
-      list.push({ result: row.result, sessions: Number(row.sessions), days: Number(row.days) });
-      byDomain.set(row.domain, list);
+      const totals = reportTotals(parseActivity<ReportActivity>(row.reports), fromDay);
+      if (totals.days === 0) continue;
+      byDomain.set(row.domain, [
+        { result: 'success', sessions: totals.successful, days: totals.days },
+        ...Object.entries(totals.types).map(([result, sessions]) => ({ result, sessions, days: totals.days })),
+      ]);
     }
     return byDomain;
   }
@@ -205,7 +187,6 @@ export class TypeOrmTlsReports extends TlsReports {
       const reports = await manager.getRepository(MtaStsTlsReportEntity).delete({ receivedAt: LessThan(before) });
       const examples = await manager.getRepository(MtaStsTlsFailureEntity).delete({ day: LessThan(day(before)) });
       const totals = await manager.getRepository(MtaStsTlsDailyEntity).delete({ day: LessThan(day(totalsBefore)) });
-      await manager.getRepository(MtaStsTlsDomainDayEntity).delete({ day: LessThan(day(totalsBefore)) });
       return { reports: reports.affected ?? 0, examples: examples.affected ?? 0, totals: totals.affected ?? 0 };
     });
   }

@@ -50,8 +50,8 @@ export abstract class PolicyFetches {
   abstract days(domain: string, fromDay: string): Promise<FetchDay[]>;
   /** A domain's fetchers from `fromDay` on, most fetches first, at most `limit`. */
   abstract fetchers(domain: string, fromDay: string, limit: number): Promise<Fetcher[]>;
-  /** Fetches per domain from `fromDay` on and the days with any, for the domains that had any. */
-  abstract totals(fromDay: string): Promise<Map<string, { fetches: number; days: number }>>;
+  /** Fetches per domain from `fromDay` on (the last month at most), for the domains that had any. */
+  abstract totals(fromDay: string): Promise<Map<string, { fetches: number }>>;
   /** Deletes daily counts before `beforeDay` and names not looked up since `namesBefore`. */
   abstract prune(beforeDay: string, namesBefore: Date): Promise<number>;
 }

@@ -41,7 +41,7 @@ export abstract class TlsReports {
   /** The result types a domain's reports have shown failures of, from `fromDay` on. */
   abstract failureTypes(domain: string, fromDay: string): Promise<Set<string>>;
 
-  /** Every domain's sessions from `fromDay` on, per result: what the overview sorts by. */
+  /** Every domain's sessions from `fromDay` on (the last month at most), per result, and its days with reports. */
   abstract overview(fromDay: string): Promise<Map<string, { result: string; sessions: number; days: number }[]>>;
 
   /** Deletes reports received and examples of days before `before`, and daily counts before `totalsBefore`. */

@@ -1,9 +1,10 @@
 import { MigrationInterface, QueryRunner, Table, TableColumn, TableIndex } from 'typeorm';
+import { addReportSessions } from '../../domain/domain-activity';
 
 /**
- * Policy fetch activity from nginx's log (daily counts per address and per domain, fetcher names, log
- * cursors), the DKIM verdict of mailed reports, and the index the overview across
- * domains reads TLS report totals from (sessions per domain, day and result).
+ * Policy fetch activity from nginx's log (daily counts per address, fetcher names, log
+ * cursors), the DKIM verdict of mailed reports, and each domain's last month of report
+ * sessions and fetches in one row, which the overview across domains reads.
  */
 export class PolicyFetches1764700000000 implements MigrationInterface {
   name = 'PolicyFetches1764700000000';
@@ -55,45 +56,37 @@ export class PolicyFetches1764700000000 implements MigrationInterface {
     );
     await queryRunner.createTable(
       new Table({
-        name: 'mta_sts_tls_domain_days',
+        name: 'mta_sts_domain_activity',
         columns: [
-          { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' },
-          { name: 'domain', type: 'varchar', length: '253' },
-          { name: 'day', type: 'varchar', length: '10' },
-          { name: 'result', type: 'varchar', length: '64' },
-          { name: 'sessions', type: 'integer', default: 0 },
-        ],
-        indices: [
-          new TableIndex({ columnNames: ['day', 'domain', 'result'], isUnique: true }),
-          new TableIndex({ columnNames: ['day', 'domain', 'result', 'sessions'] }),
+          { name: 'domain', type: 'varchar', length: '253', isPrimary: true },
+          { name: 'reports', type: 'text', default: "'{}'" },
+          { name: 'fetches', type: 'text', default: "'{}'" },
         ],
       }),
     );
-    await queryRunner.createTable(
-      new Table({
-        name: 'mta_sts_fetch_days',
-        columns: [
-          { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' },
-          { name: 'day', type: 'varchar', length: '10' },
-          { name: 'domain', type: 'varchar', length: '253' },
-          { name: 'fetches', type: 'integer', default: 0 },
-        ],
-        indices: [
-          new TableIndex({ columnNames: ['day', 'domain'], isUnique: true }),
-          new TableIndex({ columnNames: ['day', 'domain', 'fetches'] }),
-        ],
-      }),
+    // Reports stored before: their last month, summed.
+    const rows: { domain: string; day: string; result: string; sessions: number }[] = await queryRunner.query(
+      'SELECT "domain", "day", "result", SUM("sessions") AS "sessions" FROM "mta_sts_tls_daily" GROUP BY "domain", "day", "result"',
     );
-    // Reports stored before: their sums.
-    await queryRunner.query(
-      'INSERT INTO "mta_sts_tls_domain_days" ("domain", "day", "result", "sessions") SELECT "domain", "day", "result", SUM("sessions") FROM "mta_sts_tls_daily" GROUP BY "domain", "day", "result"',
-    );
+    const byDomain = new Map<string, typeof rows>();
+    for (const row of rows) byDomain.set(row.domain, [...(byDomain.get(row.domain) ?? []), row]);
+    for (const [domain, sessions] of byDomain) {
+      const reports = addReportSessions(
+        {},
+        sessions.map((row) => ({ ...row, sessions: Number(row.sessions) })),
+      );
+      await queryRunner.manager
+        .createQueryBuilder()
+        .insert()
+        .into('mta_sts_domain_activity')
+        .values({ domain, reports: JSON.stringify(reports), fetches: '{}' })
+        .execute();
+    }
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.dropColumn('mta_sts_tls_reports', 'dkim');
-    await queryRunner.dropTable('mta_sts_fetch_days');
-    await queryRunner.dropTable('mta_sts_tls_domain_days');
+    await queryRunner.dropTable('mta_sts_domain_activity');
     await queryRunner.dropTable('mta_sts_log_cursors');
     await queryRunner.dropTable('mta_sts_fetchers');
     await queryRunner.dropTable('mta_sts_policy_fetches');
