@@ -92,3 +92,34 @@ export function fetchTotal(activity: FetchActivityDays, fromDay: string): number
   for (const [day, fetches] of Object.entries(activity)) if (day >= fromDay) total += fetches;
   return total;
 }
+
+/** The overview's periods: reports of the last 14 days, fetches of the last 7 (today included). */
+export const OVERVIEW_REPORT_DAYS = 14;
+export const OVERVIEW_FETCH_DAYS = 7;
+
+/** What the overview shows of a domain, as of one day. */
+export interface ActivitySummary {
+  /** The day the periods end on (`YYYY-MM-DD`, UTC). */
+  readonly day: string;
+  readonly successful: number;
+  readonly failed: number;
+  readonly reportDays: number;
+  readonly failureTypes: Record<string, number>;
+  readonly fetches: number;
+}
+
+const daysBefore = (day: string, count: number) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) - count * 86_400_000).toISOString().slice(0, 10);
+
+/** The overview's periods ending on `today`, from the record. */
+export function summarizeActivity(reports: ReportActivity, fetches: FetchActivityDays, today: string): ActivitySummary {
+  const totals = reportTotals(reports, daysBefore(today, OVERVIEW_REPORT_DAYS - 1));
+  return {
+    day: today,
+    successful: totals.successful,
+    failed: totals.failed,
+    reportDays: totals.days,
+    failureTypes: totals.types,
+    fetches: fetchTotal(fetches, daysBefore(today, OVERVIEW_FETCH_DAYS - 1)),
+  };
+}

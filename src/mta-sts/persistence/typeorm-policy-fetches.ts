@@ -5,9 +5,8 @@ import type { DailyFetches } from '../domain/policy-fetches';
 import { FetchDay, Fetcher, FetcherName, LogCursor, PolicyFetches } from '../ports/policy-fetches.port';
 import { MtaStsFetcherEntity, MtaStsLogCursorEntity, MtaStsPolicyFetchEntity } from './mta-sts-policy-fetch.entity';
 import { Transactions } from './transactions';
-import { MtaStsDomainActivityEntity } from './mta-sts-domain-activity.entity';
 import { addToActivity } from './domain-activity-rows';
-import { FetchActivityDays, addFetches, fetchTotal, parseActivity } from '../domain/domain-activity';
+import { FetchActivityDays, addFetches, parseActivity } from '../domain/domain-activity';
 
 /** Rows per INSERT: well under SQLite's 32,766 bound parameters. */
 const BATCH = 500;
@@ -27,7 +26,7 @@ export class TypeOrmPolicyFetches extends PolicyFetches {
     return row ? { path: row.path, inode: row.inode, offset: row.offset, head: row.head } : undefined;
   }
 
-  async add(rows: readonly DailyFetches[], cursor: LogCursor): Promise<void> {
+  async add(rows: readonly DailyFetches[], cursor: LogCursor, today: string): Promise<void> {
     await this.transactions.run(async (manager) => {
       for (let start = 0; start < rows.length; start += BATCH) {
         await manager
@@ -42,8 +41,12 @@ export class TypeOrmPolicyFetches extends PolicyFetches {
           )
           .execute();
       }
-      await addToActivity(manager, rows, 'fetches', (text, domainRows) =>
-        JSON.stringify(addFetches(parseActivity<FetchActivityDays>(text), domainRows)),
+      await addToActivity(
+        manager,
+        rows,
+        'fetchLog',
+        (text, domainRows) => JSON.stringify(addFetches(parseActivity<FetchActivityDays>(text), domainRows)),
+        today,
       );
       await manager
         .createQueryBuilder()
@@ -107,20 +110,6 @@ export class TypeOrmPolicyFetches extends PolicyFetches {
       .limit(limit)
       .getRawMany<{ address: string; fetches: string; lastDay: string; ptr: string | null; sender: string | null }>();
     return rows.map((row) => ({ ...row, fetches: Number(row.fetches) }));
-  }
-
-  async totals(fromDay: string): Promise<Map<string, { fetches: number }>> {
-    const rows = await this.source
-      .getRepository(MtaStsDomainActivityEntity)
-      .createQueryBuilder('a')
-      .select(['a.domain AS domain', 'a.fetches AS fetches'])
-      .getRawMany<{ domain: string; fetches: string }>();
-    const totals = new Map<string, { fetches: number }>();
-    for (const row of rows) {
-      const fetches = fetchTotal(parseActivity<FetchActivityDays>(row.fetches), fromDay);
-      if (fetches > 0) totals.set(row.domain, { fetches });
-    }
-    return totals;
   }
 
   async prune(beforeDay: string, namesBefore: Date): Promise<number> {

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, LessThan, MoreThanOrEqual } from 'typeorm';
+import { DataSource, EntityManager, In, LessThan, MoreThanOrEqual } from 'typeorm';
 import type { SessionCount } from '../domain/report-summary';
 import type { DailySessions, FailureExample } from '../domain/tls-report';
 import { ReceivedReport, TlsReports } from '../ports/tls-reports.port';
 import { MtaStsTlsDailyEntity, MtaStsTlsFailureEntity, MtaStsTlsReportEntity } from './mta-sts-tls-report.entity';
 import { MtaStsDomainActivityEntity } from './mta-sts-domain-activity.entity';
-import { addToActivity } from './domain-activity-rows';
-import { ReportActivity, addReportSessions, parseActivity, reportTotals } from '../domain/domain-activity';
+import { activitySummary, addToActivity, refreshActivity } from './domain-activity-rows';
+import { ActivitySummary, addReportSessions, parseActivity } from '../domain/domain-activity';
 import { Transactions } from './transactions';
 
 /** Reports committed together at most. */
@@ -101,8 +101,12 @@ export class TypeOrmTlsReports extends TlsReports {
         )
         .execute();
     }
-    await addToActivity(manager, daily, 'reports', (text, rows) =>
-      JSON.stringify(addReportSessions(parseActivity(text), rows)),
+    await addToActivity(
+      manager,
+      daily,
+      'reportLog',
+      (text, rows) => JSON.stringify(addReportSessions(parseActivity(text), rows)),
+      report.receivedAt.toISOString().slice(0, 10),
     );
     const examples = manager.getRepository(MtaStsTlsFailureEntity);
     const room = new Map<string, number>();
@@ -163,22 +167,46 @@ export class TypeOrmTlsReports extends TlsReports {
     return new Set(rows.map((row) => row.result));
   }
 
-  async overview(fromDay: string): Promise<Map<string, { result: string; sessions: number; days: number }[]>> {
-    const rows = await this.source
-      .getRepository(MtaStsDomainActivityEntity)
+  async overview(today: string): Promise<Map<string, ActivitySummary>> {
+    const repository = this.source.getRepository(MtaStsDomainActivityEntity);
+    const rows = await repository
       .createQueryBuilder('a')
-      .select(['a.domain AS domain', 'a.reports AS reports'])
-      .getRawMany<{ domain: string; reports: string }>();
-    const byDomain = new Map<string, { result: string; sessions: number; days: number }[]>();
-    for (const row of rows) {
-      const totals = reportTotals(parseActivity<ReportActivity>(row.reports), fromDay);
-      if (totals.days === 0) continue;
-      byDomain.set(row.domain, [
-        { result: 'success', sessions: totals.successful, days: totals.days },
-        ...Object.entries(totals.types).map(([result, sessions]) => ({ result, sessions, days: totals.days })),
-      ]);
+      .select([
+        'a.domain',
+        'a.summaryDay',
+        'a.successful',
+        'a.failed',
+        'a.reportDays',
+        'a.failureTypes',
+        'a.weekFetches',
+      ])
+      .getRawMany<Record<string, string | number>>();
+    const summaries = new Map<string, ActivitySummary>();
+    const stale: string[] = [];
+    for (const raw of rows) {
+      const row = {
+        domain: String(raw.a_domain),
+        summaryDay: String(raw.a_summaryDay),
+        successful: Number(raw.a_successful),
+        failed: Number(raw.a_failed),
+        reportDays: Number(raw.a_reportDays),
+        failureTypes: String(raw.a_failureTypes),
+        weekFetches: Number(raw.a_weekFetches),
+      } as MtaStsDomainActivityEntity;
+      if (row.summaryDay === today) summaries.set(row.domain, activitySummary(row, today));
+      else stale.push(row.domain);
     }
-    return byDomain;
+    // Rows not summed as of today yet (before the refresh after midnight): from their logs.
+    for (let start = 0; start < stale.length; start += 500) {
+      for (const row of await repository.findBy({ domain: In(stale.slice(start, start + 500)) })) {
+        summaries.set(row.domain, activitySummary(row, today));
+      }
+    }
+    return summaries;
+  }
+
+  async refreshActivity(today: string): Promise<number> {
+    return this.transactions.run((manager) => refreshActivity(manager, today));
   }
 
   async prune(before: Date, totalsBefore: Date): Promise<{ reports: number; examples: number; totals: number }> {

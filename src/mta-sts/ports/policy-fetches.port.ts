@@ -42,7 +42,7 @@ export abstract class PolicyFetches {
   /** How far `path` was read; undefined before the first read. */
   abstract cursor(path: string): Promise<LogCursor | undefined>;
   /** Adds the counts and moves the cursor in one transaction: a restart never counts a line twice. */
-  abstract add(rows: readonly DailyFetches[], cursor: LogCursor): Promise<void>;
+  abstract add(rows: readonly DailyFetches[], cursor: LogCursor, today: string): Promise<void>;
   /** The stored names of these addresses. */
   abstract names(addresses: readonly string[]): Promise<Map<string, FetcherName>>;
   abstract saveName(name: FetcherName): Promise<void>;
@@ -50,8 +50,6 @@ export abstract class PolicyFetches {
   abstract days(domain: string, fromDay: string): Promise<FetchDay[]>;
   /** A domain's fetchers from `fromDay` on, most fetches first, at most `limit`. */
   abstract fetchers(domain: string, fromDay: string, limit: number): Promise<Fetcher[]>;
-  /** Fetches per domain from `fromDay` on (the last month at most), for the domains that had any. */
-  abstract totals(fromDay: string): Promise<Map<string, { fetches: number }>>;
   /** Deletes daily counts before `beforeDay` and names not looked up since `namesBefore`. */
   abstract prune(beforeDay: string, namesBefore: Date): Promise<number>;
 }

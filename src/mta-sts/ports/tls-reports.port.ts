@@ -1,4 +1,5 @@
 import type { SessionCount } from '../domain/report-summary';
+import type { ActivitySummary } from '../domain/domain-activity';
 import type { DailySessions, FailureExample } from '../domain/tls-report';
 
 /** A report as received, stored or rejected. */
@@ -41,8 +42,11 @@ export abstract class TlsReports {
   /** The result types a domain's reports have shown failures of, from `fromDay` on. */
   abstract failureTypes(domain: string, fromDay: string): Promise<Set<string>>;
 
-  /** Every domain's sessions from `fromDay` on (the last month at most), per result, and its days with reports. */
-  abstract overview(fromDay: string): Promise<Map<string, { result: string; sessions: number; days: number }[]>>;
+  /** Every domain's overview sums as of `today` (reports of 14 days, fetches of 7), by domain. */
+  abstract overview(today: string): Promise<Map<string, ActivitySummary>>;
+
+  /** Sums the overview's periods of every domain as of `today` (after midnight); how many changed. */
+  abstract refreshActivity(today: string): Promise<number>;
 
   /** Deletes reports received and examples of days before `before`, and daily counts before `totalsBefore`. */
   abstract prune(before: Date, totalsBefore: Date): Promise<{ reports: number; examples: number; totals: number }>;

@@ -91,7 +91,11 @@ export class FetchActivity {
         const countedHere = rows.reduce((sum, row) => sum + row.fetches, 0);
         offset += read.consumed;
         const head = await this.head(segment.path, offset);
-        await this.fetches.add(rows, { path, inode: segment.inode, offset, head });
+        await this.fetches.add(
+          rows,
+          { path, inode: segment.inode, offset, head },
+          this.clock.now().toISOString().slice(0, 10),
+        );
         counted += countedHere;
         skipped += read.skipped + read.fetches.length - countedHere;
         for (const row of rows) addresses.add(row.address);

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SERVING_STATES } from '../domain/domain-state';
+import { OVERVIEW_REPORT_DAYS } from '../domain/domain-activity';
 import { parseDomainName } from '../domain/hostname';
 import {
   FetchChart,
@@ -129,43 +130,39 @@ export class ReportsView {
     return lines.map((line) => line.map(csvField).join(',')).join('\r\n') + '\r\n';
   }
 
-  /** Every serving domain's last `periodDays` days of reports and last 7 days of fetches. */
-  async overview(periodDays = PROMOTION_REPORT_DAYS): Promise<ReportsOverview> {
-    const today = this.clock.now();
+  /** Brings every domain's overview sums to today: run after midnight, when the periods move on. */
+  refreshOverview(): Promise<number> {
+    return this.reports.refreshActivity(this.clock.now().toISOString().slice(0, 10));
+  }
+
+  /** Every serving domain's last 14 days of reports and last 7 days of fetches. */
+  async overview(): Promise<ReportsOverview> {
+    const today = this.clock.now().toISOString().slice(0, 10);
     const outlines = await this.store.outlines(SERVING_STATES);
-    const totals = await this.reports.overview(windowStart(today, periodDays));
+    const summaries = await this.reports.overview(today);
     const logged = this.options.reports.fetchLog !== undefined;
-    const fetched = logged ? await this.fetches.totals(windowStart(today, PROMOTION_FETCH_DAYS)) : undefined;
     const types = new Map<string, { sessions: number; domains: number }>();
     const domains: OverviewDomain[] = outlines.map((outline) => {
-      const results = totals.get(outline.name) ?? [];
-      let successful = 0;
-      let failed = 0;
-      const failureTypes: string[] = [];
-      for (const row of results) {
-        if (row.result === 'success') {
-          successful += row.sessions;
-          continue;
-        }
-        failed += row.sessions;
-        if (row.sessions === 0) continue;
-        failureTypes.push(row.result);
-        const type = types.get(row.result) ?? { sessions: 0, domains: 0 };
-        type.sessions += row.sessions;
+      const summary = summaries.get(outline.name);
+      const failureTypes = Object.entries(summary?.failureTypes ?? {}).filter(([, sessions]) => sessions > 0);
+      for (const [result, sessions] of failureTypes) {
+        const type = types.get(result) ?? { sessions: 0, domains: 0 };
+        type.sessions += sessions;
         type.domains += 1;
-        types.set(row.result, type);
+        types.set(result, type);
       }
       return {
         domain: outline.name,
         mode: outline.mode,
         state: outline.state,
-        successful,
-        failed,
-        failureTypes: failureTypes.sort(),
-        reportDays: Math.max(0, ...results.map((row) => row.days)),
-        fetches: fetched ? (fetched.get(outline.name)?.fetches ?? 0) : null,
+        successful: summary?.successful ?? 0,
+        failed: summary?.failed ?? 0,
+        failureTypes: failureTypes.map(([result]) => result).sort(),
+        reportDays: summary?.reportDays ?? 0,
+        fetches: logged ? (summary?.fetches ?? 0) : null,
       };
     });
+    const periodDays = OVERVIEW_REPORT_DAYS;
     return {
       periodDays,
       failing: domains
@@ -174,7 +171,7 @@ export class ReportsView {
       failureTypes: [...types.entries()]
         .map(([result, type]) => ({ result, ...type }))
         .sort((a, b) => b.sessions - a.sessions || a.result.localeCompare(b.result)),
-      unfetched: fetched ? domains.filter((row) => row.fetches === 0 && expectsFetches(row.mode)) : null,
+      unfetched: logged ? domains.filter((row) => row.fetches === 0 && expectsFetches(row.mode)) : null,
       promotable: domains.filter(readyToPromote),
       serving: domains.length,
     };

@@ -59,12 +59,18 @@ export class PolicyFetches1764700000000 implements MigrationInterface {
         name: 'mta_sts_domain_activity',
         columns: [
           { name: 'domain', type: 'varchar', length: '253', isPrimary: true },
-          { name: 'reports', type: 'text', default: "'{}'" },
-          { name: 'fetches', type: 'text', default: "'{}'" },
+          { name: 'reportLog', type: 'text', default: "'{}'" },
+          { name: 'fetchLog', type: 'text', default: "'{}'" },
+          { name: 'summaryDay', type: 'varchar', length: '10', default: "''" },
+          { name: 'successful', type: 'integer', default: 0 },
+          { name: 'failed', type: 'integer', default: 0 },
+          { name: 'reportDays', type: 'integer', default: 0 },
+          { name: 'failureTypes', type: 'text', default: "'{}'" },
+          { name: 'weekFetches', type: 'integer', default: 0 },
         ],
       }),
     );
-    // Reports stored before: their last month, summed.
+    // Reports stored before: their last month (summed as of today by the first read or refresh).
     const rows: { domain: string; day: string; result: string; sessions: number }[] = await queryRunner.query(
       'SELECT "domain", "day", "result", SUM("sessions") AS "sessions" FROM "mta_sts_tls_daily" GROUP BY "domain", "day", "result"',
     );
@@ -79,7 +85,7 @@ export class PolicyFetches1764700000000 implements MigrationInterface {
         .createQueryBuilder()
         .insert()
         .into('mta_sts_domain_activity')
-        .values({ domain, reports: JSON.stringify(reports), fetches: '{}' })
+        .values({ domain, reportLog: JSON.stringify(reports), fetchLog: '{}' })
         .execute();
     }
   }
