@@ -8,6 +8,7 @@ import { DataSource } from 'typeorm';
 import { MtaStsTlsDailyEntity, MtaStsTlsFailureEntity, MtaStsTlsReportEntity } from '../../src/mta-sts/persistence';
 import { EXAMPLES_PER_DAY, ReportIntake } from '../../src/mta-sts/services/report-intake';
 import { NotificationsService } from '../../src/mta-sts/services/notifications.service';
+import { OperationsService } from '../../src/mta-sts/services/operations.service';
 import type { MtaStsNotification } from '../../src/mta-sts/ports/notifier.port';
 import { oneDomainFakes } from './helpers/pages-app';
 import { TestApp, createTestApp } from './helpers/provisioning-app';
@@ -157,8 +158,12 @@ describe('Taking in TLS reports', () => {
       outcome: 'ignored',
       policyDomains: ['other.example'],
     });
-    expect(intake.ignoredReports).toBe(1);
+    expect(intake.counts).toMatchObject({ ignored: 1, rejected: 1 });
     expect(await daily()).toEqual([]);
+    // Counted where operators look: the metrics.
+    const metrics = await app.app.get(OperationsService).registry.metrics();
+    expect(metrics).toContain('mta_sts_tls_reports_received{outcome="ignored"} 1');
+    expect(metrics).toContain('mta_sts_tls_reports_received{outcome="rejected"} 1');
   });
   it('takes reports POSTed to /tlsrpt, answering 2xx only once stored', async () => {
     const server = app.app.getHttpServer();

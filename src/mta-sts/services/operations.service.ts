@@ -5,6 +5,7 @@ import { ScheduledJobs } from '../jobs/scheduled-jobs';
 import { Clock } from '../ports/clock.port';
 import { WebServer } from '../ports/web-server.port';
 import { NotificationsService } from './notifications.service';
+import { ReportIntake } from './report-intake';
 
 export interface HealthPart {
   readonly ok: boolean;
@@ -37,6 +38,7 @@ export class OperationsService {
     @Inject(Clock) private readonly clock: Clock,
     private readonly jobs: ScheduledJobs,
     private readonly notifications: NotificationsService,
+    private readonly intake: ReportIntake,
   ) {
     this.defineMetrics();
   }
@@ -145,6 +147,16 @@ export class OperationsService {
         },
       });
     }
+    const intake = this.intake;
+    new Gauge({
+      name: 'mta_sts_tls_reports_received',
+      help: 'TLS reports taken in since the panel started, by outcome (ignored: for no domain served here).',
+      labelNames: ['outcome'],
+      registers,
+      collect: function (this: Gauge) {
+        for (const [outcome, count] of Object.entries(intake.counts)) this.set({ outcome }, count);
+      },
+    });
     const notifications = this.notifications;
     new Gauge({
       name: 'mta_sts_notification_failures',

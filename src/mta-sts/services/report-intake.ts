@@ -30,8 +30,8 @@ export type IntakeOutcome =
  */
 @Injectable()
 export class ReportIntake {
-  /** Reports that named no domain this panel serves, since start. */
-  ignoredReports = 0;
+  /** Reports taken in since start, by outcome (`ignored`: they named no domain served here). */
+  readonly counts: Record<IntakeOutcome['outcome'], number> = { stored: 0, duplicate: 0, rejected: 0, ignored: 0 };
 
   constructor(
     @Inject(TlsReports) private readonly reports: TlsReports,
@@ -58,6 +58,17 @@ export class ReportIntake {
     body: Buffer,
     contentType: string | undefined,
     via: 'https' | 'mailto',
+    extra: { fileName?: string; dkim?: string | null } = {},
+  ): Promise<IntakeOutcome> {
+    const outcome = await this.take(body, contentType, via, extra);
+    this.counts[outcome.outcome]++;
+    return outcome;
+  }
+
+  private async take(
+    body: Buffer,
+    contentType: string | undefined,
+    via: 'https' | 'mailto',
     { fileName, dkim = null }: { fileName?: string; dkim?: string | null } = {},
   ): Promise<IntakeOutcome> {
     const receivedAt = this.clock.now();
@@ -72,7 +83,6 @@ export class ReportIntake {
     const served = new Map((await this.store.outlinesOf(named)).map((outline) => [outline.name, outline]));
     const rows = reportRows(report, (domain) => served.has(domain));
     if (rows.domains.length === 0) {
-      this.ignoredReports++;
       return { outcome: 'ignored', policyDomains: named };
     }
     // Under enforce a failure type not seen before is news: read what was seen, before storing.

@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { FetchActivity } from '../../../src/mta-sts/services/fetch-activity';
 import { ReportIntake } from '../../../src/mta-sts/services/report-intake';
+import { ReportsView } from '../../../src/mta-sts/services/reports-view';
 import { TestApp, createTestApp } from '../helpers/provisioning-app';
 import { FakeClock } from '../helpers/renewal-app';
 import { pagesSetup } from '../helpers/pages-app';
@@ -149,6 +150,23 @@ describe('Reports on the pages and in the API', () => {
     expect(api.body.failing.map((row: { domain: string }) => row.domain)).toEqual([ACTIVE]);
     expect(api.body.promotable).toEqual([]);
     expect(api.body.unfetched).toEqual([]);
+  });
+
+  it('moves the overview’s periods on with the days, from the logs until the job after midnight sums them anew', async () => {
+    const overview = async () =>
+      (await request(app.app.getHttpServer()).get('/api/reports').set('Authorization', `Bearer ${TOKEN}`)).body as {
+        failing: { domain: string; failed: number }[];
+        unfetched: { domain: string }[];
+      };
+    expect((await overview()).failing).toEqual([expect.objectContaining({ domain: ACTIVE, failed: 4 })]);
+    // 13 days on, the failure (2 days ago then) left the 14 days; the fetches left the 7.
+    clock.set(new Date(fixture.start.getTime() + 13 * DAY_MS));
+    const before = await overview();
+    expect(before.failing).toEqual([]);
+    expect(before.unfetched.map((row) => row.domain)).toEqual([ACTIVE]);
+    expect(await app.app.get(ReportsView).refreshOverview()).toBeGreaterThan(0);
+    expect(await overview()).toEqual(before);
+    expect(await app.app.get(ReportsView).refreshOverview()).toBe(0);
   });
 
   it('lists the evidence on Promote and refuses while reports fail, unless the admin confirms the override, which the trail records', async () => {
