@@ -37,8 +37,20 @@ async function publishingOnly(domains: number, out: string): Promise<void> {
 const REPORTS_INTRO =
   "TLS reports: realistic reports (1–3 policies, failures now and then, Microsoft's zone-less times) taken in by the module's intake (decode within the caps, read, store once per reporter and id with daily counts and failure examples, on SQLite), against only gunzipping and `JSON.parse`-ing the same bodies; then a card (with its Reports section) and the overview across domains, over HTTP, with 90 days of daily session counts and policy fetches for every domain.";
 
+const REPORTS_NOTES =
+  "The baseline does no I/O; the intake writes each report, its daily rows, its failure examples and the domain's activity row in a SQLite transaction (several reports arriving together share one). That is most of the difference: a provider with 10,000 domains gets some 20,000 reports a day, under a minute of intake. The overview reads one activity row per domain, whose 14-day and 7-day sums are kept up to date at every write and by a job after midnight (the last line: that job for every domain).";
+
 function reportsSection(table: string, command: string): string {
-  return ['## TLS reports', '', `${REPORTS_INTRO} Measured with \`${command}\`.`, '', table, ''].join('\n');
+  return [
+    '## TLS reports',
+    '',
+    `${REPORTS_INTRO} Measured with \`${command}\`.`,
+    '',
+    table,
+    '',
+    REPORTS_NOTES,
+    '',
+  ].join('\n');
 }
 
 /** Replaces one `## ` section of the output file (or adds it at the end). */
