@@ -500,11 +500,12 @@ describe('Crash and resume: SIGKILL at each step', () => {
     },
     'self-check': {
       next: 'active',
-      kill: ({ panel, domain }) => {
-        const accessLog = join(lab.nginx.prefix, 'access.log');
-        const from = existsSync(accessLog) ? statSync(accessLog).size : 0;
-        const seen = killWhen(panel, [lab.nginx.prefix], () =>
-          readFrom(accessLog, from).includes('GET /.well-known/mta-sts.txt ')
+      kill: ({ panel, domain, dataDir }) => {
+        // The policy location logs to the fetch log, which marks the panel's own fetches.
+        const fetchLog = join(dataDir, 'logs', 'policy-fetches.log');
+        const from = existsSync(fetchLog) ? statSync(fetchLog).size : 0;
+        const seen = killWhen(panel, [dataDir, join(dataDir, 'logs')], () =>
+          / mta-sts\.\S+ \S+ 200 panel\n/.test(readFrom(fetchLog, from))
             ? "nginx logged the panel's GET /.well-known/mta-sts.txt"
             : undefined,
         );

@@ -16,6 +16,12 @@ describe('Reading the fetch log', () => {
     });
   });
 
+  it("counts a sender's fetch and passes over the panel's own readiness check", () => {
+    expect(parseFetchLine('1795700000.123 mta-sts.example.com 192.0.2.7 200 sender')).toMatchObject({ status: 200 });
+    expect(parseFetchLine('1795700000.123 mta-sts.example.com 192.0.2.7 200 panel')).toBeUndefined();
+    expect(parseFetchLine('1795700000.123 mta-sts.example.com 192.0.2.7 200 someone')).toBeUndefined();
+  });
+
   it('passes over what is not a fetch line: another format, another host, a torn line, an injected one', () => {
     for (const line of [
       '',

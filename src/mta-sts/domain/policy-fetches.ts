@@ -1,6 +1,6 @@
 /**
  * Policy fetches as nginx logs them (`log_format mta_sts_fetch '$msec $host $remote_addr
- * $status'`), added up per domain, day and client address, and the big senders named from
+ * $status $mta_sts_fetcher'`), added up per domain, day and client address, and the big senders named from
  * their reverse DNS. A fetch says a sender is about to use the policy; no fetches for a
  * week says it is too soon to promote.
  */
@@ -23,12 +23,15 @@ export interface DailyFetches {
   readonly failures: number;
 }
 
-const LINE = /^(\d{9,11})(?:\.\d{1,3})? mta-sts\.([a-z0-9.-]{1,250}) ([0-9a-f.:]{2,45}) (\d{3})$/;
+const LINE = /^(\d{9,11})(?:\.\d{1,3})? mta-sts\.([a-z0-9.-]{1,250}) ([0-9a-f.:]{2,45}) (\d{3})(?: (sender|panel))?$/;
 
-/** A log line, or undefined for anything that is not one (another format, a torn line). */
+/**
+ * A sender's fetch from a log line; undefined for anything else: another format, a torn
+ * line, or the panel's own readiness check (marked `panel`).
+ */
 export function parseFetchLine(line: string): PolicyFetch | undefined {
   const match = LINE.exec(line.trim().toLowerCase());
-  if (!match) return undefined;
+  if (!match || match[5] === 'panel') return undefined;
   return { at: new Date(Number(match[1]) * 1000), domain: match[2], address: match[3], status: Number(match[4]) };
 }
 

@@ -79,7 +79,13 @@ export class NginxApplyEngine {
 
   /** nginx's master (root) writes the fetch log; the panel reads it. Client addresses: not for other users. */
   private async ensureLogDir(): Promise<void> {
-    if (this.command.fetchLog) await this.files.ensureDir(dirname(this.command.fetchLog), 0o700);
+    if (!this.command.fetchLog) return;
+    const dir = dirname(this.command.fetchLog);
+    if (await this.files.stat(dir)) return;
+    // A parent made here (the data directory on a first start) stays traversable for nginx's
+    // workers; an existing one is left as it is.
+    if (!(await this.files.stat(dirname(dir)))) await this.files.ensureDir(dirname(dir), 0o755);
+    await this.files.ensureDir(dir, 0o700);
   }
 
   /** Whether an nginx master is running (its pid file names a live process with workers). */
