@@ -9,7 +9,15 @@ import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { MtaStsModule, MTA_STS_ENTITIES, MTA_STS_MIGRATIONS, ReportIntake, ReportsView } from '../../dist';
+import type * as Built from '../../src/index';
+
+/**
+ * The module as `npm run bench` builds it in dist/ (tsc emits the decorator metadata Nest's
+ * injection needs; running the sources through tsx would not). Typed by the sources.
+ */
+async function built(): Promise<typeof Built> {
+  return (await import(join(__dirname, '..', '..', 'dist', 'index.js'))) as typeof Built;
+}
 import { percentile, pool, timed } from './measure';
 import {
   FetchActivityDays,
@@ -147,6 +155,7 @@ export async function runReportsBenchmark(
   options: { reports: number; domains: number; days: number; samples: number },
   log: (line: string) => void,
 ): Promise<ReportsResult> {
+  const { MtaStsModule, MTA_STS_ENTITIES, MTA_STS_MIGRATIONS, ReportIntake, ReportsView } = await built();
   const dir = mkdtempSync(join(tmpdir(), 'mta-sts-bench-reports-'));
   @Module({
     imports: [
