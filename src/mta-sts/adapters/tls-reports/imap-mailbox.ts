@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { rootCertificates } from 'node:tls';
 import type { ResolvedImapReports } from '../../options/resolve-reports';
 import { MailOutcome, MailboxMessage, MailboxRun, ReportMailbox } from '../../ports/report-mailbox.port';
@@ -22,6 +22,8 @@ export class ImapReportMailbox extends ReportMailbox {
 
   async read(handle: (message: MailboxMessage) => Promise<MailOutcome>, limit: number): Promise<MailboxRun> {
     const { options } = this;
+    // Loaded on first use: a panel without a report mailbox never pays for it at start.
+    const { ImapFlow } = await import('imapflow');
     const client = new ImapFlow({
       host: options.host,
       port: options.port,

@@ -1,5 +1,3 @@
-import { dkimVerify } from 'mailauth/lib/dkim/verify';
-import { simpleParser } from 'mailparser';
 import { DnsResolver } from '../../ports/dns-resolver.port';
 import { reportMediaType } from './report-decoder';
 
@@ -27,6 +25,8 @@ export interface ReportMail {
  * the module's own resolver. Throws when the message cannot be parsed at all.
  */
 export async function readReportMail(source: Buffer, dns: DnsResolver): Promise<ReportMail> {
+  // Loaded on first use: a panel without a report mailbox never pays for them at start.
+  const { simpleParser } = await import('mailparser');
   const parsed = await simpleParser(source, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true });
   const reports = parsed.attachments
     .filter((part) => reportMediaType(part.contentType, part.filename) !== undefined)
@@ -35,6 +35,7 @@ export async function readReportMail(source: Buffer, dns: DnsResolver): Promise<
 }
 
 async function dkimVerdict(source: Buffer, dns: DnsResolver): Promise<string> {
+  const { dkimVerify } = await import('mailauth/lib/dkim/verify');
   try {
     const verified = await dkimVerify(source, {
       // mailauth asks for TXT records as lists of strings; the resolver joins them already.
