@@ -132,15 +132,12 @@ async function mergeActivity(data: DataSource, rows: unknown[][]): Promise<void>
   await data.query('DELETE FROM mta_sts_domain_activity');
   const merged = rows.map(([domain, reports, fetches]) => {
     const before = existing.get(domain as string);
-    const reported = parseActivity<ReportActivity>(reports as string);
-    const intake = parseActivity<ReportActivity>(before?.reports);
-    for (const [day, sums] of Object.entries(intake)) {
-      reported[day] = {
-        ok: (reported[day]?.ok ?? 0) + sums.ok,
-        failed: (reported[day]?.failed ?? 0) + sums.failed,
-        types: { ...reported[day]?.types, ...sums.types },
-      };
-    }
+    // The intake's days added the way the panel adds a report: per day and result.
+    const intake = Object.entries(parseActivity<ReportActivity>(before?.reports)).flatMap(([day, sums]) => [
+      { day, result: 'success', sessions: sums.ok },
+      ...Object.entries(sums.types).map(([result, sessions]) => ({ day, result, sessions })),
+    ]);
+    const reported = addReportSessions(parseActivity<ReportActivity>(reports as string), intake);
     return [domain, JSON.stringify(reported), fetches];
   });
   await bulkInsert(data, 'mta_sts_domain_activity', ['domain', 'reportLog', 'fetchLog'], merged);

@@ -7,6 +7,11 @@ export type Env = Readonly<Record<string, string | undefined>>;
  * is an `InvalidOptionError` named after the variable; unset or empty is `undefined`.
  */
 
+/** The variable's value, trimmed; undefined when unset or blank. */
+export function envText(env: Env, variable: string): string | undefined {
+  return env[variable]?.trim() || undefined;
+}
+
 /** `true` or `false` (also `1`/`0`, `yes`/`no`, `on`/`off`), in any case. */
 export function envBoolean(env: Env, variable: string): boolean | undefined {
   const raw = env[variable]?.trim().toLowerCase();

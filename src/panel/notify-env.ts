@@ -1,5 +1,5 @@
 import type { NotificationOptions } from '../index';
-import { Env, envBoolean, envInteger } from './env-values';
+import { Env, envBoolean, envInteger, envText } from './env-values';
 
 /**
  * Which environment variable feeds which notification option, so that an
@@ -29,10 +29,6 @@ const EMAIL_VARIABLES = [
   'MTA_STS_SMTP_PASSWORD',
 ] as const;
 
-function text(env: Env, variable: string): string | undefined {
-  return env[variable]?.trim() || undefined;
-}
-
 function list(env: Env, variable: string): string[] {
   return (env[variable] ?? '')
     .split(',')
@@ -42,18 +38,18 @@ function list(env: Env, variable: string): string[] {
 
 export function parseNotificationEnv(env: Env = process.env): NotificationOptions {
   const options: NotificationOptions = {
-    webhookUrl: text(env, 'MTA_STS_NOTIFY_WEBHOOK_URL'),
+    webhookUrl: envText(env, 'MTA_STS_NOTIFY_WEBHOOK_URL'),
     webhookSecret: env.MTA_STS_NOTIFY_WEBHOOK_SECRET || undefined,
   };
   if (EMAIL_VARIABLES.some((variable) => (env[variable] ?? '').trim() !== '')) {
     options.email = {
       to: list(env, 'MTA_STS_NOTIFY_EMAIL_TO'),
-      from: text(env, 'MTA_STS_NOTIFY_EMAIL_FROM') ?? '',
-      host: text(env, 'MTA_STS_SMTP_HOST') ?? '',
+      from: envText(env, 'MTA_STS_NOTIFY_EMAIL_FROM') ?? '',
+      host: envText(env, 'MTA_STS_SMTP_HOST') ?? '',
       port: envInteger(env, 'MTA_STS_SMTP_PORT', 1, 65_535),
       secure: envBoolean(env, 'MTA_STS_SMTP_SECURE'),
       requireTls: envBoolean(env, 'MTA_STS_SMTP_REQUIRE_TLS'),
-      user: text(env, 'MTA_STS_SMTP_USER'),
+      user: envText(env, 'MTA_STS_SMTP_USER'),
       pass: env.MTA_STS_SMTP_PASSWORD || undefined,
     };
   }

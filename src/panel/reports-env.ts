@@ -1,4 +1,4 @@
-import { Env, envBoolean, envInteger } from './env-values';
+import { Env, envBoolean, envInteger, envText } from './env-values';
 import type { ReportsOptions } from '../index';
 
 /** Which variable feeds which `reports` option, so errors can name the variable. */
@@ -17,8 +17,6 @@ export const REPORTS_VARIABLE_OF_OPTION: Record<string, string> = {
   'reports.imap.caFile': 'MTA_STS_IMAP_CA_FILE',
 };
 
-const text = (env: Env, variable: string) => env[variable]?.trim() || undefined;
-
 /**
  * The `reports` options from the environment. `MTA_STS_TLSRPT_HTTPS=true` has the policy
  * hosts forward reports to this panel's own listener (`MTA_STS_TLSRPT_PROXY_TO` names
@@ -26,11 +24,11 @@ const text = (env: Env, variable: string) => env[variable]?.trim() || undefined;
  * fetch log. The module checks every value and names the variable of a wrong one.
  */
 export function reportsFromEnv(env: Env, host: string, port: number): ReportsOptions {
-  const proxyTo = text(env, 'MTA_STS_TLSRPT_PROXY_TO');
+  const proxyTo = envText(env, 'MTA_STS_TLSRPT_PROXY_TO');
   const own = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}/tlsrpt`;
   const https = proxyTo || envBoolean(env, 'MTA_STS_TLSRPT_HTTPS') ? { proxyTo: proxyTo ?? own } : undefined;
-  const fetchLog = text(env, 'MTA_STS_FETCH_LOG');
-  const imapHost = text(env, 'MTA_STS_IMAP_HOST');
+  const fetchLog = envText(env, 'MTA_STS_FETCH_LOG');
+  const imapHost = envText(env, 'MTA_STS_IMAP_HOST');
   return {
     retentionDays: envInteger(env, 'MTA_STS_REPORTS_RETENTION_DAYS', 1, 3_650),
     totalsRetentionDays: envInteger(env, 'MTA_STS_REPORTS_TOTALS_RETENTION_DAYS', 1, 36_500),
@@ -41,11 +39,11 @@ export function reportsFromEnv(env: Env, host: string, port: number): ReportsOpt
           host: imapHost,
           port: envInteger(env, 'MTA_STS_IMAP_PORT', 1, 65_535),
           secure: envBoolean(env, 'MTA_STS_IMAP_TLS'),
-          user: text(env, 'MTA_STS_IMAP_USER') ?? '',
+          user: envText(env, 'MTA_STS_IMAP_USER') ?? '',
           password: env.MTA_STS_IMAP_PASSWORD ?? '',
-          address: text(env, 'MTA_STS_IMAP_ADDRESS') ?? '',
-          mailbox: text(env, 'MTA_STS_IMAP_MAILBOX'),
-          caFile: text(env, 'MTA_STS_IMAP_CA_FILE'),
+          address: envText(env, 'MTA_STS_IMAP_ADDRESS') ?? '',
+          mailbox: envText(env, 'MTA_STS_IMAP_MAILBOX'),
+          caFile: envText(env, 'MTA_STS_IMAP_CA_FILE'),
         }
       : undefined,
   };

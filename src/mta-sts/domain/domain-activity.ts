@@ -5,6 +5,8 @@
  * daily rows; the card and the CSV read the daily rows themselves.
  */
 
+import { PROMOTION_FETCH_DAYS, PROMOTION_REPORT_DAYS, daysBefore } from './report-summary';
+
 /** Days kept in the record, counted back from its newest day. */
 export const ACTIVITY_DAYS = 31;
 
@@ -33,9 +35,7 @@ export function parseActivity<T extends object>(text: string | null | undefined)
 function recent<T>(days: Record<string, T>): Record<string, T> {
   const newest = Object.keys(days).sort().at(-1);
   if (!newest) return days;
-  const from = new Date(Date.parse(`${newest}T00:00:00Z`) - (ACTIVITY_DAYS - 1) * 86_400_000)
-    .toISOString()
-    .slice(0, 10);
+  const from = daysBefore(newest, ACTIVITY_DAYS - 1);
   return Object.fromEntries(Object.entries(days).filter(([day]) => day >= from));
 }
 
@@ -93,10 +93,6 @@ export function fetchTotal(activity: FetchActivityDays, fromDay: string): number
   return total;
 }
 
-/** The overview's periods: reports of the last 14 days, fetches of the last 7 (today included). */
-export const OVERVIEW_REPORT_DAYS = 14;
-export const OVERVIEW_FETCH_DAYS = 7;
-
 /** What the overview shows of a domain, as of one day. */
 export interface ActivitySummary {
   /** The day the periods end on (`YYYY-MM-DD`, UTC). */
@@ -108,18 +104,15 @@ export interface ActivitySummary {
   readonly fetches: number;
 }
 
-const daysBefore = (day: string, count: number) =>
-  new Date(Date.parse(`${day}T00:00:00Z`) - count * 86_400_000).toISOString().slice(0, 10);
-
-/** The overview's periods ending on `today`, from the record. */
+/** The overview's periods ending on `today` (Promote's: reports of 14 days, fetches of 7), from the record. */
 export function summarizeActivity(reports: ReportActivity, fetches: FetchActivityDays, today: string): ActivitySummary {
-  const totals = reportTotals(reports, daysBefore(today, OVERVIEW_REPORT_DAYS - 1));
+  const totals = reportTotals(reports, daysBefore(today, PROMOTION_REPORT_DAYS - 1));
   return {
     day: today,
     successful: totals.successful,
     failed: totals.failed,
     reportDays: totals.days,
     failureTypes: totals.types,
-    fetches: fetchTotal(fetches, daysBefore(today, OVERVIEW_FETCH_DAYS - 1)),
+    fetches: fetchTotal(fetches, daysBefore(today, PROMOTION_FETCH_DAYS - 1)),
   };
 }

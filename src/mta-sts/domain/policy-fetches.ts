@@ -5,6 +5,8 @@
  * week says it is too soon to promote.
  */
 
+import { utcDay } from './report-summary';
+
 /** One fetch of `/.well-known/mta-sts.txt`. */
 export interface PolicyFetch {
   readonly at: Date;
@@ -55,7 +57,7 @@ export function dailyFetches(fetches: readonly PolicyFetch[], served: (domain: s
   const rows = new Map<string, { domain: string; day: string; address: string; fetches: number; failures: number }>();
   for (const fetch of fetches) {
     if (!served(fetch.domain)) continue;
-    const day = fetch.at.toISOString().slice(0, 10);
+    const day = utcDay(fetch.at);
     const key = `${fetch.domain} ${day} ${fetch.address}`;
     const row = rows.get(key) ?? { domain: fetch.domain, day, address: fetch.address, fetches: 0, failures: 0 };
     row.fetches++;

@@ -44,9 +44,19 @@ export const REPORT_WINDOWS = [7, 30, 90] as const;
 export const PROMOTION_REPORT_DAYS = 14;
 export const PROMOTION_FETCH_DAYS = 7;
 
+/** The UTC day of a moment, `YYYY-MM-DD`: how reports, fetches and windows name days. */
+export function utcDay(at: Date): string {
+  return at.toISOString().slice(0, 10);
+}
+
+/** The day `count` days before `day` (both `YYYY-MM-DD`). */
+export function daysBefore(day: string, count: number): string {
+  return utcDay(new Date(Date.parse(`${day}T00:00:00Z`) - count * 86_400_000));
+}
+
 /** `YYYY-MM-DD` of `today` minus `days - 1` days: the first day of a window of `days` days. */
 export function windowStart(today: Date, days: number): string {
-  return new Date(today.getTime() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
+  return daysBefore(utcDay(today), days - 1);
 }
 
 export function summarizeReports(rows: readonly SessionCount[], today: Date): ReportSummary {

@@ -4,6 +4,8 @@
  * several policies per report. Anything else is rejected with the reason, never guessed.
  */
 
+import { utcDay } from './report-summary';
+
 export const RESULT_TYPES = [
   'starttls-not-supported',
   'certificate-host-mismatch',
@@ -217,7 +219,7 @@ export interface ReportRows {
  * names one (the first), failures per result type and the MX host that failed.
  */
 export function reportRows(report: TlsReport, serves: (domain: string) => boolean): ReportRows {
-  const day = report.start.toISOString().slice(0, 10);
+  const day = utcDay(report.start);
   const sums = new Map<string, DailySessions>();
   const add = (row: DailySessions) => {
     if (row.sessions === 0) return;

@@ -21,18 +21,34 @@ function summaryColumns(summary: ActivitySummary) {
   };
 }
 
+/** The columns that hold a row's sums, without its logs: what the overview reads of every domain. */
+export const SUMMARY_COLUMNS = [
+  'domain',
+  'summaryDay',
+  'successful',
+  'failed',
+  'reportDays',
+  'failureTypes',
+  'weekFetches',
+] as const satisfies readonly (keyof MtaStsDomainActivityEntity)[];
+
+export type StoredSummary = Pick<MtaStsDomainActivityEntity, (typeof SUMMARY_COLUMNS)[number]>;
+
+/** The sums as stored, for the day they were summed on (`summaryDay`). */
+export function storedSummary(row: StoredSummary): ActivitySummary {
+  return {
+    day: row.summaryDay,
+    successful: row.successful,
+    failed: row.failed,
+    reportDays: row.reportDays,
+    failureTypes: parseActivity<Record<string, number>>(row.failureTypes),
+    fetches: row.weekFetches,
+  };
+}
+
 /** A row's summary as of `today`: the stored one when it is of that day, else computed from its logs. */
 export function activitySummary(row: MtaStsDomainActivityEntity, today: string): ActivitySummary {
-  if (row.summaryDay === today) {
-    return {
-      day: today,
-      successful: row.successful,
-      failed: row.failed,
-      reportDays: row.reportDays,
-      failureTypes: parseActivity<Record<string, number>>(row.failureTypes),
-      fetches: row.weekFetches,
-    };
-  }
+  if (row.summaryDay === today) return storedSummary(row);
   return summarizeActivity(
     parseActivity<ReportActivity>(row.reportLog),
     parseActivity<FetchActivityDays>(row.fetchLog),
@@ -53,7 +69,11 @@ export async function addToActivity<R extends { readonly domain: string }>(
   today: string,
 ): Promise<void> {
   const byDomain = new Map<string, R[]>();
-  for (const row of rows) byDomain.set(row.domain, [...(byDomain.get(row.domain) ?? []), row]);
+  for (const row of rows) {
+    const list = byDomain.get(row.domain);
+    if (list) list.push(row);
+    else byDomain.set(row.domain, [row]);
+  }
   const domains = [...byDomain.keys()];
   const repository = manager.getRepository(MtaStsDomainActivityEntity);
   for (let start = 0; start < domains.length; start += CHUNK) {

@@ -1,12 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, LessThan, MoreThanOrEqual } from 'typeorm';
-import type { SessionCount } from '../domain/report-summary';
+import { SessionCount, utcDay } from '../domain/report-summary';
 import type { DailySessions, FailureExample } from '../domain/tls-report';
 import { ReceivedReport, TlsReports } from '../ports/tls-reports.port';
 import { MtaStsTlsDailyEntity, MtaStsTlsFailureEntity, MtaStsTlsReportEntity } from './mta-sts-tls-report.entity';
 import { MtaStsDomainActivityEntity } from './mta-sts-domain-activity.entity';
-import { activitySummary, addToActivity, refreshActivity } from './domain-activity-rows';
+import {
+  SUMMARY_COLUMNS,
+  StoredSummary,
+  activitySummary,
+  addToActivity,
+  refreshActivity,
+  storedSummary,
+} from './domain-activity-rows';
 import { ActivitySummary, addReportSessions, parseActivity } from '../domain/domain-activity';
 import { Transactions } from './transactions';
 
@@ -106,7 +113,7 @@ export class TypeOrmTlsReports extends TlsReports {
       daily,
       'reportLog',
       (text, rows) => JSON.stringify(addReportSessions(parseActivity(text), rows)),
-      report.receivedAt.toISOString().slice(0, 10),
+      utcDay(report.receivedAt),
     );
     const examples = manager.getRepository(MtaStsTlsFailureEntity);
     const room = new Map<string, number>();
@@ -169,31 +176,16 @@ export class TypeOrmTlsReports extends TlsReports {
 
   async overview(today: string): Promise<Map<string, ActivitySummary>> {
     const repository = this.source.getRepository(MtaStsDomainActivityEntity);
+    // Raw rows of the sums only: 10,000 entities with their logs cost several times the query.
     const rows = await repository
       .createQueryBuilder('a')
-      .select([
-        'a.domain',
-        'a.summaryDay',
-        'a.successful',
-        'a.failed',
-        'a.reportDays',
-        'a.failureTypes',
-        'a.weekFetches',
-      ])
+      .select(SUMMARY_COLUMNS.map((column) => `a.${column}`))
       .getRawMany<Record<string, string | number>>();
     const summaries = new Map<string, ActivitySummary>();
     const stale: string[] = [];
     for (const raw of rows) {
-      const row = {
-        domain: String(raw.a_domain),
-        summaryDay: String(raw.a_summaryDay),
-        successful: Number(raw.a_successful),
-        failed: Number(raw.a_failed),
-        reportDays: Number(raw.a_reportDays),
-        failureTypes: String(raw.a_failureTypes),
-        weekFetches: Number(raw.a_weekFetches),
-      } as MtaStsDomainActivityEntity;
-      if (row.summaryDay === today) summaries.set(row.domain, activitySummary(row, today));
+      const row = Object.fromEntries(SUMMARY_COLUMNS.map((column) => [column, raw[`a_${column}`]])) as StoredSummary;
+      if (row.summaryDay === today) summaries.set(row.domain, storedSummary(row));
       else stale.push(row.domain);
     }
     // Rows not summed as of today yet (before the refresh after midnight): from their logs.
@@ -210,11 +202,10 @@ export class TypeOrmTlsReports extends TlsReports {
   }
 
   async prune(before: Date, totalsBefore: Date): Promise<{ reports: number; examples: number; totals: number }> {
-    const day = (at: Date) => at.toISOString().slice(0, 10);
     return this.transactions.run(async (manager) => {
       const reports = await manager.getRepository(MtaStsTlsReportEntity).delete({ receivedAt: LessThan(before) });
-      const examples = await manager.getRepository(MtaStsTlsFailureEntity).delete({ day: LessThan(day(before)) });
-      const totals = await manager.getRepository(MtaStsTlsDailyEntity).delete({ day: LessThan(day(totalsBefore)) });
+      const examples = await manager.getRepository(MtaStsTlsFailureEntity).delete({ day: LessThan(utcDay(before)) });
+      const totals = await manager.getRepository(MtaStsTlsDailyEntity).delete({ day: LessThan(utcDay(totalsBefore)) });
       return { reports: reports.affected ?? 0, examples: examples.affected ?? 0, totals: totals.affected ?? 0 };
     });
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { canonicalIp } from '../domain/dns-records';
+import { utcDay } from '../domain/report-summary';
 import { DailyFetches, dailyFetches, readFetchChunk, senderName } from '../domain/policy-fetches';
 import { Clock } from '../ports/clock.port';
 import { DnsResolver } from '../ports/dns-resolver.port';
@@ -65,11 +66,8 @@ export class FetchActivity {
   private async run(): Promise<FetchLogRun> {
     const path = this.options.reports.fetchLog;
     if (!path) return { counted: 0, skipped: 0, named: 0 };
+    // Whether each name is served here, looked up once per run, a chunk's new names at once.
     const served = new Map<string, boolean>();
-    const isServed = async (domain: string) => {
-      if (!served.has(domain)) served.set(domain, (await this.store.findByName(domain)) !== null);
-      return served.get(domain)!;
-    };
     let counted = 0;
     let skipped = 0;
     const addresses = new Set<string>();
@@ -86,16 +84,14 @@ export class FetchActivity {
           skipped++;
           continue;
         }
-        for (const domain of new Set(read.fetches.map((fetch) => fetch.domain))) await isServed(domain);
+        const unknown = [...new Set(read.fetches.map((fetch) => fetch.domain))].filter((name) => !served.has(name));
+        const found = new Set((await this.store.outlinesOf(unknown)).map((outline) => outline.name));
+        for (const name of unknown) served.set(name, found.has(name));
         const rows: DailyFetches[] = dailyFetches(read.fetches, (domain) => served.get(domain) === true);
         const countedHere = rows.reduce((sum, row) => sum + row.fetches, 0);
         offset += read.consumed;
         const head = await this.head(segment.path, offset);
-        await this.fetches.add(
-          rows,
-          { path, inode: segment.inode, offset, head },
-          this.clock.now().toISOString().slice(0, 10),
-        );
+        await this.fetches.add(rows, { path, inode: segment.inode, offset, head }, utcDay(this.clock.now()));
         counted += countedHere;
         skipped += read.skipped + read.fetches.length - countedHere;
         for (const row of rows) addresses.add(row.address);

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { decodeReportBody, reportMediaType } from '../adapters/tls-reports/report-decoder';
 import { DailySessions, readTlsReport, reportRows } from '../domain/tls-report';
 import { newFailureTypeNotice, reportWords } from '../domain/wording';
-import { windowStart } from '../domain/report-summary';
+import { utcDay, windowStart } from '../domain/report-summary';
 import { NotificationsService } from './notifications.service';
 import { Clock } from '../ports/clock.port';
 import { DomainStore } from '../ports/domain-store.port';
@@ -50,7 +50,7 @@ export class ReportIntake {
     const totalsBefore = days(this.options.reports.totalsRetentionDays);
     const pruned = await this.reports.prune(days(this.options.reports.retentionDays), totalsBefore);
     // Fetcher names unused for a month go; one still fetching is named again.
-    const fetchDays = await this.fetches.prune(totalsBefore.toISOString().slice(0, 10), days(30));
+    const fetchDays = await this.fetches.prune(utcDay(totalsBefore), days(30));
     return { ...pruned, fetchDays };
   }
 
@@ -117,7 +117,7 @@ export class ReportIntake {
         action: 'tls-report',
         actor: report.organizationName,
         outcome: 'done',
-        detail: reportWords.received(report.reportId, report.organizationName, report.start.toISOString().slice(0, 10)),
+        detail: reportWords.received(report.reportId, report.organizationName, utcDay(report.start)),
       });
     }
     this.announceNewFailures(rows.daily, seenBefore, report.organizationName);

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SERVING_STATES } from '../domain/domain-state';
-import { OVERVIEW_REPORT_DAYS } from '../domain/domain-activity';
 import { parseDomainName } from '../domain/hostname';
 import {
   FetchChart,
@@ -13,6 +12,7 @@ import {
   promotionEvidence,
   readyToPromote,
   summarizeReports,
+  utcDay,
   windowStart,
 } from '../domain/report-summary';
 import type { FailureExample } from '../domain/tls-report';
@@ -132,12 +132,12 @@ export class ReportsView {
 
   /** Brings every domain's overview sums to today: run after midnight, when the periods move on. */
   refreshOverview(): Promise<number> {
-    return this.reports.refreshActivity(this.clock.now().toISOString().slice(0, 10));
+    return this.reports.refreshActivity(utcDay(this.clock.now()));
   }
 
   /** Every serving domain's last 14 days of reports and last 7 days of fetches. */
   async overview(): Promise<ReportsOverview> {
-    const today = this.clock.now().toISOString().slice(0, 10);
+    const today = utcDay(this.clock.now());
     const outlines = await this.store.outlines(SERVING_STATES);
     const summaries = await this.reports.overview(today);
     const logged = this.options.reports.fetchLog !== undefined;
@@ -162,7 +162,7 @@ export class ReportsView {
         fetches: logged ? (summary?.fetches ?? 0) : null,
       };
     });
-    const periodDays = OVERVIEW_REPORT_DAYS;
+    const periodDays = PROMOTION_REPORT_DAYS;
     return {
       periodDays,
       failing: domains

@@ -75,7 +75,11 @@ export class PolicyFetches1764700000000 implements MigrationInterface {
       'SELECT "domain", "day", "result", SUM("sessions") AS "sessions" FROM "mta_sts_tls_daily" GROUP BY "domain", "day", "result"',
     );
     const byDomain = new Map<string, typeof rows>();
-    for (const row of rows) byDomain.set(row.domain, [...(byDomain.get(row.domain) ?? []), row]);
+    for (const row of rows) {
+      const list = byDomain.get(row.domain);
+      if (list) list.push(row);
+      else byDomain.set(row.domain, [row]);
+    }
     for (const [domain, sessions] of byDomain) {
       const reports = addReportSessions(
         {},
