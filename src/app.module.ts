@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { join } from 'node:path';
-import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS, MtaStsModule } from './index';
+import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS, MtaStsModule, quietSqlite3 } from './index';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoginController } from './panel/auth/login.controller';
 import { PanelAuthModule, derivedSecret } from './panel/auth/panel-auth.module';
@@ -42,6 +42,8 @@ export class AppModule implements OnModuleInit {
             prepareDatabaseFile(database);
             return {
               type: 'sqlite' as const,
+              // Without sqlite3's verbose mode, which TypeORM would turn on (see quietSqlite3).
+              driver: quietSqlite3,
               database,
               entities: [...MTA_STS_ENTITIES, PanelSessionEntity],
               migrations: [...MTA_STS_MIGRATIONS, PanelSessions1764400000000],

@@ -26,7 +26,7 @@ export { RESTORED_MARKER } from './mta-sts/services/data-layout';
 export type { MtaStsRoutes, ResolvedMtaStsRoutes } from './mta-sts/web/route-prefixes';
 export { DEFAULT_ROUTES } from './mta-sts/web/route-prefixes';
 export { MTA_STS_OPTIONS, MTA_STS_ROUTES } from './mta-sts/mta-sts.tokens';
-export { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS, MtaStsDomainEntity } from './mta-sts/persistence';
+export { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS, MtaStsDomainEntity, quietSqlite3 } from './mta-sts/persistence';
 export { DomainsService } from './mta-sts/services/domains.service';
 export { ProvisioningService } from './mta-sts/services/provisioning.service';
 export type { DomainView } from './mta-sts/services/domain-view';

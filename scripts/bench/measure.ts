@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** Percentile of a list of numbers (nearest rank). */
 export function percentile(values: readonly number[], p: number): number {
@@ -59,4 +59,30 @@ export async function cpuOf<T>(work: () => Promise<T>): Promise<{ cpuSeconds: nu
   const value = await work();
   const used = process.cpuUsage(before);
   return { cpuSeconds: (used.user + used.system) / 1e6, value };
+}
+
+/** CPU seconds used so far by each thread of a process: `main`, and the others summed by name (Linux). */
+export function threadCpuOf(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = Number(tid) === pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / USER_HZ);
+    } catch {
+      // the thread ended between listing and reading
+    }
+  }
+  return byName;
+}
+
+/** What each thread used between two `threadCpuOf` readings, largest first, e.g. `node 2.1, libuv-worker 0.4`. */
+export function threadCpuSpent(before: Map<string, number>, after: Map<string, number>): string {
+  return [...after]
+    .map(([name, seconds]) => [name, seconds - (before.get(name) ?? 0)] as const)
+    .filter(([, seconds]) => seconds >= 0.05)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, seconds]) => `${name} ${seconds.toFixed(2)}`)
+    .join(', ');
 }

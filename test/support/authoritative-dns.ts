@@ -193,6 +193,11 @@ export class UpdateServer implements AuthoritativeServer {
     return server;
   }
 
+  /** The server's process id. */
+  get pid(): number {
+    return this.service.child.pid!;
+  }
+
   async stop(): Promise<void> {
     await this.service.stop();
     rmSync(this.dir, { recursive: true, force: true });

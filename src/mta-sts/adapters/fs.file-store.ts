@@ -67,9 +67,14 @@ export class FsFileStore extends FileStore {
     await renameIntoPlace(temp, path);
   }
 
+  /**
+   * Read in one system call: the files the module reads are small (policies, bundles,
+   * pid files), and `fs.promises.readFile` spends four trips through the thread pool
+   * (open, stat, read, close) on each, which a sweep over thousands of domains pays.
+   */
   async read(path: string): Promise<string | undefined> {
     try {
-      return await fs.readFile(path, 'utf8');
+      return readFileSync(path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;

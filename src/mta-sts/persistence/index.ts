@@ -13,8 +13,10 @@ import { MtaStsTlsDailyEntity, MtaStsTlsFailureEntity, MtaStsTlsReportEntity } f
 import { MtaStsActionEntity } from './mta-sts-action.entity';
 import { MtaStsCheckEntity, MtaStsCheckEventEntity } from './mta-sts-check.entity';
 import { MtaStsDomainEntity } from './mta-sts-domain.entity';
+import { quietSqlite3 } from './sqlite-driver';
 
 export {
+  quietSqlite3,
   MtaStsActionEntity,
   MtaStsCheckEntity,
   MtaStsCheckEventEntity,

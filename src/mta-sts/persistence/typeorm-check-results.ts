@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
+import { readRows, writeRows } from './bulk-rows';
 import { Badge } from '../domain/badges';
 import { CHECK_IDS, CheckResult } from '../domain/check-verdicts';
 import { afterCheckRun } from '../domain/check-run';
@@ -22,6 +23,28 @@ function toResult(row: MtaStsCheckEntity): CheckResult {
     observedAt: new Date(row.observedAt),
   };
 }
+
+/** The columns a run writes into `mta_sts_checks`; the first two are its unique key. */
+const CHECK_COLUMNS = [
+  'domainId',
+  'check',
+  'status',
+  'summary',
+  'detail',
+  'remedy',
+  'observed',
+  'observedAt',
+  'since',
+] as const satisfies readonly (keyof MtaStsCheckEntity)[];
+
+const EVENT_COLUMNS = [
+  'domainId',
+  'check',
+  'previousStatus',
+  'status',
+  'summary',
+  'at',
+] as const satisfies readonly (keyof MtaStsCheckEventEntity)[];
 
 /** `CheckResults` in the `mta_sts_checks` and `mta_sts_check_events` tables. */
 @Injectable()
@@ -61,11 +84,10 @@ export class TypeOrmCheckResults extends CheckResults {
 
   store(batch: readonly CheckRun[]): Promise<StoredRun[]> {
     return this.transactions.run(async (manager) => {
-      const checks = manager.getRepository(MtaStsCheckEntity);
       const domains = manager.getRepository(MtaStsDomainEntity);
       const ids = [...new Set(batch.map((item) => item.domainId))];
-      const previous = new Map(
-        (await checks.find({ where: { domainId: In(ids) }, select: ['domainId', 'check', 'status', 'since'] })).map(
+      const previous = new Map<string, Pick<MtaStsCheckEntity, 'domainId' | 'check' | 'status' | 'since'>>(
+        (await readRows(manager, MtaStsCheckEntity, ['domainId', 'check', 'status', 'since'], 'domainId', ids)).map(
           (row) => [`${row.domainId}/${row.check}`, row],
         ),
       );
@@ -77,7 +99,7 @@ export class TypeOrmCheckResults extends CheckResults {
           const before = previous.get(key);
           const changed = before?.status !== result.status;
           const since = changed ? result.observedAt : before!.since;
-          previous.set(key, { domainId, check: result.check, status: result.status, since } as MtaStsCheckEntity);
+          previous.set(key, { domainId, check: result.check, status: result.status, since });
           rows.push({
             domainId,
             check: result.check,
@@ -105,11 +127,8 @@ export class TypeOrmCheckResults extends CheckResults {
       }
       // The same domain twice in a batch: its later results win.
       const latest = new Map(rows.map((row) => [`${row.domainId}/${row.check}`, row]));
-      await checks.upsert([...latest.values()], {
-        conflictPaths: ['domainId', 'check'],
-        skipUpdateIfNoValuesChanged: false,
-      });
-      if (events.length > 0) await manager.getRepository(MtaStsCheckEventEntity).insert(events);
+      await writeRows(manager, MtaStsCheckEntity, CHECK_COLUMNS, [...latest.values()], ['domainId', 'check']);
+      await writeRows(manager, MtaStsCheckEventEntity, EVENT_COLUMNS, events);
       // Badges and run times: one UPDATE per badge rather than one per domain. The run time
       // is the batch's latest observation (its domains were observed within moments).
       const latestByDomain = new Map(batch.map((item) => [item.domainId, item.results]));

@@ -1,0 +1,152 @@
+import 'reflect-metadata';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS, MtaStsDomainEntity, quietSqlite3 } from '../../src/mta-sts/persistence';
+import { readRows, writeRows } from '../../src/mta-sts/persistence/bulk-rows';
+import { MtaStsCheckEntity, MtaStsCheckEventEntity } from '../../src/mta-sts/persistence/mta-sts-check.entity';
+import { CHECK_IDS } from '../../src/mta-sts/domain/check-verdicts';
+
+/** The statements a sweep writes and reads for every domain, on a real, migrated SQLite database. */
+describe('bulk rows', () => {
+  let dir: string;
+  let source: DataSource;
+  let domainIds: number[];
+  const at = new Date('2026-11-26T12:00:00.123Z');
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mta-sts-bulk-'));
+    source = new DataSource({
+      type: 'sqlite',
+      driver: quietSqlite3,
+      database: join(dir, 'bulk.sqlite'),
+      entities: MTA_STS_ENTITIES,
+      migrations: MTA_STS_MIGRATIONS,
+      migrationsRun: true,
+    });
+    await source.initialize();
+    const domains = await source.getRepository(MtaStsDomainEntity).save(
+      Array.from({ length: 120 }, (_, index) => ({
+        name: `d${index}.example`,
+        state: 'active' as const,
+        mode: 'testing' as const,
+        maxAge: 604_800,
+        mx: ['mx.example'],
+      })),
+    );
+    domainIds = domains.map((domain) => domain.id);
+  });
+
+  afterEach(async () => {
+    await source.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const result = (domainId: number, check: string, status: 'pass' | 'warn' | 'fail', observedAt: Date) => ({
+    domainId,
+    check: check as MtaStsCheckEntity['check'],
+    status,
+    summary: `${check} is ${status}`,
+    detail: 'It\'s "quoted", with a ; and a newline\nhere.',
+    remedy: '',
+    observed: status === 'pass' ? { TXT: ['v=STSv1; id=1'] } : null,
+    observedAt,
+    since: observedAt,
+  });
+  const columns = [
+    'domainId',
+    'check',
+    'status',
+    'summary',
+    'detail',
+    'remedy',
+    'observed',
+    'observedAt',
+    'since',
+  ] as const;
+
+  it('inserts more rows than one statement holds, each value converted as the entity reads it back', async () => {
+    const rows = domainIds.flatMap((id) => CHECK_IDS.map((check) => result(id, check, 'pass', at)));
+    expect(rows.length).toBeGreaterThan(500);
+    await source.transaction((manager) => writeRows(manager, MtaStsCheckEntity, columns, rows, ['domainId', 'check']));
+
+    const stored = await source.getRepository(MtaStsCheckEntity).find({ where: { domainId: domainIds[7] } });
+    expect(stored).toHaveLength(CHECK_IDS.length);
+    const dns = stored.find((row) => row.check === 'dns')!;
+    expect(dns.observed).toEqual({ TXT: ['v=STSv1; id=1'] });
+    expect(dns.detail).toBe('It\'s "quoted", with a ; and a newline\nhere.');
+    expect(new Date(dns.observedAt).toISOString()).toBe(at.toISOString());
+    expect(await source.getRepository(MtaStsCheckEntity).count()).toBe(rows.length);
+  });
+
+  it('replaces every other column of a row whose key exists, and adds none', async () => {
+    await source.transaction((manager) =>
+      writeRows(manager, MtaStsCheckEntity, columns, [result(domainIds[0], 'dns', 'pass', at)], ['domainId', 'check']),
+    );
+    const later = new Date(at.getTime() + 3_600_000);
+    await source.transaction((manager) =>
+      writeRows(
+        manager,
+        MtaStsCheckEntity,
+        columns,
+        [result(domainIds[0], 'dns', 'fail', later)],
+        ['domainId', 'check'],
+      ),
+    );
+    const rows = await source.getRepository(MtaStsCheckEntity).find({ where: { domainId: domainIds[0] } });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ status: 'fail', summary: 'dns is fail', observed: null });
+    expect(new Date(rows[0].observedAt).toISOString()).toBe(later.toISOString());
+  });
+
+  it('without a key, a second row with the same key is refused and the transaction leaves nothing', async () => {
+    const row = result(domainIds[0], 'dns', 'pass', at);
+    await expect(
+      source.transaction((manager) => writeRows(manager, MtaStsCheckEntity, columns, [row, row])),
+    ).rejects.toThrow(/UNIQUE constraint failed/);
+    expect(await source.getRepository(MtaStsCheckEntity).count()).toBe(0);
+  });
+
+  it('reads the chosen columns of the rows asked for, dates as dates, and nothing for an empty list', async () => {
+    const events = domainIds.slice(0, 3).map((domainId) => ({
+      domainId,
+      check: 'https' as const,
+      previousStatus: null,
+      status: 'warn' as const,
+      summary: 'Slow.',
+      at,
+    }));
+    await source.transaction((manager) =>
+      writeRows(
+        manager,
+        MtaStsCheckEventEntity,
+        ['domainId', 'check', 'previousStatus', 'status', 'summary', 'at'],
+        events,
+      ),
+    );
+    const read = await readRows(source.manager, MtaStsCheckEventEntity, ['domainId', 'status', 'at'], 'domainId', [
+      domainIds[1],
+      domainIds[2],
+      999_999,
+    ]);
+    expect(read.map((row) => row.domainId).sort()).toEqual([domainIds[1], domainIds[2]].sort());
+    expect(read[0].at).toBeInstanceOf(Date);
+    expect(read[0].at.toISOString()).toBe(at.toISOString());
+    expect(await readRows(source.manager, MtaStsCheckEventEntity, ['domainId'], 'domainId', [])).toEqual([]);
+  });
+
+  it('runs sqlite3 without its verbose mode, which would describe every call for a stack trace', async () => {
+    // In verbose mode sqlite3 appends "--> in Database#all(<the SQL and parameters>)" to
+    // each error, having recorded a stack and described the arguments of every call.
+    const connection = (
+      source.driver as unknown as {
+        databaseConnection: { all(sql: string, parameters: unknown[], done: (error: Error) => void): void };
+      }
+    ).databaseConnection;
+    const error = await new Promise<Error>((resolve) => connection.all('SELECT * FROM no_such_table', [], resolve));
+    expect(error.message).toMatch(/no such table: no_such_table/);
+    expect(error.stack).not.toMatch(/--> in Database#all/);
+    expect((quietSqlite3.verbose as () => unknown)()).toBe(quietSqlite3);
+  });
+});
