@@ -2,7 +2,9 @@
  * `npm run bench [-- --sizes 100,1000,10000 --layout shared --concurrency 16 --renders 40 --enables 5 --publishing 1000 --out BENCHMARKS.md]`
  * `npm run bench -- --reports-only 10000 [--report-domains 10000 --days 90]`: TLS report intake, the card and the overview.
  * `--layout per-domain|shared` is nginx's layout (default shared); `--publishing N` publishes
- * the records of N domains into a Knot DNS zone (0 skips it). Builds nothing itself:
+ * the records of N domains into a Knot DNS zone (0 skips it); `--serving N` measures nginx's
+ * handshakes per second with N domains in both layouts (0 skips it; `--serving-only N` alone,
+ * with `--clients 1,2,3 --connections 16 --seconds 10`). Builds nothing itself:
  * `npm run bench` builds dist/ first. Needs root (ports 53, 80, 443). Sections of the
  * output file after its tables (## headings) are kept.
  */
@@ -11,6 +13,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { BenchmarkResult, resultTable, runBenchmark } from './benchmark';
 import { publishingTable, runPublishingBenchmark } from './publishing';
 import { reportsTable, runReportsBenchmark } from './reports';
+import { ServingOptions, runServingBenchmark, servingTable } from './serving';
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -74,9 +77,43 @@ async function reportsOnly(reports: number, out: string): Promise<void> {
   console.log(reportsTable(result));
 }
 
+const SERVING_INTRO =
+  'Policy serving: full TLS handshakes (no session resumed), each followed by a GET of the policy, from several client processes against nginx\'s one worker, in each layout. The shared layout names the certificate with a variable, which nginx 1.22 reads from disk at each handshake; the per-domain layout has one server block per domain with its certificate loaded at reload. "Worker busy" near 100 % means nginx, not the clients, was the limit.';
+
+function servingSection(table: string, command: string): string {
+  return ['## Policy serving', '', `${SERVING_INTRO} Measured with \`${command}\`.`, '', table, ''].join('\n');
+}
+
+function servingOptions(domains: number): ServingOptions {
+  return {
+    domains,
+    clients: option('clients', '1,2,3').split(',').map(Number),
+    connections: Number(option('connections', '16')),
+    seconds: Number(option('seconds', '10')),
+  };
+}
+
+function servingCommand(flag: string, options: ServingOptions): string {
+  return `npm run bench -- ${flag} ${options.domains} --clients ${options.clients.join(',')} --connections ${options.connections} --seconds ${options.seconds}`;
+}
+
+/** `--serving-only N`: nginx's handshakes per second with N domains, in both layouts. */
+async function servingOnly(domains: number, out: string): Promise<void> {
+  const options = servingOptions(domains);
+  const results = await runServingBenchmark(options, (line) => console.error(line));
+  replaceSection(
+    out,
+    'Policy serving',
+    servingSection(servingTable(results), servingCommand('--serving-only', options)),
+  );
+  console.log(servingTable(results));
+}
+
 async function main(): Promise<void> {
   const only = Number(option('publishing-only', '0'));
   if (only > 0) return publishingOnly(only, option('out', 'BENCHMARKS.md'));
+  const servingOnlyCount = Number(option('serving-only', '0'));
+  if (servingOnlyCount > 0) return servingOnly(servingOnlyCount, option('out', 'BENCHMARKS.md'));
   const reportsOnlyCount = Number(option('reports-only', '0'));
   if (reportsOnlyCount > 0) return reportsOnly(reportsOnlyCount, option('out', 'BENCHMARKS.md'));
   const sizes = option('sizes', '100,1000,10000').split(',').map(Number);
@@ -104,6 +141,9 @@ async function main(): Promise<void> {
   const published =
     publishing > 0 ? await runPublishingBenchmark(publishing, (line) => console.error(line)) : undefined;
   if (published) console.log(publishingTable(published));
+  const serving = servingOptions(Number(option('serving', '200')));
+  const served = serving.domains > 0 ? await runServingBenchmark(serving, (line) => console.error(line)) : undefined;
+  if (served) console.log(servingTable(served));
   const kept = existsSync(out) ? (/\n## [\s\S]*$/.exec(readFileSync(out, 'utf8'))?.[0] ?? '') : '';
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   const text = [
@@ -116,8 +156,15 @@ async function main(): Promise<void> {
     ...(published
       ? [publishingSection(publishingTable(published), `npm run bench -- --publishing ${publishing}`)]
       : []),
+    ...(served ? [servingSection(servingTable(served), servingCommand('--serving', serving))] : []),
   ].join('\n');
-  writeFileSync(out, `${text}${kept.replace(/^\n## DNS publishing[\s\S]*?(?=\n## |$)/, '')}`);
+  // Sections measured again in this run replace the kept ones.
+  const fresh = [...(published ? ['DNS publishing'] : []), ...(served ? ['Policy serving'] : [])];
+  const rest = fresh.reduce(
+    (text, heading) => text.replace(new RegExp(`\\n## ${heading}\\n[\\s\\S]*?(?=\\n## |$)`), ''),
+    kept,
+  );
+  writeFileSync(out, `${text}${rest}`);
   console.error(`Wrote ${out}`);
 }
 

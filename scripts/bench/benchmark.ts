@@ -4,21 +4,13 @@
  * as a child process, and the figures the README's "Scale" section reports.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
+import { request as httpRequest } from 'node:http';
 import { RequestOptions, request as httpsRequest } from 'node:https';
 import { ConnectionOptions, SecureContext, createSecureContext } from 'node:tls';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import {
-  renderDefaultsConfig,
-  renderSharedConfig,
-  renderSiteConfig,
-  servedFileName,
-  siteFileName,
-  DEFAULTS_FILE_NAME,
-  SHARED_FILE_NAME,
-} from '../../src/mta-sts/adapters/nginx/nginx-config';
 import { NginxLayout } from '../../src/mta-sts/mta-sts.options';
 import { renewalDueFromLifetime } from '../../src/mta-sts/domain/renewal';
 import { NO_POLICY_IDENTITY, nextPolicyIdentity } from '../../src/mta-sts/domain/policy-id';
@@ -30,7 +22,6 @@ import {
   MtaStsDomainEntity,
 } from '../../src/mta-sts/persistence';
 import { CHECK_IDS } from '../../src/mta-sts/domain/check-verdicts';
-import { DataLayout } from '../../src/mta-sts/services/data-layout';
 import { freePort, Lab } from '../../test/support/lab';
 import { execFileAsync, waitFor } from '../../test/support/processes';
 import { TestCa } from '../../test/support/test-ca';
@@ -47,6 +38,7 @@ import {
   timed,
 } from './measure';
 import { panelStart } from '../panel-start';
+import { writeSites } from './sites';
 
 export interface BenchmarkOptions {
   readonly size: number;
@@ -66,6 +58,8 @@ export interface BenchmarkResult {
   readonly layout: NginxLayout;
   readonly concurrency: number;
   readonly setupSeconds: number;
+  /** From starting the panel's process until its API answers. */
+  readonly startSeconds: number;
   readonly sweepSeconds: number;
   readonly sweepFailed: number;
   readonly baselineSeconds: number;
@@ -93,6 +87,28 @@ const domainName = (index: number) => `d${String(index).padStart(6, '0')}.bench.
 
 function httpJson(url: string, init: RequestInit = {}): Promise<Response> {
   return fetch(url, { ...init, redirect: 'manual' });
+}
+
+/**
+ * POST without a time limit, for the sweep, which answers when it is done: `fetch` gives up
+ * on an answer after five minutes (undici's headers timeout), a 100,000-domain sweep takes longer.
+ */
+function postAndWait(url: string, headers: Record<string, string>): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        if (res.statusCode !== 200 && res.statusCode !== 201)
+          reject(new Error(`${url} answered ${res.statusCode}: ${body}`));
+        else resolve(JSON.parse(body));
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /**
@@ -149,64 +165,13 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   let panel: ChildProcess | undefined;
   let knot: UpdateServer | undefined;
   try {
-    const layout = new DataLayout(lab.dataDir);
     const ca = await TestCa.create('Bench CA');
     const caFile = join(lab.dir, 'bench-ca.pem');
     writeFileSync(caFile, ca.certificatePem);
-    for (const dir of [layout.policiesDir, layout.challengeDir]) mkdirSync(dir, { recursive: true, mode: 0o755 });
-    // As the panel leaves them: nginx's workers traverse to the bundles in the shared layout only.
-    const certificateDirMode = nginxLayout === 'shared' ? 0o711 : 0o700;
-    mkdirSync(layout.certificatesDir, { recursive: true });
-    chmodSync(layout.certificatesDir, certificateDirMode);
-
     log(`[${size}] writing ${size} policies, certificates and nginx sites (${nginxLayout} layout)`);
-    const listen = {
-      httpListen: [`${lab.address}:${lab.ports.http}`],
-      httpsListen: [`${lab.address}:${lab.ports.https}`],
-    };
-    // The same files the panel renders, so its first Enable finds nothing to change.
-    writeFileSync(
-      join(lab.nginx.sitesDir, DEFAULTS_FILE_NAME),
-      renderDefaultsConfig({ ...listen, rejectUnknownSni: true, serverNamesHashBucketSize: 128 }),
-    );
-    // Shared layout: the worker reads the bundles through the links, so they are its own (0600).
-    let worker = { uid: 0, gid: 0 };
-    if (nginxLayout === 'shared') {
-      const { servedDir, policiesDir, acmeWebroot } = layout;
-      worker = {
-        uid: Number((await execFileAsync('id', ['-u', lab.nginx.workerUser])).stdout),
-        gid: Number((await execFileAsync('id', ['-g', lab.nginx.workerUser])).stdout),
-      };
-      mkdirSync(servedDir, { recursive: true });
-      chmodSync(servedDir, 0o711);
-      writeFileSync(
-        join(lab.nginx.sitesDir, SHARED_FILE_NAME),
-        renderSharedConfig({ ...listen, servedDir, policiesDir, acmeWebroot }),
-      );
-    }
     const rows: Partial<MtaStsDomainEntity>[] = [];
-    for (const name of names) {
-      const issued = await ca.issue([`mta-sts.${name}`]);
-      const info = describeCertificate(issued.certificatePem);
-      mkdirSync(join(layout.certificatesDir, name), { mode: certificateDirMode });
-      writeFileSync(
-        layout.certificateBundle(name),
-        `${issued.certificatePem.trim()}\n${issued.privateKeyPem.trim()}\n`,
-        { mode: 0o600 },
-      );
-      writeFileSync(layout.policyFile(name), policy.text, { mode: 0o644 });
-      const site = {
-        host: `mta-sts.${name}`,
-        policyFile: layout.policyFile(name),
-        acmeWebroot: layout.acmeWebroot,
-        tls: { bundleFile: layout.certificateBundle(name) },
-      };
-      if (nginxLayout === 'shared') {
-        chownSync(site.tls.bundleFile, worker.uid, worker.gid);
-        symlinkSync(site.tls.bundleFile, join(layout.servedDir, servedFileName(site.host)));
-      } else {
-        writeFileSync(join(lab.nginx.sitesDir, siteFileName(site.host)), renderSiteConfig(site, listen));
-      }
+    const layout = await writeSites(lab, nginxLayout, names, ca, policy.text, (name, certificatePem) => {
+      const info = describeCertificate(certificatePem);
       rows.push({
         name, state: 'active', badge: 'active', mode: 'testing', maxAge: 604_800, mx: [MX], mxProblem: null,
         ...identity, servedPolicyId: policy.id, certIssuer: info.issuer, certNotBefore: info.notBefore, certNotAfter: info.notAfter,
@@ -215,7 +180,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
         // Already announced in DNS, as on a server that has been running for a while.
         policyPublishedAt: new Date(), policyVisibleAt: new Date(), largestMaxAgeServed: 604_800,
       }); // prettier-ignore
-    }
+    });
     const database = new DataSource({
       type: 'sqlite',
       database: layout.databaseFile,
@@ -310,11 +275,13 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const auth = { Authorization: `Bearer ${lab.apiToken}` };
+    const spawned = process.hrtime.bigint();
     await waitFor(
       'the panel to listen',
       async () => (await httpJson(`${base}/api/domains/${names[0]}`, { headers: auth })).status === 200,
       60_000,
     );
+    const startSeconds = Number(process.hrtime.bigint() - spawned) / 1e9;
 
     log(`[${size}] sweep: checks of ${size} domains, ${concurrency} at a time`);
     // A long-running panel has its code compiled by the time a sweep comes: both sides are
@@ -331,9 +298,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     const panelThreadsBefore = threadCpuOf(panel.pid!);
     const panelCpuBefore = cpuSecondsOf(panel.pid!);
     const labBeforeSweep = labCpu();
-    const sweep = await timed(async () =>
-      (await httpJson(`${base}/api/checks`, { method: 'POST', headers: auth })).json(),
-    );
+    const sweep = await timed(async () => postAndWait(`${base}/api/checks`, auth));
     const sweepCpuSeconds = cpuSecondsOf(panel.pid!) - panelCpuBefore;
     const changes = await countRows(layout.databaseFile, 'mta_sts_check_events');
     log(
@@ -440,6 +405,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       layout: nginxLayout,
       concurrency,
       setupSeconds,
+      startSeconds,
       sweepSeconds: sweep.ms / 1000,
       sweepFailed: report.failed,
       baselineSeconds: baseline.ms / 1000,
@@ -471,11 +437,11 @@ const f = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed
 /** The results as a Markdown table (what BENCHMARKS.md and the README show). */
 export function resultTable(results: readonly BenchmarkResult[]): string {
   const header =
-    '| domains | nginx layout | sweep (s) | domains/s | baseline (s) | sweep / baseline | sweep / baseline CPU (s) | enable one more, median (s) | nginx master / worker RSS (MB) | nginx reload (s) | list p50 / p95 (ms) | card p50 / p95 (ms) | panel peak RSS (MB) |';
-  const rule = '|' + ' --- |'.repeat(13);
+    '| domains | nginx layout | sweep (s) | domains/s | baseline (s) | sweep / baseline | sweep / baseline CPU (s) | enable one more, median (s) | nginx master / worker RSS (MB) | nginx reload (s) | list p50 / p95 (ms) | card p50 / p95 (ms) | panel start (s) | panel peak RSS (MB) |';
+  const rule = '|' + ' --- |'.repeat(14);
   const rows = results.map(
     (r) =>
-      `| ${r.size} | ${r.layout} | ${f(r.sweepSeconds)}${r.sweepFailed ? ` (${r.sweepFailed} failed)` : ''} | ${f(r.size / r.sweepSeconds, 0)} | ${f(r.baselineSeconds)} | ${f(r.sweepSeconds / r.baselineSeconds, 2)} | ${f(r.sweepCpuSeconds)} / ${f(r.baselineCpuSeconds)} | ${f(r.enableSeconds, 2)} | ${f(r.nginxMasterMb, 0)} / ${f(r.nginxWorkerMb, 0)} | ${f(r.nginxReloadSeconds, 2)} | ${f(r.listP50)} / ${f(r.listP95)} | ${f(r.cardP50)} / ${f(r.cardP95)} | ${f(r.panelPeakMb, 0)} |`,
+      `| ${r.size} | ${r.layout} | ${f(r.sweepSeconds)}${r.sweepFailed ? ` (${r.sweepFailed} failed)` : ''} | ${f(r.size / r.sweepSeconds, 0)} | ${f(r.baselineSeconds)} | ${f(r.sweepSeconds / r.baselineSeconds, 2)} | ${f(r.sweepCpuSeconds)} / ${f(r.baselineCpuSeconds)} | ${f(r.enableSeconds, 2)} | ${f(r.nginxMasterMb, 0)} / ${f(r.nginxWorkerMb, 0)} | ${f(r.nginxReloadSeconds, 2)} | ${f(r.listP50)} / ${f(r.listP95)} | ${f(r.cardP50)} / ${f(r.cardP95)} | ${f(r.startSeconds)} | ${f(r.panelPeakMb, 0)} |`,
   );
   return [header, rule, ...rows].join('\n');
 }
