@@ -133,6 +133,7 @@ async function main(): Promise<void> {
         concurrency,
         renders,
         enables,
+        ...(option('rounds', '') ? { rounds: Number(option('rounds', '')) } : {}),
         log: (line) => console.error(line),
       }),
     );
