@@ -143,6 +143,34 @@ function fetchPolicy(address: string, port: number, host: string, trust: SecureC
   });
 }
 
+interface ProbeReport {
+  readonly delayMs: { readonly p50: number; readonly p99: number; readonly max: number };
+  readonly gc: Record<string, { readonly count: number; readonly ms: number }>;
+  readonly heapUsedMb: number;
+}
+
+/** Asks the probe in the panel (panel-probe.cjs) for its figures since the last time, and resets them. */
+function readProbe(panel: ChildProcess): Promise<ProbeReport> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the panel probe did not answer')), 5000);
+    const onMessage = (message: { probe?: ProbeReport }) => {
+      if (!message.probe) return;
+      clearTimeout(timer);
+      panel.off('message', onMessage);
+      resolve(message.probe);
+    };
+    panel.on('message', onMessage);
+    panel.send('probe');
+  });
+}
+
+function describeProbe(report: ProbeReport): string {
+  const gc = Object.entries(report.gc)
+    .map(([kind, { count, ms }]) => `${kind} ${count} × (${ms.toFixed(0)} ms)`)
+    .join(', ');
+  return `event-loop delay p50 ${report.delayMs.p50} ms, p99 ${report.delayMs.p99} ms, max ${report.delayMs.max} ms; garbage collection: ${gc || 'none'}; heap in use ${report.heapUsedMb} MB`;
+}
+
 /** The rows of a table, read beside the running panel (WAL lets a reader in). */
 async function countRows(file: string, table: string): Promise<number> {
   const database = new DataSource({ type: 'sqlite', database: file });
@@ -274,9 +302,11 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     // BENCH_NODE_OPTIONS, e.g. --cpu-prof, lets a profile of the panel be taken during the run.
     const nodeOptions = (process.env.BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
     const start = panelStart();
-    panel = spawn(process.execPath, [...start.nodeOptions, ...nodeOptions, start.script], {
+    // The probe reports the panel's event-loop delay and garbage collections per sweep.
+    const probe = ['--require', join(__dirname, 'panel-probe.cjs')];
+    panel = spawn(process.execPath, [...start.nodeOptions, ...probe, ...nodeOptions, start.script], {
       env,
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     const auth = { Authorization: `Bearer ${lab.apiToken}` };
     const spawned = process.hrtime.bigint();
@@ -325,13 +355,16 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       const panelThreadsBefore = threadCpuOf(panel.pid!);
       const panelCpuBefore = cpuSecondsOf(panel.pid!);
       const labBeforeSweep = labCpu();
+      await readProbe(panel); // starts the probe's figures afresh
       const sweep = await timed(async () => postAndWait(`${base}/api/checks`, auth));
+      const inside = await readProbe(panel);
       const sweepCpu = cpuSecondsOf(panel.pid!) - panelCpuBefore;
       const changes = await countRows(layout.databaseFile, 'mta_sts_check_events');
       sweeps.push({ seconds: sweep.ms / 1000, cpu: sweepCpu, failed: (sweep.value as { failed: number }).failed });
       log(
         `[${size}] sweep ${(sweep.ms / 1000).toFixed(1)} s; panel threads (CPU s): ${threadCpuSpent(panelThreadsBefore, threadCpuOf(panel.pid!))}; nginx and Knot ${(labCpu() - labBeforeSweep).toFixed(2)} s; ${changes} status changes so far`,
       );
+      log(`[${size}] the panel during that sweep: ${describeProbe(inside)}`);
       const labBeforeBaseline = labCpu();
       const baseline = await timed(() => cpuOf(() => pool(names, concurrency, baselineCheck)));
       baselines.push({ seconds: baseline.ms / 1000, cpu: baseline.value.cpuSeconds });

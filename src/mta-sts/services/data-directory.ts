@@ -22,7 +22,8 @@ export class DataDirectory {
   /**
    * An atomic write that was interrupted leaves its temporary file (`.name.<hex>.tmp`)
    * behind, never a half-written file under the real name. No write runs yet at start-up,
-   * so every such file is stale.
+   * so every such file in the module's directories is stale. The directories of each
+   * domain's certificate are left to `removeStaleCertificateTemporaries`.
    */
   async removeStaleTemporaries(): Promise<void> {
     const dirs = [
@@ -32,19 +33,34 @@ export class DataDirectory {
       this.layout.servedDir,
       this.options.nginx.sitesDir,
       this.layout.certificatesDir,
-      ...(await this.files.list(this.layout.certificatesDir)).map((name) => join(this.layout.certificatesDir, name)),
     ];
     // No order or probe is in flight at start-up: every answer left in the webroot is stale,
     // and it would stay publicly served on port 80.
     for (const name of await this.files.list(this.layout.challengeDir).catch(() => [] as string[])) {
       await this.files.remove(join(this.layout.challengeDir, name)).catch(() => undefined);
     }
-    for (const dir of dirs) {
-      for (const name of await this.files.list(dir).catch(() => [] as string[])) {
-        if (!STALE_TEMPORARY.test(name)) continue;
-        this.logger.warn(`Removing ${join(dir, name)}, left by an interrupted write`);
-        await this.files.remove(join(dir, name)).catch(() => undefined);
-      }
+    for (const dir of dirs) await this.removeTemporariesIn(dir);
+  }
+
+  /**
+   * The same for the directory of each domain's certificate, one per domain: done while
+   * the panel already runs (a provider's 100,000 directories would hold start-up up for
+   * seconds), so only temporaries older than `startedAt` go, never one a renewal is
+   * writing now. Nothing reads them meanwhile: nginx and the module use the real names.
+   */
+  async removeStaleCertificateTemporaries(startedAt: Date): Promise<void> {
+    for (const name of await this.files.list(this.layout.certificatesDir).catch(() => [] as string[])) {
+      await this.removeTemporariesIn(join(this.layout.certificatesDir, name), startedAt);
+    }
+  }
+
+  private async removeTemporariesIn(dir: string, olderThan?: Date): Promise<void> {
+    for (const name of await this.files.list(dir).catch(() => [] as string[])) {
+      if (!STALE_TEMPORARY.test(name)) continue;
+      const path = join(dir, name);
+      if (olderThan && ((await this.files.stat(path))?.modifiedMs ?? Infinity) >= olderThan.getTime()) continue;
+      this.logger.warn(`Removing ${path}, left by an interrupted write`);
+      await this.files.remove(path).catch(() => undefined);
     }
   }
 

@@ -34,6 +34,7 @@ export class StartupRecovery implements OnApplicationBootstrap {
    * site is written to nginx again, so a fresh machine serves them all.
    */
   async onApplicationBootstrap(): Promise<void> {
+    const startedAt = this.clock.now();
     await this.dataDirectory.removeStaleTemporaries();
     await this.web.resync().catch((error: unknown) => {
       this.logger.error(`Could not make nginx load the current configuration at start-up: ${String(error)}`);
@@ -59,7 +60,15 @@ export class StartupRecovery implements OnApplicationBootstrap {
       this.logger.log(`Resuming provisioning of ${entity.name} (stopped at ${entity.step ?? 'start'})`);
       this.run.start(DomainName.fromValidated(entity.name));
     }
+    this.certificateCleanup = this.dataDirectory
+      .removeStaleCertificateTemporaries(startedAt)
+      .catch((error: unknown) => {
+        this.logger.warn(`Could not look for stale temporary files among the certificates: ${String(error)}`);
+      });
   }
+
+  /** The background clean-up of the certificate directories, for tests and an orderly stop. */
+  certificateCleanup: Promise<void> = Promise.resolve();
 
   private async restorePolicyFile(entity: MtaStsDomainEntity): Promise<void> {
     const policy = policyOf(entity);

@@ -41,6 +41,9 @@ describe('StartupRecovery', () => {
       removeStaleTemporaries: async () => {
         events.push('clean');
       },
+      removeStaleCertificateTemporaries: async () => {
+        events.push('clean certificates');
+      },
       restoredFromBackup: async () => restored,
       clearRestoredMarker: async () => {
         events.push('marker cleared');
@@ -82,7 +85,7 @@ describe('StartupRecovery', () => {
     files.set('changed.example', steady.policyText!);
     store.rows.get(interrupted.id)!.servedPolicyId = steady.policyId;
     await recovery().onApplicationBootstrap();
-    expect(events).toEqual(['clean', 'resync', 'write changed.example', 'retirements']);
+    expect(events).toEqual(['clean', 'resync', 'write changed.example', 'retirements', 'clean certificates']);
     expect(files.get('changed.example')).toBe(next.policyText);
     expect(store.rows.get(interrupted.id)).toMatchObject({
       servedPolicyId: next.policyId,
@@ -98,23 +101,31 @@ describe('StartupRecovery', () => {
     restored = true;
     serveFailsFor = 'b.example';
     await recovery().onApplicationBootstrap();
-    expect(events).toEqual(['clean', 'resync', 'serve a.example', 'retirements']);
+    expect(events).toEqual(['clean', 'resync', 'serve a.example', 'retirements', 'clean certificates']);
     serveFailsFor = undefined;
     events = [];
     await recovery().onApplicationBootstrap();
-    expect(events).toEqual(['clean', 'resync', 'serve a.example', 'serve b.example', 'marker cleared', 'retirements']);
+    expect(events).toEqual([
+      'clean',
+      'resync',
+      'serve a.example',
+      'serve b.example',
+      'marker cleared',
+      'retirements',
+      'clean certificates',
+    ]);
   });
 
   it('finishes due retirements, then resumes each domain that was provisioning where it stopped', async () => {
     store.put({ name: 'half.example', state: 'provisioning', step: 'certificate' });
     await recovery().onApplicationBootstrap();
-    expect(events).toEqual(['clean', 'resync', 'retirements', 'resume half.example']);
+    expect(events).toEqual(['clean', 'resync', 'retirements', 'resume half.example', 'clean certificates']);
   });
 
   it('goes on serving the rest when nginx cannot load the configuration at start-up', async () => {
     resyncFails = true;
     store.put({ name: 'half.example', state: 'provisioning', step: 'policy-file' });
     await recovery().onApplicationBootstrap();
-    expect(events).toEqual(['clean', 'retirements', 'resume half.example']);
+    expect(events).toEqual(['clean', 'retirements', 'resume half.example', 'clean certificates']);
   });
 });

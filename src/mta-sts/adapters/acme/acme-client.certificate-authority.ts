@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Agent, get as httpsGet } from 'node:https';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import * as acme from 'acme-client';
 import { CertificateAuthorityError } from '../../domain/errors';
 import {
@@ -61,7 +61,10 @@ function configureAcmeClient(options: AcmeOptions): void {
   settings.retryMaxAttempts = 0;
   acme.axios.defaults.timeout = options.requestTimeoutMs;
   if (options.extraCaPem) {
-    acme.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, options.extraCaPem] });
+    // One trust store for every connection: given `ca`, node builds a new one (parsing every
+    // public root) for each TLS connection, some 40 ms of CPU, which every ACME request paid.
+    const secureContext = createSecureContext({ ca: [...rootCertificates, options.extraCaPem] });
+    acme.axios.defaults.httpsAgent = new Agent({ secureContext });
   }
   if (!configured) {
     configured = true;
