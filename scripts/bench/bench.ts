@@ -20,6 +20,9 @@ function option(name: string, fallback: string): string {
   return at >= 0 && process.argv[at + 1] ? process.argv[at + 1] : fallback;
 }
 
+const SCALE_INTRO =
+  "The domains' DNS records are served by Knot DNS from a zone file, so a query costs the same at any size. The baseline does exactly the network work of a sweep (the same five DNS queries per domain, a TLS handshake with SNI and a GET of the policy, at the same concurrency) with one secure context reused; the panel and the baseline are warmed with the same 100 domains, then take turns (three each up to 10,000 domains, one above), and the medians are shown. CPU is the panel's process during its sweep and the baseline's process during its run. Enable is the median of five domains; list and card are timed over HTTP; panel start is from starting its process until its API answers.";
+
 const PUBLISHING_INTRO =
   'The records of each domain written the way the panel does it (read what is live, plan, one TSIG-signed RFC 2136 UPDATE), against the same updates sent by one `knsupdate` process without reading; then the time from sending a new id until a Knot DNS primary and its BIND secondary both answer it (loopback).';
 
@@ -151,6 +154,8 @@ async function main(): Promise<void> {
     '# Benchmarks',
     '',
     `Measured with \`npm run bench -- --sizes ${sizes.join(',')} --layout ${layout} --concurrency ${concurrency}\` on ${machine}, ${new Date().toISOString().slice(0, 10)}.`,
+    '',
+    SCALE_INTRO,
     '',
     resultTable(results),
     '',

@@ -1,5 +1,13 @@
 import { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 
+/** A table's name for SQL, each part quoted (`schema.table` on PostgreSQL). */
+function tableName(manager: EntityManager, path: string): string {
+  return path
+    .split('.')
+    .map((part) => manager.connection.driver.escape(part))
+    .join('.');
+}
+
 /** Rows per statement: well under SQLite's limit of 32,766 parameters for any of our tables. */
 const ROWS_PER_STATEMENT = 500;
 
@@ -44,7 +52,7 @@ export async function writeRows<T extends ObjectLiteral>(
       return `(${placeholders.join(', ')})`;
     });
     await manager.query(
-      `INSERT INTO ${driver.escape(metadata.tablePath)} (${names.join(', ')}) VALUES ${tuples.join(', ')}${upsert}`,
+      `INSERT INTO ${tableName(manager, metadata.tablePath)} (${names.join(', ')}) VALUES ${tuples.join(', ')}${upsert}`,
       parameters,
     );
   }
@@ -70,7 +78,7 @@ export async function readRows<T extends ObjectLiteral, K extends keyof T & stri
   const placeholders = values.map((_, index) => driver.createParameter(`p${index}`, index));
   const raw: Record<string, unknown>[] = await manager.query(
     `SELECT ${columns.map((column) => driver.escape(column.databaseName)).join(', ')} ` +
-      `FROM ${driver.escape(metadata.tablePath)} WHERE ${driver.escape(where.databaseName)} IN (${placeholders.join(', ')})`,
+      `FROM ${tableName(manager, metadata.tablePath)} WHERE ${driver.escape(where.databaseName)} IN (${placeholders.join(', ')})`,
     values.map((value) => driver.preparePersistentValue(value, where)),
   );
   return raw.map((row) => {
