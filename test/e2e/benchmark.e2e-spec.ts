@@ -1,5 +1,6 @@
 import { resultTable, runBenchmark } from '../../scripts/bench/benchmark';
 import { publishingTable, runPublishingBenchmark } from '../../scripts/bench/publishing';
+import { runServingBenchmark, servingTable } from '../../scripts/bench/serving';
 
 /**
  * Keeps `npm run bench` runnable: the whole benchmark on three domains, with the panel
@@ -26,6 +27,8 @@ describe('The scale benchmark', () => {
       ]) {
         expect(Number.isFinite(figure) && figure > 0).toBe(true);
       }
+      expect(result.startSeconds).toBeGreaterThan(0);
+      expect(result.rounds).toBe(3);
       // CPU seconds are counted in clock ticks: three domains may take less than one.
       expect(result.sweepCpuSeconds).toBeGreaterThanOrEqual(0);
       expect(result.baselineCpuSeconds).toBeGreaterThanOrEqual(0);
@@ -36,6 +39,25 @@ describe('The scale benchmark', () => {
     },
     180_000,
   );
+
+  it('measures policy serving in both layouts: handshakes with a GET, from client processes, and the worker CPU', async () => {
+    const results = await runServingBenchmark(
+      { domains: 3, clients: [1, 2], connections: 2, seconds: 1 },
+      () => undefined,
+    );
+    expect(results.map((result) => `${result.layout} ${result.clients}`)).toEqual([
+      'shared 1',
+      'shared 2',
+      'per-domain 1',
+      'per-domain 2',
+    ]);
+    for (const result of results) {
+      expect(result.failures).toBe(0);
+      expect(result.perSecond).toBeGreaterThan(0);
+      expect(result.cpuMsPerThousand).toBeGreaterThan(0);
+    }
+    expect(servingTable(results).split('\n')).toHaveLength(6);
+  }, 120_000);
 
   it('measures publishing the records of a few domains, its knsupdate baseline, and the time to every server', async () => {
     const result = await runPublishingBenchmark(5, () => undefined);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS, MtaStsDomainEntity, quietSqlite3 } from '../../src/mta-sts/persistence';
 import { readRows, writeRows } from '../../src/mta-sts/persistence/bulk-rows';
+import { CHECK_COLUMNS } from '../../src/mta-sts/persistence/typeorm-check-results';
 import { MtaStsCheckEntity, MtaStsCheckEventEntity } from '../../src/mta-sts/persistence/mta-sts-check.entity';
 import { CHECK_IDS } from '../../src/mta-sts/domain/check-verdicts';
 
@@ -54,17 +55,7 @@ describe('bulk rows', () => {
     observedAt,
     since: observedAt,
   });
-  const columns = [
-    'domainId',
-    'check',
-    'status',
-    'summary',
-    'detail',
-    'remedy',
-    'observed',
-    'observedAt',
-    'since',
-  ] as const;
+  const columns = CHECK_COLUMNS;
 
   it('inserts more rows than one statement holds, each value converted as the entity reads it back', async () => {
     const rows = domainIds.flatMap((id) => CHECK_IDS.map((check) => result(id, check, 'pass', at)));

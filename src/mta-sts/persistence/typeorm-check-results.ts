@@ -25,7 +25,7 @@ function toResult(row: MtaStsCheckEntity): CheckResult {
 }
 
 /** The columns a run writes into `mta_sts_checks`; the first two are its unique key. */
-const CHECK_COLUMNS = [
+export const CHECK_COLUMNS = [
   'domainId',
   'check',
   'status',
