@@ -38,7 +38,7 @@ import {
   timed,
 } from './measure';
 import { panelStart } from '../panel-start';
-import { writeSites } from './sites';
+import { reloadNginx, writeSites } from './sites';
 
 export interface BenchmarkOptions {
   readonly size: number;
@@ -260,30 +260,12 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     await lab.dnsmasq.update({ forward: { [ZONE]: `${knot.address}#${knot.port}` } });
 
     log(`[${size}] loading ${size} sites into nginx`);
-    const reload = await timed(async () => {
-      const master = Number((await execFileAsync('cat', [lab.nginx.pidFile])).stdout.trim());
-      const before = new Set(childrenOf(master));
-      await execFileAsync('nginx', [...lab.nginx.args, '-s', 'reload']);
-      await waitFor(
-        'nginx to replace its workers',
-        async () => !childrenOf(master).some((pid) => before.has(pid)),
-        600_000,
-      );
-      return master;
-    });
-    const master = reload.value;
+    const master = await reloadNginx(lab);
     const workers = childrenOf(master);
     const nginxMasterMb = memoryOf(master).rssMb;
     const nginxWorkerMb = Math.max(...workers.map((pid) => memoryOf(pid).rssMb));
     // A second reload, now that the configuration is warm, is what every change pays.
-    const secondReload = await timed(async () => {
-      await execFileAsync('nginx', [...lab.nginx.args, '-s', 'reload']);
-      await waitFor(
-        'nginx to replace its workers',
-        async () => !childrenOf(master).some((pid) => workers.includes(pid)),
-        600_000,
-      );
-    });
+    const secondReload = await timed(() => reloadNginx(lab));
     const setupSeconds = (Date.now() - setupStarted) / 1000;
 
     log(`[${size}] starting the panel`);
@@ -317,7 +299,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     );
     const startSeconds = Number(process.hrtime.bigint() - spawned) / 1e9;
 
-    log(`[${size}] sweep: checks of ${size} domains, ${concurrency} at a time`);
+    log(`[${size}] warming the panel and the baseline with the checks of ${WARM_UP_DOMAINS} domains`);
     // A long-running panel has its code compiled by the time a sweep comes: both sides are
     // warmed with the checks of the same few domains (the baseline below likewise).
     const warmUp = names.slice(0, WARM_UP_DOMAINS);

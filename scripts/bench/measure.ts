@@ -45,12 +45,16 @@ export async function pool<T>(
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ; 100 on Linux). */
 const USER_HZ = 100;
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-export function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** CPU seconds (user + system) in the text of a /proc `stat` file, a process's or a thread's. */
+function statCpuSeconds(stat: string): number {
   // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+export function cpuSecondsOf(pid: number): number {
+  return statCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
 
 /** CPU seconds (user + system) this process used while `work` ran. */
@@ -68,8 +72,7 @@ export function threadCpuOf(pid: number): Map<string, number> {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const name = Number(tid) === pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / USER_HZ);
+      byName.set(name, (byName.get(name) ?? 0) + statCpuSeconds(stat));
     } catch {
       // the thread ended between listing and reading
     }

@@ -11,10 +11,9 @@ import { createInterface } from 'node:readline';
 import { NginxLayout } from '../../src/mta-sts/mta-sts.options';
 import { NO_POLICY_IDENTITY, nextPolicyIdentity } from '../../src/mta-sts/domain/policy-id';
 import { Lab } from '../../test/support/lab';
-import { execFileAsync, waitFor } from '../../test/support/processes';
 import { TestCa } from '../../test/support/test-ca';
 import { childrenOf, cpuSecondsOf } from './measure';
-import { writeSites } from './sites';
+import { nginxMaster, reloadNginx, writeSites } from './sites';
 
 export interface ServingOptions {
   readonly domains: number;
@@ -55,7 +54,7 @@ async function load(
   for (const line of lines) {
     if ((await line.next()).value !== 'ready') throw new Error('a handshake client did not start');
   }
-  const master = Number((await execFileAsync('cat', [lab.nginx.pidFile])).stdout.trim());
+  const master = nginxMaster(lab);
   const workerCpu = () => childrenOf(master).reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
   const cpuBefore = workerCpu();
   const started = process.hrtime.bigint();
@@ -94,13 +93,7 @@ export async function runServingBenchmark(
     try {
       const ca = await TestCa.create('Serving CA');
       await writeSites(lab, layout, names, ca, identity.policyText!);
-      const master = Number((await execFileAsync('cat', [lab.nginx.pidFile])).stdout.trim());
-      const before = childrenOf(master);
-      await execFileAsync('nginx', [...lab.nginx.args, '-s', 'reload']);
-      await waitFor(
-        'nginx to replace its workers',
-        async () => !childrenOf(master).some((pid) => before.includes(pid)),
-      );
+      await reloadNginx(lab);
       for (const count of options.clients) {
         const run = await load(lab, hosts, count, options);
         const result: ServingResult = {

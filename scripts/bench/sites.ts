@@ -3,7 +3,7 @@
  * certificate bundle from an in-memory CA and what nginx needs to serve them, in either
  * layout. The benchmarks that need many served domains share it.
  */
-import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   renderDefaultsConfig,
@@ -17,8 +17,9 @@ import {
 import { NginxLayout } from '../../src/mta-sts/mta-sts.options';
 import { DataLayout } from '../../src/mta-sts/services/data-layout';
 import { Lab } from '../../test/support/lab';
-import { execFileAsync } from '../../test/support/processes';
+import { execFileAsync, waitFor } from '../../test/support/processes';
 import { TestCa } from '../../test/support/test-ca';
+import { childrenOf } from './measure';
 
 /**
  * Writes the files of `names` into the lab's data directory and nginx's sites directory
@@ -84,4 +85,22 @@ export async function writeSites(
     onSite(name, issued.certificatePem);
   }
   return layout;
+}
+
+/** The pid of the lab's nginx master. */
+export function nginxMaster(lab: Lab): number {
+  return Number(readFileSync(lab.nginx.pidFile, 'utf8').trim());
+}
+
+/** Reloads the lab's nginx and waits until none of its former workers is left; the master's pid. */
+export async function reloadNginx(lab: Lab): Promise<number> {
+  const master = nginxMaster(lab);
+  const before = new Set(childrenOf(master));
+  await execFileAsync('nginx', [...lab.nginx.args, '-s', 'reload']);
+  await waitFor(
+    'nginx to replace its workers',
+    async () => !childrenOf(master).some((pid) => before.has(pid)),
+    600_000,
+  );
+  return master;
 }

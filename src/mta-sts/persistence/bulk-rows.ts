@@ -36,9 +36,9 @@ export async function writeRows<T extends ObjectLiteral>(
   let upsert = '';
   if (conflict) {
     const keys = new Set<string>(conflict);
-    const assignments = columns
-      .filter((column) => !keys.has(column.propertyName))
-      .map((column) => `${driver.escape(column.databaseName)} = excluded.${driver.escape(column.databaseName)}`);
+    const assignments = names
+      .filter((_, index) => !keys.has(columns[index].propertyName))
+      .map((name) => `${name} = excluded.${name}`);
     const keyNames = conflict.map((name) => driver.escape(metadata.findColumnWithPropertyName(name)!.databaseName));
     upsert = ` ON CONFLICT (${keyNames.join(', ')}) DO UPDATE SET ${assignments.join(', ')}`;
   }

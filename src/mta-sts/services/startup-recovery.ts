@@ -60,15 +60,11 @@ export class StartupRecovery implements OnApplicationBootstrap {
       this.logger.log(`Resuming provisioning of ${entity.name} (stopped at ${entity.step ?? 'start'})`);
       this.run.start(DomainName.fromValidated(entity.name));
     }
-    this.certificateCleanup = this.dataDirectory
-      .removeStaleCertificateTemporaries(startedAt)
-      .catch((error: unknown) => {
-        this.logger.warn(`Could not look for stale temporary files among the certificates: ${String(error)}`);
-      });
+    // In the background: start-up does not wait for it (see removeStaleCertificateTemporaries).
+    void this.dataDirectory.removeStaleCertificateTemporaries(startedAt).catch((error: unknown) => {
+      this.logger.warn(`Could not look for stale temporary files among the certificates: ${String(error)}`);
+    });
   }
-
-  /** The background clean-up of the certificate directories, for tests and an orderly stop. */
-  certificateCleanup: Promise<void> = Promise.resolve();
 
   private async restorePolicyFile(entity: MtaStsDomainEntity): Promise<void> {
     const policy = policyOf(entity);
