@@ -57,6 +57,14 @@ export function cpuSecondsOf(pid: number): number {
   return statCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
 
+/**
+ * Seconds a process's main thread has spent ready to run but waiting for a CPU (Linux
+ * schedstat): what a loaded machine adds to a single-threaded run's wall time.
+ */
+export function runQueueSecondsOf(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+}
+
 /** CPU seconds (user + system) this process used while `work` ran. */
 export async function cpuOf<T>(work: () => Promise<T>): Promise<{ cpuSeconds: number; value: T }> {
   const before = process.cpuUsage();

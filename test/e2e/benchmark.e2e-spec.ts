@@ -28,7 +28,7 @@ describe('The scale benchmark', () => {
         expect(Number.isFinite(figure) && figure > 0).toBe(true);
       }
       expect(result.startSeconds).toBeGreaterThan(0);
-      expect(result.rounds).toBe(3);
+      expect(result.rounds).toBe(5); // five rounds up to 1,000 domains
       // CPU seconds are counted in clock ticks: three domains may take less than one.
       expect(result.sweepCpuSeconds).toBeGreaterThanOrEqual(0);
       expect(result.baselineCpuSeconds).toBeGreaterThanOrEqual(0);

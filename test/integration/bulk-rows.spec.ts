@@ -2,9 +2,9 @@ import 'reflect-metadata';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS, MtaStsDomainEntity, quietSqlite3 } from '../../src/mta-sts/persistence';
-import { readRows, writeRows } from '../../src/mta-sts/persistence/bulk-rows';
+import { entitiesAfter, readRows, writeRows } from '../../src/mta-sts/persistence/bulk-rows';
 import { CHECK_COLUMNS } from '../../src/mta-sts/persistence/typeorm-check-results';
 import { MtaStsCheckEntity, MtaStsCheckEventEntity } from '../../src/mta-sts/persistence/mta-sts-check.entity';
 import { CHECK_IDS } from '../../src/mta-sts/domain/check-verdicts';
@@ -125,6 +125,27 @@ describe('bulk rows', () => {
     expect(read[0].at).toBeInstanceOf(Date);
     expect(read[0].at.toISOString()).toBe(at.toISOString());
     expect(await readRows(source.manager, MtaStsCheckEventEntity, ['domainId'], 'domainId', [])).toEqual([]);
+  });
+
+  it('reads whole entities a page at a time, the same as find builds them', async () => {
+    const repository = source.getRepository(MtaStsDomainEntity);
+    await repository.update({ id: domainIds[5] }, { state: 'inactive', enabledAt: at, reissues: [at.toISOString()] });
+    await repository.update(
+      { id: domainIds[7] },
+      { enabledAt: at, mxDrop: { hosts: ['old.example'], after: at.toISOString() } },
+    );
+    const active = { property: 'state' as const, values: ['active'] };
+    const first = await entitiesAfter(source.manager, MtaStsDomainEntity, active, 'id', 0, 10);
+    expect(first.map((domain) => domain.id)).toEqual(domainIds.filter((id) => id !== domainIds[5]).slice(0, 10));
+    const next = await entitiesAfter(source.manager, MtaStsDomainEntity, active, 'id', first[9].id, 10);
+    expect(next[0].id).toBe(domainIds[11]);
+    const found = await repository.find({ where: { id: In(first.map((domain) => domain.id)) }, order: { id: 'ASC' } });
+    expect(first).toEqual(found);
+    expect(first[0]).toBeInstanceOf(MtaStsDomainEntity);
+    expect(first.find((domain) => domain.id === domainIds[7])!.enabledAt).toEqual(at);
+    expect(
+      await entitiesAfter(source.manager, MtaStsDomainEntity, { property: 'state', values: [] }, 'id', 0, 10),
+    ).toEqual([]);
   });
 
   it('runs sqlite3 without its verbose mode, which would describe every call for a stack trace', async () => {

@@ -101,6 +101,7 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
     return this.report(
       'checks',
       sweep.then(async (report) => {
+        await this.checks.writeWaiting();
         if (report) await this.followUps.sweepDone();
         const failed = (await Promise.allSettled(commits)).filter((commit) => commit.status === 'rejected');
         if (!report || failed.length === 0) return report;

@@ -59,6 +59,50 @@ export async function writeRows<T extends ObjectLiteral>(
 }
 
 /**
+ * Sets one column of many rows, each key its own value: the rows whose `key` is in
+ * `values` (and, with `among`, whose `among.property` is one of `among.values`) get the
+ * value given for their key, in one `UPDATE … SET column = CASE key WHEN … END` per 500
+ * keys. What a sweep writes for a result that has not changed: its observation time.
+ */
+export async function setColumnByKey<T extends ObjectLiteral>(
+  manager: EntityManager,
+  target: EntityTarget<T>,
+  property: keyof T & string,
+  key: keyof T & string,
+  values: ReadonlyMap<unknown, unknown>,
+  among?: { readonly property: keyof T & string; readonly values: readonly unknown[] },
+): Promise<void> {
+  if (values.size === 0 || among?.values.length === 0) return;
+  const metadata = manager.connection.getMetadata(target);
+  const driver = manager.connection.driver;
+  const column = metadata.findColumnWithPropertyName(property)!;
+  const keyColumn = metadata.findColumnWithPropertyName(key)!;
+  const keyName = driver.escape(keyColumn.databaseName);
+  const entries = [...values];
+  for (let start = 0; start < entries.length; start += ROWS_PER_STATEMENT) {
+    const parameters: unknown[] = [];
+    const parameter = (value: unknown, of: typeof column) => {
+      parameters.push(driver.preparePersistentValue(value, of));
+      return driver.createParameter(`p${parameters.length - 1}`, parameters.length - 1);
+    };
+    const slice = entries.slice(start, start + ROWS_PER_STATEMENT);
+    const cases = slice.map(([id, value]) => `WHEN ${parameter(id, keyColumn)} THEN ${parameter(value, column)}`);
+    const keys = slice.map(([id]) => parameter(id, keyColumn));
+    let where = `${keyName} IN (${keys.join(', ')})`;
+    if (among) {
+      const amongColumn = metadata.findColumnWithPropertyName(among.property)!;
+      const listed = among.values.map((value) => parameter(value, amongColumn));
+      where += ` AND ${driver.escape(amongColumn.databaseName)} IN (${listed.join(', ')})`;
+    }
+    await manager.query(
+      `UPDATE ${tableName(manager, metadata.tablePath)} SET ${driver.escape(column.databaseName)} = ` +
+        `CASE ${keyName} ${cases.join(' ')} END WHERE ${where}`,
+      parameters,
+    );
+  }
+}
+
+/**
  * The given columns of the rows whose `property` is one of `values`, as plain objects with
  * each value converted by the driver, without building entities (what a sweep reads back
  * for every domain it checked).
@@ -86,5 +130,48 @@ export async function readRows<T extends ObjectLiteral, K extends keyof T & stri
     for (const column of columns)
       result[column.propertyName] = driver.prepareHydratedValue(row[column.databaseName], column);
     return result as Pick<T, K>;
+  });
+}
+
+/**
+ * Whole entities, a page at a time in key order: those whose `property` is one of `values`
+ * and whose `key` is above `after`. Built from the rows here, each column converted by the
+ * driver, rather than by `find`, whose query builder and result transformer cost several
+ * times the query itself (a sweep reads every domain this way).
+ */
+export async function entitiesAfter<T extends ObjectLiteral>(
+  manager: EntityManager,
+  target: EntityTarget<T>,
+  where: { readonly property: keyof T & string; readonly values: readonly unknown[] },
+  key: keyof T & string,
+  after: unknown,
+  limit: number,
+): Promise<T[]> {
+  if (where.values.length === 0) return [];
+  const metadata = manager.connection.getMetadata(target);
+  const driver = manager.connection.driver;
+  const filter = metadata.findColumnWithPropertyName(where.property)!;
+  const order = metadata.findColumnWithPropertyName(key)!;
+  const parameters = [
+    ...where.values.map((value) => driver.preparePersistentValue(value, filter)),
+    driver.preparePersistentValue(after, order),
+  ];
+  const placeholders = parameters.map((_, index) => driver.createParameter(`p${index}`, index));
+  const orderName = driver.escape(order.databaseName);
+  const raw: Record<string, unknown>[] = await manager.query(
+    `SELECT ${metadata.columns.map((column) => driver.escape(column.databaseName)).join(', ')} ` +
+      `FROM ${tableName(manager, metadata.tablePath)} ` +
+      `WHERE ${driver.escape(filter.databaseName)} IN (${placeholders.slice(0, -1).join(', ')}) AND ${orderName} > ${placeholders[placeholders.length - 1]} ` +
+      `ORDER BY ${orderName} LIMIT ${Math.floor(limit)}`,
+    parameters,
+  );
+  return raw.map((row) => {
+    const entity = metadata.create(undefined, { fromDeserializer: true }) as T;
+    for (const column of metadata.columns)
+      (entity as Record<string, unknown>)[column.propertyName] = driver.prepareHydratedValue(
+        row[column.databaseName],
+        column,
+      );
+    return entity;
   });
 }

@@ -8,6 +8,7 @@ import { DnsPublishing1764500000000 } from './migrations/1764500000000-dns-publi
 import { TlsReports1764600000000 } from './migrations/1764600000000-tls-reports';
 import { MtaStsDomainActivityEntity } from './mta-sts-domain-activity.entity';
 import { PolicyFetches1764700000000 } from './migrations/1764700000000-policy-fetches';
+import { CheckDigests1764800000000 } from './migrations/1764800000000-check-digests';
 import { MtaStsFetcherEntity, MtaStsLogCursorEntity, MtaStsPolicyFetchEntity } from './mta-sts-policy-fetch.entity';
 import { MtaStsTlsDailyEntity, MtaStsTlsFailureEntity, MtaStsTlsReportEntity } from './mta-sts-tls-report.entity';
 import { MtaStsActionEntity } from './mta-sts-action.entity';
@@ -56,4 +57,5 @@ export const MTA_STS_MIGRATIONS = [
   DnsPublishing1764500000000,
   TlsReports1764600000000,
   PolicyFetches1764700000000,
+  CheckDigests1764800000000,
 ];

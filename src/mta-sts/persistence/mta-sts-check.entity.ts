@@ -41,6 +41,13 @@ export class MtaStsCheckEntity {
   /** When the check reached its current status. */
   @Column({ type: Date })
   since!: Date;
+
+  /**
+   * A digest of the result's content (status, texts, observed records): a check that
+   * finds the same again has only its `observedAt` written. Null until first written so.
+   */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  digest!: string | null;
 }
 
 /** One change of a check's status: the history an admin reads to see when things broke. */

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
-import { readRows, writeRows } from './bulk-rows';
+import { createHash } from 'node:crypto';
+import { readRows, setColumnByKey, writeRows } from './bulk-rows';
 import { Badge } from '../domain/badges';
 import { CHECK_IDS, CheckResult } from '../domain/check-verdicts';
 import { afterCheckRun } from '../domain/check-run';
@@ -24,6 +25,29 @@ function toResult(row: MtaStsCheckEntity): CheckResult {
   };
 }
 
+/** What a stored result holds, as a digest: the same digest means nothing to write but the time. */
+function resultDigest(result: CheckResult): string {
+  const content = [result.status, result.summary, result.detail, result.remedy, result.observed ?? null];
+  return createHash('sha256').update(JSON.stringify(content)).digest('base64url');
+}
+
+function checkRow(domainId: number, result: CheckResult, since: Date, digest: string): Partial<MtaStsCheckEntity> {
+  return {
+    domainId,
+    check: result.check,
+    status: result.status,
+    summary: result.summary,
+    detail: result.detail,
+    remedy: result.remedy,
+    observed: result.observed
+      ? Object.fromEntries(Object.entries(result.observed).map(([type, values]) => [type, [...values]]))
+      : null,
+    observedAt: result.observedAt,
+    since,
+    digest,
+  };
+}
+
 /** The columns a run writes into `mta_sts_checks`; the first two are its unique key. */
 export const CHECK_COLUMNS = [
   'domainId',
@@ -35,6 +59,7 @@ export const CHECK_COLUMNS = [
   'observed',
   'observedAt',
   'since',
+  'digest',
 ] as const satisfies readonly (keyof MtaStsCheckEntity)[];
 
 const EVENT_COLUMNS = [
@@ -86,33 +111,35 @@ export class TypeOrmCheckResults extends CheckResults {
     return this.transactions.run(async (manager) => {
       const domains = manager.getRepository(MtaStsDomainEntity);
       const ids = [...new Set(batch.map((item) => item.domainId))];
-      const previous = new Map<string, Pick<MtaStsCheckEntity, 'domainId' | 'check' | 'status' | 'since'>>(
-        (await readRows(manager, MtaStsCheckEntity, ['domainId', 'check', 'status', 'since'], 'domainId', ids)).map(
-          (row) => [`${row.domainId}/${row.check}`, row],
-        ),
+      const previous = new Map<string, Pick<MtaStsCheckEntity, 'domainId' | 'check' | 'status' | 'since' | 'digest'>>(
+        (
+          await readRows(
+            manager,
+            MtaStsCheckEntity,
+            ['domainId', 'check', 'status', 'since', 'digest'],
+            'domainId',
+            ids,
+          )
+        ).map((row) => [`${row.domainId}/${row.check}`, row]),
       );
-      const rows: Partial<MtaStsCheckEntity>[] = [];
+      // Results that changed are written whole; the others only get their new observation
+      // time, one statement for the domains that ran the same checks.
+      const written = new Map<string, Partial<MtaStsCheckEntity>>();
+      const stamps = new Map<string, Map<number, Date>>();
       const events: Partial<MtaStsCheckEventEntity>[] = [];
       for (const { domainId, results } of batch) {
+        const unchanged: string[] = [];
         for (const result of results) {
           const key = `${domainId}/${result.check}`;
           const before = previous.get(key);
+          const digest = resultDigest(result);
           const changed = before?.status !== result.status;
           const since = changed ? result.observedAt : before!.since;
-          previous.set(key, { domainId, check: result.check, status: result.status, since });
-          rows.push({
-            domainId,
-            check: result.check,
-            status: result.status,
-            summary: result.summary,
-            detail: result.detail,
-            remedy: result.remedy,
-            observed: result.observed
-              ? Object.fromEntries(Object.entries(result.observed).map(([type, values]) => [type, [...values]]))
-              : null,
-            observedAt: result.observedAt,
-            since,
-          });
+          previous.set(key, { domainId, check: result.check, status: result.status, since, digest });
+          const pending = written.get(key);
+          if (before?.digest === digest && pending) pending.observedAt = result.observedAt;
+          else if (before?.digest === digest) unchanged.push(result.check);
+          else written.set(key, checkRow(domainId, result, since, digest));
           if (changed) {
             events.push({
               domainId,
@@ -124,30 +151,32 @@ export class TypeOrmCheckResults extends CheckResults {
             });
           }
         }
+        if (unchanged.length > 0) {
+          const checks = unchanged.join(',');
+          stamps.set(checks, (stamps.get(checks) ?? new Map<number, Date>()).set(domainId, results[0].observedAt));
+        }
       }
-      // The same domain twice in a batch: its later results win.
-      const latest = new Map(rows.map((row) => [`${row.domainId}/${row.check}`, row]));
-      await writeRows(manager, MtaStsCheckEntity, CHECK_COLUMNS, [...latest.values()], ['domainId', 'check']);
+      // Stamps first: a result written whole later in the same batch then keeps its own time.
+      for (const [checks, observedAt] of stamps) {
+        await setColumnByKey(manager, MtaStsCheckEntity, 'observedAt', 'domainId', observedAt, {
+          property: 'check',
+          values: checks.split(','),
+        });
+      }
+      await writeRows(manager, MtaStsCheckEntity, CHECK_COLUMNS, [...written.values()], ['domainId', 'check']);
       await writeRows(manager, MtaStsCheckEventEntity, EVENT_COLUMNS, events);
       // Badges and run times: one UPDATE per badge rather than one per domain. The run time
       // is the batch's latest observation (its domains were observed within moments).
       const latestByDomain = new Map(batch.map((item) => [item.domainId, item.results]));
       const checkedIds = new Map(batch.map((item) => [item.domainId, item.checkedId]));
       const ranAt = new Date(Math.max(...batch.map((item) => (item.results[0]?.observedAt ?? new Date()).getTime())));
-      const states = await domains.find({
-        where: { id: In(ids) },
-        select: [
-          'id',
-          'name',
-          'state',
-          'badge',
-          'mode',
-          'enabledAt',
-          'servedPolicyId',
-          'policyPublishedAt',
-          'policyVisibleAt',
-        ],
-      });
+      const states = await readRows(
+        manager,
+        MtaStsDomainEntity,
+        ['id', 'name', 'state', 'badge', 'mode', 'enabledAt', 'servedPolicyId', 'policyPublishedAt', 'policyVisibleAt'],
+        'id',
+        ids,
+      );
       const eventsByDomain = new Map<
         number,
         { check: string; status: MtaStsCheckEntity['status']; summary: string }[]

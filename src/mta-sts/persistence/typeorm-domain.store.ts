@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { FindOptionsWhere, In, LessThanOrEqual, Like, MoreThan, QueryFailedError, Repository } from 'typeorm';
+import { FindOptionsWhere, In, LessThanOrEqual, Like, QueryFailedError, Repository } from 'typeorm';
 import type { DomainState } from '../domain/domain-state';
 import type { AuditEntry, Transition } from '../domain/transitions';
 import type { DomainRecord } from '../domain/domain-record';
@@ -17,6 +17,7 @@ import { ActionLog } from '../services/action-log';
 import { MtaStsActionEntity, actionRow } from './mta-sts-action.entity';
 import { MtaStsDomainEntity } from './mta-sts-domain.entity';
 import { Transactions } from './transactions';
+import { entitiesAfter } from './bulk-rows';
 
 /** `DomainStore` on the host's TypeORM data source (SQLite, PostgreSQL, …). */
 @Injectable()
@@ -115,17 +116,29 @@ export class TypeOrmDomainStore extends DomainStore {
     return { entities, total, page, pages };
   }
 
+  /**
+   * Every domain in one of `states`, a page at a time in id order. The next page is read
+   * while this one is worked through: on SQLite the read waits behind any transaction in
+   * progress, and a sweep's workers would otherwise all wait for it at each page's end.
+   */
   async *stream(states: readonly DomainState[], pageSize = 200): AsyncIterable<MtaStsDomainEntity> {
-    let after = 0;
+    const read = (after: number) =>
+      entitiesAfter(
+        this.domains.manager,
+        MtaStsDomainEntity,
+        { property: 'state', values: states },
+        'id',
+        after,
+        pageSize,
+      );
+    let page = await read(0);
     for (;;) {
-      const page = await this.domains.find({
-        where: { state: In([...states]), id: MoreThan(after) },
-        order: { id: 'ASC' },
-        take: pageSize,
-      });
+      const next = page.length < pageSize ? undefined : read(page[page.length - 1].id);
+      // A failed read surfaces where it is awaited; a consumer that stops early leaves it unread.
+      next?.catch(() => undefined);
       yield* page;
-      if (page.length < pageSize) return;
-      after = page[page.length - 1].id;
+      if (!next) return;
+      page = await next;
     }
   }
 

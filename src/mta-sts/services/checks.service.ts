@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CHECK_IDS, CheckResult, CheckId, domainBadge, graceStart } from '../domain/checks';
+import { CHECK_IDS, CheckResult, CheckId, CheckVerdict, domainBadge, graceStart } from '../domain/checks';
 import { NotificationsService } from './notifications.service';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
@@ -22,6 +22,7 @@ export type { CheckEvent } from '../ports/check-results.port';
 export class ChecksService {
   private readonly pending: PendingWrite[] = [];
   private flushing: Promise<void> | undefined;
+  private lingering: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(CheckResults) private readonly results: CheckResults,
@@ -43,14 +44,16 @@ export class ChecksService {
    * probes MX hosts again even when a recent result could be reused (promotion, a click).
    */
   async run(entity: MtaStsDomainEntity, options: { fresh?: boolean } = {}): Promise<CheckResult[]> {
-    const { results, stored } = await this.observe(entity, options);
-    await stored;
+    const { verdicts } = await this.evidence.evaluate(entity, options.fresh ?? false);
+    const results = this.stamp(verdicts);
+    await this.store(entity.id, entity.servedPolicyId, results, true);
     return results;
   }
 
   /**
    * Observes and judges, then queues the results for storing: `stored` settles once they
-   * are committed. A sweep moves on to the next domain without waiting for the commit.
+   * are committed. A sweep moves on to the next domain without waiting for the commit, so
+   * its results may wait a moment to be written with others (`LINGER_MS`).
    * `liveMx` is the live MX set as `mx:` patterns, when DNS gave a usable one.
    */
   async observe(
@@ -58,9 +61,13 @@ export class ChecksService {
     options: { fresh?: boolean } = {},
   ): Promise<{ results: CheckResult[]; stored: Promise<void>; liveMx?: string[] }> {
     const { verdicts, liveMx } = await this.evidence.evaluate(entity, options.fresh ?? false);
+    const results = this.stamp(verdicts);
+    return { results, stored: this.store(entity.id, entity.servedPolicyId, results, false), liveMx };
+  }
+
+  private stamp(verdicts: readonly CheckVerdict[]): CheckResult[] {
     const observedAt = this.clock.now();
-    const results = verdicts.map((verdict) => ({ ...verdict, observedAt }));
-    return { results, stored: this.store(entity.id, entity.servedPolicyId, results), liveMx };
+    return verdicts.map((verdict) => ({ ...verdict, observedAt }));
   }
 
   /**
@@ -70,6 +77,13 @@ export class ChecksService {
    */
   async backlogDrained(): Promise<void> {
     while (this.pending.length >= MAX_BACKLOG && this.flushing) await this.flushing.catch(() => undefined);
+  }
+
+  /** Writes the results waiting to be stored without their linger: a sweep has ended, nothing more will join them. */
+  async writeWaiting(): Promise<void> {
+    for (const item of this.pending) item.urgent = true;
+    this.schedule();
+    while (this.flushing) await this.flushing;
   }
 
   /** Recomputes the stored badge from the domain's state and its latest results. */
@@ -95,28 +109,52 @@ export class ChecksService {
 
   /**
    * Stores one domain's results. Writes from many domains are committed together (group
-   * commit): while one transaction runs, the results that arrive wait for the next, so a
-   * sweep pays one commit per batch rather than per domain, and SQLite's single connection
-   * never sees two transactions at once.
+   * commit): results wait up to `LINGER_MS` for others, or while a transaction runs, so a
+   * sweep pays one transaction per batch rather than per domain, and SQLite's single
+   * connection never sees two transactions at once. `urgent` results (someone is waiting
+   * for them) are written as soon as no transaction is running.
    */
-  private store(domainId: number, checkedId: string | null, results: readonly CheckResult[]): Promise<void> {
+  private store(
+    domainId: number,
+    checkedId: string | null,
+    results: readonly CheckResult[],
+    urgent: boolean,
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ domainId, checkedId, results, resolve, reject });
-      this.flushing ??= this.flush().finally(() => {
-        this.flushing = undefined;
-      });
+      this.pending.push({ domainId, checkedId, results, urgent, resolve, reject });
+      this.schedule();
     });
   }
 
+  /** Starts the next batch now when it is full or awaited, else once the linger has passed. */
+  private schedule(): void {
+    if (this.flushing || this.pending.length === 0) return;
+    if (this.pending.length >= MAX_BATCH || this.pending.some((item) => item.urgent)) {
+      clearTimeout(this.lingering);
+      this.lingering = undefined;
+      this.flushing = this.flush().finally(() => {
+        this.flushing = undefined;
+        this.schedule();
+      });
+      return;
+    }
+    this.lingering ??= setTimeout(() => {
+      this.lingering = undefined;
+      this.flushing ??= this.flush().finally(() => {
+        this.flushing = undefined;
+        this.schedule();
+      });
+    }, LINGER_MS);
+  }
+
+  /** Writes one batch; the results that arrive meanwhile wait for the next. */
   private async flush(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, MAX_BATCH);
-      try {
-        await this.write(batch);
-        for (const item of batch) item.resolve();
-      } catch (error) {
-        for (const item of batch) item.reject(error);
-      }
+    const batch = this.pending.splice(0, MAX_BATCH);
+    try {
+      await this.write(batch);
+      for (const item of batch) item.resolve();
+    } catch (error) {
+      for (const item of batch) item.reject(error);
     }
   }
 
@@ -139,6 +177,8 @@ interface PendingWrite {
   /** The served policy id the results were judged against. */
   readonly checkedId: string | null;
   readonly results: readonly CheckResult[];
+  /** Someone waits for these results (a click, the end of a sweep), rather than a sweep that moves on. */
+  urgent: boolean;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -156,3 +196,10 @@ const MAX_BATCH = 250;
  * few megabytes however many domains there are.
  */
 const MAX_BACKLOG = 4 * MAX_BATCH;
+
+/**
+ * How long a sweep's results may wait for others before they are written. Without it a
+ * batch held only the domains checked during the previous commit (about one per domain in
+ * flight), and every few dozen results paid a transaction's fixed statements.
+ */
+const LINGER_MS = 200;

@@ -114,22 +114,60 @@ describe('ChecksService', () => {
     ]);
   });
 
-  it('stores the results of domains checked meanwhile in one batch, and fails every waiter of a failed batch', async () => {
+  it('stores the results of a sweep together once they have waited a moment, and fails every waiter of a failed batch', async () => {
+    vi.useFakeTimers();
+    try {
+      const checks = service();
+      const domains = ['a.example', 'b.example', 'c.example'].map((name) =>
+        servingDomain(store, { name, badge: 'active' }),
+      );
+      const observed = [];
+      for (const domain of domains) observed.push(await checks.observe(domain));
+      expect(batches).toEqual([]);
+      storeFails = true;
+      const settled = Promise.allSettled(observed.map((one) => one.stored));
+      await vi.advanceTimersByTimeAsync(200);
+      const outcomes = await settled;
+      expect(batches).toEqual([3]);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('writes what a finished sweep left waiting at once, without its linger', async () => {
+    vi.useFakeTimers();
+    try {
+      const checks = service();
+      const domains = ['a.example', 'b.example'].map((name) => servingDomain(store, { name, badge: 'active' }));
+      const observed = [];
+      for (const domain of domains) observed.push(await checks.observe(domain));
+      await checks.writeWaiting();
+      expect(batches).toEqual([2]);
+      await Promise.all(observed.map((one) => one.stored));
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('writes results someone waits for at once, with those of a sweep that were waiting, and the rest after the running batch', async () => {
     const checks = service();
-    const domains = ['a.example', 'b.example', 'c.example'].map((name) =>
+    const [swept, clicked, later] = ['a.example', 'b.example', 'c.example'].map((name) =>
       servingDomain(store, { name, badge: 'active' }),
     );
+    const waiting = await checks.observe(swept);
     let open!: () => void;
     gate = new Promise<void>((resolve) => (open = resolve));
-    const first = await checks.observe(domains[0]);
-    // The first batch is being written; the next two results wait for the one after it.
+    const click = checks.run(clicked);
     await new Promise((resolve) => setImmediate(resolve));
-    const rest = await Promise.all(domains.slice(1).map((domain) => checks.observe(domain)));
+    expect(batches).toEqual([2]); // the click did not wait for the linger
+    const next = checks.run(later);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([2]); // nor two transactions at once
     gate = undefined;
-    storeFails = true;
     open();
-    const outcomes = await Promise.allSettled([first, ...rest].map((observed) => observed.stored));
-    expect(batches).toEqual([1, 2]);
-    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    await Promise.all([waiting.stored, click, next]);
+    expect(batches).toEqual([2, 1]);
   });
 });
