@@ -13,6 +13,6 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     // dist/ is built once, before any spec: the end-to-end specs run the panel from it.
-    globalSetup: ['test/support/build-panel.ts'],
+    globalSetup: ['test/support/build-panel.ts', 'test/support/postgres-setup.ts'],
   },
 });

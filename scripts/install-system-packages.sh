@@ -9,11 +9,12 @@
 # authoritative DNS servers DNS publishing writes to: Knot DNS and BIND (RFC 2136 with
 # TSIG) and PowerDNS Authoritative with its SQLite backend (its HTTP API), and Unbound,
 # a recursive resolver that follows a CNAME from one lab zone into another; Dovecot's IMAP
-# server, the mailbox TLS reports are mailed to.
+# server, the mailbox TLS reports are mailed to; PostgreSQL, the second database the
+# integration suite runs on (a private cluster each run; the packaged one stays down).
 set -euo pipefail
 
 packages=(pebble dnsmasq-base postfix-mta-sts-resolver postfix openssl util-linux knot-dnsutils chromium systemd
-  knot bind9 pdns-server pdns-backend-sqlite3 unbound dovecot-imapd)
+  knot bind9 pdns-server pdns-backend-sqlite3 unbound dovecot-imapd postgresql)
 # Any nginx on the PATH will do; nginx-light is the smallest package that has one.
 command -v nginx >/dev/null 2>&1 || packages+=(nginx-light)
 

@@ -27,7 +27,7 @@ export class AppModule implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     // In WAL mode NORMAL still never corrupts the database; the last commits before a
     // power cut may be lost, which check results and state recover from by themselves.
-    await this.database.query('PRAGMA synchronous = NORMAL');
+    if (this.database.options.type === 'sqlite') await this.database.query('PRAGMA synchronous = NORMAL');
   }
 
   static forConfig(config: PanelConfig): DynamicModule {
@@ -38,6 +38,18 @@ export class AppModule implements OnModuleInit {
       imports: [
         TypeOrmModule.forRootAsync({
           useFactory: () => {
+            const common = {
+              entities: [...MTA_STS_ENTITIES, PanelSessionEntity],
+              migrations: [...MTA_STS_MIGRATIONS, PanelSessions1764400000000],
+              migrationsRun: true,
+              synchronize: false,
+              retryAttempts: 2,
+              retryDelay: 500,
+            };
+            if (config.databaseUrl) {
+              // PostgreSQL (MTA_STS_DATABASE_URL): the same migrations and queries as on SQLite.
+              return { type: 'postgres' as const, url: config.databaseUrl, ...common };
+            }
             const database = join(config.resolved.dataDir, DATABASE_FILE);
             prepareDatabaseFile(database);
             return {
@@ -45,17 +57,12 @@ export class AppModule implements OnModuleInit {
               // Without sqlite3's verbose mode, which TypeORM would turn on (see quietSqlite3).
               driver: quietSqlite3,
               database,
-              entities: [...MTA_STS_ENTITIES, PanelSessionEntity],
-              migrations: [...MTA_STS_MIGRATIONS, PanelSessions1764400000000],
-              migrationsRun: true,
-              synchronize: false,
+              ...common,
               // Readers never wait for the writer; with synchronous=NORMAL (set below) a commit
               // does not wait for the disk, and the database cannot be corrupted by a crash.
               enableWAL: true,
               // A lock held by another program is waited for, within bounds, not failed at once.
               busyTimeout: DATABASE_BUSY_TIMEOUT_MS,
-              retryAttempts: 2,
-              retryDelay: 500,
             };
           },
         }),

@@ -38,6 +38,8 @@ export interface PanelConfig {
   readonly logFormat: LogFormat;
   /** `MTA_STS_TRUST_PROXY`: Express's `trust proxy` (which proxies may set X-Forwarded-*). */
   readonly trustProxy: string | number | false;
+  /** `MTA_STS_DATABASE_URL`: a PostgreSQL database instead of the SQLite file in the data directory. */
+  readonly databaseUrl?: string;
 }
 
 /** Which environment variable feeds which module option, so errors can name the variable. */
@@ -138,6 +140,31 @@ function trustProxy(value: string | undefined): string | number | false {
   return entries.join(',');
 }
 
+/** `MTA_STS_DATABASE_URL`: empty for SQLite, else a `postgres://` or `postgresql://` URL with a database name. */
+function databaseUrl(value: string | undefined): string | undefined {
+  const given = value?.trim();
+  if (!given) return undefined;
+  let url: URL;
+  try {
+    url = new URL(given);
+  } catch {
+    throw new InvalidSettingError('MTA_STS_DATABASE_URL', 'is not a URL (postgres://user:password@host:5432/database)');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new InvalidSettingError(
+      'MTA_STS_DATABASE_URL',
+      `"${url.protocol}" is not postgres: (leave the setting empty for SQLite in the data directory)`,
+    );
+  }
+  if (url.pathname.length <= 1) {
+    throw new InvalidSettingError(
+      'MTA_STS_DATABASE_URL',
+      'names no database (postgres://user:password@host:5432/database)',
+    );
+  }
+  return given;
+}
+
 export function loadPanelConfig(env: Env = process.env): PanelConfig {
   const port = integer(env, 'PORT', 3000, 1, 65535);
   const host = env.HOST?.trim() || '127.0.0.1';
@@ -199,6 +226,7 @@ export function loadPanelConfig(env: Env = process.env): PanelConfig {
       host,
       logFormat,
       trustProxy: trustProxy(env.MTA_STS_TRUST_PROXY),
+      databaseUrl: databaseUrl(env.MTA_STS_DATABASE_URL),
       users,
       sessionSecret,
       sessionSecretConfigured: Boolean(configuredSecret),

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS, MtaStsDomainEntity, quietSqlite3 } from '../../src/mta-sts/persistence';
+import { dropDataSource, migratedDataSource } from '../support/test-database';
+import { MtaStsDomainEntity } from '../../src/mta-sts/persistence';
 import { MtaStsCheckEntity, MtaStsCheckEventEntity } from '../../src/mta-sts/persistence/mta-sts-check.entity';
 import { TypeOrmCheckResults } from '../../src/mta-sts/persistence/typeorm-check-results';
 import { Transactions } from '../../src/mta-sts/persistence/transactions';
@@ -23,15 +24,7 @@ describe('check results store', () => {
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mta-sts-results-'));
-    source = new DataSource({
-      type: 'sqlite',
-      driver: quietSqlite3,
-      database: join(dir, 'results.sqlite'),
-      entities: MTA_STS_ENTITIES,
-      migrations: MTA_STS_MIGRATIONS,
-      migrationsRun: true,
-    });
-    await source.initialize();
+    source = await migratedDataSource(dir);
     const domains = await source.getRepository(MtaStsDomainEntity).save(
       Array.from({ length: 3 }, (_, index) => ({
         name: `d${index}.example`,
@@ -61,7 +54,7 @@ describe('check results store', () => {
   afterEach(async () => {
     vi.restoreAllMocks();
     statements.length = 0;
-    await source.destroy();
+    await dropDataSource(dir, source);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -116,7 +109,7 @@ describe('check results store', () => {
     await store.store(run(second, failing));
     const upserts = writesTo('mta_sts_checks').filter((sql) => sql.startsWith('INSERT'));
     expect(upserts).toHaveLength(1);
-    expect((upserts[0].match(/\(\?/g) ?? []).length).toBe(3); // one row per domain
+    expect((upserts[0].match(/\((\?|\$\d+)/g) ?? []).length).toBe(3); // one row per domain
     const certificate = (await rowsOf()).filter((row) => row.check === 'certificate');
     expect(certificate.map((row) => [row.status, row.summary, row.since.getTime()])).toEqual(
       certificate.map(() => ['fail', 'certificate is fail', second.getTime()]),

@@ -3,16 +3,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { dropDataSource, migratedDataSource } from '../support/test-database';
 import { DELETABLE, newDomain, startEnable, stepReached } from '../../src/mta-sts/domain/transitions';
 import { DomainName } from '../../src/mta-sts/domain/hostname';
-import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS, MtaStsDomainEntity } from '../../src/mta-sts/persistence';
+import { MtaStsDomainEntity } from '../../src/mta-sts/persistence';
 import { MtaStsActionEntity } from '../../src/mta-sts/persistence/mta-sts-action.entity';
 import { TypeOrmDomainStore } from '../../src/mta-sts/persistence/typeorm-domain.store';
 import { Transactions } from '../../src/mta-sts/persistence/transactions';
 import { StaleDomainError } from '../../src/mta-sts/ports/domain-store.port';
 import { ActionLog } from '../../src/mta-sts/services/action-log';
 
-/** The TypeORM domain store on a real SQLite database, migrated as a host migrates it. */
+/** The TypeORM domain store on a real database (SQLite or PostgreSQL), migrated as a host migrates it. */
 describe('TypeOrmDomainStore', () => {
   let dir: string;
   let source: DataSource;
@@ -22,15 +23,7 @@ describe('TypeOrmDomainStore', () => {
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mta-sts-store-'));
-    source = new DataSource({
-      type: 'sqlite',
-      database: join(dir, 'store.sqlite'),
-      entities: MTA_STS_ENTITIES,
-      migrations: MTA_STS_MIGRATIONS,
-      migrationsRun: true,
-      logging: false,
-    });
-    await source.initialize();
+    source = await migratedDataSource(dir);
     const log = new ActionLog();
     vi.spyOn(log, 'record').mockImplementation(() => undefined);
     store = new TypeOrmDomainStore(
@@ -53,7 +46,7 @@ describe('TypeOrmDomainStore', () => {
   });
 
   afterEach(async () => {
-    await source.destroy();
+    await dropDataSource(dir, source);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -94,9 +87,18 @@ describe('TypeOrmDomainStore', () => {
   });
 
   it('rolls the row back when its audit entry cannot be written', async () => {
-    await source.query(
-      "CREATE TRIGGER refuse_audit BEFORE INSERT ON mta_sts_actions BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
-    );
+    if (source.options.type === 'sqlite') {
+      await source.query(
+        "CREATE TRIGGER refuse_audit BEFORE INSERT ON mta_sts_actions BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
+      );
+    } else {
+      await source.query(
+        "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$ LANGUAGE plpgsql",
+      );
+      await source.query(
+        'CREATE TRIGGER refuse_audit BEFORE INSERT ON mta_sts_actions FOR EACH ROW EXECUTE FUNCTION refuse_audit()',
+      );
+    }
     await expect(store.apply(domain, startEnable(domain, 'alice', null))).rejects.toThrow('audit refused');
     expect((await store.findByName('example.com'))?.state).toBe('inactive');
   });
@@ -141,5 +143,26 @@ describe('TypeOrmDomainStore', () => {
       'xn--bcher-kva.example',
     ]);
     expect(await names({ page: 1, pageSize: 10, badge: 'active' })).toEqual([]);
+    // A part that only the Unicode form has, and one only the A-label has.
+    expect(await names({ page: 1, pageSize: 10, search: { ascii: 'bücher', unicode: 'üch' } })).toEqual([
+      'xn--bcher-kva.example',
+    ]);
+    expect(await names({ page: 1, pageSize: 10, search: { ascii: 'kva', unicode: 'kva' } })).toEqual([
+      'xn--bcher-kva.example',
+    ]);
+    // A search counts every match and pages them; past the end it answers the last page.
+    const search = { ascii: 'example', unicode: 'example' };
+    expect(await store.page({ page: 2, pageSize: 2, search })).toMatchObject({ total: 4, page: 2, pages: 2 });
+    expect((await store.page({ page: 2, pageSize: 2, search })).entities.map((entity) => entity.name)).toEqual([
+      'example.com',
+      'xn--bcher-kva.example',
+    ]);
+    expect(await store.page({ page: 7, pageSize: 2, search })).toMatchObject({ total: 4, page: 2, pages: 2 });
+    expect(await store.page({ page: 3, pageSize: 2, search: { ascii: 'nothing', unicode: 'nothing' } })).toMatchObject({
+      entities: [],
+      total: 0,
+      page: 1,
+      pages: 1,
+    });
   });
 });

@@ -9,6 +9,7 @@ import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { hashPassword } from '../../src/panel/auth/passwords';
 import { InvalidSettingError, loadPanelConfig } from '../../src/panel/env';
+import { panelDatabaseEnv } from '../support/test-database';
 import { configurePanel } from '../../src/panel/setup';
 import { closedPort } from '../support/smtp-server';
 import { Browser } from './helpers/html';
@@ -56,6 +57,7 @@ describe('Hostile input against the standalone panel', () => {
     dnsPort = await closedPort();
     const config = loadPanelConfig({
       MTA_STS_DATA_DIR: dataDir,
+      ...(await panelDatabaseEnv(dataDir)),
       MTA_STS_SERVER_IPV4: '192.0.2.10',
       MTA_STS_USERS: `alice:admin:${await hashPassword(PASSWORD)}`,
       MTA_STS_SESSION_SECRET: SECRET,
@@ -70,7 +72,7 @@ describe('Hostile input against the standalone panel', () => {
     database = app.get(DataSource);
     // One domain exists, for the route and action cases.
     await database.query(
-      `INSERT INTO mta_sts_domains (name, unicodeName, state, badge, mode, maxAge, mx, policyId, policyText, policySerial)
+      `INSERT INTO mta_sts_domains (name, "unicodeName", state, badge, mode, "maxAge", mx, "policyId", "policyText", "policySerial")
        VALUES ('example.com', 'example.com', 'inactive', 'inactive', 'testing', 604800, '["mx.example.com"]', '20261126T000000n1', 'version: STSv1\r\nmode: testing\r\nmx: mx.example.com\r\nmax_age: 604800\r\n', 1)`,
     );
     admin = new Browser(app.getHttpServer());

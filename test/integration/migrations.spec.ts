@@ -4,16 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS } from '../../src/mta-sts/persistence';
+import { TEST_DATABASE, testDatabase } from '../support/test-database';
 
-describe('MTA-STS migrations on a fresh sqlite database', () => {
+describe(`MTA-STS migrations on a fresh ${TEST_DATABASE} database`, () => {
   let dir: string;
   let dataSource: DataSource;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mta-sts-migrations-'));
     dataSource = new DataSource({
-      type: 'sqlite',
-      database: join(dir, 'test.sqlite'),
+      ...(await testDatabase(dir)).options,
       entities: MTA_STS_ENTITIES,
       migrations: MTA_STS_MIGRATIONS,
       synchronize: false,
@@ -24,12 +24,15 @@ describe('MTA-STS migrations on a fresh sqlite database', () => {
 
   afterEach(async () => {
     if (dataSource?.isInitialized) await dataSource.destroy();
+    await (await testDatabase(dir)).drop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   async function tableNames(): Promise<string[]> {
     const rows: { name: string }[] = await dataSource.query(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+      TEST_DATABASE === 'sqlite'
+        ? "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        : 'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name',
     );
     return rows.map((row) => row.name);
   }
@@ -63,17 +66,19 @@ describe('MTA-STS migrations on a fresh sqlite database', () => {
       'mta_sts_log_cursors',
       'mta_sts_domain_activity',
     ]) {
-      const columns: { name: string }[] = await dataSource.query(`PRAGMA table_info('${table}')`);
+      const columns = (await dataSource.createQueryRunner().getTable(table))!.columns;
       const entityColumns = dataSource.getMetadata(table).columns.map((column) => column.databaseName);
       expect(columns.map((column) => column.name).sort()).toEqual([...entityColumns].sort());
     }
 
     const insert = () =>
       dataSource.query(
-        "INSERT INTO mta_sts_domains (name, state, mode, maxAge, mx) VALUES ('example.com', 'inactive', 'testing', 604800, '[]')",
+        `INSERT INTO mta_sts_domains (name, state, mode, "maxAge", mx) VALUES ('example.com', 'inactive', 'testing', 604800, '[]')`,
       );
     await insert();
-    await expect(insert()).rejects.toThrow(/UNIQUE constraint failed: mta_sts_domains\.name/);
+    await expect(insert()).rejects.toThrow(
+      /UNIQUE constraint failed: mta_sts_domains\.name|duplicate key value violates unique constraint/,
+    );
   });
 
   it('leaves nothing for the schema builder to change: the migrated schema matches the entities', async () => {
@@ -91,13 +96,15 @@ describe('MTA-STS migrations on a fresh sqlite database', () => {
   it('deletes the checks of a domain with the domain', async () => {
     await dataSource.runMigrations();
     await dataSource.query(
-      "INSERT INTO mta_sts_domains (name, state, mode, maxAge, mx) VALUES ('example.com', 'active', 'testing', 604800, '[]')",
+      `INSERT INTO mta_sts_domains (name, state, mode, "maxAge", mx) VALUES ('example.com', 'active', 'testing', 604800, '[]')`,
     );
     await dataSource.query(
-      "INSERT INTO mta_sts_checks (domainId, \"check\", status, summary, detail, remedy, observedAt, since) VALUES (1, 'dns', 'pass', '', '', '', datetime('now'), datetime('now'))",
+      `INSERT INTO mta_sts_checks ("domainId", "check", status, summary, detail, remedy, "observedAt", since)
+         SELECT id, 'dns', 'pass', '', '', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM mta_sts_domains`,
     );
     await dataSource.query("DELETE FROM mta_sts_domains WHERE name = 'example.com'");
-    expect(await dataSource.query('SELECT COUNT(*) AS n FROM mta_sts_checks')).toEqual([{ n: 0 }]);
+    const [{ n }] = (await dataSource.query('SELECT COUNT(*) AS n FROM mta_sts_checks')) as { n: number | string }[];
+    expect(Number(n)).toBe(0);
   });
 
   it('upgrades domains from hash ids keeping each current id, which DNS already announces', async () => {
@@ -105,8 +112,7 @@ describe('MTA-STS migrations on a fresh sqlite database', () => {
     const upgrade = MTA_STS_MIGRATIONS.findIndex((migration) => migration.name === 'PolicyInstances1764200000000');
     await dataSource.destroy();
     const before = new DataSource({
-      type: 'sqlite',
-      database: join(dir, 'test.sqlite'),
+      ...(await testDatabase(dir)).options,
       migrations: MTA_STS_MIGRATIONS.slice(0, upgrade),
     });
     await before.initialize();
@@ -114,7 +120,7 @@ describe('MTA-STS migrations on a fresh sqlite database', () => {
     // The id of test/golden/policy-testing.txt as that version announced it (SHA-256, checked with openssl).
     const announced = '57c0b2e9044f1929fd313349db8c6c5d';
     await before.query(
-      `INSERT INTO mta_sts_domains (name, state, mode, maxAge, mx, servedPolicyId) VALUES
+      `INSERT INTO mta_sts_domains (name, state, mode, "maxAge", mx, "servedPolicyId") VALUES
          ('served.example', 'active', 'testing', 604800, '["mx1.example.com","mx2.example.com"]', '${announced}'),
          ('nomx.example', 'inactive', 'testing', 604800, '[]', NULL)`,
     );
@@ -125,7 +131,7 @@ describe('MTA-STS migrations on a fresh sqlite database', () => {
       MTA_STS_MIGRATIONS.slice(upgrade).map((migration) => migration.name),
     );
     const rows: Record<string, unknown>[] = await dataSource.query(
-      'SELECT name, servedPolicyId, policyId, policyText, policySerial FROM mta_sts_domains ORDER BY name',
+      'SELECT name, "servedPolicyId", "policyId", "policyText", "policySerial" FROM mta_sts_domains ORDER BY name',
     );
     expect(rows).toEqual([
       { name: 'nomx.example', servedPolicyId: null, policyId: null, policyText: null, policySerial: 0 },

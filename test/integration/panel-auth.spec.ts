@@ -7,6 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../../src/app.module';
 import { hashPassword } from '../../src/panel/auth/passwords';
 import { InvalidSettingError, loadPanelConfig } from '../../src/panel/env';
+import { panelDatabaseEnv } from '../support/test-database';
 import { configurePanel } from '../../src/panel/setup';
 import { Browser, forms, mainOf, tags, textOf, unlabelledControls } from './helpers/html';
 
@@ -44,7 +45,7 @@ describe('The standalone panel’s sign-in (AppModule from the environment)', ()
 
   /** The panel as `main.ts` builds it: config from the environment, AppModule, configurePanel. */
   async function startPanel(variables: Record<string, string> = env()): Promise<INestApplication> {
-    const config = loadPanelConfig(variables);
+    const config = loadPanelConfig({ ...(await panelDatabaseEnv(variables.MTA_STS_DATA_DIR)), ...variables });
     const app = await NestFactory.create(AppModule.forConfig(config), {
       logger: false,
       abortOnError: false,

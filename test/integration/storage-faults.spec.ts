@@ -11,6 +11,7 @@ import { ProvisioningService } from '../../src/mta-sts/services/provisioning.ser
 import { FaultMounts } from '../support/mounts';
 import { oneDomainFakes } from './helpers/pages-app';
 import { Fakes, createModuleApp } from './helpers/provisioning-app';
+import { TEST_DATABASE } from '../support/test-database';
 
 const DOMAIN = 'example.com';
 const TOKEN = 'storage-faults-token-0123456789';
@@ -96,29 +97,32 @@ describe.skipIf(!root)('Storage faults through the real MtaStsModule', () => {
     expect(policyFile()).toContain('max_age: 86400');
   });
 
-  it('waits for a database locked by another program, then answers 503 naming the lock; nothing changes', async () => {
-    const before = await activeApp({ busyTimeout: 1_000 });
-    const other = new sqlite3.Database(join(dataDir, 'mta-sts.sqlite'));
-    const run = (sql: string) =>
-      new Promise<void>((resolve, reject) => other.run(sql, (error) => (error ? reject(error) : resolve())));
-    await run('BEGIN IMMEDIATE');
-    try {
-      const started = Date.now();
-      const answer = await api('post', `/api/domains/${DOMAIN}/max-age`, { maxAge: 86_400 });
-      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-      expect(answer.status).toBe(503);
-      expect(answer.body.message).toBe(
-        `Saving failed: the database ${join(dataDir, 'mta-sts.sqlite')} stayed locked by another program for 1 s (a backup, or an sqlite3 shell with an open transaction). Try again once it has finished. Nothing was changed, and what was serving keeps serving.`,
-      );
-    } finally {
-      await run('ROLLBACK');
-      await new Promise((resolve) => other.close(resolve));
-    }
-    const after = (await api('get', `/api/domains/${DOMAIN}`)).body;
-    expect([after.maxAge, after.servedPolicyId]).toEqual([before.maxAge, before.servedPolicyId]);
-    expect(policyFile()).toContain(`max_age: ${before.maxAge}`);
-    expect((await api('post', `/api/domains/${DOMAIN}/max-age`, { maxAge: 86_400 })).status).toBe(200);
-  });
+  it.skipIf(TEST_DATABASE !== 'sqlite')(
+    'waits for a database locked by another program, then answers 503 naming the lock; nothing changes',
+    async () => {
+      const before = await activeApp({ busyTimeout: 1_000 });
+      const other = new sqlite3.Database(join(dataDir, 'mta-sts.sqlite'));
+      const run = (sql: string) =>
+        new Promise<void>((resolve, reject) => other.run(sql, (error) => (error ? reject(error) : resolve())));
+      await run('BEGIN IMMEDIATE');
+      try {
+        const started = Date.now();
+        const answer = await api('post', `/api/domains/${DOMAIN}/max-age`, { maxAge: 86_400 });
+        expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+        expect(answer.status).toBe(503);
+        expect(answer.body.message).toBe(
+          `Saving failed: the database ${join(dataDir, 'mta-sts.sqlite')} stayed locked by another program for 1 s (a backup, or an sqlite3 shell with an open transaction). Try again once it has finished. Nothing was changed, and what was serving keeps serving.`,
+        );
+      } finally {
+        await run('ROLLBACK');
+        await new Promise((resolve) => other.close(resolve));
+      }
+      const after = (await api('get', `/api/domains/${DOMAIN}`)).body;
+      expect([after.maxAge, after.servedPolicyId]).toEqual([before.maxAge, before.servedPolicyId]);
+      expect(policyFile()).toContain(`max_age: ${before.maxAge}`);
+      expect((await api('post', `/api/domains/${DOMAIN}/max-age`, { maxAge: 86_400 })).status).toBe(200);
+    },
+  );
 
   it('creates the database and its journal files readable by the owner only', async () => {
     // The standalone panel prepares the file; a host panel owns its own database.

@@ -24,8 +24,10 @@ describe('.env.example', () => {
       ...variables(read('src/panel/env.ts')),
       ...variables(read('src/panel/notify-env.ts')),
     ]);
-    // MTA_STS_ENTITIES and MTA_STS_MIGRATIONS are exports a host imports, not settings.
-    const settings = [...known].filter((name) => !['MTA_STS_ENTITIES', 'MTA_STS_MIGRATIONS'].includes(name));
+    // MTA_STS_ENTITIES and MTA_STS_MIGRATIONS are exports a host imports, not settings;
+    // MTA_STS_TEST_DATABASE chooses the test suite's database.
+    const notSettings = ['MTA_STS_ENTITIES', 'MTA_STS_MIGRATIONS', 'MTA_STS_TEST_DATABASE'];
+    const settings = [...known].filter((name) => !notSettings.includes(name));
     expect(settings.filter((name) => !example.has(name)).sort()).toEqual([]);
   });
 

@@ -338,6 +338,9 @@ describe('loadPanelConfig', () => {
     ['an unknown log format', { MTA_STS_LOG_FORMAT: 'xml' }, 'MTA_STS_LOG_FORMAT'],
     ['a trusted proxy that is no address', { MTA_STS_TRUST_PROXY: 'proxy.example' }, 'MTA_STS_TRUST_PROXY'],
     ['a trusted range with a wrong mask', { MTA_STS_TRUST_PROXY: '10.0.0.0/33' }, 'MTA_STS_TRUST_PROXY'],
+    ['a database URL that is no URL', { MTA_STS_DATABASE_URL: 'db.example:5432' }, 'MTA_STS_DATABASE_URL'],
+    ['a database URL of another kind', { MTA_STS_DATABASE_URL: 'mysql://db.example/mta' }, 'MTA_STS_DATABASE_URL'],
+    ['a database URL without a database', { MTA_STS_DATABASE_URL: 'postgres://db.example' }, 'MTA_STS_DATABASE_URL'],
     [
       'a worker user the system does not have',
       { MTA_STS_NGINX_LAYOUT: 'shared', MTA_STS_NGINX_WORKER_USER: 'no-such-user-mta-sts' },
@@ -350,6 +353,16 @@ describe('loadPanelConfig', () => {
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
     // The module's option name is replaced by the variable, not repeated after it.
     expect(error.message.slice(variable.length + 2)).not.toMatch(/^[a-zA-Z.]+: /);
+  });
+
+  it('uses SQLite in the data directory unless a PostgreSQL database is given', () => {
+    expect(loadPanelConfig(base).databaseUrl).toBeUndefined();
+    const url = 'postgresql://mta_sts:secret@db.example:5432/mta_sts';
+    expect(loadPanelConfig({ ...base, MTA_STS_DATABASE_URL: ` ${url} ` }).databaseUrl).toBe(url);
+    // The password is not shown in the error.
+    expect(settingError({ ...base, MTA_STS_DATABASE_URL: 'mysql://u:topsecret@db/x' }).message).not.toContain(
+      'topsecret',
+    );
   });
 
   it('reads the log format and the trusted proxies', () => {

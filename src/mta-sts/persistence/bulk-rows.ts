@@ -86,7 +86,13 @@ export async function setColumnByKey<T extends ObjectLiteral>(
       return driver.createParameter(`p${parameters.length - 1}`, parameters.length - 1);
     };
     const slice = entries.slice(start, start + ROWS_PER_STATEMENT);
-    const cases = slice.map(([id, value]) => `WHEN ${parameter(id, keyColumn)} THEN ${parameter(value, column)}`);
+    // PostgreSQL gives a CASE of bare parameters the type text; SQLite needs no cast (and
+    // would turn a date into a number with one).
+    const typed = (placeholder: string) =>
+      driver.options.type === 'sqlite' ? placeholder : `CAST(${placeholder} AS ${driver.normalizeType(column)})`;
+    const cases = slice.map(
+      ([id, value]) => `WHEN ${parameter(id, keyColumn)} THEN ${typed(parameter(value, column))}`,
+    );
     const keys = slice.map(([id]) => parameter(id, keyColumn));
     let where = `${keyName} IN (${keys.join(', ')})`;
     if (among) {

@@ -134,7 +134,11 @@ export class TypeOrmTlsReports extends TlsReports {
     const rows = await this.source
       .getRepository(MtaStsTlsDailyEntity)
       .createQueryBuilder('d')
-      .select(['d.day AS day', 'd.result AS result', 'd.mxHost AS mxHost', 'SUM(d.sessions) AS sessions'])
+      // Aliases given apart, so they are quoted: PostgreSQL folds a bare mxHost to mxhost.
+      .select('d.day', 'day')
+      .addSelect('d.result', 'result')
+      .addSelect('d.mxHost', 'mxHost')
+      .addSelect('SUM(d.sessions)', 'sessions')
       .where('d.domain = :domain AND d.day >= :fromDay', { domain, fromDay })
       .groupBy('d.day')
       .addGroupBy('d.result')

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ScheduleModule } from '@nestjs/schedule';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { TypeOrmModule, TypeOrmModuleOptions } from '@nestjs/typeorm';
+import { testDatabase } from '../../support/test-database';
 import { MtaStsModule } from '../../../src/mta-sts/mta-sts.module';
 import { MtaStsModuleOptions } from '../../../src/mta-sts/mta-sts.options';
 import { MTA_STS_RANDOM } from '../../../src/mta-sts/mta-sts.tokens';
@@ -95,7 +96,8 @@ export interface ModuleAppOptions {
 }
 
 /**
- * The real MtaStsModule with a real sqlite database (migrated at start-up) and the real
+ * The real MtaStsModule with a real database (SQLite, or PostgreSQL with
+ * `MTA_STS_TEST_DATABASE=postgres`; migrated at start-up) and the real
  * file store under `dataDir`; DNS, nginx, the CA and HTTP are fakes. Scheduled jobs are
  * registered with crons that do not fire during a test and without jitter. Initialised,
  * so bootstrap hooks have run.
@@ -105,18 +107,18 @@ export async function createModuleApp(
   fakes: Fakes,
   setup: ModuleAppOptions = {},
 ): Promise<INestApplication> {
+  const database = await testDatabase(dataDir);
   let builder = Test.createTestingModule({
     imports: [
       TypeOrmModule.forRoot({
-        type: 'sqlite',
-        database: join(dataDir, 'mta-sts.sqlite'),
+        ...database.options,
         entities: MTA_STS_ENTITIES,
         migrations: MTA_STS_MIGRATIONS,
         migrationsRun: true,
         synchronize: false,
         retryAttempts: 0,
-        ...(setup.busyTimeout ? { busyTimeout: setup.busyTimeout } : {}),
-      }),
+        ...(setup.busyTimeout && database.options.type === 'sqlite' ? { busyTimeout: setup.busyTimeout } : {}),
+      } as TypeOrmModuleOptions),
       ScheduleModule.forRoot(),
       MtaStsModule.forRoot({
         dataDir,

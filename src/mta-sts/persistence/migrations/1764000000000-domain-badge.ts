@@ -21,7 +21,7 @@ export class DomainBadge1764000000000 implements MigrationInterface {
       ['error', 'error'],
       ['provisioning', 'verifying'],
     ]) {
-      await queryRunner.query(`UPDATE mta_sts_domains SET badge = '${badge}' WHERE state = '${state}'`);
+      await queryRunner.query(`UPDATE "mta_sts_domains" SET "badge" = '${badge}' WHERE "state" = '${state}'`);
     }
     await queryRunner.addColumn(
       'mta_sts_checks',
@@ -31,10 +31,10 @@ export class DomainBadge1764000000000 implements MigrationInterface {
       'mta_sts_domains',
       new TableColumn({ name: 'unicodeName', type: 'varchar', length: '1024', default: "''" }),
     );
-    await queryRunner.query(`UPDATE mta_sts_domains SET unicodeName = name`);
+    await queryRunner.query(`UPDATE "mta_sts_domains" SET "unicodeName" = "name"`);
     // Only names with `xn--` labels read differently in Unicode.
     const international: { id: number; name: string }[] = await queryRunner.query(
-      `SELECT id, name FROM mta_sts_domains WHERE name LIKE '%xn--%'`,
+      `SELECT "id", "name" FROM "mta_sts_domains" WHERE "name" LIKE '%xn--%'`,
     );
     for (const row of international) {
       await queryRunner.manager

@@ -21,7 +21,7 @@ export class Lifecycle1764100000000 implements MigrationInterface {
     ]);
     // Domains that already serve a policy: senders may have cached its max_age since Enable.
     await queryRunner.query(
-      `UPDATE mta_sts_domains SET largestMaxAgeServed = maxAge, policyPublishedAt = enabledAt WHERE state = 'active'`,
+      `UPDATE "mta_sts_domains" SET "largestMaxAgeServed" = "maxAge", "policyPublishedAt" = "enabledAt" WHERE "state" = 'active'`,
     );
     await queryRunner.createTable(
       new Table({
