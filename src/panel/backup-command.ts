@@ -27,6 +27,13 @@ async function main(args: string[]): Promise<number> {
   }
   const config = loadPanelConfig();
   const dataDir = config.resolved.dataDir;
+  if (config.databaseUrl) {
+    // An archive without the database would look like a backup and restore nothing.
+    throw new BackupError(
+      'The database is PostgreSQL (MTA_STS_DATABASE_URL), which this command does not copy. ' +
+        `Back it up with pg_dump, and ${dataDir} (ACME account, keys, certificates) with a file copy taken at the same time.`,
+    );
+  }
   if (command === 'backup') {
     const summary = await createBackup(dataDir, file);
     const domains = Object.entries(summary.manifest.domains).map(([state, n]) => `${n} ${state}`);

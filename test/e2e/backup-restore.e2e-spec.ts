@@ -164,6 +164,14 @@ describe('Backup and restore', () => {
     expect(aside).toBeDefined();
     expect(existsSync(join(aside!, 'mta-sts.sqlite'))).toBe(true);
 
+    // A panel on PostgreSQL: this command would copy everything but the database, so it refuses.
+    const refused = await execFileAsync(process.execPath, [COMMAND, 'backup', join(lab.dir, 'never.tar.gz')], {
+      env: { ...process.env, ...env(freshDataDir), MTA_STS_DATABASE_URL: 'postgres://mta_sts@127.0.0.1:1/mta_sts' },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect('code' in refused && refused.code).toBe(1);
+    expect('stderr' in refused && refused.stderr).toContain('pg_dump');
+    expect(existsSync(join(lab.dir, 'never.tar.gz'))).toBe(false);
+
     const notAnArchive = await command(freshDataDir, 'restore', join(lab.dir, 'nginx', 'nginx.conf'), '--force');
     expect(notAnArchive.code).toBe(1);
     expect(notAnArchive.out).toMatch(/is not a (backup archive|backup of this panel)/);
