@@ -132,19 +132,21 @@ export class ChecksService {
     if (this.pending.length >= MAX_BATCH || this.pending.some((item) => item.urgent)) {
       clearTimeout(this.lingering);
       this.lingering = undefined;
-      this.flushing = this.flush().finally(() => {
-        this.flushing = undefined;
-        this.schedule();
-      });
-      return;
+      this.startFlush();
+    } else {
+      this.lingering ??= setTimeout(() => {
+        this.lingering = undefined;
+        if (!this.flushing) this.startFlush();
+      }, LINGER_MS);
     }
-    this.lingering ??= setTimeout(() => {
-      this.lingering = undefined;
-      this.flushing ??= this.flush().finally(() => {
-        this.flushing = undefined;
-        this.schedule();
-      });
-    }, LINGER_MS);
+  }
+
+  /** One batch at a time; when it is written, whatever waits is scheduled in turn. */
+  private startFlush(): void {
+    this.flushing = this.flush().finally(() => {
+      this.flushing = undefined;
+      this.schedule();
+    });
   }
 
   /** Writes one batch; the results that arrive meanwhile wait for the next. */
