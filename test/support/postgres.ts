@@ -1,6 +1,6 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { freePort, Service, waitFor } from './processes';
@@ -82,7 +82,8 @@ export class PostgresServer extends PostgresCluster {
     );
     const port = options.port ?? (await freePort());
     const log = join(dir, 'postgres.log');
-    const child = spawn(
+    const service = Service.start(
+      'postgres',
       join(bin, 'postgres'),
       [
         '-D', data, '-p', String(port), '-k', dir,
@@ -90,12 +91,11 @@ export class PostgresServer extends PostgresCluster {
         '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
         '-c', 'max_connections=200',
       ], // prettier-ignore
-      { uid: user.uid, gid: user.gid, stdio: ['ignore', 'pipe', 'pipe'] },
+      log,
+      undefined,
+      user,
     );
-    const out = createWriteStream(log, { flags: 'a' });
-    child.stdout?.pipe(out);
-    child.stderr?.pipe(out);
-    const server = new PostgresServer(port, dir, new Service('postgres', child, log));
+    const server = new PostgresServer(port, dir, service);
     await waitFor(
       'PostgreSQL to accept connections',
       async () => {
@@ -118,13 +118,7 @@ export class PostgresServer extends PostgresCluster {
 
   /** Fast shutdown (SIGINT): a smart one (SIGTERM) would wait for every client to leave. */
   async stop(): Promise<void> {
-    if (this.service.running && this.service.child.pid !== undefined) {
-      const gone = new Promise<void>((resolve) => this.service.child.once('exit', () => resolve()));
-      this.service.child.kill('SIGINT');
-      const timer = setTimeout(() => this.service.child.kill('SIGKILL'), 10_000);
-      await gone;
-      clearTimeout(timer);
-    }
+    await this.service.stop('SIGINT', 10_000);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -33,9 +33,17 @@ export class Service {
     });
   }
 
-  static start(name: string, command: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): Service {
+  /** `user`: run as that uid and gid (servers such as PostgreSQL refuse to run as root). */
+  static start(
+    name: string,
+    command: string,
+    args: string[],
+    logFile: string,
+    env?: NodeJS.ProcessEnv,
+    user?: { readonly uid: number; readonly gid: number },
+  ): Service {
     const log = createWriteStream(logFile, { flags: 'a' });
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, ...user });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     return new Service(name, child, logFile);
@@ -49,11 +57,12 @@ export class Service {
     return this.exitInfo;
   }
 
-  async stop(): Promise<void> {
+  /** Sends `signal`, and SIGKILL if the process is still there after `graceMs`. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 3_000): Promise<void> {
     if (this.exited || this.child.pid === undefined) return;
     const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 3_000);
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     await gone;
     clearTimeout(timer);
   }

@@ -1,4 +1,5 @@
 import { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 
 /** A table's name for SQL, each part quoted (`schema.table` on PostgreSQL). */
 function tableName(manager: EntityManager, path: string): string {
@@ -6,6 +7,41 @@ function tableName(manager: EntityManager, path: string): string {
     .split('.')
     .map((part) => manager.connection.driver.escape(part))
     .join('.');
+}
+
+/**
+ * The parameters of one statement: each value converted by the driver for its column,
+ * each placeholder in the driver's own form (`?` on SQLite, `$1` on PostgreSQL).
+ */
+function parameters(manager: EntityManager): {
+  readonly values: unknown[];
+  add(value: unknown, column: ColumnMetadata): string;
+} {
+  const driver = manager.connection.driver;
+  const values: unknown[] = [];
+  return {
+    values,
+    add(value, column) {
+      values.push(driver.preparePersistentValue(value, column));
+      return driver.createParameter(`p${values.length - 1}`, values.length - 1);
+    },
+  };
+}
+
+/** A row as read, its columns converted by the driver onto `into` under their property names. */
+function hydrate<R extends object>(
+  manager: EntityManager,
+  columns: readonly ColumnMetadata[],
+  row: Record<string, unknown>,
+  into: R,
+): R {
+  for (const column of columns) {
+    (into as Record<string, unknown>)[column.propertyName] = manager.connection.driver.prepareHydratedValue(
+      row[column.databaseName],
+      column,
+    );
+  }
+  return into;
 }
 
 /** Rows per statement: well under SQLite's limit of 32,766 parameters for any of our tables. */
@@ -43,17 +79,13 @@ export async function writeRows<T extends ObjectLiteral>(
     upsert = ` ON CONFLICT (${keyNames.join(', ')}) DO UPDATE SET ${assignments.join(', ')}`;
   }
   for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-    const parameters: unknown[] = [];
-    const tuples = rows.slice(start, start + ROWS_PER_STATEMENT).map((row) => {
-      const placeholders = columns.map((column) => {
-        parameters.push(driver.preparePersistentValue(row[column.propertyName], column));
-        return driver.createParameter(`p${parameters.length - 1}`, parameters.length - 1);
-      });
-      return `(${placeholders.join(', ')})`;
-    });
+    const bound = parameters(manager);
+    const tuples = rows
+      .slice(start, start + ROWS_PER_STATEMENT)
+      .map((row) => `(${columns.map((column) => bound.add(row[column.propertyName], column)).join(', ')})`);
     await manager.query(
       `INSERT INTO ${tableName(manager, metadata.tablePath)} (${names.join(', ')}) VALUES ${tuples.join(', ')}${upsert}`,
-      parameters,
+      bound.values,
     );
   }
 }
@@ -78,32 +110,28 @@ export async function setColumnByKey<T extends ObjectLiteral>(
   const column = metadata.findColumnWithPropertyName(property)!;
   const keyColumn = metadata.findColumnWithPropertyName(key)!;
   const keyName = driver.escape(keyColumn.databaseName);
+  const amongColumn = among && metadata.findColumnWithPropertyName(among.property)!;
+  // PostgreSQL gives a CASE of bare parameters the type text; SQLite needs no cast (and
+  // would turn a date into a number with one).
+  const typed = (placeholder: string) =>
+    driver.options.type === 'sqlite' ? placeholder : `CAST(${placeholder} AS ${driver.normalizeType(column)})`;
   const entries = [...values];
   for (let start = 0; start < entries.length; start += ROWS_PER_STATEMENT) {
-    const parameters: unknown[] = [];
-    const parameter = (value: unknown, of: typeof column) => {
-      parameters.push(driver.preparePersistentValue(value, of));
-      return driver.createParameter(`p${parameters.length - 1}`, parameters.length - 1);
-    };
+    const bound = parameters(manager);
     const slice = entries.slice(start, start + ROWS_PER_STATEMENT);
-    // PostgreSQL gives a CASE of bare parameters the type text; SQLite needs no cast (and
-    // would turn a date into a number with one).
-    const typed = (placeholder: string) =>
-      driver.options.type === 'sqlite' ? placeholder : `CAST(${placeholder} AS ${driver.normalizeType(column)})`;
     const cases = slice.map(
-      ([id, value]) => `WHEN ${parameter(id, keyColumn)} THEN ${typed(parameter(value, column))}`,
+      ([id, value]) => `WHEN ${bound.add(id, keyColumn)} THEN ${typed(bound.add(value, column))}`,
     );
-    const keys = slice.map(([id]) => parameter(id, keyColumn));
+    const keys = slice.map(([id]) => bound.add(id, keyColumn));
     let where = `${keyName} IN (${keys.join(', ')})`;
-    if (among) {
-      const amongColumn = metadata.findColumnWithPropertyName(among.property)!;
-      const listed = among.values.map((value) => parameter(value, amongColumn));
+    if (among && amongColumn) {
+      const listed = among.values.map((value) => bound.add(value, amongColumn));
       where += ` AND ${driver.escape(amongColumn.databaseName)} IN (${listed.join(', ')})`;
     }
     await manager.query(
       `UPDATE ${tableName(manager, metadata.tablePath)} SET ${driver.escape(column.databaseName)} = ` +
         `CASE ${keyName} ${cases.join(' ')} END WHERE ${where}`,
-      parameters,
+      bound.values,
     );
   }
 }
@@ -125,18 +153,14 @@ export async function readRows<T extends ObjectLiteral, K extends keyof T & stri
   const driver = manager.connection.driver;
   const columns = properties.map((name) => metadata.findColumnWithPropertyName(name)!);
   const where = metadata.findColumnWithPropertyName(property)!;
-  const placeholders = values.map((_, index) => driver.createParameter(`p${index}`, index));
+  const bound = parameters(manager);
+  const placeholders = values.map((value) => bound.add(value, where));
   const raw: Record<string, unknown>[] = await manager.query(
     `SELECT ${columns.map((column) => driver.escape(column.databaseName)).join(', ')} ` +
       `FROM ${tableName(manager, metadata.tablePath)} WHERE ${driver.escape(where.databaseName)} IN (${placeholders.join(', ')})`,
-    values.map((value) => driver.preparePersistentValue(value, where)),
+    bound.values,
   );
-  return raw.map((row) => {
-    const result: Record<string, unknown> = {};
-    for (const column of columns)
-      result[column.propertyName] = driver.prepareHydratedValue(row[column.databaseName], column);
-    return result as Pick<T, K>;
-  });
+  return raw.map((row) => hydrate(manager, columns, row, {}) as Pick<T, K>);
 }
 
 /**
@@ -158,26 +182,17 @@ export async function entitiesAfter<T extends ObjectLiteral>(
   const driver = manager.connection.driver;
   const filter = metadata.findColumnWithPropertyName(where.property)!;
   const order = metadata.findColumnWithPropertyName(key)!;
-  const parameters = [
-    ...where.values.map((value) => driver.preparePersistentValue(value, filter)),
-    driver.preparePersistentValue(after, order),
-  ];
-  const placeholders = parameters.map((_, index) => driver.createParameter(`p${index}`, index));
+  const bound = parameters(manager);
+  const listed = where.values.map((value) => bound.add(value, filter));
   const orderName = driver.escape(order.databaseName);
   const raw: Record<string, unknown>[] = await manager.query(
     `SELECT ${metadata.columns.map((column) => driver.escape(column.databaseName)).join(', ')} ` +
       `FROM ${tableName(manager, metadata.tablePath)} ` +
-      `WHERE ${driver.escape(filter.databaseName)} IN (${placeholders.slice(0, -1).join(', ')}) AND ${orderName} > ${placeholders[placeholders.length - 1]} ` +
+      `WHERE ${driver.escape(filter.databaseName)} IN (${listed.join(', ')}) AND ${orderName} > ${bound.add(after, order)} ` +
       `ORDER BY ${orderName} LIMIT ${Math.floor(limit)}`,
-    parameters,
+    bound.values,
   );
-  return raw.map((row) => {
-    const entity = metadata.create(undefined, { fromDeserializer: true }) as T;
-    for (const column of metadata.columns)
-      (entity as Record<string, unknown>)[column.propertyName] = driver.prepareHydratedValue(
-        row[column.databaseName],
-        column,
-      );
-    return entity;
-  });
+  return raw.map((row) =>
+    hydrate(manager, metadata.columns, row, metadata.create(undefined, { fromDeserializer: true }) as T),
+  );
 }

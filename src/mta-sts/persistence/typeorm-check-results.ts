@@ -137,9 +137,10 @@ export class TypeOrmCheckResults extends CheckResults {
           const since = changed ? result.observedAt : before!.since;
           previous.set(key, { domainId, check: result.check, status: result.status, since, digest });
           const pending = written.get(key);
-          if (before?.digest === digest && pending) pending.observedAt = result.observedAt;
-          else if (before?.digest === digest) unchanged.push(result.check);
-          else written.set(key, checkRow(domainId, result, since, digest));
+          if (before?.digest !== digest) written.set(key, checkRow(domainId, result, since, digest));
+          else if (pending)
+            pending.observedAt = result.observedAt; // written earlier in this batch
+          else unchanged.push(result.check);
           if (changed) {
             events.push({
               domainId,

@@ -129,23 +129,21 @@ export class TypeOrmDomainStore extends DomainStore {
         .limit(query.pageSize);
       if (!query.search) {
         const [entities, total] = await Promise.all([builder.getMany(), matching().getCount()]);
-        return { entities, total: entities.length > 0 || page === 1 ? total : undefined };
+        return { entities, total };
       }
       const { entities, raw } = await builder
         .addSelect('COUNT(*) OVER ()', 'total')
         .getRawAndEntities<{ total: number | string }>();
+      // No row, no count: a search asked for a page past its end is counted on its own.
       return { entities, total: raw.length > 0 ? Number(raw[0].total) : undefined };
     };
     const requested = Math.max(query.page, 1);
     let { entities, total } = await read(requested);
-    let page = requested;
-    if (total === undefined) {
-      total = requested > 1 ? await matching().getCount() : 0;
-      const last = Math.max(1, Math.ceil(total / query.pageSize));
-      if (total > 0 && requested > last) ({ entities } = await read((page = last)));
-      else page = Math.min(requested, last);
-    }
-    return { entities, total, page, pages: Math.max(1, Math.ceil(total / query.pageSize)) };
+    total ??= requested > 1 ? await matching().getCount() : 0;
+    const pages = Math.max(1, Math.ceil(total / query.pageSize));
+    const page = Math.min(requested, pages);
+    if (page < requested && total > 0) ({ entities } = await read(page));
+    return { entities, total, page, pages };
   }
 
   /**

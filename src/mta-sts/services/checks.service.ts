@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CHECK_IDS, CheckResult, CheckId, CheckVerdict, domainBadge, graceStart } from '../domain/checks';
+import { CHECK_IDS, CheckResult, CheckId, domainBadge, graceStart } from '../domain/checks';
 import { NotificationsService } from './notifications.service';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
 import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
@@ -44,9 +44,8 @@ export class ChecksService {
    * probes MX hosts again even when a recent result could be reused (promotion, a click).
    */
   async run(entity: MtaStsDomainEntity, options: { fresh?: boolean } = {}): Promise<CheckResult[]> {
-    const { verdicts } = await this.evidence.evaluate(entity, options.fresh ?? false);
-    const results = this.stamp(verdicts);
-    await this.store(entity.id, entity.servedPolicyId, results, true);
+    const { results, stored } = await this.check(entity, options.fresh ?? false, true);
+    await stored;
     return results;
   }
 
@@ -60,14 +59,15 @@ export class ChecksService {
     entity: MtaStsDomainEntity,
     options: { fresh?: boolean } = {},
   ): Promise<{ results: CheckResult[]; stored: Promise<void>; liveMx?: string[] }> {
-    const { verdicts, liveMx } = await this.evidence.evaluate(entity, options.fresh ?? false);
-    const results = this.stamp(verdicts);
-    return { results, stored: this.store(entity.id, entity.servedPolicyId, results, false), liveMx };
+    return this.check(entity, options.fresh ?? false, false);
   }
 
-  private stamp(verdicts: readonly CheckVerdict[]): CheckResult[] {
+  /** Observes, judges and queues the results; `urgent` when the caller waits for them to be stored. */
+  private async check(entity: MtaStsDomainEntity, fresh: boolean, urgent: boolean) {
+    const { verdicts, liveMx } = await this.evidence.evaluate(entity, fresh);
     const observedAt = this.clock.now();
-    return verdicts.map((verdict) => ({ ...verdict, observedAt }));
+    const results = verdicts.map((verdict) => ({ ...verdict, observedAt }));
+    return { results, stored: this.store(entity.id, entity.servedPolicyId, results, urgent), liveMx };
   }
 
   /**
