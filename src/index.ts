@@ -8,7 +8,12 @@
  * throws one of the `MtaStsError` classes below with a sentence fit to show as it is.
  */
 export { MtaStsModule } from './mta-sts/mta-sts.module';
-export type { MtaStsModuleOptions, NginxLayout, ResolvedMtaStsOptions } from './mta-sts/mta-sts.options';
+export type {
+  ClusterOptions,
+  MtaStsModuleOptions,
+  NginxLayout,
+  ResolvedMtaStsOptions,
+} from './mta-sts/mta-sts.options';
 export {
   LETSENCRYPT_PRODUCTION,
   LETSENCRYPT_STAGING,

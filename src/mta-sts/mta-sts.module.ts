@@ -45,7 +45,20 @@ import { AuditService } from './services/audit.service';
 import { ActionLog } from './services/action-log';
 import { NotificationsService } from './services/notifications.service';
 import { CertificateStore } from './services/certificate-store';
-import { ChallengeFiles } from './services/challenge-files';
+import { ChallengeAnswers, ChallengeFiles } from './services/challenge-files';
+import { DataSource } from 'typeorm';
+import { ClusterBus } from './ports/cluster-bus.port';
+import { ClusterState } from './ports/cluster-state.port';
+import { PostgresClusterBus } from './adapters/postgres/postgres-cluster-bus';
+import { TypeOrmClusterState } from './persistence/typeorm-cluster-state';
+import { SharedBundles } from './services/cluster/shared-bundles';
+import { SharedChallenges } from './services/cluster/shared-challenges';
+import { NodeFiles } from './services/cluster/node-files';
+import { Leadership } from './services/cluster/leadership';
+import { ClusterLocks } from './services/cluster/cluster-locks';
+import { SweepTurns } from './services/cluster/sweep-turns';
+import { ClusterNode } from './services/cluster/cluster-node';
+import { EnableOutcomes } from './services/enable-outcomes';
 import { DataLayout } from './services/data-layout';
 import { DomainsService } from './services/domains.service';
 import { MxLookupService } from './services/mx-lookup.service';
@@ -173,19 +186,75 @@ import { PolicyActions } from './web/pages/policy-actions';
       inject: [MTA_STS_OPTIONS],
       useFactory: (options: ResolvedMtaStsOptions) => createNotifier(options.notifications) ?? null,
     },
+    // Several nodes (options.cluster): what they share goes through the PostgreSQL database.
+    {
+      provide: ClusterBus,
+      inject: [MTA_STS_OPTIONS, DataSource],
+      useFactory: (options: ResolvedMtaStsOptions, source: DataSource) =>
+        options.cluster ? new PostgresClusterBus(source) : null,
+    },
+    {
+      provide: ClusterState,
+      inject: [MTA_STS_OPTIONS, DataSource],
+      useFactory: (options: ResolvedMtaStsOptions, source: DataSource) =>
+        options.cluster ? new TypeOrmClusterState(source) : null,
+    },
+    {
+      provide: SharedBundles,
+      inject: [MTA_STS_OPTIONS, ClusterState],
+      useFactory: (options: ResolvedMtaStsOptions, state: ClusterState | null) =>
+        options.cluster && state ? new SharedBundles(state, options.cluster.key) : null,
+    },
     {
       provide: CertificateStore,
-      inject: [FileStore, DataLayout, MTA_STS_OPTIONS],
-      useFactory: (files: FileStore, layout: DataLayout, options: ResolvedMtaStsOptions) =>
-        new CertificateStore(files, layout, {
-          workerOwner: options.nginx.layout === 'shared' ? options.nginx.workerUser : undefined,
-        }),
+      inject: [FileStore, DataLayout, MTA_STS_OPTIONS, SharedBundles],
+      useFactory: (
+        files: FileStore,
+        layout: DataLayout,
+        options: ResolvedMtaStsOptions,
+        shared: SharedBundles | null,
+      ) =>
+        new CertificateStore(
+          files,
+          layout,
+          { workerOwner: options.nginx.layout === 'shared' ? options.nginx.workerUser : undefined },
+          shared ?? undefined,
+        ),
     },
     {
-      provide: ChallengeFiles,
-      inject: [FileStore, DataLayout],
-      useFactory: (files: FileStore, layout: DataLayout) => new ChallengeFiles(files, layout.challengeDir),
+      provide: ChallengeAnswers,
+      inject: [FileStore, DataLayout, MTA_STS_OPTIONS, ClusterState],
+      useFactory: (
+        files: FileStore,
+        layout: DataLayout,
+        options: ResolvedMtaStsOptions,
+        state: ClusterState | null,
+      ) => {
+        const local = new ChallengeFiles(files, layout.challengeDir);
+        return options.cluster && state ? new SharedChallenges(local, state, options.cluster.node) : local;
+      },
     },
+    {
+      provide: NodeFiles,
+      inject: [MTA_STS_OPTIONS, DomainStore, ClusterState, PolicyHost, CertificateStore, SharedBundles, WebServer],
+      useFactory: (
+        options: ResolvedMtaStsOptions,
+        store: DomainStore,
+        state: ClusterState | null,
+        host: PolicyHost,
+        certificates: CertificateStore,
+        bundles: SharedBundles | null,
+        web: WebServer,
+      ) =>
+        options.cluster && state && bundles
+          ? new NodeFiles(options.cluster.node, store, state, host, certificates, bundles, web)
+          : null,
+    },
+    Leadership,
+    ClusterLocks,
+    SweepTurns,
+    ClusterNode,
+    EnableOutcomes,
     PageRenderer,
     PageAccessGuard,
     PageErrorFilter,

@@ -8,10 +8,12 @@ export {
   LETSENCRYPT_PRODUCTION,
   LETSENCRYPT_STAGING,
   NGINX_HASH_BUCKET_SIZE,
+  type ClusterOptions,
   type MtaStsModuleOptions,
   type NginxLayout,
   type PageRole,
 } from './options/module-options';
 export type { ResolvedMtaStsOptions } from './options/resolved-options';
+export type { ResolvedClusterOptions } from './options/resolve-cluster';
 export { resolveMtaStsOptions } from './options/resolve-options';
 export { SYSTEM_HOST_FACTS, type HostFacts, type SystemUser } from './options/host-facts';

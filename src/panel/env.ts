@@ -67,6 +67,10 @@ const VARIABLE_OF_OPTION: Record<string, string> = {
   'nginx.workerUser': 'MTA_STS_NGINX_WORKER_USER',
   apiToken: 'MTA_STS_API_TOKEN',
   'checks.smtpProbe.heloName': 'MTA_STS_SMTP_PROBE_HELO',
+  'cluster.node': 'MTA_STS_NODE_NAME',
+  'cluster.keyFile': 'MTA_STS_CLUSTER_KEY_FILE',
+  'cluster.reconcileSeconds': 'MTA_STS_CLUSTER_RECONCILE_SECONDS',
+  'cluster.leaderPollSeconds': 'MTA_STS_CLUSTER_LEADER_POLL_SECONDS',
   ...NOTIFICATION_VARIABLE_OF_OPTION,
   ...REPORTS_VARIABLE_OF_OPTION,
 };
@@ -140,6 +144,35 @@ function trustProxy(value: string | undefined): string | number | false {
   return entries.join(',');
 }
 
+/**
+ * Several nodes (README, "Several nodes"): `MTA_STS_NODE_NAME` makes this panel one node of
+ * a cluster sharing the PostgreSQL database of `MTA_STS_DATABASE_URL`, with the sealing key
+ * of `MTA_STS_CLUSTER_KEY_FILE`. Without a node name, the panel is the only server.
+ */
+function clusterFromEnv(env: Env): MtaStsModuleOptions['cluster'] {
+  const node = env.MTA_STS_NODE_NAME?.trim();
+  if (!node) return undefined;
+  if (!env.MTA_STS_DATABASE_URL?.trim()) {
+    throw new InvalidSettingError(
+      'MTA_STS_NODE_NAME',
+      'makes this panel a node of a cluster, which shares a PostgreSQL database: set MTA_STS_DATABASE_URL too',
+    );
+  }
+  const keyFile = env.MTA_STS_CLUSTER_KEY_FILE?.trim();
+  if (!keyFile) {
+    throw new InvalidSettingError(
+      'MTA_STS_CLUSTER_KEY_FILE',
+      'is needed on a node of a cluster: the same key file on every node (openssl rand -base64 32)',
+    );
+  }
+  return {
+    node,
+    keyFile,
+    reconcileSeconds: integer(env, 'MTA_STS_CLUSTER_RECONCILE_SECONDS', 60, 5, 86_400),
+    leaderPollSeconds: integer(env, 'MTA_STS_CLUSTER_LEADER_POLL_SECONDS', 5, 1, 600),
+  };
+}
+
 /** `MTA_STS_DATABASE_URL`: empty for SQLite, else a `postgres://` or `postgresql://` URL with a database name. */
 function databaseUrl(value: string | undefined): string | undefined {
   const given = value?.trim();
@@ -209,6 +242,7 @@ export function loadPanelConfig(env: Env = process.env): PanelConfig {
     },
     apiToken: env.MTA_STS_API_TOKEN || undefined,
     reports: setting(() => reportsFromEnv(env, host, port)),
+    cluster: clusterFromEnv(env),
   };
   const users = parseUsers(env.MTA_STS_USERS);
   const configuredSecret = env.MTA_STS_SESSION_SECRET;

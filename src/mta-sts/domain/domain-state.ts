@@ -26,6 +26,22 @@ export function isServing(state: DomainState): boolean {
   return (SERVING_STATES as readonly DomainState[]).includes(state);
 }
 
+/**
+ * States in which every node of a cluster serves the domain's host: provisioning too, since
+ * the CA may ask any node for the challenge answer.
+ */
+export const CLUSTER_SERVED_STATES = [...SERVING_STATES, 'provisioning'] as const satisfies readonly DomainState[];
+
+/**
+ * What a node of a cluster does with a domain's host: serve it, stop serving it (never
+ * served, or retired), or keep what it has (a failed Enable keeps what it had, as on a
+ * single server).
+ */
+export function nodeServing(state: DomainState | undefined): 'serve' | 'stop' | 'keep' {
+  if (state === undefined || state === 'inactive' || state === 'removed') return 'stop';
+  return (CLUSTER_SERVED_STATES as readonly DomainState[]).includes(state) ? 'serve' : 'keep';
+}
+
 /** The provisioning steps, in the order Enable runs them. */
 export const PROVISIONING_STEPS = [
   'mx-lookup',

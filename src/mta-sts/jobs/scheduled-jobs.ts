@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Op
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { ResolvedMtaStsOptions } from '../mta-sts.options';
-import { MTA_STS_OPTIONS, MTA_STS_RANDOM } from '../mta-sts.tokens';
+import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { ChecksService } from '../services/checks.service';
 import { DomainsService } from '../services/domains.service';
@@ -10,6 +10,7 @@ import { RenewalService } from '../services/renewal.service';
 import { Sweep, SweepReport } from '../services/sweep';
 import { CheckFollowUps } from '../services/check-follow-ups';
 import { SERVING_STATES } from '../domain/domain-state';
+import { SweepJob, SweepTurn, SweepTurns } from '../services/cluster/sweep-turns';
 
 export const CHECKS_JOB = 'mta-sts-checks';
 export const RENEWALS_JOB = 'mta-sts-renewals';
@@ -24,6 +25,16 @@ const RENEWAL_TIMEOUT_MS = 5 * 60_000;
  * host's own `ScheduleModule.forRoot()`), so they run once per process however the module
  * is imported, and they only walk domains and call services.
  */
+/** How a sweep is asked for. */
+export interface RunOptions {
+  /** Start after a random delay (scheduled runs). */
+  readonly jitter?: boolean;
+  /** A scheduled run: in a cluster, only the leader runs it, and it records its progress. */
+  readonly scheduled?: boolean;
+  /** Go on after this domain id (a new leader resuming its predecessor's sweep). */
+  readonly resumeAfter?: number;
+}
+
 /** What the last run of a sweep did. */
 export interface LastRun {
   readonly finishedAt: Date;
@@ -40,7 +51,7 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
-    @Inject(MTA_STS_RANDOM) random: () => number,
+    private readonly turns: SweepTurns,
     @Optional() @Inject(SchedulerRegistry) private readonly registry: SchedulerRegistry | undefined,
     private readonly domains: DomainsService,
     private readonly checks: ChecksService,
@@ -51,7 +62,7 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
     this.checkSweep = new Sweep(
       { concurrency: options.checks.concurrency, itemTimeoutMs: CHECK_TIMEOUT_MS, jitterMs: options.checks.jitterMs },
       label,
-      random,
+      turns.random,
     );
     this.renewalSweep = new Sweep(
       {
@@ -60,7 +71,7 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
         jitterMs: options.renewals.jitterMs,
       },
       label,
-      random,
+      turns.random,
     );
   }
 
@@ -70,8 +81,41 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
         'MtaStsModule schedules checks and certificate renewals through @nestjs/schedule: import ScheduleModule.forRoot() in the host application.',
       );
     }
-    this.schedule(CHECKS_JOB, this.options.checks.cron, () => this.runChecks({ jitter: true }));
-    this.schedule(RENEWALS_JOB, this.options.renewals.cron, () => this.runRenewals({ jitter: true }));
+    this.turns.onElected(() => {
+      this.resumeUnfinished().catch((error: unknown) =>
+        this.logger.error(`Could not resume the previous leader's sweeps: ${String(error)}`),
+      );
+    });
+    this.schedule(CHECKS_JOB, this.options.checks.cron, () => this.runChecks({ jitter: true, scheduled: true }));
+    this.schedule(RENEWALS_JOB, this.options.renewals.cron, () => this.runRenewals({ jitter: true, scheduled: true }));
+  }
+
+  /**
+   * A new leader of a cluster goes on with the sweeps its predecessor left unfinished,
+   * from the first domain it had not done.
+   */
+  async resumeUnfinished(): Promise<void> {
+    const checks = await this.turns.unfinished('checks');
+    if (checks !== undefined) {
+      this.logger.log(`Resuming the checks sweep the previous leader left after domain #${checks}.`);
+      await this.runChecks({ scheduled: true, resumeAfter: checks });
+    }
+    const renewals = await this.turns.unfinished('renewals');
+    if (renewals !== undefined) await this.runRenewals({ scheduled: true, resumeAfter: renewals });
+  }
+
+  /** The turn a run takes: a scheduled one only on the leader of a cluster. */
+  private async turn(job: SweepJob, run: RunOptions): Promise<SweepTurn | undefined> {
+    if (!run.scheduled) return this.turns.manual();
+    return this.turns.scheduled(job, run.resumeAfter);
+  }
+
+  /** The domains a turn walks, in id order, stopping when the node no longer leads. */
+  private async *domainsOf(turn: SweepTurn): AsyncIterable<MtaStsDomainEntity> {
+    for await (const entity of this.domains.stream(SERVING_STATES, 200, turn.after)) {
+      if (!turn.current) return;
+      yield entity;
+    }
   }
 
   onModuleDestroy(): void {
@@ -84,24 +128,33 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
    * One checks sweep over every active domain; undefined when one is already running.
    * Scheduled runs start after a random delay; a run asked for by hand starts at once.
    */
-  runChecks({ jitter = false }: { jitter?: boolean } = {}): Promise<SweepReport | undefined> {
+  async runChecks(run: RunOptions = {}): Promise<SweepReport | undefined> {
+    if (this.checkSweep.isRunning) return this.report('checks', Promise.resolve(undefined));
+    const turn = await this.turn('checks', run);
+    if (!turn) return undefined;
     // Commits are grouped and do not hold a domain's place in the sweep; the sweep ends
     // when every result is stored.
     const commits: Promise<void>[] = [];
     const sweep = this.checkSweep.run(
-      () => this.domains.stream(SERVING_STATES),
+      () => this.domainsOf(turn),
       async (entity) => {
-        const { results, stored, liveMx } = await this.checks.observe(entity);
-        commits.push(stored);
-        await this.checks.backlogDrained();
-        await this.followUps.domainChecked(entity, results, liveMx);
+        turn.began(entity.id);
+        try {
+          const { results, stored, liveMx } = await this.checks.observe(entity);
+          commits.push(stored);
+          await this.checks.backlogDrained();
+          await this.followUps.domainChecked(entity, results, liveMx);
+        } finally {
+          await turn.ended(entity.id);
+        }
       },
-      { jitter },
+      { jitter: run.jitter ?? false },
     );
     return this.report(
       'checks',
       sweep.then(async (report) => {
         await this.checks.writeWaiting();
+        if (report && turn.current) await turn.finished();
         if (report) await this.followUps.sweepDone();
         const failed = (await Promise.allSettled(commits)).filter((commit) => commit.status === 'rejected');
         if (!report || failed.length === 0) return report;
@@ -116,16 +169,33 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** One renewal sweep: renews every active domain whose certificate is due. */
-  runRenewals({ jitter = false }: { jitter?: boolean } = {}): Promise<SweepReport | undefined> {
+  async runRenewals(run: RunOptions = {}): Promise<SweepReport | undefined> {
+    if (this.renewalSweep.isRunning) return this.report('renewals', Promise.resolve(undefined));
+    const turn = await this.turn('renewals', run);
+    if (!turn) return undefined;
     return this.report(
       'renewals',
-      this.renewalSweep.run(
-        () => this.domains.stream(SERVING_STATES),
-        async (entity) => {
-          await this.renewals.renewIfDue(entity);
-        },
-        { jitter },
-      ),
+      this.renewalSweep
+        .run(
+          () => this.domainsOf(turn),
+          async (entity) => {
+            turn.began(entity.id);
+            try {
+              // Fencing: a former leader orders nothing. The renewal itself re-reads the
+              // domain and its certificate under the cross-node lock, so a certificate
+              // another node has just renewed is not due again.
+              await turn.assertCurrent();
+              await this.renewals.renewIfDue(entity);
+            } finally {
+              await turn.ended(entity.id);
+            }
+          },
+          { jitter: run.jitter ?? false },
+        )
+        .then(async (report) => {
+          if (report && turn.current) await turn.finished();
+          return report;
+        }),
     );
   }
 

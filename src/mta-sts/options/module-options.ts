@@ -114,6 +114,11 @@ export interface MtaStsModuleOptions {
   reports?: ReportsOptions;
   /** Writing the DNS records into zones the panel may update; without it every domain stays manual. */
   dnsPublishing?: DnsPublishingOptions;
+  /**
+   * Several nodes serving the same domains from one PostgreSQL database (see README,
+   * "Several nodes"). Without it, this server is the only one.
+   */
+  cluster?: ClusterOptions;
   dns?: {
     /**
      * DNS servers (`ip`, `ip:port` or `[ipv6]:port`) for every look-up the module makes.
@@ -228,3 +233,28 @@ export interface MtaStsModuleOptions {
 export type NginxLayout = 'per-domain' | 'shared';
 
 export type { PageRole } from '../web/pages/page-options';
+
+/**
+ * Several nodes serving the same domains from one PostgreSQL database. Each node runs the
+ * panel and its own nginx; certificates and challenge answers go through the database.
+ */
+export interface ClusterOptions {
+  /** This node's name, unique among the nodes: letters, digits, `.`, `-` and `_`, up to 64. */
+  node: string;
+  /**
+   * A file holding the key that seals certificate keys in the database: 32 random bytes in
+   * base64 (`openssl rand -base64 32`), the same file on every node, mode 0600.
+   */
+  keyFile: string;
+  /**
+   * Seconds between two full comparisons of this node's nginx files with the database,
+   * which catch any change notice the node missed. @default 60
+   */
+  reconcileSeconds?: number;
+  /**
+   * Seconds between two attempts of a node that does not lead to become the leader (the
+   * node that runs the scheduled sweeps). A killed leader is replaced within this time.
+   * @default 5
+   */
+  leaderPollSeconds?: number;
+}

@@ -1,3 +1,4 @@
+import { resolveCluster } from './resolve-cluster';
 import { resolveDnsPublishing } from './resolve-dns-publishing';
 import { assertServerAddresses, assertTlsRptRua, canonicalIp } from '../domain/dns-records';
 import { InvalidOptionError } from '../domain/errors';
@@ -99,6 +100,7 @@ export function resolveMtaStsOptions(
       concurrency: bounded('renewals.concurrency', options.renewals?.concurrency, 2, 1, 64),
     },
     dnsPublishing: resolveDnsPublishing(options.dnsPublishing),
+    cluster: resolveCluster(options.cluster, facts),
     reports,
     dns: {
       servers: dnsServers(options.dns?.servers ?? []),

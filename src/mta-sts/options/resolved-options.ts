@@ -1,3 +1,4 @@
+import type { ResolvedClusterOptions } from './resolve-cluster';
 import type { ResolvedReports } from './resolve-reports';
 import type { ResolvedDnsPublishing } from './resolve-dns-publishing';
 import type { ResolvedNotificationOptions } from '../adapters/notify/notify-options';
@@ -38,6 +39,8 @@ export interface ResolvedMtaStsOptions {
   readonly notifications: ResolvedNotificationOptions;
   readonly renewals: { readonly cron: string; readonly jitterMs: number; readonly concurrency: number };
   readonly dnsPublishing: ResolvedDnsPublishing;
+  /** Undefined on a single node. */
+  readonly cluster?: ResolvedClusterOptions;
   readonly reports: ResolvedReports;
   readonly dns: { readonly servers: readonly string[]; readonly timeoutMs: number };
   readonly nginx: {

@@ -9,6 +9,7 @@ import { TlsReports1764600000000 } from './migrations/1764600000000-tls-reports'
 import { MtaStsDomainActivityEntity } from './mta-sts-domain-activity.entity';
 import { PolicyFetches1764700000000 } from './migrations/1764700000000-policy-fetches';
 import { CheckDigests1764800000000 } from './migrations/1764800000000-check-digests';
+import { Cluster1764900000000 } from './migrations/1764900000000-cluster';
 import { MtaStsFetcherEntity, MtaStsLogCursorEntity, MtaStsPolicyFetchEntity } from './mta-sts-policy-fetch.entity';
 import { MtaStsTlsDailyEntity, MtaStsTlsFailureEntity, MtaStsTlsReportEntity } from './mta-sts-tls-report.entity';
 import { MtaStsActionEntity } from './mta-sts-action.entity';
@@ -58,4 +59,5 @@ export const MTA_STS_MIGRATIONS = [
   TlsReports1764600000000,
   PolicyFetches1764700000000,
   CheckDigests1764800000000,
+  Cluster1764900000000,
 ];

@@ -151,7 +151,7 @@ export class TypeOrmDomainStore extends DomainStore {
    * while this one is worked through: on SQLite the read waits behind any transaction in
    * progress, and a sweep's workers would otherwise all wait for it at each page's end.
    */
-  async *stream(states: readonly DomainState[], pageSize = 200): AsyncIterable<MtaStsDomainEntity> {
+  async *stream(states: readonly DomainState[], pageSize = 200, afterId = 0): AsyncIterable<MtaStsDomainEntity> {
     const read = (after: number) =>
       entitiesAfter(
         this.domains.manager,
@@ -161,7 +161,7 @@ export class TypeOrmDomainStore extends DomainStore {
         after,
         pageSize,
       );
-    let page = await read(0);
+    let page = await read(afterId);
     for (;;) {
       const next = page.length < pageSize ? undefined : read(page[page.length - 1].id);
       // A failed read surfaces where it is awaited; a consumer that stops early leaves it unread.

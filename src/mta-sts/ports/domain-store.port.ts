@@ -69,7 +69,11 @@ export abstract class DomainStore {
     query: DomainListQuery,
   ): Promise<{ entities: MtaStsDomainEntity[]; total: number; page: number; pages: number }>;
   /** Domains in some states, a page at a time, so a sweep never holds every domain in memory. */
-  abstract stream(states: readonly DomainState[], pageSize?: number): AsyncIterable<MtaStsDomainEntity>;
+  abstract stream(
+    states: readonly DomainState[],
+    pageSize?: number,
+    afterId?: number,
+  ): AsyncIterable<MtaStsDomainEntity>;
   /** Name, state and mode of every domain in some states, by name: what an overview needs, no more. */
   abstract outlines(states: readonly DomainState[]): Promise<DomainOutline[]>;
   /** The outlines of those of `names` (A-labels) that are managed here, in one look-up. */

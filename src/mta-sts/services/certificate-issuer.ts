@@ -5,7 +5,7 @@ import { CertificateAuthority, RenewalInfo } from '../ports/certificate-authorit
 import { WebServer } from '../ports/web-server.port';
 import { AuditService } from './audit.service';
 import { CertificateStore, StoredCertificate } from './certificate-store';
-import { ChallengeFiles } from './challenge-files';
+import { ChallengeAnswers } from './challenge-files';
 
 /**
  * Certificates from the CA to the policy host: an order answered over HTTP-01, the bundle
@@ -18,7 +18,7 @@ export class CertificateIssuer {
     @Inject(CertificateAuthority) private readonly ca: CertificateAuthority,
     @Inject(WebServer) private readonly web: WebServer,
     private readonly certificates: CertificateStore,
-    private readonly challenges: ChallengeFiles,
+    private readonly challenges: ChallengeAnswers,
     private readonly audit: AuditService,
   ) {}
 

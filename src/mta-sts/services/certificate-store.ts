@@ -22,6 +22,17 @@ export interface BundleReaders {
 }
 
 /**
+ * Where every node finds a domain's bundle when several serve it (see `SharedBundles`):
+ * the database, written before this node's own file so that a file on disk always has
+ * its copy there.
+ */
+export interface BundleMirror {
+  put(domain: string, bundle: string): Promise<void>;
+  get(domain: string): Promise<string | undefined>;
+  remove(domain: string): Promise<void>;
+}
+
+/**
  * Certificates and keys on disk. The chain and the key share one file (0600) written
  * atomically, so nginx can never read a new certificate with an old key, whatever moment
  * the process stops at. The directory is 0700 when only nginx's master reads the files,
@@ -32,6 +43,7 @@ export class CertificateStore {
     private readonly files: FileStore,
     private readonly layout: DataLayout,
     private readonly readers: BundleReaders = {},
+    private readonly mirror?: BundleMirror,
   ) {}
 
   /** Installs a certificate and returns what it replaced, for a rollback. */
@@ -40,15 +52,32 @@ export class CertificateStore {
     const path = this.layout.certificateBundle(domain);
     const previous = await this.files.read(path);
     const bundle = `${issued.certificatePem.trim()}\n${issued.privateKeyPem.trim()}\n`;
-    await this.files.writeAtomic(path, bundle, 0o600, await this.prepare(path));
+    await this.mirror?.put(domain, bundle);
+    await this.install(domain, bundle);
     return { info, previous };
   }
 
   /** Puts back what `save` replaced. */
   async restore(domain: string, previous: string | undefined): Promise<void> {
     const path = this.layout.certificateBundle(domain);
-    if (previous === undefined) await this.files.remove(path);
-    else await this.files.writeAtomic(path, previous, 0o600, await this.prepare(path));
+    if (previous === undefined) {
+      await this.mirror?.remove(domain);
+      await this.files.remove(path);
+    } else {
+      await this.mirror?.put(domain, previous);
+      await this.install(domain, previous);
+    }
+  }
+
+  /** Writes this node's bundle file only (a node bringing its files in line with the database). */
+  async install(domain: string, bundle: string): Promise<void> {
+    const path = this.layout.certificateBundle(domain);
+    await this.files.writeAtomic(path, bundle, 0o600, await this.prepare(path));
+  }
+
+  /** This node's bundle file as it is, or undefined. */
+  localBundle(domain: string): Promise<string | undefined> {
+    return this.files.read(this.layout.certificateBundle(domain));
   }
 
   /** Sets the directory modes for a bundle about to be written and says who must own it. */
@@ -71,9 +100,12 @@ export class CertificateStore {
     return current && { uid: current.uid, gid: current.gid };
   }
 
-  /** The certificate on disk for a domain, if there is one with its key. */
+  /** The certificate for a domain (on disk, else in the shared database), if there is one with its key. */
   async load(domain: string): Promise<StoredCertificate | undefined> {
-    const bundle = await this.files.read(this.layout.certificateBundle(domain));
+    // In a cluster the database's copy wins: another node may have renewed it a moment ago.
+    const bundle = this.mirror
+      ? ((await this.mirror.get(domain)) ?? (await this.localBundle(domain)))
+      : await this.localBundle(domain);
     if (!bundle) return undefined;
     const key = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----/.exec(bundle)?.[0];
     const chain = splitPemChain(bundle);

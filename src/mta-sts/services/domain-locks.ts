@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { ClusterLocks } from './cluster/cluster-locks';
 import { KeyedMutex } from './keyed-mutex';
 
 /** The locks being held now; only `DomainLocks.run` adds to it. */
@@ -22,15 +23,18 @@ export class HeldLock {
 
 /**
  * One lock per domain, shared by every service that changes a domain (enable, disable,
- * renew, re-issue), so their file writes and nginx reloads never interleave.
+ * renew, re-issue), so their file writes and nginx reloads never interleave. In a cluster
+ * the lock also holds across nodes.
  */
 @Injectable()
 export class DomainLocks {
   private readonly mutex = new KeyedMutex();
 
+  constructor(@Optional() private readonly cluster?: ClusterLocks) {}
+
   /** Runs `work` once no other work on `domain` runs, in arrival order. */
   run<T>(domain: string, work: (held: HeldLock) => Promise<T>): Promise<T> {
-    return this.mutex.run(domain, async () => {
+    const locked = async () => {
       const held = new HeldLock(domain);
       HELD.add(held);
       try {
@@ -38,6 +42,9 @@ export class DomainLocks {
       } finally {
         HELD.delete(held);
       }
-    });
+    };
+    return this.mutex.run(domain, () =>
+      this.cluster ? this.cluster.serialized(`domain:${domain}`, locked) : locked(),
+    );
   }
 }

@@ -100,8 +100,12 @@ export class DomainsService {
   }
 
   /** Domains in some states, a page at a time, so a sweep never holds every domain in memory. */
-  stream(states: readonly MtaStsDomainEntity['state'][], pageSize = 200): AsyncIterable<MtaStsDomainEntity> {
-    return this.store.stream(states, pageSize);
+  stream(
+    states: readonly MtaStsDomainEntity['state'][],
+    pageSize = 200,
+    afterId = 0,
+  ): AsyncIterable<MtaStsDomainEntity> {
+    return this.store.stream(states, pageSize, afterId);
   }
 
   /** The domain's live MX records as `mx` patterns, or why they cannot back a policy. */

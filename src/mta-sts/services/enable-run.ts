@@ -1,21 +1,20 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { CertificateInfo, isReusable } from '../domain/certificate';
-import { ProvisioningStep } from '../domain/domain-state';
+import { ProvisioningStep, isProvisioning } from '../domain/domain-state';
 import { ConflictError, OperationFailedError, errorSentence } from '../domain/errors';
 import { DomainName } from '../domain/hostname';
 import { policyOf } from '../domain/policy-id';
 import { storageFailure } from '../domain/storage-failure';
-import { activate, stepFailed, stepReached } from '../domain/transitions';
+import { stepReached } from '../domain/transitions';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { Clock } from '../ports/clock.port';
 import { DomainStore } from '../ports/domain-store.port';
-import { AuditService } from './audit.service';
 import { CertificateIssuer } from './certificate-issuer';
 import { installedCertificateFields } from './certificate-store';
-import { ChecksService } from './checks.service';
+import { ClusterLocks } from './cluster/cluster-locks';
+import { EnableOutcomes } from './enable-outcomes';
 import { PolicyHost } from './policy-host';
 import { PreflightService } from './preflight.service';
-import { trail } from '../domain/wording';
 
 /** How long shutdown waits for provisioning in flight. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -48,8 +47,8 @@ export class EnableRun implements BeforeApplicationShutdown {
     private readonly host: PolicyHost,
     private readonly issuer: CertificateIssuer,
     private readonly preflight: PreflightService,
-    private readonly checks: ChecksService,
-    private readonly audit: AuditService,
+    private readonly outcomes: EnableOutcomes,
+    private readonly clusterLocks: ClusterLocks,
   ) {}
 
   /** Lets running provisioning finish (bounded) before the database closes; the rest resumes at the next start. */
@@ -63,7 +62,10 @@ export class EnableRun implements BeforeApplicationShutdown {
     await this.running.get(name.ascii);
   }
 
-  /** Starts the steps in the background; nothing when they already run for the domain. */
+  /**
+   * Starts the steps in the background; nothing when they already run for the domain, on
+   * this node or (in a cluster) on another one.
+   */
   start(name: DomainName): void {
     if (this.running.has(name.ascii)) return;
     const run = this.provision(name)
@@ -72,23 +74,33 @@ export class EnableRun implements BeforeApplicationShutdown {
     this.running.set(name.ascii, run);
   }
 
+  /**
+   * Picks up provisioning that no node runs any more: its node was stopped or killed in
+   * the middle. The leader calls it; a domain another node still provisions is skipped.
+   */
+  async resumeOrphans(): Promise<void> {
+    for (const entity of await this.store.findInStates(['provisioning'])) {
+      this.start(DomainName.fromValidated(entity.name));
+    }
+  }
+
   private async provision(name: DomainName): Promise<void> {
+    // In a cluster, the node whose Enable was interrupted (killed) released this lock with
+    // its database session, and the leader picks the domain up; a node already running it
+    // keeps it, so no second ACME order starts.
+    const outcome = await this.clusterLocks.ifFree(`enable:${name.ascii}`, () => this.provisionHere(name));
+    if (!outcome.held) this.logger.debug?.(`${name.ascii} is being provisioned by another node`);
+  }
+
+  private async provisionHere(name: DomainName): Promise<void> {
+    // Read under the lock: another node may have finished (or failed) it meanwhile.
+    const current = await this.store.findByName(name.ascii);
+    if (!current || !isProvisioning(current.state)) return;
     try {
       await this.runSteps(name);
     } catch (error) {
       const failure = error instanceof StepFailure ? error : new StepFailure('policy-file', error);
-      const message = describe(failure.cause);
-      this.audit.log({
-        domain: name.ascii,
-        action: 'provisioned',
-        outcome: 'failed',
-        step: failure.step,
-        detail: message,
-      });
-      const failed = await this.store.findByName(name.ascii);
-      if (!failed) return;
-      await this.store.apply(failed, stepFailed(failure.step, message));
-      await this.checks.refreshBadge(failed.id);
+      await this.outcomes.failed(name, failure.step, describe(failure.cause));
     }
   }
 
@@ -135,23 +147,7 @@ export class EnableRun implements BeforeApplicationShutdown {
 
     const served = certificate;
     await step('self-check', () => this.preflight.assertServesPolicy(name, policy.text, served.fingerprint256));
-    // The card should show results as soon as the domain is active, not at the next scheduled run.
-    await this.checks.run(await this.store.get(name.ascii)).catch((error: unknown) => {
-      this.logger.warn(`First checks of ${name.ascii} failed to run: ${String(error)}`);
-    });
-    const now = this.clock.now();
-    const current = await this.store.get(name.ascii);
-    await this.store.apply(current, activate(current, now));
-    // Served over HTTPS now: the id may be published (RFC 8461 §8.1).
-    await this.host.publishRecords(name, false);
-    await this.checks.refreshBadge(entity.id);
-    this.audit.log({
-      domain: name.ascii,
-      action: 'provisioned',
-      outcome: 'done',
-      policyIdAfter: policy.id,
-      detail: trail.active(policy.id, name.policyHost),
-    });
+    await this.outcomes.activated(name, policy);
   }
 
   private async reusableCertificate(

@@ -6,10 +6,19 @@ import { Clock } from '../ports/clock.port';
 import { WebServer } from '../ports/web-server.port';
 import { NotificationsService } from './notifications.service';
 import { ReportIntake } from './report-intake';
+import { ClusterNode } from './cluster/cluster-node';
 
 export interface HealthPart {
   readonly ok: boolean;
   readonly problem?: string;
+}
+
+/** A node of a cluster: whether it follows the database, and whether it leads. */
+export interface ClusterHealth extends HealthPart {
+  readonly node: string;
+  readonly leader: boolean;
+  /** Whether nginx keeps serving what this node has on disk (also while the database is away). */
+  readonly serving: boolean;
 }
 
 export interface HealthReport {
@@ -17,7 +26,12 @@ export interface HealthReport {
   readonly database: HealthPart;
   readonly nginx: HealthPart;
   readonly scheduler: HealthPart;
+  /** Only on a node of a cluster. */
+  readonly cluster?: ClusterHealth;
 }
+
+/** A health probe never waits for a database that does not answer longer than this. */
+const DATABASE_CHECK_TIMEOUT_MS = 2_000;
 
 /** How long one `nginx -t` answers health checks: probes come every few seconds. */
 const NGINX_CHECK_CACHE_MS = 30_000;
@@ -39,6 +53,7 @@ export class OperationsService {
     private readonly jobs: ScheduledJobs,
     private readonly notifications: NotificationsService,
     private readonly intake: ReportIntake,
+    private readonly node: ClusterNode,
   ) {
     this.defineMetrics();
   }
@@ -47,16 +62,43 @@ export class OperationsService {
     const [database, nginx] = await Promise.all([this.databaseHealth(), this.nginxHealth()]);
     const problem = this.jobs.schedulerProblem();
     const scheduler = problem ? { ok: false, problem } : { ok: true };
-    return { ok: database.ok && nginx.ok && scheduler.ok, database, nginx, scheduler };
+    const cluster = this.clusterHealth(nginx);
+    const ok = database.ok && nginx.ok && scheduler.ok && (cluster?.ok ?? true);
+    return { ok, database, nginx, scheduler, ...(cluster ? { cluster } : {}) };
   }
 
   private async databaseHealth(): Promise<HealthPart> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${DATABASE_CHECK_TIMEOUT_MS} ms`)),
+        DATABASE_CHECK_TIMEOUT_MS,
+      );
+    });
     try {
-      await this.database.query('SELECT 1');
+      await Promise.race([this.database.query('SELECT 1'), late]);
       return { ok: true };
     } catch (error) {
       return { ok: false, problem: `the database does not answer: ${(error as Error).message}` };
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  private clusterHealth(nginx: HealthPart): ClusterHealth | undefined {
+    const status = this.node.status();
+    if (!status) return undefined;
+    const base = { node: status.node, leader: status.leader, serving: nginx.ok };
+    if (!status.connected) {
+      const since = status.lostSince ? ` since ${status.lostSince.toISOString()}` : '';
+      return {
+        ...base,
+        ok: false,
+        problem: `${status.node} has no session with the database${since} (${status.lostReason ?? 'unknown'}); nginx keeps serving the policies and certificates on disk, changes made meanwhile arrive once it is back.`,
+      };
+    }
+    if (status.reconcileProblem) return { ...base, ok: false, problem: status.reconcileProblem };
+    return { ...base, ok: true };
   }
 
   private async nginxHealth(): Promise<HealthPart> {

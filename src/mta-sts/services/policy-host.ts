@@ -76,6 +76,12 @@ export class PolicyHost {
     }
   }
 
+  /** The domains with a policy file on this server. */
+  async policyDomains(): Promise<string[]> {
+    const names = await this.files.list(this.layout.policiesDir);
+    return names.filter((name) => name.endsWith('.txt')).map((name) => name.slice(0, -'.txt'.length));
+  }
+
   readPolicy(domain: string): Promise<string | undefined> {
     return this.files.read(this.layout.policyFile(domain));
   }

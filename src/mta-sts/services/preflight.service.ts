@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { canonicalIp } from '../domain/dns-records';
 import { DomainName } from '../domain/hostname';
 import { OperationFailedError } from '../domain/errors';
@@ -9,6 +8,9 @@ import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { DnsResolver } from '../ports/dns-resolver.port';
 import { FileStore } from '../ports/file-store.port';
 import { HttpClient, HttpResponse } from '../ports/http-client.port';
+import { ClusterState } from '../ports/cluster-state.port';
+import { ChallengeAnswers } from './challenge-files';
+import { ALIVE_SECONDS } from './cluster/cluster-timing';
 import { DataLayout } from './data-layout';
 
 /** The port part of an nginx listen value (`443`, `127.0.0.1:443`, `[::]:443`). */
@@ -36,6 +38,8 @@ export class PreflightService {
     @Inject(HttpClient) private readonly http: HttpClient,
     @Inject(FileStore) private readonly files: FileStore,
     private readonly layout: DataLayout,
+    @Inject(ChallengeAnswers) private readonly challenges: ChallengeAnswers,
+    @Optional() @Inject(ClusterState) private readonly cluster?: ClusterState | null,
   ) {}
 
   /**
@@ -43,6 +47,7 @@ export class PreflightService {
    * may use: an AAAA record pointing elsewhere makes HTTP-01 fail even when A is right.
    */
   async assertResolvesHere(domain: DomainName): Promise<void> {
+    if (this.cluster && this.options.cluster) return this.assertResolvesToNodes(domain);
     const host = domain.policyHost;
     const problems: string[] = [];
     const families: Array<[4 | 6, 'A' | 'AAAA', string | undefined]> = [
@@ -86,13 +91,13 @@ export class PreflightService {
    * (failed authorizations count against the CA's rate limits).
    */
   async assertServesChallenges(domain: DomainName): Promise<void> {
-    for (const address of this.addresses()) await this.probeChallenge(domain, address);
+    for (const address of await this.addresses()) await this.probeChallenge(domain, address);
   }
 
   private async probeChallenge(domain: DomainName, address: string): Promise<void> {
     const token = `mta-sts-probe-${randomBytes(12).toString('hex')}`;
-    const path = join(this.layout.challengeDir, token);
-    await this.files.writeAtomic(path, token, 0o644);
+    // Published as an ACME answer is (on every node, in a cluster).
+    await this.challenges.publish(token, token);
     try {
       const port = listenPort(this.options.nginx.httpListen[0]);
       const url = `http://${domain.policyHost}/.well-known/acme-challenge/${token}`;
@@ -124,7 +129,7 @@ export class PreflightService {
         );
       }
     } finally {
-      await this.files.remove(path);
+      await this.challenges.withdraw(token);
     }
   }
 
@@ -163,7 +168,7 @@ export class PreflightService {
       r.headers['content-type'] === 'text/plain' &&
       r.body === policyText &&
       fingerprintOf(r) === certificateFingerprint;
-    for (const address of this.addresses()) {
+    for (const address of await this.addresses()) {
       const response = await this.attempt(url, isRight, {
         tls: true,
         address,
@@ -193,9 +198,48 @@ export class PreflightService {
     );
   }
 
-  /** This server's configured public addresses: where the CA and senders will connect. */
-  private addresses(): string[] {
+  /**
+   * Where the CA and senders will connect: this server's configured public addresses, or
+   * in a cluster every live node's.
+   */
+  private async addresses(): Promise<string[]> {
+    if (this.cluster && this.options.cluster) {
+      const nodes = (await this.cluster.nodes(ALIVE_SECONDS)).filter((node) => node.alive);
+      return [...new Set(nodes.flatMap((node) => node.addresses))];
+    }
     return [this.options.serverIpv4, this.options.serverIpv6].filter((address): address is string => !!address);
+  }
+
+  /**
+   * In a cluster, `mta-sts.<domain>` may point at any of the nodes (each serves every
+   * domain), but only at them: the CA may validate against any address it finds.
+   */
+  private async assertResolvesToNodes(domain: DomainName): Promise<void> {
+    const host = domain.policyHost;
+    const nodes = (await this.cluster!.nodes(ALIVE_SECONDS)).filter((node) => node.alive);
+    const ours = new Set(nodes.flatMap((node) => node.addresses.map((address) => canonicalIp(address))));
+    const seen: string[] = [];
+    for (const family of [4, 6] as const) {
+      try {
+        seen.push(...(await this.dns.resolveAddresses(host, family)));
+      } catch (error) {
+        throw new OperationFailedError(
+          `The addresses of ${host} could not be looked up (${(error as Error).message}); try again in a minute.`,
+        );
+      }
+    }
+    const listed = [...ours].join(', ');
+    if (seen.length === 0) {
+      throw new OperationFailedError(
+        `${host} has no A or AAAA record: publish one for each node (${listed}). The certificate is ordered only once the name points here.`,
+      );
+    }
+    const strangers = seen.filter((address) => !ours.has(canonicalIp(address)));
+    if (strangers.length > 0) {
+      throw new OperationFailedError(
+        `${host} points at ${strangers.join(', ')}, which is no live node of this cluster (${listed}): the CA may ask that address for the challenge answer. Change the records to the nodes' addresses only.`,
+      );
+    }
   }
 
   private async attempt(

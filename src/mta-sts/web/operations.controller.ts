@@ -10,7 +10,10 @@ import { MtaStsErrorFilter } from './mta-sts-error.filter';
 export class OperationsController {
   constructor(private readonly operations: OperationsService) {}
 
-  /** 200 when the database answers, nginx's configuration loads and the jobs are scheduled; 503 otherwise. */
+  /**
+   * 200 when the database answers, nginx's configuration loads, the jobs are scheduled and (on
+   * a node of a cluster) the node follows the database; 503 otherwise, with what is wrong.
+   */
   @Get('healthz')
   @Header('Cache-Control', 'no-store')
   async health(@Res() response: Response): Promise<void> {

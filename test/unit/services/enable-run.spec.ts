@@ -5,6 +5,8 @@ import type { AuditService } from '../../../src/mta-sts/services/audit.service';
 import type { CertificateIssuer } from '../../../src/mta-sts/services/certificate-issuer';
 import type { ChecksService } from '../../../src/mta-sts/services/checks.service';
 import { EnableRun } from '../../../src/mta-sts/services/enable-run';
+import { EnableOutcomes } from '../../../src/mta-sts/services/enable-outcomes';
+import { ClusterLocks } from '../../../src/mta-sts/services/cluster/cluster-locks';
 import type { PolicyHost } from '../../../src/mta-sts/services/policy-host';
 import type { PreflightService } from '../../../src/mta-sts/services/preflight.service';
 import { OperationFailedError } from '../../../src/mta-sts/domain/errors';
@@ -55,7 +57,9 @@ describe('EnableRun', () => {
     } as unknown as PreflightService;
     const checks = { run: async () => act('checks'), refreshBadge: async () => undefined } as unknown as ChecksService;
     const audit = { log: () => undefined } as unknown as AuditService;
-    return new EnableRun(store, { now: () => NOW }, host, issuer, preflight, checks, audit);
+    const clock = { now: () => NOW };
+    const outcomes = new EnableOutcomes(store, clock, host, checks, audit);
+    return new EnableRun(store, clock, host, issuer, preflight, outcomes, new ClusterLocks());
   }
 
   beforeEach(() => {

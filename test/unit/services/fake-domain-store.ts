@@ -60,8 +60,9 @@ export class FakeDomainStore extends DomainStore {
   async page(_query: DomainListQuery): Promise<never> {
     throw new Error('not used here');
   }
-  async *stream(states: readonly DomainState[]): AsyncIterable<MtaStsDomainEntity> {
-    for (const row of this.rows.values()) if (states.includes(row.state)) yield { ...row };
+  async *stream(states: readonly DomainState[], _pageSize = 200, afterId = 0): AsyncIterable<MtaStsDomainEntity> {
+    const rows = [...this.rows.values()].sort((a, b) => a.id - b.id);
+    for (const row of rows) if (row.id > afterId && states.includes(row.state)) yield { ...row };
   }
 
   async outlines(states: readonly DomainState[]): Promise<DomainOutline[]> {
