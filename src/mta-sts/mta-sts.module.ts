@@ -191,7 +191,7 @@ import { PolicyActions } from './web/pages/policy-actions';
       provide: ClusterBus,
       inject: [MTA_STS_OPTIONS, DataSource],
       useFactory: (options: ResolvedMtaStsOptions, source: DataSource) =>
-        options.cluster ? new PostgresClusterBus(source) : null,
+        options.cluster ? new PostgresClusterBus(source, options.cluster.node) : null,
     },
     {
       provide: ClusterState,

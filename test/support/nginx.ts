@@ -13,7 +13,11 @@ export class Nginx {
   readonly sitesDir: string;
   readonly configFile: string;
 
-  constructor(dir: string) {
+  /** `launcher`: a command nginx runs under, e.g. `ip netns exec <ns>` for a node's own network. */
+  constructor(
+    dir: string,
+    private readonly launcher: readonly string[] = [],
+  ) {
     this.prefix = join(dir, 'nginx');
     this.sitesDir = join(this.prefix, 'sites');
     this.configFile = join(this.prefix, 'nginx.conf');
@@ -82,7 +86,13 @@ export class Nginx {
         '',
       ].join('\n'),
     );
-    this.service = Service.start('nginx', 'nginx', [...this.args, '-g', 'daemon off;'], join(p, 'stdout.log'));
+    const [command, ...prefix] = [...this.launcher, 'nginx'];
+    this.service = Service.start(
+      'nginx',
+      command,
+      [...prefix, ...this.args, '-g', 'daemon off;'],
+      join(p, 'stdout.log'),
+    );
     await waitFor('nginx to start', async () => {
       if (!this.service?.running) {
         throw new Error(`nginx ${this.service?.describeExit()}: ${readFileSync(this.errorLog, 'utf8')}`);

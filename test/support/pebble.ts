@@ -10,6 +10,8 @@ export interface PebbleOptions {
   readonly dnsServer: string;
   /** Certificate lifetime in seconds (Pebble's `certificateValidityPeriod`). */
   readonly certificateValidity?: number;
+  /** The address Pebble's API listens on (127.0.0.1 unless given), put in its certificate too. */
+  readonly listenAddress?: string;
   /** Leave Pebble's random bad-nonce rejections on (real CAs send them too). */
   readonly nonceRejects?: boolean;
 }
@@ -48,7 +50,11 @@ export class Pebble {
   private ports = { listen: 0, management: 0 };
 
   get directoryUrl(): string {
-    return `https://127.0.0.1:${this.ports.listen}/dir`;
+    return `https://${this.host}:${this.ports.listen}/dir`;
+  }
+
+  private get host(): string {
+    return this.options.listenAddress ?? '127.0.0.1';
   }
 
   async start(): Promise<void> {
@@ -56,7 +62,7 @@ export class Pebble {
     await execFileAsync('openssl', [
       'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
       '-keyout', key, '-out', this.apiCaFile, '-days', '2', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-addext', `subjectAltName=DNS:localhost,IP:127.0.0.1,IP:${this.host}`,
     ]); // prettier-ignore
     for (let attempt = 1; ; attempt++) {
       this.ports = { listen: await freePort(), management: await freePort() };
@@ -77,7 +83,7 @@ export class Pebble {
   }
 
   private async fetchRoots(): Promise<void> {
-    const management = `https://127.0.0.1:${this.ports.management}`;
+    const management = `https://${this.host}:${this.ports.management}`;
     const apiCa = readFileSync(this.apiCaFile, 'utf8');
     const root = await get(`${management}/roots/0`, apiCa);
     const intermediate = await get(`${management}/intermediates/0`, apiCa);
@@ -85,7 +91,7 @@ export class Pebble {
     writeFileSync(this.chainFile, `${root.trim()}\n${intermediate.trim()}\n`);
   }
 
-  private get logFile(): string {
+  get logFile(): string {
     return join(this.dir, 'pebble.log');
   }
 
@@ -95,8 +101,8 @@ export class Pebble {
       config,
       JSON.stringify({
         pebble: {
-          listenAddress: `127.0.0.1:${this.ports.listen}`,
-          managementListenAddress: `127.0.0.1:${this.ports.management}`,
+          listenAddress: `${this.host}:${this.ports.listen}`,
+          managementListenAddress: `${this.host}:${this.ports.management}`,
           certificate: this.apiCaFile,
           privateKey: key,
           httpPort: this.options.httpPort,
@@ -116,7 +122,7 @@ export class Pebble {
     );
     await waitFor('Pebble to listen', async () => {
       if (!this.service?.running) throw new Error(`pebble ${this.service?.describeExit()}`);
-      return (await tcpOpen('127.0.0.1', this.ports.listen)) && (await tcpOpen('127.0.0.1', this.ports.management));
+      return (await tcpOpen(this.host, this.ports.listen)) && (await tcpOpen(this.host, this.ports.management));
     });
   }
 

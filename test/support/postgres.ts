@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { freePort, Service, waitFor } from './processes';
@@ -21,11 +21,15 @@ function postgresUser(): { uid: number; gid: number } {
 
 /** A PostgreSQL cluster on 127.0.0.1 that trusts local connections: its databases by URL. */
 export class PostgresCluster {
-  constructor(readonly port: number) {}
+  constructor(
+    readonly port: number,
+    /** The address clients connect to. */
+    readonly host = '127.0.0.1',
+  ) {}
 
   /** A connection URL for `database`. */
   url(database: string): string {
-    return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
+    return `postgres://postgres@${this.host}:${this.port}/${database}`;
   }
 
   /** Creates an empty database with a fresh name, and returns its URL. */
@@ -59,16 +63,27 @@ export class PostgresCluster {
  * temporary directory, listening on 127.0.0.1 only and trusting local connections. Made
  * for tests: no fsync, no synchronous commit. Each suite gets a database of its own.
  */
+export interface PostgresServerOptions {
+  readonly port?: number;
+  /**
+   * Another address to listen on besides 127.0.0.1, whose /24 is trusted too (nodes in
+   * network namespaces reach the server there).
+   */
+  readonly address?: string;
+}
+
 export class PostgresServer extends PostgresCluster {
   private constructor(
     port: number,
     readonly dir: string,
-    private readonly service: Service,
+    private service: Service,
+    private readonly launch: () => Service,
+    host: string,
   ) {
-    super(port);
+    super(port, host);
   }
 
-  static async start(options: { port?: number } = {}): Promise<PostgresServer> {
+  static async start(options: PostgresServerOptions = {}): Promise<PostgresServer> {
     const bin = serverBin();
     const user = postgresUser();
     // Short: the server's socket lives here, and a socket path is limited to 107 bytes.
@@ -82,24 +97,48 @@ export class PostgresServer extends PostgresCluster {
     );
     const port = options.port ?? (await freePort());
     const log = join(dir, 'postgres.log');
-    const service = Service.start(
-      'postgres',
-      join(bin, 'postgres'),
-      [
-        '-D', data, '-p', String(port), '-k', dir,
-        '-c', 'listen_addresses=127.0.0.1',
-        '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
-        '-c', 'max_connections=200',
-      ], // prettier-ignore
-      log,
-      undefined,
-      user,
-    );
-    const server = new PostgresServer(port, dir, service);
+    const listen = ['127.0.0.1', ...(options.address ? [options.address] : [])].join(',');
+    if (options.address) {
+      const network = options.address.split('.').slice(0, 3).join('.');
+      appendFileSync(join(data, 'pg_hba.conf'), `host all all ${network}.0/24 trust\n`);
+    }
+    const launch = () =>
+      Service.start(
+        'postgres',
+        join(bin, 'postgres'),
+        [
+          '-D', data, '-p', String(port), '-k', dir,
+          '-c', `listen_addresses=${listen}`,
+          '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+          '-c', 'max_connections=200',
+        ], // prettier-ignore
+        log,
+        undefined,
+        user,
+      );
+    const server = new PostgresServer(port, dir, launch(), launch, options.address ?? '127.0.0.1');
+    await server.ready();
+    return server;
+  }
+
+  /** Stops the server for a while, keeping its data (fast shutdown: clients are cut off). */
+  async pause(): Promise<void> {
+    await this.service.stop('SIGINT', 10_000);
+  }
+
+  /** Starts the paused server again on the same port with the same data. */
+  async resume(): Promise<void> {
+    this.service = this.launch();
+    await this.ready();
+  }
+
+  private async ready(): Promise<void> {
+    const { port, dir } = this;
+    const log = join(dir, 'postgres.log');
     await waitFor(
       'PostgreSQL to accept connections',
       async () => {
-        if (!server.service.running) throw new Error(`postgres ${server.service.describeExit()}; see ${log}`);
+        if (!this.service.running) throw new Error(`postgres ${this.service.describeExit()}; see ${log}`);
         const client = new Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
         client.on('error', () => undefined);
         try {
@@ -113,7 +152,6 @@ export class PostgresServer extends PostgresCluster {
       },
       30_000,
     );
-    return server;
   }
 
   /** Fast shutdown (SIGINT): a smart one (SIGTERM) would wait for every client to leave. */

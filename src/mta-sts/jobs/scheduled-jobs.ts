@@ -104,9 +104,13 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
     if (renewals !== undefined) await this.runRenewals({ scheduled: true, resumeAfter: renewals });
   }
 
-  /** The turn a run takes: a scheduled one only on the leader of a cluster. */
+  /**
+   * The turn a run takes: a scheduled one only on the leader of a cluster. A run asked for
+   * by hand on the leader is the cluster's sweep too (recorded, resumed if the leader
+   * stops); on another node it runs there alone.
+   */
   private async turn(job: SweepJob, run: RunOptions): Promise<SweepTurn | undefined> {
-    if (!run.scheduled) return this.turns.manual();
+    if (!run.scheduled && !this.turns.leadsCluster()) return this.turns.manual();
     return this.turns.scheduled(job, run.resumeAfter);
   }
 

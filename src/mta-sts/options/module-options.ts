@@ -239,7 +239,7 @@ export type { PageRole } from '../web/pages/page-options';
  * panel and its own nginx; certificates and challenge answers go through the database.
  */
 export interface ClusterOptions {
-  /** This node's name, unique among the nodes: letters, digits, `.`, `-` and `_`, up to 64. */
+  /** This node's name, unique among the nodes: letters, digits, `.`, `-` and `_`, up to 48. */
   node: string;
   /**
    * A file holding the key that seals certificate keys in the database: 32 random bytes in

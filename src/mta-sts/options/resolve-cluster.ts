@@ -11,7 +11,8 @@ export interface ResolvedClusterOptions {
   readonly leaderPollMs: number;
 }
 
-const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Up to 48 characters: the database session is named after the node, and PostgreSQL keeps 63. */
+const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$/;
 
 /** Checks the cluster options and reads the sealing key; undefined on a single node. */
 export function resolveCluster(
@@ -23,7 +24,7 @@ export function resolveCluster(
   if (!NODE_NAME.test(node)) {
     throw new InvalidOptionError(
       'cluster.node',
-      `"${node}" is not a node name: use letters, digits, ".", "-" and "_" (up to 64), different on every node`,
+      `"${node}" is not a node name: use letters, digits, ".", "-" and "_" (up to 48), different on every node`,
     );
   }
   if (!options.keyFile) throw new InvalidOptionError('cluster.keyFile', 'must name the file holding the sealing key');

@@ -79,7 +79,7 @@ export class TypeOrmClusterState extends ClusterState {
 
   async acknowledge(token: string, node: string): Promise<void> {
     await this.query(
-      `INSERT INTO "mta_sts_challenge_acks" ("token", "node") SELECT $1, $2
+      `INSERT INTO "mta_sts_challenge_acks" ("token", "node") SELECT $1::varchar, $2::varchar
        WHERE EXISTS (SELECT 1 FROM "mta_sts_challenges" WHERE "token" = $1) ON CONFLICT DO NOTHING`,
       [token, node],
     );
@@ -118,7 +118,8 @@ export class TypeOrmClusterState extends ClusterState {
       reconcileError: string | null;
     }>(
       `SELECT "name", "addresses", "startedAt", "seenAt", "reconciledAt", "reconcileError",
-              "seenAt" > now() - make_interval(secs => $1) AS "alive"
+              "seenAt" > now() - make_interval(secs => $1)
+                AND EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'mta-sts:' || "name") AS "alive"
        FROM "mta_sts_nodes" ORDER BY "name"`,
       [aliveSeconds],
     );

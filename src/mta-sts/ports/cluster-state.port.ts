@@ -56,7 +56,10 @@ export abstract class ClusterState {
 
   abstract heartbeat(node: string, addresses: readonly string[], startedAt: Date): Promise<void>;
   abstract reconciled(node: string, error: string | null): Promise<void>;
-  /** Every node; `alive` when seen within `aliveSeconds`. */
+  /**
+   * Every node; `alive` when seen within `aliveSeconds` and its database session is there
+   * now (a killed node's session ends at once, so it stops counting at once).
+   */
   abstract nodes(aliveSeconds: number): Promise<ClusterNodeRow[]>;
   abstract removeNode(node: string): Promise<void>;
 

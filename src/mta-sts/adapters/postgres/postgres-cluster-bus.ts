@@ -10,8 +10,13 @@ const LOCK_SPACE = 0x4d5453;
 const LEADER_KEY = 'leader';
 const RECONNECT_MS = [500, 1_000, 2_000, 5_000];
 
+/** The name of a node's own database session: other nodes tell it is alive by it. */
+export function sessionName(node: string): string {
+  return `mta-sts:${node}`;
+}
+
 /** The connection settings of a TypeORM PostgreSQL data source, for one more client. */
-export function clientConfig(source: DataSource): ClientConfig {
+export function clientConfig(source: DataSource, node: string): ClientConfig {
   const options = source.options as {
     type: string;
     url?: string;
@@ -33,7 +38,7 @@ export function clientConfig(source: DataSource): ClientConfig {
     database: options.database,
     keepAlive: true,
     connectionTimeoutMillis: 5_000,
-    application_name: 'mta-sts node',
+    application_name: sessionName(node),
   };
 }
 
@@ -50,7 +55,10 @@ export class PostgresClusterBus extends ClusterBus {
   private attempt = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly source: DataSource) {
+  constructor(
+    private readonly source: DataSource,
+    private readonly node: string,
+  ) {
     super();
   }
 
@@ -70,7 +78,7 @@ export class PostgresClusterBus extends ClusterBus {
   private async connect(events: ClusterBusEvents): Promise<void> {
     if (this.closed) return;
     const { Client } = await import('pg');
-    const client = new Client(clientConfig(this.source));
+    const client = new Client(clientConfig(this.source, this.node));
     let lostOnce = false;
     const lost = (reason: string) => {
       if (lostOnce) return;

@@ -5,7 +5,7 @@ import { ChallengeAnswers, ChallengeFiles } from '../challenge-files';
 import { ALIVE_SECONDS } from './cluster-timing';
 
 /** How long a new answer may take to reach every live node before the order is given up. */
-const ACK_TIMEOUT_MS = 15_000;
+const ACK_TIMEOUT_MS = 30_000;
 const ACK_POLL_MS = 100;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

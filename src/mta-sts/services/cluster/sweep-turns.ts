@@ -78,6 +78,11 @@ export class SweepTurns {
     this.leadership.onElected(listener);
   }
 
+  /** Whether this node is the leader of a cluster (false on a single node). */
+  leadsCluster(): boolean {
+    return this.leadership.clustered && this.leadership.leads();
+  }
+
   /** A turn asked for by hand: runs on this node, records nothing. */
   manual(): SweepTurn {
     return new SweepTurn(0, this.leadership);
