@@ -4,6 +4,8 @@ import { ClusterLab, ClusterNodeProcess } from '../support/cluster-lab';
 
 const root = process.getuid?.() === 0;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Domains added straight into the database for the sweep. */
+const SEEDED = 800;
 
 /**
  * Several nodes on one PostgreSQL database, each in a network namespace of its own with
@@ -172,4 +174,90 @@ describe.skipIf(!root)('Several nodes on one database', () => {
     expect(text).toContain('max_age: 86400');
     await servedEverywhere('one.example');
   }, 240_000);
+
+  it('finishes an Enable whose node was killed in the middle, and issues one certificate', async () => {
+    const leader = await leaderName();
+    const victim = lab.nodes.find((node) => node.name !== leader && node.alive)!;
+    const issued = lab.issuedCertificates();
+    await lab.publishDomain('three.example');
+    expect((await victim.api('POST', '/api/domains', { domain: 'three.example' })).status).toBe(201);
+    const enabling = victim.api('POST', '/api/domains/three.example/enable').catch(() => undefined);
+    // Killed (panel and nginx, as a machine that fails) before the certificate is ordered.
+    let step: string | null = null;
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const [row] = await sql<{ step: string | null }>(
+        `SELECT "step" FROM "mta_sts_domains" WHERE "name" = 'three.example'`,
+      );
+      step = row?.step ?? null;
+      if (step !== null) break;
+      await sleep(5);
+    }
+    await victim.kill();
+    await victim.nginx.stop();
+    await enabling;
+    expect(['policy-file', 'http-vhost', 'dns-check', 'http-probe']).toContain(step);
+    const others = live();
+    await active(others[0], 'three.example');
+    await servedEverywhere('three.example', others);
+    expect(lab.issuedCertificates() - issued).toBe(1);
+    // The failed machine comes back and serves it too, from the database.
+    await victim.nginx.start();
+    await victim.start();
+    await servedEverywhere('three.example', lab.nodes);
+  }, 240_000);
+
+  it('replaces a leader killed in a sweep, and the sweep goes on where it stopped', async () => {
+    // Many more domains, copied from one.example in the database, so a sweep lasts a while.
+    const columns = (
+      await sql<{ column_name: string }>(
+        `SELECT column_name FROM information_schema.columns WHERE table_name = 'mta_sts_domains'
+         AND column_name NOT IN ('id', 'name', 'unicodeName', 'createdAt', 'updatedAt')`,
+      )
+    ).map((row) => `"${row.column_name}"`);
+    await sql(
+      `INSERT INTO "mta_sts_domains" ("name", "unicodeName", ${columns.join(', ')})
+       SELECT 'seed' || lpad(g::text, 4, '0') || '.example', 'seed' || lpad(g::text, 4, '0') || '.example', ${columns.map((column) => `d.${column}`).join(', ')}
+       FROM "mta_sts_domains" d, generate_series(1, ${SEEDED}) g WHERE d."name" = 'one.example'`,
+    );
+    const seeded = await sql<{ id: number }>(
+      `SELECT "id" FROM "mta_sts_domains" WHERE "name" LIKE 'seed%' ORDER BY "id"`,
+    );
+    const leader = lab.node(await leaderName());
+    const started = Date.now();
+    const sweep = leader.api('POST', '/api/checks', undefined, 600_000).catch(() => undefined);
+    // Killed once it has recorded some progress, well before the end.
+    let mark = 0;
+    await lab.until('the sweep to record progress', async () => {
+      const [row] = await sql<{ doneThrough: number }>(
+        `SELECT "doneThrough" FROM "mta_sts_sweeps" WHERE "job" = 'checks'`,
+      );
+      mark = Number(row?.doneThrough ?? 0);
+      return mark > 0;
+    });
+    const killedAt = Date.now();
+    await leader.kill();
+    await sweep;
+    expect(mark).toBeLessThan(seeded[seeded.length - 1].id);
+    // Another node leads within the poll interval, and finishes the sweep from the mark.
+    await lab.until('another leader', async () => (await leaderName()) !== leader.name, 30_000);
+    await lab.until(
+      'the sweep to finish',
+      async () =>
+        (await sql(`SELECT 1 FROM "mta_sts_sweeps" WHERE "job" = 'checks' AND "finishedAt" IS NOT NULL`)).length === 1,
+      300_000,
+    );
+    const newLeader = lab.node(await leaderName());
+    expect(newLeader.logText()).toContain(`Resuming the checks sweep the previous leader left after domain #${mark}.`);
+    const observed = await sql<{ domainId: number; last: Date }>(
+      `SELECT "domainId", MAX("observedAt") AS "last" FROM "mta_sts_checks" GROUP BY "domainId"`,
+    );
+    const last = new Map(observed.map((row) => [Number(row.domainId), new Date(row.last).getTime()]));
+    for (const { id } of seeded) {
+      // Every domain was checked in this sweep, and those before the mark only before the kill.
+      expect(last.get(id), `domain #${id}`).toBeGreaterThanOrEqual(started - 1_000);
+      if (id <= mark) expect(last.get(id), `domain #${id}`).toBeLessThan(killedAt + 1_000);
+    }
+    await leader.start();
+  }, 600_000);
 });

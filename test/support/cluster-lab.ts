@@ -104,8 +104,15 @@ export class ClusterNodeProcess {
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
 
+  /** The end of the panel's log, for failure messages. */
   log(): string {
     return tail(this.logFile, 25);
+  }
+
+  /** Everything the panel has logged, without colours. */
+  logText(): string {
+    // eslint-disable-next-line no-control-regex
+    return readFileSync(this.logFile, 'utf8').replace(/\x1b\[[0-9;]*m/g, '');
   }
 }
 
@@ -227,6 +234,10 @@ export class ClusterLab {
       MTA_STS_CHECK_CRON: '0 0 0 1 1 *',
       MTA_STS_RENEW_CRON: '0 0 0 1 1 *',
       MTA_STS_SMTP_PROBE: 'false',
+      // One domain at a time, so a sweep of a few hundred lasts long enough to be interrupted.
+      MTA_STS_CHECK_CONCURRENCY: '1',
+      // The layout for many domains: hosts come and go without reloading nginx.
+      MTA_STS_NGINX_LAYOUT: 'shared',
       ...this.extraEnv,
     };
   }

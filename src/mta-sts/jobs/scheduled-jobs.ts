@@ -143,13 +143,18 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
       () => this.domainsOf(turn),
       async (entity) => {
         turn.began(entity.id);
+        let stored: Promise<void> = Promise.resolve();
         try {
-          const { results, stored, liveMx } = await this.checks.observe(entity);
+          const observed = await this.checks.observe(entity);
+          stored = observed.stored;
           commits.push(stored);
           await this.checks.backlogDrained();
-          await this.followUps.domainChecked(entity, results, liveMx);
+          await this.followUps.domainChecked(entity, observed.results, observed.liveMx);
         } finally {
-          await turn.ended(entity.id);
+          // Done once its results are in the database: a leader that stops now leaves
+          // nothing behind the mark that was not stored.
+          const ended = () => turn.ended(entity.id);
+          commits.push(stored.then(ended, ended));
         }
       },
       { jitter: run.jitter ?? false },
@@ -158,9 +163,10 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
       'checks',
       sweep.then(async (report) => {
         await this.checks.writeWaiting();
+        const settled = await Promise.allSettled(commits);
         if (report && turn.current) await turn.finished();
         if (report) await this.followUps.sweepDone();
-        const failed = (await Promise.allSettled(commits)).filter((commit) => commit.status === 'rejected');
+        const failed = settled.filter((commit) => commit.status === 'rejected');
         if (!report || failed.length === 0) return report;
         const error = String((failed[0] as PromiseRejectedResult).reason);
         return {

@@ -226,7 +226,7 @@ export class TypeOrmClusterState extends ClusterState {
     // a paused former leader's progress is refused.
     const rows = await this.updated<{ job: string }>(
       `UPDATE "mta_sts_sweeps" SET "doneThrough" = GREATEST("doneThrough", $3),
-         "finishedAt" = CASE WHEN $4 THEN now() ELSE NULL END
+         "finishedAt" = CASE WHEN $4 THEN now() ELSE "finishedAt" END
        WHERE "job" = $1 AND "epoch" = $2
          AND $2 = (SELECT "epoch" FROM "mta_sts_leadership" WHERE "name" = 'jobs')
        RETURNING "job"`,

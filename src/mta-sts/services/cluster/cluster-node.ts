@@ -10,6 +10,9 @@ import { Leadership } from './leadership';
 import { NodeFiles } from './node-files';
 import { SharedChallenges } from './shared-challenges';
 
+/** Change notices followed at the same time. */
+const NOTICE_CONCURRENCY = 4;
+
 /** What `/healthz` says about this node's place in the cluster. */
 export interface NodeStatus {
   readonly node: string;
@@ -41,6 +44,8 @@ export class ClusterNode implements OnApplicationBootstrap, OnApplicationShutdow
   private reconciledAt: Date | undefined;
   private reconcileProblem: string | undefined;
   private reconciling: Promise<void> | undefined;
+  private readonly waiting = new Set<string>();
+  private working = 0;
 
   constructor(
     @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
@@ -72,7 +77,7 @@ export class ClusterNode implements OnApplicationBootstrap, OnApplicationShutdow
     const bus = this.bus;
     if (!cluster || !bus) return;
     bus.open({
-      notice: (payload) => void this.onNotice(payload),
+      notice: (payload) => this.queue(payload),
       connected: () => {
         if (this.lostSince) this.logger.log(`${cluster.node} is connected to the cluster's database.`);
         this.lostSince = undefined;
@@ -142,6 +147,29 @@ export class ClusterNode implements OnApplicationBootstrap, OnApplicationShutdow
       if (this.leadership.leads()) await this.enableRun.resumeOrphans();
     } catch (error) {
       this.logger.warn(`${cluster.node} could not report to the cluster: ${String(error)}`);
+    }
+  }
+
+  /**
+   * Notices are followed a few at a time, and one that is already waiting is not queued
+   * twice: a change to a thousand domains at once (a bulk import) arrives as a thousand
+   * notices, and is worked through without a thousand queries at the same moment.
+   */
+  private queue(payload: string): void {
+    if (this.waiting.has(payload)) return;
+    this.waiting.add(payload);
+    this.drain();
+  }
+
+  private drain(): void {
+    while (this.working < NOTICE_CONCURRENCY && this.waiting.size > 0) {
+      const [payload] = this.waiting;
+      this.waiting.delete(payload);
+      this.working++;
+      void this.onNotice(payload).finally(() => {
+        this.working--;
+        this.drain();
+      });
     }
   }
 
