@@ -10,11 +10,12 @@
 # TSIG) and PowerDNS Authoritative with its SQLite backend (its HTTP API), and Unbound,
 # a recursive resolver that follows a CNAME from one lab zone into another; Dovecot's IMAP
 # server, the mailbox TLS reports are mailed to; PostgreSQL, the second database the
-# integration suite runs on (a private cluster each run; the packaged one stays down).
+# integration suite runs on (a private cluster each run; the packaged one stays down);
+# iproute2 (ip netns, the nodes of the several-nodes test) and curl (fetching from one node).
 set -euo pipefail
 
 packages=(pebble dnsmasq-base postfix-mta-sts-resolver postfix openssl util-linux knot-dnsutils chromium systemd
-  knot bind9 pdns-server pdns-backend-sqlite3 unbound dovecot-imapd postgresql)
+  knot bind9 pdns-server pdns-backend-sqlite3 unbound dovecot-imapd postgresql iproute2 curl)
 # Any nginx on the PATH will do; nginx-light is the smallest package that has one.
 command -v nginx >/dev/null 2>&1 || packages+=(nginx-light)
 

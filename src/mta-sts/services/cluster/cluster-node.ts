@@ -46,6 +46,8 @@ export class ClusterNode implements OnApplicationBootstrap, OnApplicationShutdow
   private reconciling: Promise<void> | undefined;
   private readonly waiting = new Set<string>();
   private working = 0;
+  /** The first comparison with the database has run: the node may count as live. */
+  private caughtUp = false;
 
   constructor(
     @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
@@ -82,8 +84,9 @@ export class ClusterNode implements OnApplicationBootstrap, OnApplicationShutdow
         if (this.lostSince) this.logger.log(`${cluster.node} is connected to the cluster's database.`);
         this.lostSince = undefined;
         this.lostReason = undefined;
-        void this.heartbeat();
-        void this.reconcile();
+        // A node counts as live (challenge answers wait for it, Enable fetches from it) only
+        // once it has written every domain's files.
+        void this.reconcile().then(() => this.heartbeat());
       },
       lost: (reason) => {
         this.leadership.lost();
@@ -116,15 +119,23 @@ export class ClusterNode implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private async reconcileOnce(): Promise<void> {
-    if (!this.files || !this.state || !this.bus?.connected) return;
-    const node = this.options.cluster!.node;
+    const { files, state } = this;
+    if (!files || !state || !this.bus?.connected) return;
+    try {
+      await this.compare(this.options.cluster!.node, files, state);
+    } finally {
+      this.caughtUp = true;
+    }
+  }
+
+  private async compare(node: string, files: NodeFiles, state: ClusterState): Promise<void> {
     try {
       const started = Date.now();
-      const report = await this.files.all();
+      const report = await files.all();
       if (this.challenges instanceof SharedChallenges) await this.challenges.syncAll();
       this.reconciledAt = new Date();
       this.reconcileProblem = report.failed > 0 ? `${report.failed} domain(s) could not be brought in line` : undefined;
-      await this.state.reconciled(node, this.reconcileProblem ?? null);
+      await state.reconciled(node, this.reconcileProblem ?? null);
       if (report.changed > 0 || report.removed > 0 || report.failed > 0) {
         this.logger.log(
           `${node} compared ${report.domains} domain(s) with the database in ${Date.now() - started} ms: ${report.changed} changed, ${report.removed} removed, ${report.failed} failed.`,
@@ -138,7 +149,7 @@ export class ClusterNode implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async heartbeat(): Promise<void> {
     const cluster = this.options.cluster;
-    if (!cluster || !this.state || !this.bus?.connected) return;
+    if (!cluster || !this.state || !this.bus?.connected || !this.caughtUp) return;
     const addresses = [this.options.serverIpv4, this.options.serverIpv6].filter((a): a is string => Boolean(a));
     try {
       await this.state.heartbeat(cluster.node, addresses, this.startedAt);
