@@ -58,6 +58,7 @@ import { Leadership } from './services/cluster/leadership';
 import { ClusterLocks } from './services/cluster/cluster-locks';
 import { SweepTurns } from './services/cluster/sweep-turns';
 import { ClusterNode } from './services/cluster/cluster-node';
+import { NodesView } from './services/cluster/nodes-view';
 import { EnableOutcomes } from './services/enable-outcomes';
 import { DataLayout } from './services/data-layout';
 import { DomainsService } from './services/domains.service';
@@ -254,6 +255,7 @@ import { PolicyActions } from './web/pages/policy-actions';
     ClusterLocks,
     SweepTurns,
     ClusterNode,
+    NodesView,
     EnableOutcomes,
     PageRenderer,
     PageAccessGuard,

@@ -112,6 +112,18 @@ describe.skipIf(!root)('Several nodes on one database', () => {
     );
     expect(served.map((row) => row.node)).toEqual(['a', 'b', 'c']);
     expect(new Set(served.map((row) => `${row.policyId} ${row.certDigest}`)).size).toBe(1);
+    // The card's API says the same: every node in sync, one of them the leader.
+    const nodes = await c.api<Array<{ node: string; sync: string; leader: boolean }>>(
+      'GET',
+      '/api/domains/one.example/nodes',
+    );
+    expect(nodes.status).toBe(200);
+    expect(nodes.body.map((node) => [node.node, node.sync])).toEqual([
+      ['a', 'in-sync'],
+      ['b', 'in-sync'],
+      ['c', 'in-sync'],
+    ]);
+    expect(nodes.body.filter((node) => node.leader)).toHaveLength(1);
     // The key is sealed in the database, never in the clear.
     const [shared] = await sql<{ sealed: string }>(
       `SELECT "sealed" FROM "mta_sts_shared_certificates" WHERE "domain" = 'one.example'`,
@@ -201,10 +213,19 @@ describe.skipIf(!root)('Several nodes on one database', () => {
     await active(others[0], 'three.example');
     await servedEverywhere('three.example', others);
     expect(lab.issuedCertificates() - issued).toBe(1);
+    const whileDown = await others[0].api<Array<{ node: string; sync: string }>>(
+      'GET',
+      '/api/domains/three.example/nodes',
+    );
+    expect(whileDown.body.find((node) => node.node === victim.name)?.sync).toBe('down');
     // The failed machine comes back and serves it too, from the database.
     await victim.nginx.start();
     await victim.start();
     await servedEverywhere('three.example', lab.nodes);
+    await lab.until('every node to be in sync again', async () => {
+      const answer = await victim.api<Array<{ sync: string }>>('GET', '/api/domains/three.example/nodes');
+      return answer.body.every((node) => node.sync === 'in-sync');
+    });
   }, 240_000);
 
   it('replaces a leader killed in a sweep, and the sweep goes on where it stopped', async () => {

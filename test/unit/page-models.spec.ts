@@ -507,6 +507,7 @@ describe('listModel', () => {
       domain: 'xn--bcher-kva.example',
       displayName: 'bücher.example',
       showAscii: true,
+      nodes: null,
       badge: { key: 'verifying', label: 'Verifying', symbol: '…' },
       mode: { key: 'enforce', label: 'Enforce' },
       stepLabel: null,

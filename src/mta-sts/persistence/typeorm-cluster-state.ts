@@ -163,11 +163,14 @@ export class TypeOrmClusterState extends ClusterState {
     await this.query('DELETE FROM "mta_sts_node_domains" WHERE "node" = $1 AND "domain" = ANY($2)', [node, domains]);
   }
 
-  async servedBy(domain: string): Promise<ServedRow[]> {
-    const rows = await this.query<ServedRow & { syncedAt: Date | string }>(
-      `SELECT "node", "domain", "policyId", "certDigest", "error", "syncedAt"
-       FROM "mta_sts_node_domains" WHERE "domain" = $1 ORDER BY "node"`,
-      [domain],
+  async servedBy(domains: readonly string[]): Promise<Array<ServedRow & { certificateCurrent: boolean }>> {
+    if (domains.length === 0) return [];
+    const rows = await this.query<ServedRow & { syncedAt: Date | string; certificateCurrent: boolean }>(
+      `SELECT n."node", n."domain", n."policyId", n."certDigest", n."error", n."syncedAt",
+              n."certDigest" IS NOT DISTINCT FROM c."digest" AS "certificateCurrent"
+       FROM "mta_sts_node_domains" n LEFT JOIN "mta_sts_shared_certificates" c ON c."domain" = n."domain"
+       WHERE n."domain" = ANY($1) ORDER BY n."node"`,
+      [domains],
     );
     return rows.map((row) => ({ ...row, syncedAt: new Date(row.syncedAt) }));
   }

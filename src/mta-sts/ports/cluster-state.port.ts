@@ -65,7 +65,8 @@ export abstract class ClusterState {
 
   abstract recordServed(rows: readonly ServedRow[]): Promise<void>;
   abstract forgetServed(node: string, domains: readonly string[]): Promise<void>;
-  abstract servedBy(domain: string): Promise<ServedRow[]>;
+  /** What each node says it serves for these domains, and whether its certificate is the shared one. */
+  abstract servedBy(domains: readonly string[]): Promise<Array<ServedRow & { readonly certificateCurrent: boolean }>>;
 
   /** Starts a new leader's term: the term number, one more than any before (the fencing token). */
   abstract beginTerm(node: string): Promise<number>;

@@ -2,6 +2,7 @@ import { Controller, Type } from '@nestjs/common';
 import { DnsPublishingApiController } from './dns-publishing-api.controller';
 import { DomainsApiController } from './domains-api.controller';
 import { JobsApiController } from './jobs-api.controller';
+import { ClusterApiController } from './cluster-api.controller';
 import { ReportsApiController } from './reports-api.controller';
 import { OperationsController } from './operations.controller';
 import { TlsReportsController } from './tls-reports.controller';
@@ -33,6 +34,7 @@ export function routedControllers(routes: ResolvedMtaStsRoutes): Type[] {
     routedAt(DomainsApiController, join(routes.api, 'domains')),
     routedAt(DnsPublishingApiController, join(routes.api, 'domains')),
     routedAt(JobsApiController, routes.api),
+    routedAt(ClusterApiController, routes.api),
     routedAt(ReportsApiController, routes.api),
     routedAt(PageAssetsController, join(routes.pages, 'assets')),
     routedAt(ReportsPageController, routes.pages),

@@ -23,6 +23,7 @@ import { cachedUntil } from '../../domain/lifecycle';
 import { actorOf } from '../actor';
 import { PageRenderer } from '../page-renderer';
 import { CardExtras } from './card-extras';
+import { nodesModel } from './node-models';
 import { promotionModel, reportsModel } from './report-models';
 import { CSRF_FIELD } from './csrf';
 import { PageCsrf } from './page-csrf';
@@ -70,7 +71,13 @@ export class DomainsPageController {
       badge: query.badge || undefined,
       page: typeof page === 'string' && /^\d{1,6}$/.test(page) ? Number(page) : 1,
     });
-    await this.render(request, response, 'domains', listModel(result, query, request.mtaStsRole!, this.clock.now()));
+    const nodes = await this.extras.nodesOf(result.items);
+    await this.render(
+      request,
+      response,
+      'domains',
+      listModel(result, query, request.mtaStsRole!, this.clock.now(), nodes),
+    );
   }
 
   @Post('domains')
@@ -84,10 +91,11 @@ export class DomainsPageController {
   @Get('domains/:domain')
   async card(@Req() request: PageRequest, @Res() response: Response, @Param('domain') domain: string): Promise<void> {
     const view = await this.domains.get(domain);
-    const { actions, reports } = await this.extras.read(view);
+    const { actions, reports, nodes } = await this.extras.read(view);
     await this.render(request, response, 'domain', {
       ...cardModel(view, request.mtaStsRole!, this.clock.now(), actions),
       reports: reports && reportsModel(reports),
+      nodes: nodesModel(nodes),
     });
   }
 

@@ -19,6 +19,8 @@ import { DomainPage } from '../../services/domains.service';
 import { DomainView } from '../../services/domain-view';
 import { describeDuration } from '../../domain/lifecycle';
 import { checksNote, readableTime } from '../../domain/wording';
+import type { NodesSummary } from '../../services/cluster/nodes-view';
+import { nodesLine } from './node-models';
 
 /**
  * What the templates show, worked out here so the templates stay free of logic. Status is
@@ -99,7 +101,7 @@ function maxAgeLabel(seconds: number): string {
   return MAX_AGE_CHOICES.find((choice) => choice.value === seconds)?.label ?? `${seconds} seconds`;
 }
 
-function summary(view: DomainView, now: Date) {
+function summary(view: DomainView, now: Date, nodes?: NodesSummary) {
   const failing = view.checks.find((check) => check.status === 'fail');
   const daysLeft = view.certificate
     ? Math.floor((Date.parse(view.certificate.notAfter) - now.getTime()) / DAY_MS)
@@ -121,6 +123,7 @@ function summary(view: DomainView, now: Date) {
       ? { expires: date(view.certificate.notAfter), daysLeft, soon: daysLeft !== null && daysLeft < 14 }
       : null,
     failing: failing ? { title: CHECK_TITLES[failing.check as CheckId], summary: failing.summary } : null,
+    nodes: nodesLine(nodes),
   };
 }
 
@@ -129,7 +132,13 @@ export interface ListQuery {
   readonly badge: Badge | '';
 }
 
-export function listModel(page: DomainPage, query: ListQuery, role: PageRole, now: Date) {
+export function listModel(
+  page: DomainPage,
+  query: ListQuery,
+  role: PageRole,
+  now: Date,
+  nodes: ReadonlyMap<string, NodesSummary> = new Map(),
+) {
   const link = (target: number) => {
     const params = new URLSearchParams();
     if (query.search) params.set('q', query.search);
@@ -147,7 +156,7 @@ export function listModel(page: DomainPage, query: ListQuery, role: PageRole, no
       label: BADGE_LABELS[key].label,
       selected: key === query.badge,
     })),
-    domains: page.items.map((view) => summary(view, now)),
+    domains: page.items.map((view) => summary(view, now, nodes.get(view.domain))),
     total: page.total,
     filtered: Boolean(query.search || query.badge),
     pagination:
