@@ -59,6 +59,7 @@ import { ClusterLocks } from './services/cluster/cluster-locks';
 import { SweepTurns } from './services/cluster/sweep-turns';
 import { ClusterNode } from './services/cluster/cluster-node';
 import { NodesView } from './services/cluster/nodes-view';
+import { PolicyHostAddresses } from './services/cluster/host-addresses';
 import { EnableOutcomes } from './services/enable-outcomes';
 import { DataLayout } from './services/data-layout';
 import { DomainsService } from './services/domains.service';
@@ -256,6 +257,7 @@ import { PolicyActions } from './web/pages/policy-actions';
     SweepTurns,
     ClusterNode,
     NodesView,
+    PolicyHostAddresses,
     EnableOutcomes,
     PageRenderer,
     PageAccessGuard,

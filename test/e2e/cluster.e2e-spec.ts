@@ -112,6 +112,23 @@ describe.skipIf(!root)('Several nodes on one database', () => {
     );
     expect(served.map((row) => row.node)).toEqual(['a', 'b', 'c']);
     expect(new Set(served.map((row) => `${row.policyId} ${row.certDigest}`)).size).toBe(1);
+    // The card lists an address record per node, and the checks accept every node's address.
+    // (A node's list of the others is at most a few seconds old.)
+    const everyAddress = lab.nodes
+      .map((node) => node.address)
+      .sort()
+      .join(' ');
+    await lab.until('the card to list every node', async () => {
+      const records = (await view(b, 'one.example')).records.filter((record) => record.type === 'A');
+      return (
+        records
+          .map((record) => record.value)
+          .sort()
+          .join(' ') === everyAddress
+      );
+    });
+    const checked = await b.api<DomainView>('POST', '/api/domains/one.example/checks');
+    expect(checked.body.checks.find((check) => check.check === 'dns')).toMatchObject({ status: 'pass' });
     // The card's API says the same: every node in sync, one of them the leader.
     const nodes = await c.api<Array<{ node: string; sync: string; leader: boolean }>>(
       'GET',
@@ -191,7 +208,10 @@ describe.skipIf(!root)('Several nodes on one database', () => {
     const leader = await leaderName();
     const victim = lab.nodes.find((node) => node.name !== leader && node.alive)!;
     const issued = lab.issuedCertificates();
-    await lab.publishDomain('three.example');
+    // The name points at the two nodes that stay: the CA asks one of them for the answer
+    // to an order the victim placed (a CA does not try another address when one fails).
+    const others = lab.nodes.filter((node) => node !== victim && node.alive);
+    await lab.publishDomain('three.example', others);
     expect((await victim.api('POST', '/api/domains', { domain: 'three.example' })).status).toBe(201);
     const enabling = victim.api('POST', '/api/domains/three.example/enable').catch(() => undefined);
     // Killed (panel and nginx, as a machine that fails) before the certificate is ordered.
@@ -209,7 +229,6 @@ describe.skipIf(!root)('Several nodes on one database', () => {
     await victim.nginx.stop();
     await enabling;
     expect(['policy-file', 'http-vhost', 'dns-check', 'http-probe']).toContain(step);
-    const others = live();
     await active(others[0], 'three.example');
     await servedEverywhere('three.example', others);
     expect(lab.issuedCertificates() - issued).toBe(1);
@@ -281,4 +300,26 @@ describe.skipIf(!root)('Several nodes on one database', () => {
     }
     await leader.start();
   }, 600_000);
+
+  it('removes a node that is gone for good, and stops expecting its address', async () => {
+    const gone = c;
+    const keeper = lab.nodes.find((node) => node.alive && node !== gone)!;
+    expect((await keeper.api('DELETE', `/api/nodes/${gone.name}`)).status).toBe(409);
+    await gone.stop();
+    await gone.nginx.stop();
+    await lab.until(
+      'the node to be removed',
+      async () => (await keeper.api('DELETE', `/api/nodes/${gone.name}`)).status === 204,
+    );
+    const nodes = await keeper.api<Array<{ name: string }>>('GET', '/api/nodes');
+    expect(nodes.body.map((node) => node.name)).not.toContain(gone.name);
+    await lab.until(
+      'the records to leave the node out',
+      async () => {
+        const records = (await view(keeper, 'one.example')).records.filter((record) => record.type === 'A');
+        return !records.some((record) => record.value === gone.address) && records.length === 2;
+      },
+      30_000,
+    );
+  }, 120_000);
 });

@@ -51,8 +51,9 @@ export class Dnsmasq {
     ];
     // The records go into a configuration file: thousands of them would not fit in argv.
     const lines: string[] = [];
+    // A line per address: one host-record line holds at most one IPv4 and one IPv6 address.
     for (const [name, addresses] of Object.entries(data.hosts ?? {})) {
-      lines.push(`host-record=${name},${addresses.join(',')}`);
+      for (const address of addresses) lines.push(`host-record=${name},${address}`);
     }
     for (const [domain, hosts] of Object.entries(data.mx ?? {})) {
       hosts.forEach((host, index) => lines.push(`mx-host=${domain},${host},${(index + 1) * 10}`));

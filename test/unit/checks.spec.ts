@@ -1,3 +1,4 @@
+import { addressRecords } from '../../src/mta-sts/domain/dns-records';
 import { CertificateInfo } from '../../src/mta-sts/domain/certificate';
 import {
   CheckId,
@@ -51,6 +52,42 @@ function expectPass(verdict: CheckVerdict, check: CheckId): void {
 }
 
 describe('checkAddresses', () => {
+  describe('with several nodes', () => {
+    const nodes = { ipv4: ['192.0.2.11', '192.0.2.12', '192.0.2.13'] };
+
+    it('passes when the host points at every node', () => {
+      expectPass(
+        checkAddresses(domain, nodes, { a: ok(['192.0.2.13', '192.0.2.11', '192.0.2.12']), aaaa: ok([]) }),
+        'dns',
+      );
+    });
+
+    it('warns about a node whose address is not published, and names it', () => {
+      const verdict = checkAddresses(domain, nodes, { a: ok(['192.0.2.11', '192.0.2.12']), aaaa: ok([]) });
+      expect(verdict.status).toBe('warn');
+      expect(verdict.summary).toContain('192.0.2.13');
+      expect(verdict.remedy).toContain('DELETE /api/nodes/');
+    });
+
+    it('fails on an address that is no node, naming every node to keep', () => {
+      const verdict = checkAddresses(domain, nodes, { a: ok(['192.0.2.11', '198.51.100.7']), aaaa: ok([]) });
+      expect(verdict.status).toBe('fail');
+      expect(verdict.summary).toContain('198.51.100.7 is not this server');
+      expect(verdict.remedy).toContain('192.0.2.11, 192.0.2.12, 192.0.2.13 only');
+    });
+
+    it('lists one record per node to publish', () => {
+      const records = addressRecords(domain, { ipv4: nodes.ipv4, ipv6: ['2001:db8::11'] });
+      expect(records.map((record) => `${record.type} ${record.value}`)).toEqual([
+        'A 192.0.2.11',
+        'A 192.0.2.12',
+        'A 192.0.2.13',
+        'AAAA 2001:db8::11',
+      ]);
+      expect(records[0].purpose).toContain('publish one for each');
+    });
+  });
+
   it('passes when the A record is this server and no IPv6 is configured or published', () => {
     const verdict = checkAddresses(domain, { ipv4: IPV4 }, { a: ok([IPV4]), aaaa: ok([]) });
     expectPass(verdict, 'dns');

@@ -1,4 +1,4 @@
-import type { DnsRecord } from './dns-records';
+import { addressList, type DnsRecord } from './dns-records';
 import { readStsRecords, readTlsRptRecords } from './txt-records';
 
 /**
@@ -168,7 +168,11 @@ export function planPublication(wanted: readonly DnsRecord[], live: LiveRecords,
  */
 export function planWithdrawal(
   policyRecordName: string,
-  host: { readonly name: string; readonly ipv4?: string | null; readonly ipv6?: string | null },
+  host: {
+    readonly name: string;
+    readonly ipv4?: string | readonly string[] | null;
+    readonly ipv6?: string | readonly string[] | null;
+  },
   live: LiveRecords,
 ): PublicationPlan {
   const steps: PublicationStep[] = [];
@@ -181,16 +185,16 @@ export function planWithdrawal(
     remove.push({ name: policy.name, type: 'TXT', values: sts });
     for (const value of sts) steps.push({ name: policy.name, type: 'TXT', kind: 'remove', from: value });
   }
-  for (const [type, address] of [
-    ['A', host.ipv4],
-    ['AAAA', host.ipv6],
+  for (const [type, addresses] of [
+    ['A', addressList(host.ipv4)],
+    ['AAAA', addressList(host.ipv6)],
   ] as const) {
-    if (!address) continue;
     const current = live(host.name, type);
-    if (current.cname || !current.values.includes(address)) continue;
+    const present = addresses.filter((address) => current.values.includes(address));
+    if (current.cname || present.length === 0) continue;
     exactly.push({ name: current.name, type, values: current.values });
-    remove.push({ name: current.name, type, values: [address] });
-    steps.push({ name: current.name, type, kind: 'remove', from: address });
+    remove.push({ name: current.name, type, values: present });
+    for (const address of present) steps.push({ name: current.name, type, kind: 'remove', from: address });
   }
   return { steps, refusals: [], update: remove.length ? { exactly, remove } : {} };
 }

@@ -15,9 +15,19 @@ export interface DnsRecord {
   readonly purpose: string;
 }
 
+/**
+ * The addresses `mta-sts.<domain>` points at: this server's, or (several nodes) every
+ * node's, one address or a list per family.
+ */
 export interface ServerAddresses {
-  readonly ipv4?: string;
-  readonly ipv6?: string;
+  readonly ipv4?: string | readonly string[];
+  readonly ipv6?: string | readonly string[];
+}
+
+/** One family's addresses as a list (none, one, or every node's). */
+export function addressList(value: string | readonly string[] | null | undefined): readonly string[] {
+  if (value === undefined || value === null) return [];
+  return typeof value === 'string' ? [value] : value;
 }
 
 /**
@@ -61,7 +71,7 @@ export function assertTlsRptRua(option: string, template: string): string {
   return template;
 }
 
-export function assertServerAddresses(addresses: ServerAddresses): void {
+export function assertServerAddresses(addresses: { readonly ipv4?: string; readonly ipv6?: string }): void {
   if (addresses.ipv4 !== undefined && !isIPv4(addresses.ipv4)) {
     throw new InvalidOptionError('serverIpv4', `"${addresses.ipv4}" is not an IPv4 address`);
   }
@@ -75,24 +85,27 @@ export function assertServerAddresses(addresses: ServerAddresses): void {
 
 /** The policy host's address records. */
 export function addressRecords(domain: DomainName, addresses: ServerAddresses): DnsRecord[] {
-  const records: DnsRecord[] = [];
-  if (addresses.ipv4) {
-    records.push({
+  const ipv4 = addressList(addresses.ipv4);
+  const ipv6 = addressList(addresses.ipv6);
+  const several = ipv4.length + ipv6.length > Math.min(1, ipv4.length) + Math.min(1, ipv6.length);
+  return [
+    ...ipv4.map((value) => ({
       name: domain.policyHost,
-      type: 'A',
-      value: addresses.ipv4,
-      purpose: 'Points the policy host at this server, which serves the policy over HTTPS.',
-    });
-  }
-  if (addresses.ipv6) {
-    records.push({
+      type: 'A' as const,
+      value,
+      purpose: several
+        ? 'Points the policy host at a node; every node serves the policy over HTTPS, so publish one for each.'
+        : 'Points the policy host at this server, which serves the policy over HTTPS.',
+    })),
+    ...ipv6.map((value) => ({
       name: domain.policyHost,
-      type: 'AAAA',
-      value: addresses.ipv6,
-      purpose: 'Points the policy host at this server over IPv6.',
-    });
-  }
-  return records;
+      type: 'AAAA' as const,
+      value,
+      purpose: several
+        ? 'Points the policy host at a node over IPv6; publish one for each node.'
+        : 'Points the policy host at this server over IPv6.',
+    })),
+  ];
 }
 
 export function policyIndicatorRecord(domain: DomainName, id: string): DnsRecord {

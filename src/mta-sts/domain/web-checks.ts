@@ -1,15 +1,19 @@
 /** The checks of what a sender fetches: the policy host's addresses, its HTTPS answer and its certificate. */
 import { certificateCoversHost, CertificateInfo } from './certificate';
 import { readableTime } from './wording/times';
-import { canonicalIp } from './dns-records';
+import { ServerAddresses, addressList, canonicalIp } from './dns-records';
 import { DomainName } from './hostname';
 import { parsePolicy } from './policy-parser';
 import { CheckVerdict, Lookup, pass } from './check-verdicts';
 
-/** 1. Every A/AAAA answer for `mta-sts.<d>` is this server, and each configured family is there. */
+/**
+ * 1. Every A/AAAA answer for `mta-sts.<d>` is this server (or one of the nodes), and each
+ * configured family is there. With several nodes, a node whose address is not published
+ * is only a warning: the others serve, but that node takes no part.
+ */
 export function checkAddresses(
   domain: DomainName,
-  expected: { readonly ipv4?: string; readonly ipv6?: string },
+  expected: ServerAddresses,
   seen: { readonly a: Lookup<string[]>; readonly aaaa: Lookup<string[]>; readonly cname?: Lookup<string[]> },
 ): CheckVerdict {
   const host = domain.policyHost;
@@ -18,10 +22,11 @@ export function checkAddresses(
   const problems: string[] = [];
   const remedies: string[] = [];
   const families = [
-    ['A', expected.ipv4, seen.a],
-    ['AAAA', expected.ipv6, seen.aaaa],
+    ['A', addressList(expected.ipv4), seen.a],
+    ['AAAA', addressList(expected.ipv6), seen.aaaa],
   ] as const;
   const observed: string[] = [];
+  const unpublished: string[] = [];
   for (const [type, want, answer] of families) {
     if (!answer.ok) {
       problems.push(`the ${type} look-up failed (${answer.error})`);
@@ -29,26 +34,41 @@ export function checkAddresses(
       continue;
     }
     observed.push(`${type}: ${answer.value.length ? answer.value.join(', ') : 'none'}`);
-    const strangers = answer.value.filter((address) => !want || canonicalIp(address) !== canonicalIp(want));
-    if (want && answer.value.length === 0) {
+    const wanted = new Set(want.map(canonicalIp));
+    const seenSet = new Set(answer.value.map(canonicalIp));
+    const strangers = answer.value.filter((address) => !wanted.has(canonicalIp(address)));
+    const wantText = want.join(', ');
+    if (want.length > 0 && answer.value.length === 0) {
       problems.push(`no ${type} record`);
-      remedies.push(`Publish ${host} ${type} ${want}.`);
+      remedies.push(`Publish ${host} ${type} ${wantText}.`);
     } else if (strangers.length > 0) {
-      problems.push(`${type} ${strangers.join(', ')} is not this server${want ? ` (${want})` : ''}`);
+      problems.push(`${type} ${strangers.join(', ')} is not this server${want.length ? ` (${wantText})` : ''}`);
       remedies.push(
-        want
-          ? `Change ${host} ${type} to ${want} only.`
+        want.length
+          ? `Change ${host} ${type} to ${wantText} only.`
           : `Remove the ${type} record of ${host}, or configure this server's IPv${type === 'A' ? 4 : 6} address.`,
       );
+    } else {
+      unpublished.push(...want.filter((address) => !seenSet.has(canonicalIp(address))));
     }
   }
-  const expectedText = [expected.ipv4, expected.ipv6].filter(Boolean).join(' and ');
+  const expectedText = [...addressList(expected.ipv4), ...addressList(expected.ipv6)].join(' and ');
   const detail = `Seen ${observed.join('; ') || 'nothing'}; expected ${expectedText}.`;
   const answers = {
     ...(seen.a.ok ? { A: seen.a.value } : {}),
     ...(seen.aaaa.ok ? { AAAA: seen.aaaa.value } : {}),
     ...(alias ? { CNAME: [alias] } : {}),
   };
+  if (problems.length === 0 && unpublished.length > 0) {
+    return {
+      check: 'dns',
+      status: 'warn',
+      summary: `${host} does not point at ${unpublished.join(', ')}: that node serves no sender.`,
+      detail,
+      remedy: `Add ${unpublished.join(', ')} to ${host}, or remove that node from the cluster (DELETE /api/nodes/<name>) if it is gone.`,
+      observed: answers,
+    };
+  }
   if (problems.length === 0) {
     const summary = alias ? `${host} points at this server, delegated to ${alias}.` : `${host} points at this server.`;
     return { ...pass('dns', summary, detail), observed: answers };

@@ -23,10 +23,9 @@ import { MTA_STS_OPTIONS } from '../mta-sts.tokens';
 import { MtaStsDomainEntity } from '../persistence/mta-sts-domain.entity';
 import { Clock } from '../ports/clock.port';
 import { DnsResolver } from '../ports/dns-resolver.port';
-import { FileStore } from '../ports/file-store.port';
 import { HttpClient, HttpResponse } from '../ports/http-client.port';
 import { SmtpProber, SmtpProbeResult } from '../ports/smtp-prober.port';
-import { DataLayout } from './data-layout';
+import { PolicyHost } from './policy-host';
 import { listenPort } from './preflight.service';
 
 /** MX hosts probed per domain; more is a misconfiguration the probe need not follow. */
@@ -54,23 +53,22 @@ export class CheckEvidence {
     @Inject(MTA_STS_OPTIONS) private readonly options: ResolvedMtaStsOptions,
     @Inject(DnsResolver) private readonly dns: DnsResolver,
     @Inject(HttpClient) private readonly http: HttpClient,
-    @Inject(FileStore) private readonly files: FileStore,
     @Inject(Clock) private readonly clock: Clock,
     @Inject(SmtpProber) private readonly prober: SmtpProber,
-    private readonly layout: DataLayout,
+    private readonly host: PolicyHost,
   ) {}
 
   /** Every check of the domain, and its live MX set as `mx:` patterns when DNS gave a usable one. */
   async evaluate(entity: MtaStsDomainEntity, fresh: boolean): Promise<{ verdicts: CheckVerdict[]; liveMx?: string[] }> {
     const domain = DomainName.fromValidated(entity.name);
-    const expected = { ipv4: this.options.serverIpv4, ipv6: this.options.serverIpv6 };
-    const [a, aaaa, stsTxt, rptTxt, mx, servedText] = await Promise.all([
+    const [a, aaaa, stsTxt, rptTxt, mx, servedText, expected] = await Promise.all([
       settle(() => this.dns.resolveAddresses(domain.policyHost, 4)),
       settle(() => this.dns.resolveAddresses(domain.policyHost, 6)),
       settle(() => this.dns.resolveTxt(domain.policyRecordName)),
       settle(() => this.dns.resolveTxt(domain.tlsRptRecordName)),
       settle(async () => (await this.dns.resolveMx(domain.ascii)).map((record) => record.exchange.replace(/\.$/, ''))),
-      this.files.read(this.layout.policyFile(domain.ascii)),
+      this.host.readPolicy(domain.ascii),
+      this.host.addresses(),
     ]);
     // Delegated hosting (RFC 8461 §8.2): whether the two names are CNAMEs, said by the checks.
     const delegating = this.options.dnsPublishing.delegation !== undefined;

@@ -1,3 +1,4 @@
+import { PolicyHostAddresses } from './cluster/host-addresses';
 import { Inject, Injectable } from '@nestjs/common';
 import { idAnnounced } from '../domain/check-run';
 import type { CheckResult } from '../domain/check-verdicts';
@@ -71,6 +72,7 @@ export class DnsPublishing {
     @Inject(DnsZones) private readonly zones: DnsZones,
     private readonly locks: DomainLocks,
     private readonly audit: AuditService,
+    private readonly hostAddresses: PolicyHostAddresses,
   ) {}
 
   /**
@@ -213,7 +215,7 @@ export class DnsPublishing {
       policyName,
       target.delegation
         ? { name: name.policyHost }
-        : { name: name.policyHost, ipv4: this.options.serverIpv4, ipv6: this.options.serverIpv6 },
+        : { name: name.policyHost, ...(await this.hostAddresses.current()) },
       live,
     );
     if (plan.steps.length === 0) return;
@@ -252,7 +254,7 @@ export class DnsPublishing {
     const name = DomainName.fromValidated(entity.name);
     // §8.1: the id is published only for a policy that is served.
     const servedId = isServing(entity.state) ? (entity.servedPolicyId ?? undefined) : undefined;
-    const addresses = { ipv4: this.options.serverIpv4, ipv6: this.options.serverIpv6 };
+    const addresses = await this.hostAddresses.current();
     const wanted = target.delegation
       ? operatorRecords(name, target.delegation, servedId, addresses)
       : expectedRecords(name, servedId, addresses, this.options.tlsRptRua);

@@ -1,3 +1,5 @@
+import { PolicyHostAddresses } from './cluster/host-addresses';
+import type { ServerAddresses } from '../domain/dns-records';
 import { Inject, Injectable } from '@nestjs/common';
 import { domainToASCII } from 'node:url';
 import { Badge } from '../domain/checks';
@@ -60,6 +62,7 @@ export class DomainsService {
     private readonly mxLookup: MxLookupService,
     private readonly checks: ChecksService,
     private readonly publishing: DnsPublishing,
+    private readonly hostAddresses: PolicyHostAddresses,
   ) {}
 
   /**
@@ -88,10 +91,13 @@ export class DomainsService {
       page: query.page ?? 1,
       pageSize,
     });
-    const checks = await this.checks.latestFor(found.entities.map((entity) => entity.id));
+    const [checks, addresses] = await Promise.all([
+      this.checks.latestFor(found.entities.map((entity) => entity.id)),
+      this.hostAddresses.current(),
+    ]);
     const now = this.clock.now();
     return {
-      items: found.entities.map((entity) => this.toView(entity, checks.get(entity.id) ?? [], now)),
+      items: found.entities.map((entity) => this.toView(entity, checks.get(entity.id) ?? [], now, addresses)),
       total: found.total,
       page: found.page,
       pages: found.pages,
@@ -147,17 +153,21 @@ export class DomainsService {
   }
 
   async view(entity: MtaStsDomainEntity): Promise<DomainView> {
-    return this.toView(entity, await this.checks.latest(entity.id), this.clock.now());
+    return this.toView(
+      entity,
+      await this.checks.latest(entity.id),
+      this.clock.now(),
+      await this.hostAddresses.current(),
+    );
   }
 
-  private toView(entity: MtaStsDomainEntity, checks: Parameters<typeof toDomainView>[3], now: Date): DomainView {
-    const view = toDomainView(
-      entity,
-      { ipv4: this.options.serverIpv4, ipv6: this.options.serverIpv6 },
-      this.options.tlsRptRua,
-      checks,
-      now,
-    );
+  private toView(
+    entity: MtaStsDomainEntity,
+    checks: Parameters<typeof toDomainView>[3],
+    now: Date,
+    addresses: ServerAddresses,
+  ): DomainView {
+    const view = toDomainView(entity, addresses, this.options.tlsRptRua, checks, now);
     const target = this.publishing.target(entity.name);
     return {
       ...view,

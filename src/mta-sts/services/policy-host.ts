@@ -7,6 +7,8 @@ import { SYSTEM_ACTOR } from './audit.service';
 import { DataLayout } from './data-layout';
 import { DnsPublishing } from './dns-publishing';
 import { HeldLock } from './domain-locks';
+import { PolicyHostAddresses } from './cluster/host-addresses';
+import { ServerAddresses } from '../domain/dns-records';
 
 /**
  * Everything senders fetch for a domain from this server: its policy file (0644 under the
@@ -22,7 +24,13 @@ export class PolicyHost {
     @Inject(FileStore) private readonly files: FileStore,
     private readonly layout: DataLayout,
     private readonly publishing: DnsPublishing,
+    private readonly hostAddresses: PolicyHostAddresses,
   ) {}
+
+  /** Where `mta-sts.<domain>` should point: this server, or every node of a cluster. */
+  addresses(): Promise<ServerAddresses> {
+    return this.hostAddresses.current();
+  }
 
   /**
    * The DNS records follow what is served (RFC 8461 §8.1: the id only once its policy is

@@ -211,13 +211,17 @@ export class PreflightService {
   }
 
   /**
-   * In a cluster, `mta-sts.<domain>` may point at any of the nodes (each serves every
-   * domain), but only at them: the CA may validate against any address it finds.
+   * In a cluster, `mta-sts.<domain>` may point at any of the live nodes (each serves every
+   * domain), and only at them: the CA validates against one address it picks, and does
+   * not try another when that one does not answer. A node that is down must leave DNS
+   * (or come back) before a certificate is ordered.
    */
   private async assertResolvesToNodes(domain: DomainName): Promise<void> {
     const host = domain.policyHost;
-    const nodes = (await this.cluster!.nodes(ALIVE_SECONDS)).filter((node) => node.alive);
-    const ours = new Set(nodes.flatMap((node) => node.addresses.map((address) => canonicalIp(address))));
+    const nodes = await this.cluster!.nodes(ALIVE_SECONDS);
+    const owner = new Map(
+      nodes.flatMap((node) => node.addresses.map((address) => [canonicalIp(address), node] as const)),
+    );
     const seen: string[] = [];
     for (const family of [4, 6] as const) {
       try {
@@ -228,16 +232,23 @@ export class PreflightService {
         );
       }
     }
-    const listed = [...ours].join(', ');
+    const live = nodes.filter((node) => node.alive).flatMap((node) => node.addresses);
     if (seen.length === 0) {
       throw new OperationFailedError(
-        `${host} has no A or AAAA record: publish one for each node (${listed}). The certificate is ordered only once the name points here.`,
+        `${host} has no A or AAAA record: publish one for each node (${live.join(', ')}). The certificate is ordered only once the name points here.`,
       );
     }
-    const strangers = seen.filter((address) => !ours.has(canonicalIp(address)));
+    const strangers = seen.filter((address) => !owner.has(canonicalIp(address)));
     if (strangers.length > 0) {
       throw new OperationFailedError(
-        `${host} points at ${strangers.join(', ')}, which is no live node of this cluster (${listed}): the CA may ask that address for the challenge answer. Change the records to the nodes' addresses only.`,
+        `${host} points at ${strangers.join(', ')}, which is no node of this cluster (${live.join(', ')}): the CA may ask that address for the challenge answer. Change the records to the nodes' addresses only.`,
+      );
+    }
+    const down = seen.filter((address) => owner.get(canonicalIp(address))?.alive === false);
+    if (down.length > 0) {
+      const names = [...new Set(down.map((address) => owner.get(canonicalIp(address))!.name))].join(', ');
+      throw new OperationFailedError(
+        `${host} points at ${down.join(', ')}, the address of ${names}, which is not running: the CA may ask it for the challenge answer and fail. Take that address out of ${host} (or start the node again), then choose Enable again.`,
       );
     }
   }

@@ -138,7 +138,7 @@ export class RetirementService {
       domain: await this.catalogue.view(entity),
       recordsToRemove: [
         ...(servedId ? [policyIndicatorRecord(name, servedId)] : []),
-        ...addressRecords(name, { ipv4: this.options.serverIpv4, ipv6: this.options.serverIpv6 }),
+        ...addressRecords(name, await this.host.addresses()),
       ],
       note: removedRecordsNote(name),
     };

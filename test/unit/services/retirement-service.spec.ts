@@ -29,6 +29,7 @@ describe('RetirementService', () => {
       // No zone is configured here: publishing has nothing to say (see dns-publishing specs).
       publishRecordsLocked: async () => undefined,
       withdrawRecordsLocked: async () => undefined,
+      addresses: async () => ({ ipv4: '192.0.2.10' }),
       writePolicy: async (domain: string, text: string) => {
         calls.push(`write ${domain} ${/mode: (\w+)/.exec(text)![1]}`);
       },

@@ -44,6 +44,11 @@ export class NodesView {
     return nodes.map((node) => ({ ...node, leader: node.name === term.holder }));
   }
 
+  /** Forgets a node that is gone for good (the caller checked it is not running). */
+  async remove(name: string): Promise<void> {
+    await this.state?.removeNode(name);
+  }
+
   /** Each node for each domain that nodes serve; undefined on a single node. */
   async forDomains(views: readonly DomainView[]): Promise<Map<string, NodeServing[]> | undefined> {
     if (!this.state) return undefined;
