@@ -1,6 +1,9 @@
 /**
  * `npm run bench [-- --sizes 100,1000,10000 --layout shared --concurrency 16 --renders 40 --enables 5 --publishing 1000 --out BENCHMARKS.md]`
  * `npm run bench -- --reports-only 10000 [--report-domains 10000 --days 90]`: TLS report intake, the card and the overview.
+ * `npm run bench -- --db postgres [--sizes 10000]` (also `npm run bench --db postgres`): the scale figures on PostgreSQL beside
+ *   SQLite's, and the several-node figures (`--cluster N`, default the largest size).
+ * `npm run bench -- --cluster-only 10000 [--changes 20]`: several nodes (a change served by another node, a node's comparisons).
  * `--layout per-domain|shared` is nginx's layout (default shared); `--publishing N` publishes
  * the records of N domains into a Knot DNS zone (0 skips it); `--serving N` measures nginx's
  * handshakes per second with N domains in both layouts (0 skips it; `--serving-only N` alone,
@@ -14,6 +17,7 @@ import { BenchmarkResult, resultTable, runBenchmark } from './benchmark';
 import { publishingTable, runPublishingBenchmark } from './publishing';
 import { reportsTable, runReportsBenchmark } from './reports';
 import { ServingOptions, runServingBenchmark, servingTable } from './serving';
+import { clusterTable, runClusterBenchmark } from './cluster';
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -112,7 +116,70 @@ async function servingOnly(domains: number, out: string): Promise<void> {
   console.log(servingTable(results));
 }
 
+const CLUSTER_INTRO =
+  "Several nodes: two nodes, each in a network namespace of its own with its own nginx (shared layout) and panel, on one PostgreSQL; every domain active with a sealed certificate in the database. A policy change (max_age) is made through node a's API and timed until node b serves the new text over HTTPS (polled every 5 ms; LISTEN/NOTIFY carries the change). The first comparison is node a's at its start, when it writes every domain's policy file, certificate and site; the steady one finds every domain in line and writes nothing.";
+
+function clusterSection(table: string, command: string): string {
+  return ['## Several nodes', '', `${CLUSTER_INTRO} Measured with \`${command}\`.`, '', table, ''].join('\n');
+}
+
+/** `--cluster-only N`: several nodes at N domains (propagation, reconcile), replacing that section. */
+async function clusterOnly(domains: number, out: string): Promise<void> {
+  const changes = Number(option('changes', '20'));
+  const result = await runClusterBenchmark({ domains, changes }, (line) => console.error(line));
+  replaceSection(
+    out,
+    'Several nodes',
+    clusterSection(clusterTable([result]), `npm run bench -- --cluster-only ${domains} --changes ${changes}`),
+  );
+  console.log(clusterTable([result]));
+}
+
+const POSTGRES_INTRO =
+  "The same scale benchmark with the panel on PostgreSQL (a private server from Debian's package on this machine, loopback) instead of SQLite: the same seeded domains, sweeps against the same baseline, enable, list and card.";
+
+/**
+ * `--db postgres` (or `npm run bench --db postgres`): the scale figures on PostgreSQL,
+ * beside SQLite's table, and the several-node figures at the largest size.
+ */
+async function postgresRun(sizes: readonly number[], out: string): Promise<void> {
+  const results: BenchmarkResult[] = [];
+  for (const size of sizes) {
+    results.push(await runBenchmark({ ...scaleOptions(size), database: 'postgres' }));
+    console.log(resultTable(results));
+  }
+  const command = `npm run bench -- --db postgres --sizes ${sizes.join(',')}`;
+  replaceSection(
+    out,
+    'PostgreSQL',
+    ['## PostgreSQL', '', `${POSTGRES_INTRO} Measured with \`${command}\`.`, '', resultTable(results), ''].join('\n'),
+  );
+  const domains = Number(option('cluster', String(Math.max(...sizes))));
+  if (domains > 0) await clusterOnly(domains, out);
+}
+
+function scaleOptions(size: number) {
+  const layout = option('layout', 'shared');
+  if (layout !== 'per-domain' && layout !== 'shared') throw new Error(`--layout ${layout}: per-domain or shared`);
+  return {
+    size,
+    layout,
+    concurrency: Number(option('concurrency', '16')),
+    renders: Number(option('renders', '40')),
+    enables: Number(option('enables', '5')),
+    ...(option('rounds', '') ? { rounds: Number(option('rounds', '')) } : {}),
+    log: (line: string) => console.error(line),
+  } as const;
+}
+
 async function main(): Promise<void> {
+  const db = option('db', process.env.npm_config_db || 'sqlite');
+  if (db !== 'sqlite' && db !== 'postgres') throw new Error(`--db ${db}: sqlite or postgres`);
+  if (db === 'postgres') {
+    return postgresRun(option('sizes', '10000').split(',').map(Number), option('out', 'BENCHMARKS.md'));
+  }
+  const clusterOnlyCount = Number(option('cluster-only', '0'));
+  if (clusterOnlyCount > 0) return clusterOnly(clusterOnlyCount, option('out', 'BENCHMARKS.md'));
   const only = Number(option('publishing-only', '0'));
   if (only > 0) return publishingOnly(only, option('out', 'BENCHMARKS.md'));
   const servingOnlyCount = Number(option('serving-only', '0'));

@@ -3,6 +3,7 @@
  * sites, certificates from an in-memory CA), the standalone panel built in dist/ running
  * as a child process, and the figures the README's "Scale" section reports.
  */
+import { PostgresServer } from '../../test/support/postgres';
 import { ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
@@ -10,7 +11,7 @@ import { request as httpRequest } from 'node:http';
 import { RequestOptions, request as httpsRequest } from 'node:https';
 import { ConnectionOptions, SecureContext, createSecureContext } from 'node:tls';
 import { join } from 'node:path';
-import { DataSource } from 'typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import { NginxLayout } from '../../src/mta-sts/mta-sts.options';
 import { renewalDueFromLifetime } from '../../src/mta-sts/domain/renewal';
 import { NO_POLICY_IDENTITY, nextPolicyIdentity } from '../../src/mta-sts/domain/policy-id';
@@ -47,11 +48,14 @@ export interface BenchmarkOptions {
   readonly enables?: number;
   /** Sweep and baseline rounds. @default 5 up to 1,000 domains (short runs vary most), 3 up to 10,000, 1 above */
   readonly rounds?: number;
+  /** The panel's database: SQLite in the data directory (the default), or a private PostgreSQL. */
+  readonly database?: 'sqlite' | 'postgres';
   readonly log?: (line: string) => void;
 }
 
 export interface BenchmarkResult {
   readonly size: number;
+  readonly database: 'sqlite' | 'postgres';
   readonly layout: NginxLayout;
   readonly concurrency: number;
   readonly setupSeconds: number;
@@ -166,9 +170,9 @@ function describeProbe(report: ProbeReport): string {
   return `event-loop delay p50 ${report.delayMs.p50} ms, p99 ${report.delayMs.p99} ms, max ${report.delayMs.max} ms; garbage collection: ${gc || 'none'}; heap in use ${report.heapUsedMb} MB`;
 }
 
-/** The rows of a table, read beside the running panel (WAL lets a reader in). */
-async function countRows(file: string, table: string): Promise<number> {
-  const database = new DataSource({ type: 'sqlite', database: file });
+/** The rows of a table, read beside the running panel (on SQLite, WAL lets a reader in). */
+async function countRows(connection: DataSourceOptions, table: string): Promise<number> {
+  const database = new DataSource(connection);
   await database.initialize();
   try {
     const [row] = (await database.query(`SELECT COUNT(*) AS n FROM ${table}`)) as { n: number }[];
@@ -191,6 +195,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   const lab = await Lab.start({ dns: {} });
   let panel: ChildProcess | undefined;
   let knot: UpdateServer | undefined;
+  let postgres: PostgresServer | undefined;
   try {
     const ca = await TestCa.create('Bench CA');
     const caFile = join(lab.dir, 'bench-ca.pem');
@@ -208,13 +213,15 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
         policyPublishedAt: new Date(), policyVisibleAt: new Date(), largestMaxAgeServed: 604_800,
       }); // prettier-ignore
     });
-    const database = new DataSource({
-      type: 'sqlite',
-      database: layout.databaseFile,
-      entities: MTA_STS_ENTITIES,
-      migrations: MTA_STS_MIGRATIONS,
-      enableWAL: true,
-    });
+    const databaseKind = options.database ?? 'sqlite';
+    if (databaseKind === 'postgres') {
+      log(`[${size}] starting a private PostgreSQL`);
+      postgres = await PostgresServer.start();
+    }
+    const connection: DataSourceOptions = postgres
+      ? { type: 'postgres', url: await postgres.createDatabase('bench') }
+      : { type: 'sqlite', database: layout.databaseFile, enableWAL: true };
+    const database = new DataSource({ ...connection, entities: MTA_STS_ENTITIES, migrations: MTA_STS_MIGRATIONS });
     await database.initialize();
     await database.runMigrations();
     await database.getRepository(MtaStsDomainEntity).save(rows, { chunk: 500 });
@@ -260,6 +267,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
         MTA_STS_CHECK_CONCURRENCY: String(concurrency),
         MTA_STS_NGINX_LAYOUT: nginxLayout,
         MTA_STS_DNS_SERVERS: dnsServer,
+        ...(connection.type === 'postgres' ? { MTA_STS_DATABASE_URL: connection.url! } : {}),
       }),
     };
     // BENCH_NODE_OPTIONS, e.g. --cpu-prof, lets a profile of the panel be taken during the run.
@@ -317,12 +325,12 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       const panelCpuBefore = cpuSecondsOf(panel.pid!);
       const panelWaitBefore = runQueueSecondsOf(panel.pid!);
       const labBeforeSweep = labCpu();
-      const changesBefore = await countRows(layout.databaseFile, 'mta_sts_check_events');
+      const changesBefore = await countRows(connection, 'mta_sts_check_events');
       await readProbe(panel); // starts the probe's figures afresh
       const sweep = await timed(async () => postAndWait(`${base}/api/checks`, auth));
       const inside = await readProbe(panel);
       const sweepCpu = cpuSecondsOf(panel.pid!) - panelCpuBefore;
-      const changes = (await countRows(layout.databaseFile, 'mta_sts_check_events')) - changesBefore;
+      const changes = (await countRows(connection, 'mta_sts_check_events')) - changesBefore;
       sweeps.push({ seconds: sweep.ms / 1000, cpu: sweepCpu, failed: (sweep.value as { failed: number }).failed });
       log(
         `[${size}] sweep ${(sweep.ms / 1000).toFixed(1)} s; panel threads (CPU s): ${threadCpuSpent(panelThreadsBefore, threadCpuOf(panel.pid!))}; main thread waiting for a CPU ${(runQueueSecondsOf(panel.pid!) - panelWaitBefore).toFixed(2)} s; nginx and Knot ${(labCpu() - labBeforeSweep).toFixed(2)} s; ${changes} status changes`,
@@ -408,6 +416,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
 
     return {
       size,
+      database: databaseKind,
       layout: nginxLayout,
       concurrency,
       setupSeconds,
@@ -436,6 +445,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     }
     await lab.stop();
     await knot?.stop();
+    await postgres?.stop();
   }
 }
 
@@ -444,11 +454,11 @@ const f = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed
 /** The results as a Markdown table (what BENCHMARKS.md and the README show). */
 export function resultTable(results: readonly BenchmarkResult[]): string {
   const header =
-    '| domains | nginx layout | sweep (s) | domains/s | baseline (s) | sweep / baseline | sweep / baseline CPU (s) | enable one more, median (s) | nginx master / worker RSS (MB) | nginx reload (s) | list p50 / p95 (ms) | card p50 / p95 (ms) | panel start (s) | panel peak RSS (MB) |';
-  const rule = '|' + ' --- |'.repeat(14);
+    '| domains | database | nginx layout | sweep (s) | domains/s | baseline (s) | sweep / baseline | sweep / baseline CPU (s) | enable one more, median (s) | nginx master / worker RSS (MB) | nginx reload (s) | list p50 / p95 (ms) | card p50 / p95 (ms) | panel start (s) | panel peak RSS (MB) |';
+  const rule = '|' + ' --- |'.repeat(15);
   const rows = results.map(
     (r) =>
-      `| ${r.size} | ${r.layout} | ${f(r.sweepSeconds)}${r.sweepFailed ? ` (${r.sweepFailed} failed)` : ''} | ${f(r.size / r.sweepSeconds, 0)} | ${f(r.baselineSeconds)} | ${f(r.sweepSeconds / r.baselineSeconds, 2)} | ${f(r.sweepCpuSeconds)} / ${f(r.baselineCpuSeconds)} | ${f(r.enableSeconds, 2)} | ${f(r.nginxMasterMb, 0)} / ${f(r.nginxWorkerMb, 0)} | ${f(r.nginxReloadSeconds, 2)} | ${f(r.listP50)} / ${f(r.listP95)} | ${f(r.cardP50)} / ${f(r.cardP95)} | ${f(r.startSeconds)} | ${f(r.panelPeakMb, 0)} |`,
+      `| ${r.size} | ${r.database === 'postgres' ? 'PostgreSQL' : 'SQLite'} | ${r.layout} | ${f(r.sweepSeconds)}${r.sweepFailed ? ` (${r.sweepFailed} failed)` : ''} | ${f(r.size / r.sweepSeconds, 0)} | ${f(r.baselineSeconds)} | ${f(r.sweepSeconds / r.baselineSeconds, 2)} | ${f(r.sweepCpuSeconds)} / ${f(r.baselineCpuSeconds)} | ${f(r.enableSeconds, 2)} | ${f(r.nginxMasterMb, 0)} / ${f(r.nginxWorkerMb, 0)} | ${f(r.nginxReloadSeconds, 2)} | ${f(r.listP50)} / ${f(r.listP95)} | ${f(r.cardP50)} / ${f(r.cardP95)} | ${f(r.startSeconds)} | ${f(r.panelPeakMb, 0)} |`,
   );
   return [header, rule, ...rows].join('\n');
 }

@@ -1,6 +1,7 @@
 import { resultTable, runBenchmark } from '../../scripts/bench/benchmark';
 import { publishingTable, runPublishingBenchmark } from '../../scripts/bench/publishing';
 import { runServingBenchmark, servingTable } from '../../scripts/bench/serving';
+import { clusterTable, runClusterBenchmark } from '../../scripts/bench/cluster';
 
 /**
  * Keeps `npm run bench` runnable: the whole benchmark on three domains, with the panel
@@ -34,11 +35,27 @@ describe('The scale benchmark', () => {
       expect(result.baselineCpuSeconds).toBeGreaterThanOrEqual(0);
       const table = resultTable([result]).split('\n');
       expect(table).toHaveLength(3);
-      expect(table[0]).toMatch(/^\| domains \| nginx layout \| /);
-      expect(table[2]).toMatch(new RegExp(`^\\| 3 \\| ${layout} \\| `));
+      expect(table[0]).toMatch(/^\| domains \| database \| nginx layout \| /);
+      expect(table[2]).toMatch(new RegExp(`^\\| 3 \\| SQLite \\| ${layout} \\| `));
     },
     180_000,
   );
+
+  it('runs the same figures with the panel on PostgreSQL', async () => {
+    const result = await runBenchmark({ size: 3, layout: 'shared', concurrency: 2, renders: 3, database: 'postgres' });
+    expect(result.database).toBe('postgres');
+    expect(result.sweepFailed).toBe(0);
+    expect(result.listP95).toBeGreaterThan(0);
+    expect(resultTable([result]).split('\n')[2]).toMatch(/^\| 3 \| PostgreSQL \| shared \| /);
+  }, 180_000);
+
+  it('measures several nodes: a change served by another node, and a node comparing its files', async () => {
+    const result = await runClusterBenchmark({ domains: 5, changes: 2 }, () => undefined);
+    expect(result.propagationMs).toHaveLength(2);
+    expect(result.firstPassMs).toBeGreaterThan(0);
+    expect(result.steadyPassMs).toBeGreaterThanOrEqual(0);
+    expect(clusterTable([result]).split('\n')[2]).toMatch(/^\| 5 \| \d+ \/ \d+ \| /);
+  }, 180_000);
 
   it('measures policy serving in both layouts: handshakes with a GET, from client processes, and the worker CPU', async () => {
     const results = await runServingBenchmark(

@@ -19,6 +19,9 @@ export interface ClusterHealth extends HealthPart {
   readonly leader: boolean;
   /** Whether nginx keeps serving what this node has on disk (also while the database is away). */
   readonly serving: boolean;
+  /** The last full comparison of this node's files with the database: when, and how long it took. */
+  readonly reconciledAt?: string;
+  readonly reconcileMs?: number;
 }
 
 export interface HealthReport {
@@ -88,7 +91,13 @@ export class OperationsService {
   private clusterHealth(nginx: HealthPart): ClusterHealth | undefined {
     const status = this.node.status();
     if (!status) return undefined;
-    const base = { node: status.node, leader: status.leader, serving: nginx.ok };
+    const base = {
+      node: status.node,
+      leader: status.leader,
+      serving: nginx.ok,
+      reconciledAt: status.reconciledAt?.toISOString(),
+      reconcileMs: status.reconcileMs,
+    };
     if (!status.connected) {
       const since = status.lostSince ? ` since ${status.lostSince.toISOString()}` : '';
       return {

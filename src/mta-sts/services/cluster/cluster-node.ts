@@ -24,6 +24,8 @@ export interface NodeStatus {
   readonly lostReason?: string;
   /** The last full comparison with the database, and what failed in it. */
   readonly reconciledAt?: Date;
+  /** How long that comparison took. */
+  readonly reconcileMs?: number;
   readonly reconcileProblem?: string;
 }
 
@@ -42,6 +44,7 @@ export class ClusterNode implements OnApplicationBootstrap, OnApplicationShutdow
   private lostSince: Date | undefined = new Date();
   private lostReason: string | undefined = 'not connected yet';
   private reconciledAt: Date | undefined;
+  private reconcileMs: number | undefined;
   private reconcileProblem: string | undefined;
   private reconciling: Promise<void> | undefined;
   private readonly waiting = new Set<string>();
@@ -70,6 +73,7 @@ export class ClusterNode implements OnApplicationBootstrap, OnApplicationShutdow
       lostSince: this.lostSince,
       lostReason: this.lostReason,
       reconciledAt: this.reconciledAt,
+      reconcileMs: this.reconcileMs,
       reconcileProblem: this.reconcileProblem,
     };
   }
@@ -134,6 +138,7 @@ export class ClusterNode implements OnApplicationBootstrap, OnApplicationShutdow
       const report = await files.all();
       if (this.challenges instanceof SharedChallenges) await this.challenges.syncAll();
       this.reconciledAt = new Date();
+      this.reconcileMs = Date.now() - started;
       this.reconcileProblem = report.failed > 0 ? `${report.failed} domain(s) could not be brought in line` : undefined;
       await state.reconciled(node, this.reconcileProblem ?? null);
       if (report.changed > 0 || report.removed > 0 || report.failed > 0) {

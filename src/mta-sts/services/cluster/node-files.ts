@@ -12,6 +12,9 @@ import { PolicyHost } from '../policy-host';
 import { bundleDigest } from './sealing';
 import { SharedBundles } from './shared-bundles';
 
+/** Domains brought in line at the same time in a full pass. */
+const PASS_CONCURRENCY = 8;
+
 /** What a full pass found. */
 export interface ReconcileReport {
   readonly domains: number;
@@ -59,10 +62,19 @@ export class NodeFiles {
     const digests = await this.state.certificateDigests();
     const outcomes: Outcome[] = [];
     const seen = new Set<string>();
+    // A few domains at a time: a new node writes thousands of files, most of the time
+    // waiting for the disk.
+    const inFlight = new Set<Promise<void>>();
     for await (const entity of this.store.stream(CLUSTER_SERVED_STATES)) {
       seen.add(entity.name);
-      outcomes.push(await this.bringInLine(entity.name, entity, digests.get(entity.name)));
+      const work: Promise<void> = this.bringInLine(entity.name, entity, digests.get(entity.name)).then((outcome) => {
+        outcomes.push(outcome);
+        inFlight.delete(work);
+      });
+      inFlight.add(work);
+      if (inFlight.size >= PASS_CONCURRENCY) await Promise.race(inFlight);
     }
+    await Promise.all(inFlight);
     for (const name of await this.host.policyDomains()) {
       if (seen.has(name)) continue;
       outcomes.push(await this.bringInLine(name, await this.store.findByName(name), digests.get(name)));
