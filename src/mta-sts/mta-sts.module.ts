@@ -68,6 +68,7 @@ import { PreflightService } from './services/preflight.service';
 import { ProvisioningService } from './services/provisioning.service';
 import { EnableRun } from './services/enable-run';
 import { StartupRecovery } from './services/startup-recovery';
+import { PolicyFilesRecovery } from './services/policy-files-recovery';
 import { DataDirectory } from './services/data-directory';
 import { PageAccessGuard } from './web/pages/page-access.guard';
 import { PageErrorFilter } from './web/pages/page-error.filter';
@@ -291,6 +292,7 @@ import { PolicyActions } from './web/pages/policy-actions';
     ProvisioningService,
     EnableRun,
     StartupRecovery,
+    PolicyFilesRecovery,
     DataDirectory,
     DnsPublishing,
     { provide: DnsZones, useClass: ConfiguredDnsZones },

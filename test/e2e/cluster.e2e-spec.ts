@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { DomainView } from '../../src/mta-sts/services/domain-view';
 import { ClusterLab, ClusterNodeProcess } from '../support/cluster-lab';
@@ -129,6 +131,16 @@ describe.skipIf(!root)('Several nodes on one database', () => {
     });
     const checked = await b.api<DomainView>('POST', '/api/domains/one.example/checks');
     expect(checked.body.checks.find((check) => check.check === 'dns')).toMatchObject({ status: 'pass' });
+    // The checks fetch the policy from every node's address: one node serving another text
+    // (its file changed behind the panel's back) is caught from any node.
+    const file = join(c.dataDir, 'policies', 'one.example.txt');
+    writeFileSync(file, text.replace('mode: testing', 'mode: enforce'));
+    try {
+      const tampered = await a.api<DomainView>('POST', '/api/domains/one.example/checks');
+      expect(tampered.body.checks.find((check) => check.check === 'https')?.status).toBe('fail');
+    } finally {
+      writeFileSync(file, text);
+    }
     // The card's API says the same: every node in sync, one of them the leader.
     const nodes = await c.api<Array<{ node: string; sync: string; leader: boolean }>>(
       'GET',

@@ -47,6 +47,9 @@ async function settle<T>(work: () => Promise<T>): Promise<Lookup<T>> {
  * over HTTPS, the MX hosts' STARTTLS) and judged by the pure checks in `domain/`. It
  * observes and reports; storing and what follows from the results are `ChecksService`'s.
  */
+/** A policy host's addresses fetched from in one check (a node each). */
+const MAX_ADDRESSES_FETCHED = 8;
+
 @Injectable()
 export class CheckEvidence {
   constructor(
@@ -80,7 +83,7 @@ export class CheckEvidence {
       : [undefined, undefined];
     const probing = this.options.checks.smtpProbe.enabled;
     const [fetched, probes] = await Promise.all([
-      this.fetchPolicy(domain, a, aaaa),
+      this.fetchPolicy(domain, a, aaaa, servedText),
       probing && mx.ok ? this.probeAll(mx.value, fresh) : Promise.resolve([]),
     ]);
     const served = servedText ? parsePolicy(servedText).policy : undefined;
@@ -129,16 +132,33 @@ export class CheckEvidence {
   }
 
   /** One HTTPS exchange, as a sender makes it: the address DNS gives, SNI, no redirects. */
+  /**
+   * The policy as senders fetch it. With several addresses (several nodes), from each of
+   * them: a sender may reach any, so the checks judge the first answer that is not the
+   * policy this server serves (a failed fetch, another status, another text), else the first.
+   */
   private async fetchPolicy(
     domain: DomainName,
     a: Lookup<string[]>,
     aaaa: Lookup<string[]>,
+    servedText: string | undefined,
   ): Promise<{ exchange: Lookup<PolicyExchange>; certificate: Lookup<PresentedCertificate> }> {
-    const address = (a.ok ? a.value[0] : undefined) ?? (aaaa.ok ? aaaa.value[0] : undefined);
-    if (!address) {
+    const addresses = [...(a.ok ? a.value : []), ...(aaaa.ok ? aaaa.value : [])].slice(0, MAX_ADDRESSES_FETCHED);
+    if (addresses.length === 0) {
       const error = `${domain.policyHost} has no address`;
       return { exchange: { ok: false, error }, certificate: { ok: false, error } };
     }
+    const answers = await Promise.all(addresses.map((address) => this.fetchPolicyFrom(domain, address)));
+    const wrong = answers.find(
+      ({ exchange }) => !exchange.ok || exchange.value.status !== 200 || exchange.value.body !== servedText,
+    );
+    return wrong ?? answers[0];
+  }
+
+  private async fetchPolicyFrom(
+    domain: DomainName,
+    address: string,
+  ): Promise<{ exchange: Lookup<PolicyExchange>; certificate: Lookup<PresentedCertificate> }> {
     const response = await settle<HttpResponse>(async () =>
       this.http.request({
         host: domain.policyHost,

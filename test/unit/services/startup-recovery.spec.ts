@@ -1,3 +1,5 @@
+import { PolicyFilesRecovery } from '../../../src/mta-sts/services/policy-files-recovery';
+import type { ResolvedMtaStsOptions } from '../../../src/mta-sts/mta-sts.options';
 import type { DomainName } from '../../../src/mta-sts/domain/hostname';
 import { nextPolicyIdentity } from '../../../src/mta-sts/domain/policy-id';
 import type { WebServer } from '../../../src/mta-sts/ports/web-server.port';
@@ -60,7 +62,10 @@ describe('StartupRecovery', () => {
         events.push(`resume ${name.ascii}`);
       },
     });
-    return new StartupRecovery(store, web, { now: () => NOW }, host, dataDirectory, retirements, run);
+    const clock = { now: () => NOW };
+    const options = {} as ResolvedMtaStsOptions;
+    const policyFiles = new PolicyFilesRecovery(options, store, clock, host, dataDirectory);
+    return new StartupRecovery(store, web, clock, policyFiles, dataDirectory, retirements, run);
   }
 
   beforeEach(() => {

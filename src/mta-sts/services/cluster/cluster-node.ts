@@ -10,6 +10,9 @@ import { Leadership } from './leadership';
 import { NodeFiles } from './node-files';
 import { SharedChallenges } from './shared-challenges';
 
+/** One full comparison in this many reads the node's files back from disk. */
+const DISK_PASS_EVERY = 60;
+
 /** Change notices followed at the same time. */
 const NOTICE_CONCURRENCY = 4;
 
@@ -49,6 +52,7 @@ export class ClusterNode implements OnApplicationBootstrap, OnApplicationShutdow
   private reconciling: Promise<void> | undefined;
   private readonly waiting = new Set<string>();
   private working = 0;
+  private passes = 0;
   /** The first comparison with the database has run: the node may count as live. */
   private caughtUp = false;
 
@@ -135,7 +139,8 @@ export class ClusterNode implements OnApplicationBootstrap, OnApplicationShutdow
   private async compare(node: string, files: NodeFiles, state: ClusterState): Promise<void> {
     try {
       const started = Date.now();
-      const report = await files.all();
+      // One pass in sixty (an hour at the default interval) reads the files back from disk (see NodeFiles.all).
+      const report = await files.all({ fromDisk: this.passes++ % DISK_PASS_EVERY === 0 });
       if (this.challenges instanceof SharedChallenges) await this.challenges.syncAll();
       this.reconciledAt = new Date();
       this.reconcileMs = Date.now() - started;

@@ -57,8 +57,13 @@ export class NodeFiles {
     await this.record([outcome]);
   }
 
-  /** Every domain: those served, then any file left here for a domain that is not. */
-  async all(): Promise<ReconcileReport> {
+  /**
+   * Every domain: those served, then any file left here for a domain that is not. With
+   * `fromDisk`, what this node wrote earlier is read again from its disk rather than
+   * remembered, so a file changed behind the panel's back is put right too.
+   */
+  async all({ fromDisk = false }: { fromDisk?: boolean } = {}): Promise<ReconcileReport> {
+    if (fromDisk) this.written.clear();
     const digests = await this.state.certificateDigests();
     const outcomes: Outcome[] = [];
     const seen = new Set<string>();
