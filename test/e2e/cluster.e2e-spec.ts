@@ -95,6 +95,7 @@ describe.skipIf(!root)('Several nodes on one database', () => {
 
   it('serves a domain enabled on one node from every node, with one certificate', async () => {
     const issued = lab.issuedCertificates();
+    const orders = lab.orders();
     await enableOn(a, 'one.example');
     await active(a, 'one.example');
     const text = await servedEverywhere('one.example');
@@ -108,6 +109,7 @@ describe.skipIf(!root)('Several nodes on one database', () => {
     await lab.dnsmasq.update({ txt: { '_mta-sts.one.example': [`v=STSv1; id=${id}`] } });
     expect(await lab.mtaStsQuery('one.example')).toContain('testing');
     expect(lab.issuedCertificates() - issued).toBe(1);
+    expect(lab.orders() - orders).toBe(1);
     // Every node says it serves the same policy with the same certificate.
     const served = await sql<{ node: string; policyId: string; certDigest: string }>(
       `SELECT "node", "policyId", "certDigest" FROM "mta_sts_node_domains" WHERE "domain" = 'one.example' ORDER BY "node"`,
@@ -163,6 +165,7 @@ describe.skipIf(!root)('Several nodes on one database', () => {
 
   it('answers a second click on another node without a second order', async () => {
     const issued = lab.issuedCertificates();
+    const orders = lab.orders();
     await enableOn(b, 'two.example');
     // Clicked again on another node while it runs: the answer shows it running, nothing starts.
     const again = await c.api<DomainView>('POST', '/api/domains/two.example/enable');
@@ -171,6 +174,7 @@ describe.skipIf(!root)('Several nodes on one database', () => {
     await active(c, 'two.example');
     await servedEverywhere('two.example');
     expect(lab.issuedCertificates() - issued).toBe(1);
+    expect(lab.orders() - orders).toBe(1);
   }, 240_000);
 
   it('reports each node on /healthz, one of them the leader', async () => {
@@ -220,6 +224,7 @@ describe.skipIf(!root)('Several nodes on one database', () => {
     const leader = await leaderName();
     const victim = lab.nodes.find((node) => node.name !== leader && node.alive)!;
     const issued = lab.issuedCertificates();
+    const orders = lab.orders();
     // The name points at the two nodes that stay: the CA asks one of them for the answer
     // to an order the victim placed (a CA does not try another address when one fails).
     const others = lab.nodes.filter((node) => node !== victim && node.alive);
@@ -244,6 +249,7 @@ describe.skipIf(!root)('Several nodes on one database', () => {
     await active(others[0], 'three.example');
     await servedEverywhere('three.example', others);
     expect(lab.issuedCertificates() - issued).toBe(1);
+    expect(lab.orders() - orders).toBe(1);
     const whileDown = await others[0].api<Array<{ node: string; sync: string }>>(
       'GET',
       '/api/domains/three.example/nodes',

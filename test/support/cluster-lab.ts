@@ -296,6 +296,12 @@ export class ClusterLab {
     return `${stdout}${stderr}`;
   }
 
+  /** How many orders Pebble holds (its log says so after each new one). */
+  orders(): number {
+    const counts = [...readFileSync(this.pebble.logFile, 'utf8').matchAll(/There are now (\d+) orders in the db/g)];
+    return counts.length === 0 ? 0 : Number(counts[counts.length - 1][1]);
+  }
+
   /** How many certificates Pebble has issued so far (its log says so once per certificate). */
   issuedCertificates(): number {
     return (readFileSync(this.pebble.logFile, 'utf8').match(/Issued certificate serial/g) ?? []).length;

@@ -74,11 +74,30 @@ export async function addToActivity<R extends { readonly domain: string }>(
     if (list) list.push(row);
     else byDomain.set(row.domain, [row]);
   }
-  const domains = [...byDomain.keys()];
+  // In name order, so two writers lock rows in the same order.
+  const domains = [...byDomain.keys()].sort();
   const repository = manager.getRepository(MtaStsDomainActivityEntity);
+  // SQLite runs one transaction at a time; elsewhere (several nodes on PostgreSQL) two
+  // writers could read the same record and the second write would drop the first's
+  // sessions, so the records are made to exist and locked before they are read.
+  const locking = manager.connection.options.type !== 'sqlite';
   for (let start = 0; start < domains.length; start += CHUNK) {
     const chunk = domains.slice(start, start + CHUNK);
-    const existing = new Map((await repository.findBy({ domain: In(chunk) })).map((row) => [row.domain, row]));
+    if (locking) {
+      await manager
+        .createQueryBuilder()
+        .insert()
+        .into(MtaStsDomainActivityEntity)
+        .values(chunk.map((domain) => ({ domain })))
+        .orIgnore()
+        .execute();
+    }
+    const rows = await repository.find({
+      where: { domain: In(chunk) },
+      order: { domain: 'ASC' },
+      ...(locking ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    });
+    const existing = new Map(rows.map((row) => [row.domain, row]));
     const updated = chunk.map((domain) => {
       const reportLog = existing.get(domain)?.reportLog ?? '{}';
       const fetchLog = existing.get(domain)?.fetchLog ?? '{}';

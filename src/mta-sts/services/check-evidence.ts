@@ -133,8 +133,8 @@ export class CheckEvidence {
 
   /** One HTTPS exchange, as a sender makes it: the address DNS gives, SNI, no redirects. */
   /**
-   * The policy as senders fetch it. With several addresses (several nodes), from each of
-   * them: a sender may reach any, so the checks judge the first answer that is not the
+   * The policy as senders fetch it, over IPv4 when the host has an A record. With several
+   * addresses of that family (several nodes), from each of them: a sender may reach any, so the checks judge the first answer that is not the
    * policy this server serves (a failed fetch, another status, another text), else the first.
    */
   private async fetchPolicy(
@@ -143,7 +143,9 @@ export class CheckEvidence {
     aaaa: Lookup<string[]>,
     servedText: string | undefined,
   ): Promise<{ exchange: Lookup<PolicyExchange>; certificate: Lookup<PresentedCertificate> }> {
-    const addresses = [...(a.ok ? a.value : []), ...(aaaa.ok ? aaaa.value : [])].slice(0, MAX_ADDRESSES_FETCHED);
+    // One family, as before: IPv4 when the host has A records, else IPv6.
+    const family = a.ok && a.value.length > 0 ? a.value : aaaa.ok ? aaaa.value : [];
+    const addresses = family.slice(0, MAX_ADDRESSES_FETCHED);
     if (addresses.length === 0) {
       const error = `${domain.policyHost} has no address`;
       return { exchange: { ok: false, error }, certificate: { ok: false, error } };
