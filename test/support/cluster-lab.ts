@@ -9,7 +9,7 @@ import { Nginx } from './nginx';
 import { apiRequest } from './panel';
 import { Pebble } from './pebble';
 import { PostgresServer } from './postgres';
-import { execFileAsync } from './processes';
+import { execFileAsync, mtaStsQuery } from './processes';
 
 const ROOT = join(__dirname, '..', '..');
 const MAIN = join(ROOT, 'dist', 'main.js');
@@ -111,7 +111,6 @@ export class ClusterNodeProcess {
 
   /** Everything the panel has logged, without colours. */
   logText(): string {
-    // eslint-disable-next-line no-control-regex
     return readFileSync(this.logFile, 'utf8').replace(/\x1b\[[0-9;]*m/g, '');
   }
 }
@@ -283,17 +282,7 @@ export class ClusterLab {
 
   /** Debian's `mta-sts-query` with this lab's DNS and Pebble's root as its only trust anchor. */
   async mtaStsQuery(domain: string): Promise<string> {
-    const resolvConf = join(this.dir, 'resolv.conf');
-    writeFileSync(resolvConf, `nameserver ${this.gateway}\n`);
-    const { stdout, stderr } = await execFileAsync(
-      'unshare',
-      ['-m', 'sh', '-c', 'mount --bind "$RESOLV" /etc/resolv.conf && exec mta-sts-query "$DOMAIN"'],
-      {
-        timeout: 30_000,
-        env: { ...process.env, RESOLV: resolvConf, DOMAIN: domain, SSL_CERT_FILE: this.pebble.rootFile },
-      },
-    );
-    return `${stdout}${stderr}`;
+    return mtaStsQuery(domain, this.gateway, this.pebble.rootFile, this.dir);
   }
 
   /** How many orders Pebble holds (its log says so after each new one). */

@@ -7,7 +7,7 @@ import { hashPassword } from '../../src/panel/auth/passwords';
 import { DnsData, Dnsmasq } from './dnsmasq';
 import { Nginx } from './nginx';
 import { Pebble } from './pebble';
-import { execFileAsync, freePort, tcpOpen } from './processes';
+import { freePort, mtaStsQuery, tcpOpen } from './processes';
 
 export { freePort } from './processes';
 
@@ -178,17 +178,7 @@ export class Lab {
     if (this.ports.https !== 443 || this.ports.dns !== 53) {
       throw new Error('mta-sts-query needs the lab on ports 53 and 443, which needs root.');
     }
-    const resolvConf = join(this.dir, 'resolv.conf');
-    writeFileSync(resolvConf, `nameserver ${this.dnsmasq.address}\n`);
-    const { stdout, stderr } = await execFileAsync(
-      'unshare',
-      ['-m', 'sh', '-c', 'mount --bind "$RESOLV" /etc/resolv.conf && exec mta-sts-query "$DOMAIN"'],
-      {
-        timeout: 30_000,
-        env: { ...process.env, RESOLV: resolvConf, DOMAIN: domain, SSL_CERT_FILE: this.pebble.rootFile },
-      },
-    );
-    return `${stdout}${stderr}`;
+    return mtaStsQuery(domain, this.dnsmasq.address, this.pebble.rootFile, this.dir);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createConnection, createServer } from 'node:net';
 import { promisify } from 'node:util';
 
@@ -97,4 +98,19 @@ export function tcpOpen(host: string, port: number): Promise<boolean> {
       resolve(false);
     });
   });
+}
+
+/**
+ * Runs Debian's `mta-sts-query` (postfix-mta-sts-resolver) for `domain` in a private mount
+ * namespace whose /etc/resolv.conf names `nameserver`, trusting only `caFile`. Needs root.
+ */
+export async function mtaStsQuery(domain: string, nameserver: string, caFile: string, dir: string): Promise<string> {
+  const resolvConf = join(dir, 'resolv.conf');
+  writeFileSync(resolvConf, `nameserver ${nameserver}\n`);
+  const { stdout, stderr } = await execFileAsync(
+    'unshare',
+    ['-m', 'sh', '-c', 'mount --bind "$RESOLV" /etc/resolv.conf && exec mta-sts-query "$DOMAIN"'],
+    { timeout: 30_000, env: { ...process.env, RESOLV: resolvConf, DOMAIN: domain, SSL_CERT_FILE: caFile } },
+  );
+  return `${stdout}${stderr}`;
 }
