@@ -159,4 +159,15 @@ describe('check results store', () => {
     ]);
     expect(await store.latest(domainId)).toEqual(results(fifth));
   });
+
+  it('never replaces a newer result with an older one (a late run from a paused leader)', async () => {
+    await store.store(run(new Date('2026-11-26T10:00:00.000Z')));
+    const before = await rowsOf();
+    const events = await source.getRepository(MtaStsCheckEventEntity).count();
+    statements.length = 0;
+    await store.store(run(new Date('2026-11-26T09:59:59.000Z'), () => 'fail'));
+    expect(writesTo('mta_sts_checks')).toEqual([]);
+    expect(await rowsOf()).toEqual(before);
+    expect(await source.getRepository(MtaStsCheckEventEntity).count()).toBe(events);
+  });
 });

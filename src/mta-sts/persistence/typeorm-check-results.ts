@@ -111,12 +111,15 @@ export class TypeOrmCheckResults extends CheckResults {
     return this.transactions.run(async (manager) => {
       const domains = manager.getRepository(MtaStsDomainEntity);
       const ids = [...new Set(batch.map((item) => item.domainId))];
-      const previous = new Map<string, Pick<MtaStsCheckEntity, 'domainId' | 'check' | 'status' | 'since' | 'digest'>>(
+      const previous = new Map<
+        string,
+        Pick<MtaStsCheckEntity, 'domainId' | 'check' | 'status' | 'since' | 'digest' | 'observedAt'>
+      >(
         (
           await readRows(
             manager,
             MtaStsCheckEntity,
-            ['domainId', 'check', 'status', 'since', 'digest'],
+            ['domainId', 'check', 'status', 'since', 'digest', 'observedAt'],
             'domainId',
             ids,
           )
@@ -132,10 +135,14 @@ export class TypeOrmCheckResults extends CheckResults {
         for (const result of results) {
           const key = `${domainId}/${result.check}`;
           const before = previous.get(key);
+          // A newer observation is never replaced by an older one: a result that arrives late
+          // (from a leader that was paused while another node checked again) is dropped.
+          if (before?.observedAt && new Date(result.observedAt) < new Date(before.observedAt)) continue;
           const digest = resultDigest(result);
           const changed = before?.status !== result.status;
           const since = changed ? result.observedAt : before!.since;
-          previous.set(key, { domainId, check: result.check, status: result.status, since, digest });
+          const observedAt = result.observedAt;
+          previous.set(key, { domainId, check: result.check, status: result.status, since, digest, observedAt });
           const pending = written.get(key);
           if (before?.digest !== digest) written.set(key, checkRow(domainId, result, since, digest));
           else if (pending)
