@@ -5,7 +5,6 @@
  * Two nodes in network namespaces on one PostgreSQL (test/support/cluster-lab.ts).
  */
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:tls';
 import { DataSource } from 'typeorm';
 import { nextPolicyIdentity, NO_POLICY_IDENTITY } from '../../src/mta-sts/domain/policy-id';
 import { describeCertificate } from '../../src/mta-sts/domain/certificate';
@@ -13,6 +12,7 @@ import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS, MtaStsDomainEntity } from '../../
 import { bundleDigest, seal } from '../../src/mta-sts/services/cluster/sealing';
 import { ClusterLab, ClusterNodeProcess } from '../../test/support/cluster-lab';
 import { TestCa } from '../../test/support/test-ca';
+import { httpsGet } from '../../test/support/https-get';
 import { percentile } from './measure';
 
 export interface ClusterResult {
@@ -28,17 +28,9 @@ export interface ClusterResult {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** GET the policy from one node with SNI (the certificate is not checked: this measures time, not trust). */
-function policyAt(node: ClusterNodeProcess, host: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: node.address, port: 443, servername: host, rejectUnauthorized: false }, () => {
-      socket.write(`GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
-    });
-    let raw = '';
-    socket.setTimeout(5_000, () => socket.destroy(new Error('timeout')));
-    socket.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
-    socket.on('error', reject);
-    socket.on('end', () => resolve(raw.split('\r\n\r\n').slice(1).join('\r\n\r\n')));
-  });
+async function policyAt(node: ClusterNodeProcess, host: string): Promise<string> {
+  const path = '/.well-known/mta-sts.txt';
+  return (await httpsGet({ address: node.address, port: 443, host, path, ca: undefined })).body;
 }
 
 async function health(node: ClusterNodeProcess): Promise<{ reconciledAt?: string; reconcileMs?: number }> {

@@ -3,8 +3,8 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:tls';
 import { Dnsmasq } from './dnsmasq';
+import { HttpsAnswer, httpsGet } from './https-get';
 import { Nginx } from './nginx';
 import { apiRequest } from './panel';
 import { Pebble } from './pebble';
@@ -250,21 +250,9 @@ export class ClusterLab {
   }
 
   /** GET `https://<host>/<path>` at one node's address with SNI, trusting only Pebble's chain. */
-  fetchHttps(node: ClusterNodeProcess, host: string, path: string): Promise<{ status: number; body: string }> {
+  fetchHttps(node: ClusterNodeProcess, host: string, path: string): Promise<HttpsAnswer> {
     const ca = readFileSync(this.pebble.rootFile, 'utf8');
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host: node.address, port: 443, servername: host, ca, minVersion: 'TLSv1.2' }, () => {
-        socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
-      });
-      let raw = '';
-      socket.setTimeout(5_000, () => socket.destroy(new Error('timeout')));
-      socket.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
-      socket.on('error', reject);
-      socket.on('end', () => {
-        const [head, ...rest] = raw.split('\r\n\r\n');
-        resolve({ status: Number(head.split('\r\n')[0].split(' ')[1]), body: rest.join('\r\n\r\n') });
-      });
-    });
+    return httpsGet({ address: node.address, port: 443, host, path, ca });
   }
 
   /** curl, as an admin checks a node: resolving the policy host to that node, trusting Pebble's root. */

@@ -2,9 +2,9 @@ import { randomInt } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:tls';
 import { hashPassword } from '../../src/panel/auth/passwords';
 import { DnsData, Dnsmasq } from './dnsmasq';
+import { HttpsAnswer, httpsGet } from './https-get';
 import { Nginx } from './nginx';
 import { Pebble } from './pebble';
 import { freePort, mtaStsQuery, tcpOpen } from './processes';
@@ -144,30 +144,9 @@ export class Lab {
     path: string,
     /** The CA to trust instead of Pebble's current root (Pebble has a new one after a restart). */
     trust?: string,
-  ): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  ): Promise<HttpsAnswer> {
     const ca = trust ?? readFileSync(this.pebble.rootFile, 'utf8');
-    return new Promise((resolve, reject) => {
-      const socket = connect(
-        { host: this.address, port: this.ports.https, servername: host, ca, minVersion: 'TLSv1.2' },
-        () => {
-          socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
-        },
-      );
-      let raw = '';
-      socket.setTimeout(5_000, () => socket.destroy(new Error('timeout')));
-      socket.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
-      socket.on('error', reject);
-      socket.on('end', () => {
-        const [head, ...rest] = raw.split('\r\n\r\n');
-        const [statusLine, ...headerLines] = head.split('\r\n');
-        const headers: Record<string, string> = {};
-        for (const line of headerLines) {
-          const at = line.indexOf(':');
-          headers[line.slice(0, at).toLowerCase()] = line.slice(at + 1).trim();
-        }
-        resolve({ status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') });
-      });
-    });
+    return httpsGet({ address: this.address, port: this.ports.https, host, path, ca });
   }
 
   /**

@@ -97,15 +97,14 @@ export class EnableRun implements BeforeApplicationShutdown {
     const current = await this.store.findByName(name.ascii);
     if (!current || !isProvisioning(current.state)) return;
     try {
-      await this.runSteps(name);
+      await this.runSteps(name, current);
     } catch (error) {
       const failure = error instanceof StepFailure ? error : new StepFailure('policy-file', error);
       await this.outcomes.failed(name, failure.step, describe(failure.cause));
     }
   }
 
-  private async runSteps(name: DomainName): Promise<void> {
-    const entity = await this.store.get(name.ascii);
+  private async runSteps(name: DomainName, entity: MtaStsDomainEntity): Promise<void> {
     const step = async <T>(id: ProvisioningStep, work: () => Promise<T>): Promise<T> => {
       await this.store.apply(entity, stepReached(id));
       try {
