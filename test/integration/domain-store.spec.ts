@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { dropDataSource, migratedDataSource } from '../support/test-database';
+import { SqliteQueryRunner } from 'typeorm/driver/sqlite/SqliteQueryRunner';
+import { dropDataSource, migratedDataSource, TEST_DATABASE } from '../support/test-database';
 import { DELETABLE, newDomain, startEnable, stepReached } from '../../src/mta-sts/domain/transitions';
 import { DomainName } from '../../src/mta-sts/domain/hostname';
 import { MtaStsDomainEntity } from '../../src/mta-sts/persistence';
@@ -165,4 +166,32 @@ describe('TypeOrmDomainStore', () => {
       pages: 1,
     });
   });
+
+  it.skipIf(TEST_DATABASE !== 'sqlite')(
+    "counts a search's matches from an index alone, with or without a badge, never reading the rows",
+    async () => {
+      const sent: { sql: string; parameters: unknown[] }[] = [];
+      const query = SqliteQueryRunner.prototype.query;
+      const spy = vi.spyOn(SqliteQueryRunner.prototype, 'query').mockImplementation(function (
+        this: SqliteQueryRunner,
+        sql: string,
+        parameters?: unknown[],
+        ...rest: unknown[]
+      ) {
+        sent.push({ sql, parameters: parameters ?? [] });
+        return (query as (...args: unknown[]) => Promise<unknown>).call(this, sql, parameters, ...rest);
+      } as typeof query);
+      const search = { ascii: 'exam', unicode: 'exam' };
+      await store.page({ page: 1, pageSize: 10, search });
+      await store.page({ page: 1, pageSize: 10, search, badge: 'inactive' });
+      spy.mockRestore();
+      const counts = sent.filter(({ sql }) => sql.includes('COUNT('));
+      expect(counts).toHaveLength(2);
+      for (const { sql, parameters } of counts) {
+        expect(sql).not.toMatch(/DISTINCT/);
+        const plan = (await source.query(`EXPLAIN QUERY PLAN ${sql}`, parameters)) as { detail: string }[];
+        expect(plan.map(({ detail }) => detail).join('; ')).toMatch(/USING COVERING INDEX/);
+      }
+    },
+  );
 });

@@ -10,6 +10,7 @@ import { MtaStsDomainActivityEntity } from './mta-sts-domain-activity.entity';
 import { PolicyFetches1764700000000 } from './migrations/1764700000000-policy-fetches';
 import { CheckDigests1764800000000 } from './migrations/1764800000000-check-digests';
 import { Cluster1764900000000 } from './migrations/1764900000000-cluster';
+import { ListSearchIndexes1765000000000 } from './migrations/1765000000000-list-search-indexes';
 import { MtaStsFetcherEntity, MtaStsLogCursorEntity, MtaStsPolicyFetchEntity } from './mta-sts-policy-fetch.entity';
 import { MtaStsTlsDailyEntity, MtaStsTlsFailureEntity, MtaStsTlsReportEntity } from './mta-sts-tls-report.entity';
 import { MtaStsActionEntity } from './mta-sts-action.entity';
@@ -60,4 +61,5 @@ export const MTA_STS_MIGRATIONS = [
   PolicyFetches1764700000000,
   CheckDigests1764800000000,
   Cluster1764900000000,
+  ListSearchIndexes1765000000000,
 ];

@@ -5,7 +5,9 @@ import type { PolicyMode } from '../domain/policy';
 
 /** One managed domain: its policy settings, its lifecycle state and its certificate. */
 @Entity({ name: 'mta_sts_domains' })
-@Index(['badge', 'name'])
+// The list filters by badge and searches both name forms from these indexes alone.
+@Index(['badge', 'name', 'unicodeName'])
+@Index(['name', 'unicodeName'])
 export class MtaStsDomainEntity {
   @PrimaryGeneratedColumn()
   id!: number;

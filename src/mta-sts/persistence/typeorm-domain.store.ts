@@ -96,11 +96,11 @@ export class TypeOrmDomainStore extends DomainStore {
   }
 
   /**
-   * One page of the list and the number of matching domains. A search reads every name, so
-   * its count is a window over that same scan (one pass, not one to count and one for the
-   * page); without a search the count is a walk of an index and the page a short read in
-   * name order, where a window would sort every row. A page past the end is answered with
-   * the last one.
+   * One page of the list and the number of matching domains. The page is a short read in
+   * name order; the count reads the indexes alone (badge, name and Unicode name, see the
+   * entity), with a plain `COUNT(*)` (TypeORM's `getCount` counts distinct ids, twice the
+   * work). A window count beside the page would read every matching row in full instead.
+   * A page past the end is answered with the last one.
    */
   async page(query: DomainListQuery) {
     const matching = () => {
@@ -122,27 +122,19 @@ export class TypeOrmDomainStore extends DomainStore {
       }
       return builder;
     };
-    const read = async (page: number) => {
-      const builder = matching()
+    const read = (page: number) =>
+      matching()
         .orderBy('d.name', 'ASC')
         .offset((page - 1) * query.pageSize)
-        .limit(query.pageSize);
-      if (!query.search) {
-        const [entities, total] = await Promise.all([builder.getMany(), matching().getCount()]);
-        return { entities, total };
-      }
-      const { entities, raw } = await builder
-        .addSelect('COUNT(*) OVER ()', 'total')
-        .getRawAndEntities<{ total: number | string }>();
-      // No row, no count: a search asked for a page past its end is counted on its own.
-      return { entities, total: raw.length > 0 ? Number(raw[0].total) : undefined };
-    };
+        .limit(query.pageSize)
+        .getMany();
     const requested = Math.max(query.page, 1);
-    let { entities, total } = await read(requested);
-    total ??= requested > 1 ? await matching().getCount() : 0;
+    const count = matching().select('COUNT(*)', 'matches').getRawOne<{ matches: number | string }>();
+    const [first, counted] = await Promise.all([read(requested), count]);
+    const total = Number(counted?.matches ?? 0);
     const pages = Math.max(1, Math.ceil(total / query.pageSize));
     const page = Math.min(requested, pages);
-    if (page < requested && total > 0) ({ entities } = await read(page));
+    const entities = page < requested && total > 0 ? await read(page) : first;
     return { entities, total, page, pages };
   }
 

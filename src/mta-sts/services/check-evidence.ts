@@ -131,11 +131,12 @@ export class CheckEvidence {
     );
   }
 
-  /** One HTTPS exchange, as a sender makes it: the address DNS gives, SNI, no redirects. */
   /**
-   * The policy as senders fetch it, over IPv4 when the host has an A record. With several
-   * addresses of that family (several nodes), from each of them: a sender may reach any, so the checks judge the first answer that is not the
-   * policy this server serves (a failed fetch, another status, another text), else the first.
+   * The policy as senders fetch it (the address DNS gives, SNI, no redirects), over IPv4 when
+   * the host has an A record. With several addresses of that family (several nodes), from
+   * each of them: a sender may reach any, so the checks judge the first answer that is not
+   * the policy this server serves (a failed fetch, another status, another text), else the
+   * first.
    */
   private async fetchPolicy(
     domain: DomainName,
