@@ -6,11 +6,13 @@ import { WebServer } from '../ports/web-server.port';
 import { AuditService } from './audit.service';
 import { CertificateStore, StoredCertificate } from './certificate-store';
 import { ChallengeAnswers } from './challenge-files';
+import { PreflightService } from './preflight.service';
 
 /**
  * Certificates from the CA to the policy host: an order answered over HTTP-01, the bundle
  * stored, and (for a renewal) the web server told, with the previous bundle put back when
  * it cannot serve the new one. A CA that forgot the ACME account is recorded in the trail.
+ * With several nodes, a renewal orders only while the name points at running nodes.
  */
 @Injectable()
 export class CertificateIssuer {
@@ -20,6 +22,7 @@ export class CertificateIssuer {
     private readonly certificates: CertificateStore,
     private readonly challenges: ChallengeAnswers,
     private readonly audit: AuditService,
+    private readonly preflight: PreflightService,
   ) {}
 
   /** The CA's directory: a certificate is reused only under the directory that issued it. */
@@ -46,6 +49,7 @@ export class CertificateIssuer {
 
   /** A new certificate replacing the served one; the previous bundle comes back if it cannot be served. */
   async replace(name: DomainName, replaces: string | undefined): Promise<CertificateInfo> {
+    await this.preflight.assertRenewalReachable(name);
     const issued = await this.ca.issue(name.policyHost, this.challenges, { replaces });
     await this.audit.recordAccountRecovery(name.ascii, issued);
     const { info, previous } = await this.certificates.save(name.ascii, issued);

@@ -47,7 +47,7 @@ export class PreflightService {
    * may use: an AAAA record pointing elsewhere makes HTTP-01 fail even when A is right.
    */
   async assertResolvesHere(domain: DomainName): Promise<void> {
-    if (this.cluster && this.options.cluster) return this.assertResolvesToNodes(domain);
+    if (this.cluster && this.options.cluster) return this.assertResolvesToNodes(domain, 'Enable');
     const host = domain.policyHost;
     const problems: string[] = [];
     const families: Array<[4 | 6, 'A' | 'AAAA', string | undefined]> = [
@@ -211,12 +211,27 @@ export class PreflightService {
   }
 
   /**
+   * Before a renewal or a re-issue orders a certificate for a domain that is serving. With
+   * several nodes, the name must point at running nodes only, as for Enable: otherwise the
+   * order would likely fail validation (and count against the CA's limits) while the
+   * current certificate keeps serving anyway. On a single server the name pointed here at
+   * Enable, and the CA's own validation says so if it no longer does.
+   */
+  async assertRenewalReachable(domain: DomainName): Promise<void> {
+    if (this.cluster && this.options.cluster) await this.assertResolvesToNodes(domain, 'renewal');
+  }
+
+  /**
    * In a cluster, `mta-sts.<domain>` may point at any of the live nodes (each serves every
    * domain), and only at them: the CA validates against one address it picks, and does
    * not try another when that one does not answer. A node that is down must leave DNS
    * (or come back) before a certificate is ordered.
    */
-  private async assertResolvesToNodes(domain: DomainName): Promise<void> {
+  private async assertResolvesToNodes(domain: DomainName, purpose: 'Enable' | 'renewal'): Promise<void> {
+    const then =
+      purpose === 'Enable'
+        ? 'then choose Enable again.'
+        : 'the renewal is tried again later, and the current certificate keeps serving until it expires.';
     const host = domain.policyHost;
     const nodes = await this.cluster!.nodes(ALIVE_SECONDS);
     const owner = new Map(
@@ -248,7 +263,7 @@ export class PreflightService {
     if (down.length > 0) {
       const names = [...new Set(down.map((address) => owner.get(canonicalIp(address))!.name))].join(', ');
       throw new OperationFailedError(
-        `${host} points at ${down.join(', ')}, the address of ${names}, which is not running: the CA may ask it for the challenge answer and fail. Take that address out of ${host} (or start the node again), then choose Enable again.`,
+        `${host} points at ${down.join(', ')}, the address of ${names}, which is not running: the CA may ask it for the challenge answer and fail. Take that address out of ${host} (or start the node again); ${then}`,
       );
     }
   }
