@@ -137,8 +137,11 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
     const turn = await this.turn('checks', run);
     if (!turn) return undefined;
     // Commits are grouped and do not hold a domain's place in the sweep; the sweep ends
-    // when every result is stored.
-    const commits: Promise<void>[] = [];
+    // when every result is stored. Only the commits still pending are held (and a count of
+    // those that failed): holding every domain's until the end kept hundreds of thousands
+    // of promises alive through a large sweep, which the garbage collector copied and
+    // traced again and again.
+    const commits = new PendingCommits();
     const sweep = this.checkSweep.run(
       () => this.domainsOf(turn),
       async (entity) => {
@@ -147,14 +150,14 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
         try {
           const observed = await this.checks.observe(entity);
           stored = observed.stored;
-          commits.push(stored);
+          commits.add(stored);
           await this.checks.backlogDrained();
           await this.followUps.domainChecked(entity, observed.results, observed.liveMx);
         } finally {
           // Done once its results are in the database: a leader that stops now leaves
           // nothing behind the mark that was not stored.
           const ended = () => turn.ended(entity.id);
-          commits.push(stored.then(ended, ended));
+          commits.add(stored.then(ended, ended));
         }
       },
       { jitter: run.jitter ?? false },
@@ -163,16 +166,17 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
       'checks',
       sweep.then(async (report) => {
         await this.checks.writeWaiting();
-        const settled = await Promise.allSettled(commits);
+        await commits.settled();
         if (report && turn.current) await turn.finished();
         if (report) await this.followUps.sweepDone();
-        const failed = settled.filter((commit) => commit.status === 'rejected');
-        if (!report || failed.length === 0) return report;
-        const error = String((failed[0] as PromiseRejectedResult).reason);
+        if (!report || commits.failed === 0) return report;
         return {
           ...report,
-          failed: report.failed + failed.length,
-          failures: [...report.failures, { item: `${failed.length} domain(s) not stored`, error }],
+          failed: report.failed + commits.failed,
+          failures: [
+            ...report.failures,
+            { item: `${commits.failed} domain(s) not stored`, error: String(commits.firstError) },
+          ],
         };
       }),
     );
@@ -252,5 +256,36 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.warn(`${what}: ${report.failed} of ${report.processed} domain(s) failed (${sample.join('; ')})`);
     }
     return report;
+  }
+}
+
+/** The commits of a sweep still pending, and how many failed: a settled one is let go at once. */
+export class PendingCommits {
+  private readonly pending = new Set<Promise<void>>();
+
+  /** Commits not settled yet. */
+  get size(): number {
+    return this.pending.size;
+  }
+
+  failed = 0;
+  firstError: unknown;
+
+  add(commit: Promise<void>): void {
+    const tracked: Promise<void> = commit.then(
+      () => {
+        this.pending.delete(tracked);
+      },
+      (error: unknown) => {
+        this.pending.delete(tracked);
+        if (this.failed++ === 0) this.firstError = error;
+      },
+    );
+    this.pending.add(tracked);
+  }
+
+  /** Resolves once every commit added so far has settled. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 }
