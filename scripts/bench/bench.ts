@@ -187,26 +187,12 @@ async function main(): Promise<void> {
   const reportsOnlyCount = Number(option('reports-only', '0'));
   if (reportsOnlyCount > 0) return reportsOnly(reportsOnlyCount, option('out', 'BENCHMARKS.md'));
   const sizes = option('sizes', '100,1000,10000').split(',').map(Number);
-  const concurrency = Number(option('concurrency', '16'));
-  const renders = Number(option('renders', '40'));
-  const enables = Number(option('enables', '9'));
-  const layout = option('layout', 'shared');
-  if (layout !== 'per-domain' && layout !== 'shared') throw new Error(`--layout ${layout}: per-domain or shared`);
+  const { layout, concurrency } = scaleOptions(sizes[0]);
   const out = option('out', 'BENCHMARKS.md');
   const publishing = Number(option('publishing', '1000'));
   const results: BenchmarkResult[] = [];
   for (const size of sizes) {
-    results.push(
-      await runBenchmark({
-        size,
-        layout,
-        concurrency,
-        renders,
-        enables,
-        ...(option('rounds', '') ? { rounds: Number(option('rounds', '')) } : {}),
-        log: (line) => console.error(line),
-      }),
-    );
+    results.push(await runBenchmark(scaleOptions(size)));
     console.log(resultTable(results));
   }
   const published =

@@ -262,14 +262,13 @@ export class ScheduledJobs implements OnApplicationBootstrap, OnModuleDestroy {
 /** The commits of a sweep still pending, and how many failed: a settled one is let go at once. */
 export class PendingCommits {
   private readonly pending = new Set<Promise<void>>();
+  failed = 0;
+  firstError: unknown;
 
   /** Commits not settled yet. */
   get size(): number {
     return this.pending.size;
   }
-
-  failed = 0;
-  firstError: unknown;
 
   add(commit: Promise<void>): void {
     const tracked: Promise<void> = commit.then(

@@ -5,7 +5,7 @@ const TABLE = 'mta_sts_domains';
 /**
  * Indexes that hold everything the list's search reads (badge, name, Unicode name), so
  * counting the matches of a search reads the index alone rather than every domain's row:
- * at 100,000 domains the count went from about 70 to 15 ms on SQLite.
+ * at 100,000 domains a search's count went from 40–70 ms to 13–26 ms on SQLite.
  */
 export class ListSearchIndexes1765000000000 implements MigrationInterface {
   name = 'ListSearchIndexes1765000000000';
