@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --sizes 100,1000,10000 --layout shared --concurrency 16 --renders 40 --enables 9 --publishing 1000 --out BENCHMARKS.md]`
+ * `npm run bench [-- --sizes 100,1000,10000 --layout shared --concurrency 16 --renders 40 --enables 25 --publishing 1000 --out BENCHMARKS.md]`
  * `npm run bench -- --reports-only 10000 [--report-domains 10000 --days 90]`: TLS report intake, the card and the overview.
  * `npm run bench -- --db postgres [--sizes 10000]` (also `npm run bench --db postgres`): the scale figures on PostgreSQL beside
  *   SQLite's, and the several-node figures (`--cluster N`, default the largest size).
@@ -25,7 +25,7 @@ function option(name: string, fallback: string): string {
 }
 
 const SCALE_INTRO =
-  "The domains' DNS records are served by Knot DNS from a zone file, so a query costs the same at any size. The baseline does exactly the network work of a sweep (the same five DNS queries per domain, a TLS handshake with SNI and a GET of the policy, at the same concurrency) with one secure context reused; the panel has swept every domain once before (untimed, as on a running server: each domain has stored results) and the baseline is warmed with 100 domains; then they take turns (five each up to 1,000 domains, three up to 10,000, one above). The times and CPU seconds shown are the medians of the turns; sweep / baseline is the median of each turn's ratio (a sweep over the baseline run right after it), so the machine's load, which moves both of a turn alike, does not move it. CPU is the panel's process during its sweep and the baseline's process during its run. Enable is the median of nine domains enabled one after another, after one untimed (a panel's first Enable compiles its code), each polled every 20 ms until it is served; list and card are timed over HTTP; panel start is from starting its process until its API answers.";
+  "The domains' DNS records are served by Knot DNS from a zone file, so a query costs the same at any size. The baseline does exactly the network work of a sweep (the same five DNS queries per domain, a TLS handshake with SNI and a GET of the policy, at the same concurrency) with one secure context reused. nginx logs every policy fetch for the panel to read, as the panel's own files do by default (the baseline sends the checks' User-Agent, so its lines count as the panel's, as the sweep's do); the panel has swept every domain once before (untimed, as on a running server: each domain has stored results) and the baseline is warmed with 100 domains; then they take turns (five each up to 1,000 domains, three up to 10,000, one above). The times and CPU seconds shown are the medians of the turns; sweep / baseline is the median of each turn's ratio (a sweep over the baseline run right after it), so the machine's load, which moves both of a turn alike, does not move it. CPU is the panel's process during its sweep and the baseline's process during its run. Enable is the median of 25 domains enabled one after another, after one untimed (a panel's first Enable compiles its code), each polled every 20 ms until it is served; list and card are timed over HTTP; panel start is from starting its process until its API answers.";
 
 const PUBLISHING_INTRO =
   'The records of each domain written the way the panel does it (read what is live, plan, one TSIG-signed RFC 2136 UPDATE), against the same updates sent by one `knsupdate` process without reading; then the time from sending a new id until a Knot DNS primary and its BIND secondary both answer it (loopback).';
@@ -166,7 +166,7 @@ function scaleOptions(size: number) {
     layout,
     concurrency: Number(option('concurrency', '16')),
     renders: Number(option('renders', '40')),
-    enables: Number(option('enables', '9')),
+    enables: Number(option('enables', '25')),
     ...(option('rounds', '') ? { rounds: Number(option('rounds', '')) } : {}),
     log: (line: string) => console.error(line),
   } as const;

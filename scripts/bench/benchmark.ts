@@ -16,6 +16,7 @@ import { NginxLayout } from '../../src/mta-sts/mta-sts.options';
 import { renewalDueFromLifetime } from '../../src/mta-sts/domain/renewal';
 import { NO_POLICY_IDENTITY, nextPolicyIdentity } from '../../src/mta-sts/domain/policy-id';
 import { describeCertificate } from '../../src/mta-sts/domain/certificate';
+import { CHECKS_USER_AGENT } from '../../src/mta-sts/adapters/node-http.client';
 import { MTA_STS_ENTITIES, MTA_STS_MIGRATIONS, MtaStsDomainEntity } from '../../src/mta-sts/persistence';
 import { freePort, Lab } from '../../test/support/lab';
 import { execFileAsync, waitFor } from '../../test/support/processes';
@@ -26,6 +27,7 @@ import {
   runQueueSecondsOf,
   cpuOf,
   cpuSecondsOf,
+  machineCpuSeconds,
   memoryOf,
   percentile,
   pool,
@@ -34,7 +36,7 @@ import {
   timed,
 } from './measure';
 import { panelStart } from '../panel-start';
-import { reloadNginx, writeSites } from './sites';
+import { benchFetchLog, reloadNginx, writeSites } from './sites';
 
 export interface BenchmarkOptions {
   readonly size: number;
@@ -46,7 +48,7 @@ export interface BenchmarkOptions {
   readonly renders: number;
   /**
    * Domains enabled one after another once the sweep is done, after one untimed (its first
-   * Enable compiles the panel's code for it); the median is reported. @default 9
+   * Enable compiles the panel's code for it); the median is reported. @default 25
    */
   readonly enables?: number;
   /** Sweep and baseline rounds. @default 5 up to 1,000 domains (short runs vary most), 3 up to 10,000, 1 above */
@@ -134,7 +136,8 @@ function fetchPolicy(address: string, port: number, host: string, trust: SecureC
       port,
       path: '/.well-known/mta-sts.txt',
       servername: host,
-      headers: { Host: host },
+      // The checks' User-Agent: the fetch log marks these lines as the panel's, as it does the sweep's.
+      headers: { Host: host, 'User-Agent': CHECKS_USER_AGENT },
       // One secure context for every request: no trust store built per handshake.
       secureContext: trust,
       agent: false,
@@ -236,7 +239,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     await database.destroy();
 
     log(`[${size}] serving ${size * 4} DNS records from Knot DNS`);
-    const enables = Math.max(1, options.enables ?? 9);
+    const enables = Math.max(1, options.enables ?? 25);
     // One more than timed: the first Enable of a panel compiles its code.
     const added = Array.from({ length: enables + 1 }, (_, index) => newDomain(index));
     // Knot DNS serves the zone from a file it indexes, so a query costs the same at any
@@ -276,6 +279,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
         MTA_STS_CHECK_CONCURRENCY: String(concurrency),
         MTA_STS_NGINX_LAYOUT: nginxLayout,
         MTA_STS_DNS_SERVERS: dnsServer,
+        MTA_STS_FETCH_LOG: benchFetchLog(lab),
         ...(connection.type === 'postgres' ? { MTA_STS_DATABASE_URL: connection.url! } : {}),
       }),
     };
@@ -401,6 +405,10 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     const pebbleTrust = createSecureContext({ ca: pebbleRoot });
     const workersBeforeEnable = childrenOf(master);
     const enableTimes: number[] = [];
+    // What the enables cost the panel and the machine, so a slow enable can be told from a busy machine.
+    await readProbe(panel);
+    const panelThreadsBeforeEnable = threadCpuOf(panel.pid!);
+    const machineBeforeEnable = machineCpuSeconds();
     for (const name of added) {
       await httpJson(`${base}/api/domains`, {
         method: 'POST',
@@ -423,8 +431,12 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     }
     const [firstEnable, ...timedEnables] = enableTimes;
     const reloaded = childrenOf(master).some((pid) => !workersBeforeEnable.includes(pid));
+    const machineAfterEnable = machineCpuSeconds();
     log(
       `[${size}] enabled in ${timedEnables.map((seconds) => seconds.toFixed(2)).join(', ')} s (the untimed first: ${firstEnable.toFixed(2)} s); nginx ${reloaded ? 'reloaded' : 'did not reload'}`,
+    );
+    log(
+      `[${size}] during the enables: panel threads (CPU s) ${threadCpuSpent(panelThreadsBeforeEnable, threadCpuOf(panel.pid!))}; the machine's CPUs ${((100 * (machineAfterEnable.busy - machineBeforeEnable.busy)) / (machineAfterEnable.total - machineBeforeEnable.total)).toFixed(0)} % busy; the panel: ${describeProbe(await readProbe(panel))}`,
     );
 
     return {

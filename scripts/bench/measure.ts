@@ -65,6 +65,14 @@ export function runQueueSecondsOf(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
 }
 
+/** The machine's CPU time so far, busy and in all, in seconds summed over its CPUs (Linux /proc/stat). */
+export function machineCpuSeconds(): { busy: number; total: number } {
+  // cpu  user nice system idle iowait irq softirq steal ...
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((sum, value) => sum + value, 0);
+  return { busy: (total - fields[3] - fields[4]) / USER_HZ, total: total / USER_HZ };
+}
+
 /** CPU seconds (user + system) this process used while `work` ran. */
 export async function cpuOf<T>(work: () => Promise<T>): Promise<{ cpuSeconds: number; value: T }> {
   const before = process.cpuUsage();

@@ -4,7 +4,7 @@
  * layout. The benchmarks that need many served domains share it.
  */
 import { chmodSync, chownSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   renderDefaultsConfig,
   renderSharedConfig,
@@ -14,7 +14,7 @@ import {
   DEFAULTS_FILE_NAME,
   SHARED_FILE_NAME,
 } from '../../src/mta-sts/adapters/nginx/nginx-config';
-import { NginxLayout } from '../../src/mta-sts/mta-sts.options';
+import { NGINX_HASH_BUCKET_SIZE, NginxLayout } from '../../src/mta-sts/mta-sts.options';
 import { DataLayout } from '../../src/mta-sts/services/data-layout';
 import { Lab } from '../../test/support/lab';
 import { execFileAsync, waitFor } from '../../test/support/processes';
@@ -39,14 +39,17 @@ export async function writeSites(
   const certificateDirMode = nginxLayout === 'shared' ? 0o711 : 0o700;
   mkdirSync(layout.certificatesDir, { recursive: true });
   chmodSync(layout.certificatesDir, certificateDirMode);
+  mkdirSync(dirname(benchFetchLog(lab)), { recursive: true });
   const listen = {
     httpListen: [`${lab.address}:${lab.ports.http}`],
     httpsListen: [`${lab.address}:${lab.ports.https}`],
+    // As a panel writes them by default: every policy fetch is logged, the panel's own too.
+    fetchLog: benchFetchLog(lab),
   };
   // The same files the panel renders, so its first Enable finds nothing to change.
   writeFileSync(
     join(lab.nginx.sitesDir, DEFAULTS_FILE_NAME),
-    renderDefaultsConfig({ ...listen, rejectUnknownSni: true, serverNamesHashBucketSize: 128 }),
+    renderDefaultsConfig({ ...listen, rejectUnknownSni: true, serverNamesHashBucketSize: NGINX_HASH_BUCKET_SIZE }),
   );
   // Shared layout: the worker reads the bundles through the links, so they are its own (0600).
   let worker = { uid: 0, gid: 0 };
@@ -85,6 +88,11 @@ export async function writeSites(
     onSite(name, issued.certificatePem);
   }
   return layout;
+}
+
+/** The log of policy fetches the sites write and a benchmark's panel reads (`MTA_STS_FETCH_LOG`). */
+export function benchFetchLog(lab: Lab): string {
+  return join(lab.dataDir, 'logs', 'policy-fetches.log');
 }
 
 /** The pid of the lab's nginx master. */
