@@ -81,6 +81,11 @@ export interface BenchmarkResult {
   /** CPU seconds of the baseline (this process) doing the same network work. */
   readonly baselineCpuSeconds: number;
   readonly enableSeconds: number;
+  /**
+   * Whether the enables reloaded nginx: in the shared layout they should not, as the
+   * laboratory runs the files the panel writes; a per-domain site is a new file.
+   */
+  readonly enablesReloadedNginx: boolean;
   readonly nginxMasterMb: number;
   readonly nginxWorkerMb: number;
   readonly nginxReloadSeconds: number;
@@ -454,6 +459,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       sweepCpuSeconds: median(sweeps.map((sweep) => sweep.cpu)),
       baselineCpuSeconds: median(baselines.map((baseline) => baseline.cpu)),
       enableSeconds: percentile(timedEnables, 50),
+      enablesReloadedNginx: reloaded,
       nginxMasterMb,
       nginxWorkerMb,
       nginxReloadSeconds: secondReload.ms / 1000,
