@@ -36,7 +36,7 @@ import {
   timed,
 } from './measure';
 import { panelStart } from '../panel-start';
-import { benchFetchLog, reloadNginx, writeSites } from './sites';
+import { reloadNginx, writeSites } from './sites';
 
 export interface BenchmarkOptions {
   readonly size: number;
@@ -284,7 +284,6 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
         MTA_STS_CHECK_CONCURRENCY: String(concurrency),
         MTA_STS_NGINX_LAYOUT: nginxLayout,
         MTA_STS_DNS_SERVERS: dnsServer,
-        MTA_STS_FETCH_LOG: benchFetchLog(lab),
         ...(connection.type === 'postgres' ? { MTA_STS_DATABASE_URL: connection.url! } : {}),
       }),
     };

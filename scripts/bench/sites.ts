@@ -15,6 +15,7 @@ import {
   SHARED_FILE_NAME,
 } from '../../src/mta-sts/adapters/nginx/nginx-config';
 import { NGINX_HASH_BUCKET_SIZE, NginxLayout } from '../../src/mta-sts/mta-sts.options';
+import { defaultFetchLog } from '../../src/mta-sts/options/resolve-reports';
 import { DataLayout } from '../../src/mta-sts/services/data-layout';
 import { Lab } from '../../test/support/lab';
 import { execFileAsync, waitFor } from '../../test/support/processes';
@@ -39,12 +40,13 @@ export async function writeSites(
   const certificateDirMode = nginxLayout === 'shared' ? 0o711 : 0o700;
   mkdirSync(layout.certificatesDir, { recursive: true });
   chmodSync(layout.certificatesDir, certificateDirMode);
-  mkdirSync(dirname(benchFetchLog(lab)), { recursive: true });
+  const fetchLog = defaultFetchLog(lab.dataDir);
+  mkdirSync(dirname(fetchLog), { recursive: true });
   const listen = {
     httpListen: [`${lab.address}:${lab.ports.http}`],
     httpsListen: [`${lab.address}:${lab.ports.https}`],
-    // As a panel writes them by default: every policy fetch is logged, the panel's own too.
-    fetchLog: benchFetchLog(lab),
+    // As the panel writes them by default: every policy fetch is logged, the panel's own too.
+    fetchLog,
   };
   // The same files the panel renders, so its first Enable finds nothing to change.
   writeFileSync(
@@ -88,11 +90,6 @@ export async function writeSites(
     onSite(name, issued.certificatePem);
   }
   return layout;
-}
-
-/** The log of policy fetches the sites write and a benchmark's panel reads (`MTA_STS_FETCH_LOG`). */
-export function benchFetchLog(lab: Lab): string {
-  return join(lab.dataDir, 'logs', 'policy-fetches.log');
 }
 
 /** The pid of the lab's nginx master. */

@@ -98,6 +98,11 @@ function imapReports(options: ReportsOptions['imap'], facts: HostFacts): Resolve
   };
 }
 
+/** Where nginx logs policy fetches unless `reports.fetchLog` names another file. */
+export function defaultFetchLog(dataDir: string): string {
+  return join(dataDir, 'logs', 'policy-fetches.log');
+}
+
 /** The `reports` options checked, with defaults. */
 export function resolveReports(
   options: ReportsOptions | undefined,
@@ -116,9 +121,7 @@ export function resolveReports(
       }
     : undefined;
   const fetchLog =
-    options?.fetchLog === false
-      ? undefined
-      : path('reports.fetchLog', options?.fetchLog ?? join(dataDir, 'logs', 'policy-fetches.log'));
+    options?.fetchLog === false ? undefined : path('reports.fetchLog', options?.fetchLog ?? defaultFetchLog(dataDir));
   return { retentionDays, totalsRetentionDays, https, imap: imapReports(options?.imap, facts), fetchLog };
 }
 
