@@ -51,7 +51,7 @@ export interface BenchmarkOptions {
    * Enable compiles the panel's code for it); the median is reported. @default 25
    */
   readonly enables?: number;
-  /** Sweep and baseline rounds. @default 9 up to 1,000 domains (short runs vary most), 5 up to 10,000, 1 above */
+  /** Sweep and baseline rounds. @default 9 up to 1,000 domains (short runs vary most), 5 up to 10,000, 3 above (a single turn of a long sweep moved by a tenth between runs) */
   readonly rounds?: number;
   /** The panel's database: SQLite in the data directory (the default), or a private PostgreSQL. */
   readonly database?: 'sqlite' | 'postgres';
@@ -333,7 +333,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
 
     // Sweeps and baselines take turns, and the medians are compared: on a shared machine a
     // burst of someone else's work then moves one round, not the ratio.
-    const rounds = options.rounds ?? (size <= 1_000 ? 9 : size <= 10_000 ? 5 : 1);
+    const rounds = options.rounds ?? (size <= 1_000 ? 9 : size <= 10_000 ? 5 : 3);
     const sweeps: { seconds: number; cpu: number; failed: number }[] = [];
     const baselines: { seconds: number; cpu: number }[] = [];
     for (let round = 1; round <= rounds; round++) {

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { DataSource, In } from 'typeorm';
 import { dropDataSource, migratedDataSource, TEST_DATABASE } from '../support/test-database';
 import { MtaStsDomainEntity, quietSqlite3 } from '../../src/mta-sts/persistence';
-import { entitiesAfter, readRows, writeRows } from '../../src/mta-sts/persistence/bulk-rows';
+import { DateUtils } from 'typeorm/util/DateUtils';
+import { entitiesAfter, readRows, sqliteUtcDate, writeRows } from '../../src/mta-sts/persistence/bulk-rows';
 import { CHECK_COLUMNS } from '../../src/mta-sts/persistence/typeorm-check-results';
 import { MtaStsCheckEntity, MtaStsCheckEventEntity } from '../../src/mta-sts/persistence/mta-sts-check.entity';
 import { CHECK_IDS } from '../../src/mta-sts/domain/check-verdicts';
@@ -140,6 +141,31 @@ describe('bulk rows', () => {
       await entitiesAfter(source.manager, MtaStsDomainEntity, { property: 'state', values: [] }, 'id', 0, 10),
     ).toEqual([]);
   });
+
+  it.skipIf(TEST_DATABASE !== 'sqlite')(
+    'reads a date as TypeORM writes it into SQLite exactly as the driver does, and leaves other text to the driver',
+    () => {
+      const column = source.getMetadata(MtaStsCheckEventEntity).findColumnWithPropertyName('at')!;
+      const dates = [at, new Date('1999-12-31T23:59:59.999Z'), new Date('2028-02-29T00:00:00.000Z'), new Date(0)];
+      for (const date of dates) {
+        const text = DateUtils.mixedDateToUtcDatetimeString(date) as string;
+        expect(sqliteUtcDate(text)).toEqual(source.driver.prepareHydratedValue(text, column));
+        expect(sqliteUtcDate(text)).toEqual(date);
+      }
+      // Without milliseconds (SQLite's own datetime('now')), another form, or out of range.
+      for (const text of [
+        '2026-11-27 10:58:15',
+        '2026-11-27T10:58:15.123',
+        '2026-13-01 00:00:00.000',
+        '2026-11-27 24:00:00.000',
+        '2026-11-27 10:58:1x.123',
+        '0999-01-01 00:00:00.000',
+        '',
+      ]) {
+        expect(sqliteUtcDate(text)).toBeUndefined();
+      }
+    },
+  );
 
   it.skipIf(TEST_DATABASE !== 'sqlite')(
     'runs sqlite3 without its verbose mode, which would describe every call for a stack trace',

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { readRows, setColumnByKey, writeRows } from './bulk-rows';
 import { Badge } from '../domain/badges';
 import { CHECK_IDS, CheckResult } from '../domain/check-verdicts';
@@ -28,7 +28,7 @@ function toResult(row: MtaStsCheckEntity): CheckResult {
 /** What a stored result holds, as a digest: the same digest means nothing to write but the time. */
 function resultDigest(result: CheckResult): string {
   const content = [result.status, result.summary, result.detail, result.remedy, result.observed ?? null];
-  return createHash('sha256').update(JSON.stringify(content)).digest('base64url');
+  return hash('sha256', JSON.stringify(content), 'base64url');
 }
 
 function checkRow(domainId: number, result: CheckResult, since: Date, digest: string): Partial<MtaStsCheckEntity> {
