@@ -358,7 +358,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       const baseline = await timed(() => cpuOf(() => pool(names, concurrency, baselineCheck)));
       baselines.push({ seconds: baseline.ms / 1000, cpu: baseline.value.cpuSeconds });
       log(
-        `[${size}] baseline (the same DNS queries, TLS handshakes and HTTPS GETs) ${(baseline.ms / 1000).toFixed(1)} s, ${baseline.value.cpuSeconds.toFixed(2)} CPU s, waiting for a CPU ${(runQueueSecondsOf(process.pid) - baselineWaitBefore).toFixed(2)} s; nginx and Knot ${(labCpu() - labBeforeBaseline).toFixed(2)} s; this turn's sweep / baseline ${(sweep.ms / baseline.ms).toFixed(2)}`,
+        `[${size}] baseline (the same DNS queries, TLS handshakes and HTTPS GETs) ${(baseline.ms / 1000).toFixed(1)} s, ${baseline.value.cpuSeconds.toFixed(2)} CPU s, waiting for a CPU ${(runQueueSecondsOf(process.pid) - baselineWaitBefore).toFixed(2)} s; nginx and Knot ${(labCpu() - labBeforeBaseline).toFixed(2)} s; this turn's sweep / baseline ${(sweep.ms / baseline.ms).toFixed(3)}`,
       );
     }
     const median = (values: number[]) => percentile(values, 50);

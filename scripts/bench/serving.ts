@@ -50,6 +50,9 @@ async function load(
   const clients = Array.from({ length: count }, () =>
     spawn(process.execPath, ['--import', 'tsx', clientScript, ...args], { stdio: ['pipe', 'pipe', 'inherit'] }),
   );
+  // Each client exits right after its report: wait for that from the start, or an exit
+  // that comes before the report is read is missed and the benchmark waits for ever.
+  const exited = clients.map((client) => new Promise((resolve) => client.once('exit', resolve)));
   const lines = clients.map((client) => createInterface({ input: client.stdout })[Symbol.asyncIterator]());
   for (const line of lines) {
     if ((await line.next()).value !== 'ready') throw new Error('a handshake client did not start');
@@ -66,7 +69,7 @@ async function load(
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const spent = workerCpu() - cpuBefore;
-  await Promise.all(clients.map((client) => new Promise((resolve) => client.once('exit', resolve))));
+  await Promise.all(exited);
   return {
     handshakes: reports.reduce((sum, report) => sum + report.handshakes, 0),
     failures: reports.reduce((sum, report) => sum + report.failures, 0),
