@@ -28,6 +28,16 @@ function parameters(manager: EntityManager): {
   };
 }
 
+/** Where `YYYY-MM-DD HH:MM:SS.SSS` has its separators, and which. */
+const DATE_SEPARATORS: ReadonlyArray<readonly [number, string]> = [
+  [4, '-'],
+  [7, '-'],
+  [10, ' '],
+  [13, ':'],
+  [16, ':'],
+  [19, '.'],
+];
+
 /**
  * A date as TypeORM writes it into SQLite (`YYYY-MM-DD HH:MM:SS.SSS`, UTC), read without
  * the driver's two regular expressions, string copies and general parse; undefined for any
@@ -35,9 +45,8 @@ function parameters(manager: EntityManager): {
  */
 export function sqliteUtcDate(text: string): Date | undefined {
   if (text.length !== 23) return undefined;
-  const separators = '-- ::.';
-  for (const [index, at] of [4, 7, 10, 13, 16, 19].entries()) {
-    if (text[at] !== separators[index]) return undefined;
+  for (const [at, separator] of DATE_SEPARATORS) {
+    if (text[at] !== separator) return undefined;
   }
   const digits = (from: number, to: number): number => {
     let value = 0;
@@ -48,15 +57,13 @@ export function sqliteUtcDate(text: string): Date | undefined {
     }
     return value;
   };
-  const [year, month, day, hour, minute, second, ms] = [
-    digits(0, 4),
-    digits(5, 7),
-    digits(8, 10),
-    digits(11, 13),
-    digits(14, 16),
-    digits(17, 19),
-    digits(20, 23),
-  ];
+  const year = digits(0, 4);
+  const month = digits(5, 7);
+  const day = digits(8, 10);
+  const hour = digits(11, 13);
+  const minute = digits(14, 16);
+  const second = digits(17, 19);
+  const ms = digits(20, 23);
   // Out of range (or not digits): left to the driver, whatever it makes of it.
   if (!(year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= 31)) return undefined;
   if (!(hour <= 23 && minute <= 59 && second <= 59 && ms >= 0)) return undefined;
